@@ -1,0 +1,266 @@
+//! Caller-ID: who is calling, and which header said so (DESIGN rule 2).
+//!
+//! Identity comes from P-Asserted-Identity, then Remote-Party-ID (`party=calling`, or no
+//! `party`), then From. `Privacy: id` (or `header`/`user`), `privacy=full` on Remote-Party-ID,
+//! an anonymous-looking user part or an empty number make the call anonymous.
+
+use crate::sip::uri::percent_decode;
+use crate::sip::{HeaderName, Message, NameAddr};
+
+/// Which header the caller-ID came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CallerIdSource {
+    /// `P-Asserted-Identity` (RFC 3325): the provider vouches for it.
+    PAssertedIdentity,
+    /// `Remote-Party-ID` (draft-ietf-sip-privacy): older carriers and ATAs.
+    RemotePartyId,
+    /// `From`: what the caller's side wrote.
+    From,
+    /// `To`: the number the phone dialled, for outbound calls.
+    To,
+}
+
+impl CallerIdSource {
+    /// The name stored in the call log (`caller_id_source`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallerIdSource::PAssertedIdentity => "p-asserted-identity",
+            CallerIdSource::RemotePartyId => "remote-party-id",
+            CallerIdSource::From => "from",
+            CallerIdSource::To => "to",
+        }
+    }
+}
+
+/// The caller's identity as signalled in an INVITE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerId {
+    /// Digits, with a leading `+` kept; a SIP user name that is not a number is kept as
+    /// written. `None` when anonymous.
+    pub number: Option<String>,
+    /// The display name, unquoted and percent-decoded; `None` when the network gave none.
+    pub name: Option<String>,
+    /// Whether the caller withheld their identity.
+    pub anonymous: bool,
+    /// Which header won.
+    pub source: CallerIdSource,
+    /// That header's value, as it was on the wire (kept in the call log).
+    pub raw: String,
+}
+
+/// User parts that mean "no number" (providers spell withheld caller-ID in many ways).
+const ANONYMOUS_USERS: [&str; 7] = [
+    "anonymous",
+    "restricted",
+    "private",
+    "unavailable",
+    "unknown",
+    "withheld",
+    "blocked",
+];
+
+/// The party an outbound call goes to, from the To header of the phone's INVITE.
+#[must_use]
+pub fn called_party(message: &Message) -> Option<CallerId> {
+    let raw = message.header(&HeaderName::To)?;
+    let to = message.to()?;
+    let number = to.uri.user.as_deref().and_then(normalize_number);
+    Some(CallerId {
+        anonymous: number.is_none(),
+        number,
+        name: to.display.map(|name| percent_decode(&name)),
+        source: CallerIdSource::To,
+        raw: raw.to_owned(),
+    })
+}
+
+/// Reads the caller-ID of an INVITE (or of any request: the headers are the same).
+/// `None` only when not even From can be read.
+#[must_use]
+pub fn caller_id(message: &Message) -> Option<CallerId> {
+    let (identity, source, raw) = identity_header(message)?;
+    let from = message.from();
+    let name = identity
+        .display
+        .clone()
+        .or_else(|| from.as_ref().and_then(|f| f.display.clone()))
+        .map(|name| percent_decode(&name).trim().to_owned())
+        .filter(|name| !name.is_empty());
+    let number = identity.uri.user.as_deref().and_then(normalize_number);
+    let privacy_header = message.headers(&HeaderName::Privacy).any(|value| {
+        value.split([';', ',']).any(|token| {
+            ["id", "header", "user"].contains(&token.trim().to_ascii_lowercase().as_str())
+        })
+    });
+    let privacy_param = identity.param("privacy").is_some_and(|p| {
+        p.eq_ignore_ascii_case("full")
+            || p.eq_ignore_ascii_case("name-number")
+            || p.eq_ignore_ascii_case("uri")
+    });
+    let anonymous = privacy_header
+        || privacy_param
+        || number.is_none()
+        || identity.uri.host.eq_ignore_ascii_case("anonymous.invalid");
+    Some(CallerId {
+        number: if anonymous { None } else { number },
+        name,
+        anonymous,
+        source,
+        raw,
+    })
+}
+
+fn identity_header(message: &Message) -> Option<(NameAddr, CallerIdSource, String)> {
+    let pai = message
+        .headers(&HeaderName::PAssertedIdentity)
+        .find_map(|value| {
+            let list = NameAddr::parse_list(value);
+            // Prefer the entry that carries a number (a tel: URI or a numeric sip: user).
+            let mut entries: Vec<NameAddr> = list.into_iter().filter_map(Result::ok).collect();
+            entries.sort_by_key(|e| e.uri.user.as_deref().and_then(normalize_number).is_none());
+            entries.into_iter().next().map(|e| (e, value))
+        });
+    if let Some((na, raw)) = pai {
+        return Some((na, CallerIdSource::PAssertedIdentity, raw.to_owned()));
+    }
+    let rpid = message
+        .headers(&HeaderName::RemotePartyId)
+        .find_map(|value| {
+            NameAddr::parse_list(value)
+                .into_iter()
+                .filter_map(Result::ok)
+                .find(|na| {
+                    na.param("party")
+                        .is_none_or(|party| party.eq_ignore_ascii_case("calling"))
+                })
+                .map(|na| (na, value))
+        });
+    if let Some((na, raw)) = rpid {
+        return Some((na, CallerIdSource::RemotePartyId, raw.to_owned()));
+    }
+    let raw = message.header(&HeaderName::From)?;
+    Some((message.from()?, CallerIdSource::From, raw.to_owned()))
+}
+
+/// Turns a URI user part into a number: visual separators (`-`, `.`, ` `, `(`, `)`) dropped,
+/// a leading `+` kept, `;`-parameters cut (`+15551234567;npdi`). A user part that is not a
+/// phone number is kept as written unless it means "anonymous"; an empty one gives `None`.
+#[must_use]
+pub fn normalize_number(user: &str) -> Option<String> {
+    let user = user.split(';').next().unwrap_or_default().trim();
+    if user.is_empty() || ANONYMOUS_USERS.iter().any(|a| user.eq_ignore_ascii_case(a)) {
+        return None;
+    }
+    let is_visual = |c: char| matches!(c, '-' | '.' | ' ' | '(' | ')');
+    let phone_like = user
+        .char_indices()
+        .all(|(i, c)| c.is_ascii_digit() || is_visual(c) || (c == '+' && i == 0));
+    if !phone_like {
+        return Some(user.to_owned());
+    }
+    let number: String = user.chars().filter(|c| !is_visual(*c)).collect();
+    (number
+        .trim_start_matches('+')
+        .chars()
+        .any(|c| c.is_ascii_digit()))
+    .then_some(number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::parse_datagram;
+
+    fn invite(extra_headers: &str, from: &str) -> Message {
+        let text = format!(
+            "INVITE sip:100@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\n\
+             From: {from};tag=1\r\nTo: <sip:100@example.com>\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\n\
+             {extra_headers}Content-Length: 0\r\n\r\n"
+        );
+        parse_datagram(text.as_bytes())
+            .expect("valid")
+            .expect("message")
+    }
+
+    #[test]
+    fn from_gives_number_and_name() {
+        let id = caller_id(&invite(
+            "",
+            r#""Hard Core" <sip:14075555191@216.115.27.145>"#,
+        ))
+        .expect("id");
+        assert_eq!(id.number.as_deref(), Some("14075555191"));
+        assert_eq!(id.name.as_deref(), Some("Hard Core"));
+        assert_eq!(id.source, CallerIdSource::From);
+        assert!(!id.anonymous);
+    }
+
+    #[test]
+    fn p_asserted_identity_wins_and_name_falls_back_to_from() {
+        let id = caller_id(&invite(
+            "P-Asserted-Identity: <sip:+15551230000@carrier.example>, <tel:+15551230000>\r\n\
+             Remote-Party-ID: <sip:999@x>;party=calling\r\n",
+            r#""Jane Roe" <sip:1000@pbx.example>"#,
+        ))
+        .expect("id");
+        assert_eq!(id.number.as_deref(), Some("+15551230000"));
+        assert_eq!(id.name.as_deref(), Some("Jane Roe"));
+        assert_eq!(id.source, CallerIdSource::PAssertedIdentity);
+        assert!(id.raw.contains("carrier.example"));
+    }
+
+    #[test]
+    fn remote_party_id_called_party_is_not_the_caller() {
+        let id = caller_id(&invite(
+            "Remote-Party-ID: <sip:200@x>;party=called\r\nRemote-Party-ID: \"Bob\" <sip:300@x>;party=calling;privacy=off\r\n",
+            "<sip:400@x>",
+        ))
+        .expect("id");
+        assert_eq!(id.number.as_deref(), Some("300"));
+        assert_eq!(id.source, CallerIdSource::RemotePartyId);
+    }
+
+    #[test]
+    fn privacy_and_anonymous_users_hide_the_number() {
+        let cases = [
+            invite(
+                "Privacy: id\r\n",
+                r#""Anonymous" <sip:15551234567@example.com>"#,
+            ),
+            invite("", r#""Anonymous" <sip:anonymous@anonymous.invalid>"#),
+            invite(
+                "Remote-Party-ID: <sip:15551234567@x>;party=calling;privacy=full\r\n",
+                "<sip:x@y>",
+            ),
+            invite("", "<sip:unavailable@gw.example>"),
+        ];
+        for message in &cases {
+            let id = caller_id(message).expect("id");
+            assert!(id.anonymous, "{message:?}");
+            assert_eq!(id.number, None);
+        }
+    }
+
+    #[test]
+    fn numbers_are_normalised() {
+        assert_eq!(
+            normalize_number("+1 (555) 123-4567").as_deref(),
+            Some("+15551234567")
+        );
+        assert_eq!(
+            normalize_number("+15551234567;npdi").as_deref(),
+            Some("+15551234567")
+        );
+        assert_eq!(normalize_number("alice").as_deref(), Some("alice"));
+        assert_eq!(normalize_number("Anonymous"), None);
+        assert_eq!(normalize_number(""), None);
+        assert_eq!(normalize_number("+"), None);
+    }
+
+    #[test]
+    fn percent_encoded_names_are_decoded() {
+        let id = caller_id(&invite("", "\"John%20Smith\" <sip:15550001111@x>")).expect("id");
+        assert_eq!(id.name.as_deref(), Some("John Smith"));
+    }
+}

@@ -1,0 +1,239 @@
+//! The engine: frames in, verdicts and events out. The same engine runs on a live queue and
+//! on a capture file.
+//!
+//! Call order: [`Engine::handle_frame`] for every packet (it answers with a [`Verdict`] at
+//! once), [`Engine::handle_timeout`] when [`Engine::poll_timeout`] says so, and
+//! [`Engine::poll_event`] until `None` after each of those. [`Engine::finish`] at the end.
+
+use std::net::SocketAddr;
+
+use crate::packet::{Datagram, Decoded, Decoder, LinkType, Transport};
+use crate::reassembly::ReassemblyStats;
+use crate::sip::{self, looks_like_sip, parse_datagram, split_stream};
+use crate::time::Timestamp;
+use crate::tracker::{RtpOutcome, Tracker};
+
+pub use crate::tracker::{CallSummary, Event, TrackerConfig as EngineConfig};
+
+/// What to do with a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Let it through.
+    Accept,
+    /// Drop it (a blocked call's INVITE).
+    Drop,
+}
+
+/// Counters of everything the engine saw, for the replay summary and the console.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Frames handed in.
+    pub frames: u64,
+    /// Frames that were not IP, or IP carrying neither UDP nor TCP.
+    pub other: u64,
+    /// Frames whose IP, UDP or TCP headers were broken.
+    pub malformed_packets: u64,
+    /// Fragments held for reassembly.
+    pub fragments: u64,
+    /// SIP messages read.
+    pub sip_messages: u64,
+    /// SIP messages refused as malformed.
+    pub sip_malformed: u64,
+    /// SIP messages over TCP cut across segments (not read).
+    pub sip_incomplete: u64,
+    /// RTP packets taken by a call.
+    pub rtp_packets: u64,
+    /// Packets on a call's media address that were not RTP.
+    pub rtp_malformed: u64,
+    /// UDP or TCP payloads that were neither SIP nor media of a known call.
+    pub unmatched: u64,
+    /// Fragment reassembly counters.
+    pub reassembly: ReassemblyStats,
+}
+
+/// Decoder, call tracker and counters.
+#[derive(Debug)]
+pub struct Engine {
+    decoder: Decoder,
+    tracker: Tracker,
+    stats: EngineStats,
+}
+
+impl Engine {
+    /// An engine with the given timers and limits.
+    #[must_use]
+    pub fn new(config: EngineConfig) -> Engine {
+        Engine {
+            decoder: Decoder::default(),
+            tracker: Tracker::new(config),
+            stats: EngineStats::default(),
+        }
+    }
+
+    /// Takes one frame. `from_phone` is `Some` when the caller knows which side of the bridge
+    /// the frame came from. Never fails: what cannot be read is counted and accepted.
+    pub fn handle_frame(
+        &mut self,
+        now: Timestamp,
+        link: LinkType,
+        frame: &[u8],
+        from_phone: Option<bool>,
+    ) -> Verdict {
+        self.stats.frames += 1;
+        self.tracker.handle_timeout(now);
+        match self.decoder.decode(now, link, frame) {
+            Decoded::Datagram(datagram) => {
+                handle_datagram(
+                    &mut self.tracker,
+                    &mut self.stats,
+                    now,
+                    &datagram,
+                    from_phone,
+                );
+            }
+            Decoded::FragmentHeld => self.stats.fragments += 1,
+            Decoded::Other => self.stats.other += 1,
+            Decoded::Malformed(_) => self.stats.malformed_packets += 1,
+        }
+        Verdict::Accept
+    }
+
+    /// Takes SIP text that came without packets (a text trace): one or more messages,
+    /// split by Content-Length, sent from `src` to `dst`.
+    pub fn handle_sip_text(
+        &mut self,
+        now: Timestamp,
+        text: &[u8],
+        src: SocketAddr,
+        dst: SocketAddr,
+    ) {
+        let (messages, consumed) = split_stream(text);
+        for message in messages {
+            self.take_message(now, message, src, dst, None);
+        }
+        if consumed < text.len() {
+            self.stats.sip_incomplete += 1;
+        }
+    }
+
+    /// Runs timers.
+    pub fn handle_timeout(&mut self, now: Timestamp) {
+        self.tracker.handle_timeout(now);
+        self.decoder.reassembly().expire(now);
+    }
+
+    /// When [`Engine::handle_timeout`] wants to run next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Timestamp> {
+        self.tracker.poll_timeout()
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.tracker.poll_event()
+    }
+
+    /// Ends every call in progress.
+    pub fn finish(&mut self, now: Timestamp) {
+        self.tracker.finish(now);
+    }
+
+    /// The call table.
+    #[must_use]
+    pub fn tracker(&self) -> &Tracker {
+        &self.tracker
+    }
+
+    /// The call table, to change per-call settings.
+    pub fn tracker_mut(&mut self) -> &mut Tracker {
+        &mut self.tracker
+    }
+
+    /// The counters so far.
+    pub fn stats(&mut self) -> EngineStats {
+        EngineStats {
+            reassembly: self.decoder.reassembly().stats(),
+            ..self.stats
+        }
+    }
+
+    fn take_message(
+        &mut self,
+        now: Timestamp,
+        message: Result<sip::Message, sip::ParseError>,
+        src: SocketAddr,
+        dst: SocketAddr,
+        from_phone: Option<bool>,
+    ) {
+        take_message(
+            &mut self.tracker,
+            &mut self.stats,
+            now,
+            message,
+            src,
+            dst,
+            from_phone,
+        );
+    }
+}
+
+fn handle_datagram(
+    tracker: &mut Tracker,
+    stats: &mut EngineStats,
+    now: Timestamp,
+    datagram: &Datagram<'_>,
+    from_phone: Option<bool>,
+) {
+    let (src, dst, payload) = (datagram.src, datagram.dst, datagram.payload);
+    if looks_like_sip(payload) {
+        match datagram.transport {
+            Transport::Udp => match parse_datagram(payload) {
+                Ok(Some(message)) => {
+                    take_message(tracker, stats, now, Ok(message), src, dst, from_phone)
+                }
+                Ok(None) => {}
+                Err(error) => take_message(tracker, stats, now, Err(error), src, dst, from_phone),
+            },
+            Transport::Tcp => {
+                let (messages, consumed) = split_stream(payload);
+                for message in messages {
+                    take_message(tracker, stats, now, message, src, dst, from_phone);
+                }
+                if consumed < payload.len() {
+                    stats.sip_incomplete += 1;
+                }
+            }
+        }
+        return;
+    }
+    if datagram.transport == Transport::Tcp {
+        stats.unmatched += 1;
+        return;
+    }
+    match tracker.handle_rtp(now, src, dst, payload) {
+        RtpOutcome::Taken => stats.rtp_packets += 1,
+        RtpOutcome::Malformed => stats.rtp_malformed += 1,
+        RtpOutcome::NoFlow => stats.unmatched += 1,
+    }
+}
+
+fn take_message(
+    tracker: &mut Tracker,
+    stats: &mut EngineStats,
+    now: Timestamp,
+    message: Result<sip::Message, sip::ParseError>,
+    src: SocketAddr,
+    dst: SocketAddr,
+    from_phone: Option<bool>,
+) {
+    match message {
+        Ok(message) => {
+            stats.sip_messages += 1;
+            tracker.handle_sip(now, &message, src, dst, from_phone);
+        }
+        Err(error) => {
+            stats.sip_malformed += 1;
+            tracing::debug!(%src, %dst, "malformed SIP: {error}");
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! Ringside's sans-IO protocol core.
+//!
+//! Everything here takes bytes and a time and returns values and events: no sockets, files,
+//! threads or clocks. The daemon (`bridge-agent`) feeds it packets from NFQUEUE or a capture
+//! file; the desktop client will use its announcement codec.
+//!
+//! # Layout
+//!
+//! - [`time`]: the [`Timestamp`] every `handle_*` call takes.
+//! - [`packet`] and [`reassembly`]: link layers, IPv4/IPv6, UDP/TCP, fragment reassembly.
+//! - [`sip`]: our SIP wrapper (message framing, compact headers, name-addr values, URIs).
+//! - [`caller_id`]: who is calling, and which header said so (DESIGN rule 2).
+//! - [`sdp`]: media descriptions of offers and answers.
+//! - [`rtp`], [`g711`], [`playout`], [`mixer`]: RTP views, decoding, the per-direction jitter
+//!   buffer and the stereo mixer.
+//! - [`call`] and [`tracker`]: the dialog state machine per Call-ID and the table of calls.
+//! - [`engine`]: all of the above behind `handle_packet` / `poll_event`.
+
+pub mod call;
+pub mod caller_id;
+pub mod engine;
+pub mod g711;
+pub mod media;
+pub mod mixer;
+pub mod packet;
+pub mod playout;
+pub mod reassembly;
+pub mod rtp;
+pub mod sdp;
+pub mod sip;
+pub mod time;
+pub mod tracker;
+
+pub use engine::{Engine, EngineConfig, Event, Verdict};
+pub use time::Timestamp;

@@ -1,0 +1,94 @@
+//! The audio of one call: two jitter buffers, G.711 decoding, the stereo mixer, and the
+//! chunks of mixed audio handed to the recorder.
+
+use crate::g711;
+use crate::mixer::{Channel, Frame, StereoMixer, LATENCY};
+use crate::playout::{LegStats, Placement, Playout};
+use crate::rtp::RtpPacket;
+use crate::sdp::Codec;
+use crate::time::Timestamp;
+
+/// Mixed audio is handed out in chunks of at least this many frames (200 ms), so that
+/// recording costs one allocation per chunk, not one per packet.
+pub const CHUNK_FRAMES: usize = 1600;
+
+/// The audio state of one call.
+#[derive(Debug, Default)]
+pub struct CallMedia {
+    /// Arrival time of the call's first audio packet: frame 0 of the timeline.
+    epoch: Option<Timestamp>,
+    legs: [Playout; 2],
+    mixer: StereoMixer,
+    pending: Vec<Frame>,
+}
+
+impl CallMedia {
+    /// Takes one G.711 packet of `channel`. Other codecs must not be passed here.
+    pub fn handle_rtp(
+        &mut self,
+        now: Timestamp,
+        channel: Channel,
+        codec: Codec,
+        packet: &RtpPacket<'_>,
+    ) {
+        let epoch = *self.epoch.get_or_insert(now);
+        let arrival = (now.since(epoch).as_micros() as i64) * 8 / 1000;
+        let leg = &mut self.legs[channel as usize];
+        let Placement::At(position) = leg.place(arrival, packet) else {
+            return;
+        };
+        let payload = packet.payload();
+        let late = match codec {
+            Codec::Pcmu => self.mixer.write(
+                channel,
+                position,
+                payload.iter().map(|&b| g711::decode_ulaw(b)),
+                &mut self.pending,
+            ),
+            Codec::Pcma => self.mixer.write(
+                channel,
+                position,
+                payload.iter().map(|&b| g711::decode_alaw(b)),
+                &mut self.pending,
+            ),
+            Codec::TelephoneEvent | Codec::ComfortNoise | Codec::Other => 0,
+        };
+        if late > 0 {
+            leg.count_late();
+        }
+        self.mixer.drain_to(arrival - LATENCY, &mut self.pending);
+    }
+
+    /// Hands out audio older than [`LATENCY`] at `now`, for calls whose packets paused.
+    pub fn handle_timeout(&mut self, now: Timestamp) {
+        if let Some(epoch) = self.epoch {
+            let arrival = (now.since(epoch).as_micros() as i64) * 8 / 1000;
+            let until = (arrival - LATENCY).min(self.mixer.written_to() + self.mixer.held() as i64);
+            self.mixer.drain_to(until, &mut self.pending);
+        }
+    }
+
+    /// A chunk of mixed audio, once at least [`CHUNK_FRAMES`] are ready.
+    pub fn poll_chunk(&mut self) -> Option<Vec<Frame>> {
+        (self.pending.len() >= CHUNK_FRAMES)
+            .then(|| std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK_FRAMES * 2)))
+    }
+
+    /// Everything left, at the end of the call.
+    pub fn finish(&mut self) -> Vec<Frame> {
+        self.mixer.drain_all(&mut self.pending);
+        std::mem::take(&mut self.pending)
+    }
+
+    /// When the call's audio started, if it has.
+    #[must_use]
+    pub fn started_at(&self) -> Option<Timestamp> {
+        self.epoch
+    }
+
+    /// The counters of each direction, remote first.
+    #[must_use]
+    pub fn stats(&self) -> [LegStats; 2] {
+        [self.legs[0].stats(), self.legs[1].stats()]
+    }
+}

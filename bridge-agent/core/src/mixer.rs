@@ -1,0 +1,141 @@
+//! The stereo mixer: both directions of a call on one timeline, remote party left, the
+//! local phone right.
+//!
+//! Audio is written at the frame its [`crate::playout::Playout`] placed it; frames are held
+//! for [`LATENCY`] so that late and reordered packets still find their slot, then handed out
+//! in order. Gaps stay silent. The window never exceeds [`MAX_WINDOW`] frames (32 KiB), which
+//! bounds a call's memory.
+
+use std::collections::VecDeque;
+
+/// Which side of the stereo picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// Left: what the remote party says (audio flowing toward the phone).
+    Remote = 0,
+    /// Right: what the local phone says (audio flowing from the phone).
+    Phone = 1,
+}
+
+/// One stereo frame: `[left, right]`.
+pub type Frame = [i16; 2];
+
+/// How long audio waits for late packets before it is written out: 250 ms at 8 kHz.
+pub const LATENCY: i64 = 2000;
+/// The most frames held at once: one second at 8 kHz.
+pub const MAX_WINDOW: i64 = 8000;
+
+/// The mixing window of one call.
+#[derive(Debug, Clone)]
+pub struct StereoMixer {
+    /// Timeline frame of `window[0]`: everything before it has been handed out.
+    start: i64,
+    window: VecDeque<Frame>,
+}
+
+impl Default for StereoMixer {
+    fn default() -> Self {
+        Self {
+            start: 0,
+            window: VecDeque::with_capacity(MAX_WINDOW as usize / 2),
+        }
+    }
+}
+
+impl StereoMixer {
+    /// Writes samples for one channel starting at `position`. Samples before the window are
+    /// too late and dropped; the window first hands frames to `out` if it would grow past
+    /// [`MAX_WINDOW`]. Returns how many samples were too late.
+    pub fn write(
+        &mut self,
+        channel: Channel,
+        position: i64,
+        samples: impl ExactSizeIterator<Item = i16>,
+        out: &mut Vec<Frame>,
+    ) -> usize {
+        let end = position + samples.len() as i64;
+        if end - self.start > MAX_WINDOW {
+            self.drain_to(end - MAX_WINDOW, out);
+        }
+        let late = (self.start - position).clamp(0, samples.len() as i64) as usize;
+        let first = (position + late as i64 - self.start) as usize;
+        let needed = (end - self.start).max(0) as usize;
+        if self.window.len() < needed {
+            self.window.resize(needed, [0, 0]);
+        }
+        for (slot, sample) in (first..).zip(samples.skip(late)) {
+            self.window[slot][channel as usize] = sample;
+        }
+        late
+    }
+
+    /// Hands out every frame before `until` (silence where nothing was written).
+    pub fn drain_to(&mut self, until: i64, out: &mut Vec<Frame>) {
+        let count = until - self.start;
+        if count <= 0 {
+            return;
+        }
+        let held = (count as usize).min(self.window.len());
+        out.extend(self.window.drain(..held));
+        out.resize(out.len() + (count as usize - held), [0, 0]);
+        self.start = until;
+    }
+
+    /// Hands out everything written so far (end of call).
+    pub fn drain_all(&mut self, out: &mut Vec<Frame>) {
+        self.drain_to(self.start + self.window.len() as i64, out);
+    }
+
+    /// The timeline frame up to which audio has been handed out.
+    #[must_use]
+    pub fn written_to(&self) -> i64 {
+        self.start
+    }
+
+    /// Frames held, written but not yet handed out.
+    #[must_use]
+    pub fn held(&self) -> usize {
+        self.window.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mixes_both_channels_in_timeline_order() {
+        let mut mixer = StereoMixer::default();
+        let mut out = Vec::new();
+        mixer.write(Channel::Phone, 4, [7, 7].into_iter(), &mut out);
+        mixer.write(Channel::Remote, 0, [1, 2, 3].into_iter(), &mut out);
+        mixer.drain_all(&mut out);
+        assert_eq!(out, vec![[1, 0], [2, 0], [3, 0], [0, 0], [0, 7], [0, 7]]);
+    }
+
+    #[test]
+    fn late_samples_are_dropped_and_counted() {
+        let mut mixer = StereoMixer::default();
+        let mut out = Vec::new();
+        mixer.write(Channel::Remote, 0, [1; 10].into_iter(), &mut out);
+        mixer.drain_to(5, &mut out);
+        assert_eq!(
+            mixer.write(Channel::Phone, 3, [9; 4].into_iter(), &mut out),
+            2
+        );
+        mixer.drain_all(&mut out);
+        assert_eq!(out[5], [1, 9]);
+        assert_eq!(out[4], [1, 0]);
+    }
+
+    #[test]
+    fn the_window_stays_bounded() {
+        let mut mixer = StereoMixer::default();
+        let mut out = Vec::new();
+        for i in 0..100 {
+            mixer.write(Channel::Remote, i * 160, [1; 160].into_iter(), &mut out);
+            assert!(mixer.held() as i64 <= MAX_WINDOW);
+        }
+        assert_eq!(out.len() as i64 + mixer.held() as i64, 100 * 160);
+    }
+}

@@ -1,0 +1,275 @@
+//! From link-layer frames to UDP/TCP payloads with their addresses.
+//!
+//! NFQUEUE hands over IP packets; capture files hold Ethernet (with VLAN tags), Linux cooked
+//! (SLL, SLL2), BSD loopback (`DLT_NULL`) or raw IP frames. IP-in-IP is unwrapped, fragments
+//! go through [`Reassembly`]. Anything else is reported, never panicked on.
+
+use std::net::{IpAddr, SocketAddr};
+
+use etherparse::{IpNumber, IpSlice, Ipv6ExtensionSlice, TcpSlice, UdpSlice};
+
+use crate::reassembly::{Fragment, FragmentKey, Reassembly};
+use crate::time::Timestamp;
+
+/// How the bytes of a frame start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkType {
+    /// An IP packet (NFQUEUE, `LINKTYPE_RAW`, `LINKTYPE_IPV4/6`).
+    RawIp,
+    /// Ethernet II, with any number of 802.1Q / 802.1ad tags.
+    Ethernet,
+    /// Linux cooked capture v1 (`LINKTYPE_LINUX_SLL`).
+    LinuxSll,
+    /// Linux cooked capture v2 (`LINKTYPE_LINUX_SLL2`).
+    LinuxSll2,
+    /// BSD loopback: a 4-byte address family, then IP (`LINKTYPE_NULL`, `LINKTYPE_LOOP`).
+    Null,
+}
+
+impl LinkType {
+    /// The link type for a pcap/pcapng `LINKTYPE_*` number, if Ringside reads it.
+    #[must_use]
+    pub fn from_linktype(code: u32) -> Option<LinkType> {
+        match code {
+            0 | 108 => Some(LinkType::Null),
+            1 => Some(LinkType::Ethernet),
+            12 | 14 | 101 | 228 | 229 => Some(LinkType::RawIp),
+            113 => Some(LinkType::LinuxSll),
+            276 => Some(LinkType::LinuxSll2),
+            _ => None,
+        }
+    }
+}
+
+/// The transport protocol of a [`Datagram`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// UDP: SIP and RTP.
+    Udp,
+    /// TCP: SIP only, one segment at a time.
+    Tcp,
+}
+
+/// A transport payload and where it travels.
+#[derive(Debug, Clone, Copy)]
+pub struct Datagram<'a> {
+    /// UDP or TCP.
+    pub transport: Transport,
+    /// Sender address and port.
+    pub src: SocketAddr,
+    /// Receiver address and port.
+    pub dst: SocketAddr,
+    /// The UDP payload or TCP segment data.
+    pub payload: &'a [u8],
+}
+
+/// What a frame turned out to be.
+#[derive(Debug)]
+pub enum Decoded<'a> {
+    /// A UDP or TCP payload, possibly reassembled from fragments.
+    Datagram(Datagram<'a>),
+    /// A fragment held until its datagram is complete.
+    FragmentHeld,
+    /// Not IP, or IP carrying neither UDP nor TCP: passed untouched.
+    Other,
+    /// Bytes that claim to be a packet but are not one.
+    Malformed(&'static str),
+}
+
+/// Decodes frames; owns the fragment reassembly pool.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    reassembly: Reassembly,
+    reassembled: Vec<u8>,
+}
+
+/// How deep IP-in-IP may nest before it is refused.
+const MAX_TUNNEL_DEPTH: usize = 3;
+
+impl Decoder {
+    /// Decodes one frame of the given link type.
+    pub fn decode<'a>(
+        &'a mut self,
+        now: Timestamp,
+        link: LinkType,
+        frame: &'a [u8],
+    ) -> Decoded<'a> {
+        match ip_bytes(link, frame) {
+            Some(ip) => self.decode_ip(now, ip, 0),
+            None => Decoded::Other,
+        }
+    }
+
+    /// The fragment pool, to expire it on timers and read its counters.
+    pub fn reassembly(&mut self) -> &mut Reassembly {
+        &mut self.reassembly
+    }
+
+    fn decode_ip<'a>(&'a mut self, now: Timestamp, bytes: &'a [u8], depth: usize) -> Decoded<'a> {
+        let Ok(ip) = IpSlice::from_slice(bytes) else {
+            return Decoded::Malformed("bad IP header");
+        };
+        let (src, dst) = (ip.source_addr(), ip.destination_addr());
+        let protocol = ip.payload_ip_number();
+        if ip.is_fragmenting_payload() {
+            let Some((key, fragment)) = fragment_of(&ip) else {
+                return Decoded::Malformed("bad fragment header");
+            };
+            return match self.reassembly.add(now, key, fragment) {
+                Ok(Some(whole)) => {
+                    self.reassembled = whole;
+                    transport(protocol, src, dst, &self.reassembled)
+                }
+                Ok(None) => Decoded::FragmentHeld,
+                Err(_) => Decoded::Malformed("inconsistent fragments"),
+            };
+        }
+        let payload = ip.payload().payload;
+        if protocol == IpNumber::IPV4 || protocol == IpNumber::IPV6 {
+            if depth >= MAX_TUNNEL_DEPTH {
+                return Decoded::Malformed("IP tunnels nested too deep");
+            }
+            return self.decode_ip(now, payload, depth + 1);
+        }
+        transport(protocol, src, dst, payload)
+    }
+}
+
+fn transport<'a>(protocol: IpNumber, src: IpAddr, dst: IpAddr, payload: &'a [u8]) -> Decoded<'a> {
+    if protocol == IpNumber::UDP {
+        return match UdpSlice::from_slice_lax(payload) {
+            Ok(udp) => Decoded::Datagram(Datagram {
+                transport: Transport::Udp,
+                src: SocketAddr::new(src, udp.source_port()),
+                dst: SocketAddr::new(dst, udp.destination_port()),
+                payload: udp.payload(),
+            }),
+            Err(_) => Decoded::Malformed("bad UDP header"),
+        };
+    }
+    if protocol == IpNumber::TCP {
+        return match TcpSlice::from_slice(payload) {
+            Ok(tcp) => Decoded::Datagram(Datagram {
+                transport: Transport::Tcp,
+                src: SocketAddr::new(src, tcp.source_port()),
+                dst: SocketAddr::new(dst, tcp.destination_port()),
+                payload: tcp.payload(),
+            }),
+            Err(_) => Decoded::Malformed("bad TCP header"),
+        };
+    }
+    Decoded::Other
+}
+
+fn fragment_of<'a>(ip: &IpSlice<'a>) -> Option<(FragmentKey, Fragment<'a>)> {
+    let data = ip.payload().payload;
+    let protocol = ip.payload_ip_number().0;
+    let (src, dst) = (ip.source_addr(), ip.destination_addr());
+    let (id, offset, more) = match ip {
+        IpSlice::Ipv4(v4) => {
+            let header = v4.header();
+            (
+                u32::from(header.identification()),
+                header.fragments_offset().value(),
+                header.more_fragments(),
+            )
+        }
+        IpSlice::Ipv6(v6) => {
+            let fragment = v6
+                .extensions()
+                .clone()
+                .into_iter()
+                .find_map(|ext| match ext {
+                    Ipv6ExtensionSlice::Fragment(f) => Some(f.to_header()),
+                    _ => None,
+                })?;
+            (
+                fragment.identification,
+                fragment.fragment_offset.value(),
+                fragment.more_fragments,
+            )
+        }
+    };
+    Some((
+        FragmentKey {
+            src,
+            dst,
+            id,
+            protocol,
+        },
+        Fragment {
+            offset: usize::from(offset) * 8,
+            more,
+            data,
+        },
+    ))
+}
+
+/// Finds the IP packet inside a frame; `None` when the frame carries something else.
+fn ip_bytes(link: LinkType, frame: &[u8]) -> Option<&[u8]> {
+    let is_ip = |ethertype: u16| ethertype == 0x0800 || ethertype == 0x86DD;
+    let be16 = |at: usize| Some(u16::from_be_bytes([*frame.get(at)?, *frame.get(at + 1)?]));
+    match link {
+        LinkType::RawIp => Some(frame),
+        LinkType::Null => frame.get(4..),
+        LinkType::LinuxSll => is_ip(be16(14)?).then(|| frame.get(16..)).flatten(),
+        LinkType::LinuxSll2 => is_ip(be16(0)?).then(|| frame.get(20..)).flatten(),
+        LinkType::Ethernet => {
+            let mut at = 12;
+            let mut ethertype = be16(at)?;
+            while matches!(ethertype, 0x8100 | 0x88A8 | 0x9100) {
+                at += 4;
+                ethertype = be16(at)?;
+            }
+            is_ip(ethertype).then(|| frame.get(at + 2..)).flatten()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use etherparse::PacketBuilder;
+
+    fn udp_frame(payload: &[u8]) -> Vec<u8> {
+        let builder = PacketBuilder::ethernet2([1; 6], [2; 6])
+            .single_vlan(24.try_into().expect("vlan id"))
+            .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .udp(5060, 10000);
+        let mut out = Vec::new();
+        builder.write(&mut out, payload).expect("write");
+        out
+    }
+
+    #[test]
+    fn decodes_vlan_tagged_udp() {
+        let frame = udp_frame(b"hello");
+        let mut decoder = Decoder::default();
+        let Decoded::Datagram(d) = decoder.decode(Timestamp(0), LinkType::Ethernet, &frame) else {
+            panic!("not decoded");
+        };
+        assert_eq!(d.transport, Transport::Udp);
+        assert_eq!(d.src, "10.0.0.1:5060".parse().expect("addr"));
+        assert_eq!(d.dst.port(), 10000);
+        assert_eq!(d.payload, b"hello");
+    }
+
+    #[test]
+    fn garbage_is_malformed_or_other_never_a_panic() {
+        let mut decoder = Decoder::default();
+        for frame in [&b""[..], &[0x45; 3], &[0x60, 0, 0], &[0xff; 64]] {
+            for link in [
+                LinkType::RawIp,
+                LinkType::Ethernet,
+                LinkType::LinuxSll,
+                LinkType::LinuxSll2,
+                LinkType::Null,
+            ] {
+                assert!(!matches!(
+                    decoder.decode(Timestamp(0), link, frame),
+                    Decoded::Datagram(_)
+                ));
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! Our SIP wrapper: the only place that knows how SIP text is laid out.
+//!
+//! Messages are framed and their headers read here (compact names, folded lines, LF-only
+//! line ends, several messages in one stream split by Content-Length); URIs go through
+//! `rsip` behind [`uri::Uri::parse`], with the repairs it needs. The rest of the core sees
+//! only the types of this module, so `rsip` (unmaintained) can be swapped out here alone.
+
+pub mod header;
+pub mod message;
+pub mod name_addr;
+pub mod uri;
+
+pub use header::HeaderName;
+pub use message::{parse_datagram, split_stream, CSeq, Message, Method, ParseError, StartLine};
+pub use name_addr::NameAddr;
+pub use uri::Uri;
+
+/// Whether a UDP or TCP payload looks like the start of a SIP message, on any port.
+///
+/// Cheap enough for every packet: it looks at the first line only. A request line ends in
+/// `SIP/2.0`; a status line starts with it.
+#[must_use]
+pub fn looks_like_sip(payload: &[u8]) -> bool {
+    let payload = trim_leading_blank_lines(payload);
+    if payload.starts_with(b"SIP/2.0 ") {
+        return true;
+    }
+    let line_end = payload
+        .iter()
+        .take(2048)
+        .position(|&b| b == b'\n')
+        .unwrap_or(payload.len().min(2048));
+    let line = payload[..line_end]
+        .strip_suffix(b"\r")
+        .unwrap_or(&payload[..line_end]);
+    line.ends_with(b" SIP/2.0") && line.first().is_some_and(u8::is_ascii_uppercase)
+}
+
+/// Skips the CRLFs that keep-alives and stream framing leave before a message.
+pub(crate) fn trim_leading_blank_lines(mut bytes: &[u8]) -> &[u8] {
+    while let [b'\r' | b'\n', rest @ ..] = bytes {
+        bytes = rest;
+    }
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_requests_and_responses_but_not_rtp() {
+        assert!(looks_like_sip(b"INVITE sip:a@b SIP/2.0\r\n"));
+        assert!(looks_like_sip(b"\r\nSIP/2.0 200 OK\r\n"));
+        assert!(looks_like_sip(b"OPTIONS sip:a@b SIP/2.0\n"));
+        assert!(!looks_like_sip(&[0x80, 0x00, 0x01, 0x02, 0x03]));
+        assert!(!looks_like_sip(b"GET / HTTP/1.1\r\n"));
+        assert!(!looks_like_sip(b"\r\n\r\n"));
+    }
+}

@@ -1,0 +1,478 @@
+//! The table of calls: SIP messages find their call by Call-ID, RTP packets by the media
+//! addresses the calls' SDP announced. Reports what happens as [`Event`]s.
+//!
+//! Call order: [`Tracker::handle_sip`] and [`Tracker::handle_rtp`] as packets arrive,
+//! [`Tracker::handle_timeout`] at [`Tracker::poll_timeout`] (or more often), then
+//! [`Tracker::poll_event`] until it returns `None`. [`Tracker::finish`] ends every call.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use crate::call::{Call, CallDirection, CallInfo, CallKey, CallState, Disposition, Progress};
+use crate::caller_id::{called_party, caller_id};
+use crate::mixer::{Channel, Frame};
+use crate::playout::LegStats;
+use crate::rtp::RtpPacket;
+use crate::sdp::Codec;
+use crate::sip::{Message, Method};
+use crate::time::Timestamp;
+
+/// Timers and limits of the tracker.
+#[derive(Debug, Clone)]
+pub struct TrackerConfig {
+    /// Addresses known to be the phone's (the ATA). Senders of REGISTER are learned too.
+    pub phone_addresses: Vec<IpAddr>,
+    /// Record calls unless told otherwise per call.
+    pub record_by_default: bool,
+    /// An unanswered call with no final response ends after this long.
+    pub ringing_timeout: Duration,
+    /// An answered call whose RTP stopped ends after this long (a BYE was never seen).
+    pub media_timeout: Duration,
+    /// An answered call with no RTP at all ends after this long without SIP.
+    pub session_timeout: Duration,
+    /// At most this many calls are tracked; the oldest unanswered one makes room.
+    pub max_calls: usize,
+}
+
+impl Default for TrackerConfig {
+    fn default() -> Self {
+        Self {
+            phone_addresses: Vec::new(),
+            record_by_default: true,
+            ringing_timeout: Duration::from_secs(180),
+            media_timeout: Duration::from_secs(60),
+            session_timeout: Duration::from_secs(4 * 3600),
+            max_calls: 10_000,
+        }
+    }
+}
+
+/// How a call went, reported when it ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallSummary {
+    /// When it was answered.
+    pub answered_at: Option<Timestamp>,
+    /// The audio codec seen on its RTP.
+    pub codec: Option<Codec>,
+    /// When its first RTP packet arrived: the first frame of the recording.
+    pub media_started_at: Option<Timestamp>,
+    /// Per-direction RTP counters, remote party first.
+    pub quality: [LegStats; 2],
+}
+
+/// What the tracker reports.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A new call (its first INVITE, not a retransmission).
+    CallStarted(CallInfo),
+    /// It rings.
+    CallRinging {
+        /// The call.
+        call: CallKey,
+        /// When.
+        at: Timestamp,
+    },
+    /// It was answered.
+    CallAnswered {
+        /// The call.
+        call: CallKey,
+        /// When.
+        at: Timestamp,
+    },
+    /// Mixed stereo audio to append to the call's recording, in timeline order.
+    Audio {
+        /// The call.
+        call: CallKey,
+        /// The frames, remote party left, phone right.
+        frames: Vec<Frame>,
+    },
+    /// An RTP packet of a codec Ringside does not decode, to keep as it is.
+    RawRtp {
+        /// The call.
+        call: CallKey,
+        /// When it arrived.
+        at: Timestamp,
+        /// Sender.
+        src: SocketAddr,
+        /// Receiver.
+        dst: SocketAddr,
+        /// The UDP payload (the RTP packet).
+        payload: Vec<u8>,
+    },
+    /// It ended. The last [`Event::Audio`] of the call comes before this.
+    CallEnded {
+        /// The call.
+        call: CallKey,
+        /// When.
+        at: Timestamp,
+        /// How.
+        disposition: Disposition,
+        /// Codec and quality figures.
+        summary: CallSummary,
+    },
+}
+
+/// What [`Tracker::handle_rtp`] made of a UDP payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RtpOutcome {
+    /// Not on any call's media address.
+    NoFlow,
+    /// On a call's media address but not RTP.
+    Malformed,
+    /// Taken by a call.
+    Taken,
+}
+
+/// How long an ended call stays in the table to absorb retransmissions (Timer J/H, 32 s).
+const LINGER: Duration = Duration::from_secs(32);
+/// How often timers run.
+const TICK: Duration = Duration::from_secs(1);
+/// At most this many phone addresses are learned from REGISTER.
+const MAX_LEARNED_PHONES: usize = 16;
+
+/// The call table.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    config: TrackerConfig,
+    calls: HashMap<CallKey, Call>,
+    by_call_id: HashMap<String, CallKey>,
+    /// Media address → (call, voice channel of packets sent *to* it).
+    flows_to: HashMap<SocketAddr, (CallKey, Channel)>,
+    /// Media address → (call, voice channel of packets sent *from* it; symmetric RTP).
+    flows_from: HashMap<SocketAddr, (CallKey, Channel)>,
+    /// The media addresses each call registered, to unregister them when it is forgotten.
+    flow_addresses: HashMap<CallKey, Vec<SocketAddr>>,
+    phone_ips: HashSet<IpAddr>,
+    next_key: u64,
+    next_tick: Option<Timestamp>,
+    events: VecDeque<Event>,
+}
+
+impl Tracker {
+    /// An empty table.
+    #[must_use]
+    pub fn new(config: TrackerConfig) -> Tracker {
+        Tracker {
+            phone_ips: config.phone_addresses.iter().copied().collect(),
+            config,
+            ..Tracker::default()
+        }
+    }
+
+    /// Takes a SIP message sent from `src` to `dst`. `from_phone` says which side sent it
+    /// when the caller knows (the bridge port it came in on); otherwise addresses decide.
+    pub fn handle_sip(
+        &mut self,
+        now: Timestamp,
+        message: &Message,
+        src: SocketAddr,
+        dst: SocketAddr,
+        from_phone: Option<bool>,
+    ) {
+        if message.method() == Some(&Method::Register)
+            && from_phone != Some(false)
+            && self.phone_ips.len() < MAX_LEARNED_PHONES
+        {
+            self.phone_ips.insert(src.ip());
+        }
+        if let Some(&key) = self.by_call_id.get(message.call_id()) {
+            let Some(call) = self.calls.get_mut(&key) else {
+                return;
+            };
+            let sender_is_phone = from_phone.unwrap_or_else(|| is_phone(&call.info, src));
+            let progress = call.handle_message(now, message, sender_is_phone);
+            self.register_flows(key);
+            self.report(now, key, progress);
+            return;
+        }
+        let is_initial_invite = message.method() == Some(&Method::Invite)
+            && message.to().is_some_and(|to| to.param("tag").is_none());
+        if is_initial_invite {
+            self.start_call(now, message, src, dst, from_phone);
+        }
+    }
+
+    /// Takes a UDP payload that is not SIP: RTP if it travels on a call's media address.
+    pub fn handle_rtp(
+        &mut self,
+        now: Timestamp,
+        src: SocketAddr,
+        dst: SocketAddr,
+        payload: &[u8],
+    ) -> RtpOutcome {
+        let Some(&(key, channel)) = self
+            .flows_to
+            .get(&dst)
+            .or_else(|| self.flows_from.get(&src))
+        else {
+            return RtpOutcome::NoFlow;
+        };
+        let Ok(packet) = RtpPacket::new_checked(payload) else {
+            return RtpOutcome::Malformed;
+        };
+        let Some(call) = self.calls.get_mut(&key) else {
+            return RtpOutcome::NoFlow;
+        };
+        if matches!(call.state(), CallState::Ended(_)) {
+            return RtpOutcome::Taken;
+        }
+        call.last_activity = now;
+        call.last_media = Some(now);
+        let codec = call.codec_for(channel, packet.payload_type());
+        match codec {
+            Codec::Pcmu | Codec::Pcma => {
+                call.codec.get_or_insert(codec);
+                call.media.handle_rtp(now, channel, codec, &packet);
+                if call.record {
+                    if let Some(frames) = call.media.poll_chunk() {
+                        self.events.push_back(Event::Audio { call: key, frames });
+                    }
+                }
+            }
+            Codec::Other => {
+                call.codec.get_or_insert(codec);
+                if call.record {
+                    let payload = payload.to_vec();
+                    self.events.push_back(Event::RawRtp {
+                        call: key,
+                        at: now,
+                        src,
+                        dst,
+                        payload,
+                    });
+                }
+            }
+            Codec::TelephoneEvent | Codec::ComfortNoise => {}
+        }
+        RtpOutcome::Taken
+    }
+
+    /// Runs timers: ends calls that went quiet, forgets ended ones, writes out paused audio.
+    pub fn handle_timeout(&mut self, now: Timestamp) {
+        if self.next_tick.is_some_and(|t| now < t) {
+            return;
+        }
+        self.next_tick = Some(now.add(TICK));
+        let mut to_end = Vec::new();
+        let mut to_forget = Vec::new();
+        for (&key, call) in &mut self.calls {
+            let idle = now.since(call.last_activity);
+            match call.state() {
+                CallState::Ended(_) if call.ended_at.is_some_and(|t| now.since(t) > LINGER) => {
+                    to_forget.push(key)
+                }
+                CallState::Ended(_) => {}
+                CallState::Trying | CallState::Ringing if idle > self.config.ringing_timeout => {
+                    to_end.push(key)
+                }
+                CallState::Answered
+                    if call.last_media.is_some() && idle > self.config.media_timeout =>
+                {
+                    to_end.push(key)
+                }
+                CallState::Answered if idle > self.config.session_timeout => to_end.push(key),
+                _ => {
+                    call.media.handle_timeout(now);
+                    if call.record {
+                        if let Some(frames) = call.media.poll_chunk() {
+                            self.events.push_back(Event::Audio { call: key, frames });
+                        }
+                    }
+                }
+            }
+        }
+        for key in to_end {
+            self.end_call(now, key);
+        }
+        for key in to_forget {
+            self.forget(key);
+        }
+    }
+
+    /// When [`Tracker::handle_timeout`] wants to run next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Timestamp> {
+        (!self.calls.is_empty()).then(|| self.next_tick.unwrap_or_default())
+    }
+
+    /// The next event, in the order things happened.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Ends every call still going (shutdown, end of a capture).
+    pub fn finish(&mut self, now: Timestamp) {
+        let mut keys: Vec<CallKey> = self.calls.keys().copied().collect();
+        keys.sort_unstable();
+        for key in keys {
+            self.end_call(now, key);
+        }
+    }
+
+    /// Turns recording of one call on or off (filters, the console, touch-tone codes).
+    pub fn set_recording(&mut self, key: CallKey, record: bool) {
+        if let Some(call) = self.calls.get_mut(&key) {
+            call.record = record;
+        }
+    }
+
+    /// A call by its handle.
+    #[must_use]
+    pub fn call(&self, key: CallKey) -> Option<&Call> {
+        self.calls.get(&key)
+    }
+
+    /// How many calls the table holds (ended ones linger for a while).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// Whether the table is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty()
+    }
+
+    fn start_call(
+        &mut self,
+        now: Timestamp,
+        invite: &Message,
+        src: SocketAddr,
+        dst: SocketAddr,
+        from_phone: Option<bool>,
+    ) {
+        let outbound = from_phone.unwrap_or_else(|| {
+            self.phone_ips.contains(&src.ip()) && !self.phone_ips.contains(&dst.ip())
+        });
+        let (direction, party, phone, remote) = if outbound {
+            (CallDirection::Outbound, called_party(invite), src, dst)
+        } else {
+            (CallDirection::Inbound, caller_id(invite), dst, src)
+        };
+        let Some(party) = party else { return };
+        if self.calls.len() >= self.config.max_calls {
+            self.make_room(now);
+        }
+        let key = CallKey(self.next_key);
+        self.next_key += 1;
+        let info = CallInfo {
+            key,
+            call_id: invite.call_id().to_owned(),
+            direction,
+            party,
+            started_at: now,
+            phone,
+            remote,
+        };
+        self.events.push_back(Event::CallStarted(info.clone()));
+        self.by_call_id.insert(info.call_id.clone(), key);
+        self.calls
+            .insert(key, Call::new(info, invite, self.config.record_by_default));
+        self.register_flows(key);
+    }
+
+    /// Drops the oldest call that never got answered, to stay within `max_calls`.
+    fn make_room(&mut self, now: Timestamp) {
+        let oldest = self
+            .calls
+            .values()
+            .filter(|c| !matches!(c.state(), CallState::Answered))
+            .min_by_key(|c| c.info.started_at)
+            .map(|c| c.info.key);
+        if let Some(key) = oldest {
+            self.end_call(now, key);
+            self.forget(key);
+        }
+    }
+
+    fn register_flows(&mut self, key: CallKey) {
+        let Some(call) = self.calls.get(&key) else {
+            return;
+        };
+        for (sender, voice_to, voice_from) in [
+            (Channel::Phone, Channel::Remote, Channel::Phone),
+            (Channel::Remote, Channel::Phone, Channel::Remote),
+        ] {
+            let Some(media) = &call.sdp[sender as usize] else {
+                continue;
+            };
+            let Some(address) = media.address.filter(|a| !a.is_unspecified()) else {
+                continue;
+            };
+            let at = SocketAddr::new(address, media.port);
+            self.flows_to.insert(at, (key, voice_to));
+            self.flows_from.insert(at, (key, voice_from));
+            let addresses = self.flow_addresses.entry(key).or_default();
+            if !addresses.contains(&at) {
+                addresses.push(at);
+            }
+        }
+    }
+
+    fn report(&mut self, now: Timestamp, key: CallKey, progress: Progress) {
+        match progress {
+            Progress::Nothing => {}
+            Progress::Ringing => self
+                .events
+                .push_back(Event::CallRinging { call: key, at: now }),
+            Progress::Answered => self
+                .events
+                .push_back(Event::CallAnswered { call: key, at: now }),
+            Progress::Ended(disposition) => self.report_end(now, key, disposition),
+        }
+    }
+
+    fn end_call(&mut self, now: Timestamp, key: CallKey) {
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        if matches!(call.state(), CallState::Ended(_)) {
+            return;
+        }
+        let disposition = call.end(now);
+        self.report_end(now, key, disposition);
+    }
+
+    fn report_end(&mut self, now: Timestamp, key: CallKey, disposition: Disposition) {
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        let frames = call.media.finish();
+        if call.record && !frames.is_empty() {
+            self.events.push_back(Event::Audio { call: key, frames });
+        }
+        let summary = CallSummary {
+            answered_at: call.answered_at,
+            codec: call.codec,
+            media_started_at: call.media.started_at(),
+            quality: call.media.stats(),
+        };
+        self.events.push_back(Event::CallEnded {
+            call: key,
+            at: now,
+            disposition,
+            summary,
+        });
+    }
+
+    fn forget(&mut self, key: CallKey) {
+        if let Some(call) = self.calls.remove(&key) {
+            self.by_call_id.remove(&call.info.call_id);
+        }
+        for at in self.flow_addresses.remove(&key).unwrap_or_default() {
+            for flows in [&mut self.flows_to, &mut self.flows_from] {
+                if flows.get(&at).is_some_and(|(k, _)| *k == key) {
+                    flows.remove(&at);
+                }
+            }
+        }
+    }
+}
+
+/// Whether a message from `src` was sent by the phone of this call.
+fn is_phone(info: &CallInfo, src: SocketAddr) -> bool {
+    src == info.phone
+        || (src != info.remote && src.ip() == info.phone.ip() && src.ip() != info.remote.ip())
+}
