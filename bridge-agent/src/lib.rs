@@ -1,1 +1,23 @@
-//! placeholder
+//! Ringside's daemon around the sans-IO core: packet sources, the recorder, the store, the
+//! command line.
+//!
+//! # Layout
+//!
+//! - [`capture`]: pcap / pcapng / gzip files as a packet source.
+//! - [`replay`]: the engine over a capture, into a data directory.
+//! - [`sink`]: engine events to the store and the recorder, on their own thread.
+//! - [`recorder`]: WAV and raw-RTP files, crash repair.
+//! - [`store`]: the SQLite call log and phonebook (all SQL is here).
+//! - [`synth`]: generated calls (SIP + RTP with tones) for the demo and the tests.
+//! - [`demo`]: the newcomer's first command.
+//! - [`cli`]: arguments and output.
+
+pub mod capture;
+pub mod cli;
+pub mod demo;
+pub mod recorder;
+pub mod replay;
+pub mod sink;
+pub mod store;
+pub mod synth;
+pub mod timefmt;

@@ -20,6 +20,8 @@ pub struct CallMedia {
     legs: [Playout; 2],
     mixer: StereoMixer,
     pending: Vec<Frame>,
+    /// Frames handed out so far: the timeline position of the next chunk.
+    handed_out: u64,
 }
 
 impl CallMedia {
@@ -68,16 +70,24 @@ impl CallMedia {
         }
     }
 
-    /// A chunk of mixed audio, once at least [`CHUNK_FRAMES`] are ready.
-    pub fn poll_chunk(&mut self) -> Option<Vec<Frame>> {
+    /// A chunk of mixed audio and the timeline frame it starts at, once at least
+    /// [`CHUNK_FRAMES`] are ready.
+    pub fn poll_chunk(&mut self) -> Option<(u64, Vec<Frame>)> {
         (self.pending.len() >= CHUNK_FRAMES)
-            .then(|| std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK_FRAMES * 2)))
+            .then(|| self.take_pending(Vec::with_capacity(CHUNK_FRAMES * 2)))
     }
 
-    /// Everything left, at the end of the call.
-    pub fn finish(&mut self) -> Vec<Frame> {
+    /// Everything left and where it starts, at the end of the call.
+    pub fn finish(&mut self) -> (u64, Vec<Frame>) {
         self.mixer.drain_all(&mut self.pending);
-        std::mem::take(&mut self.pending)
+        self.take_pending(Vec::new())
+    }
+
+    fn take_pending(&mut self, replacement: Vec<Frame>) -> (u64, Vec<Frame>) {
+        let offset = self.handed_out;
+        let frames = std::mem::replace(&mut self.pending, replacement);
+        self.handed_out += frames.len() as u64;
+        (offset, frames)
     }
 
     /// When the call's audio started, if it has.

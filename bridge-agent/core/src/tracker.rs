@@ -80,10 +80,13 @@ pub enum Event {
         /// When.
         at: Timestamp,
     },
-    /// Mixed stereo audio to append to the call's recording, in timeline order.
+    /// Mixed stereo audio for the call's recording, in timeline order.
     Audio {
         /// The call.
         call: CallKey,
+        /// The frame of the recording this chunk starts at (a consumer that lost a chunk
+        /// fills the gap with silence).
+        offset: u64,
         /// The frames, remote party left, phone right.
         frames: Vec<Frame>,
     },
@@ -225,8 +228,12 @@ impl Tracker {
                 call.codec.get_or_insert(codec);
                 call.media.handle_rtp(now, channel, codec, &packet);
                 if call.record {
-                    if let Some(frames) = call.media.poll_chunk() {
-                        self.events.push_back(Event::Audio { call: key, frames });
+                    if let Some((offset, frames)) = call.media.poll_chunk() {
+                        self.events.push_back(Event::Audio {
+                            call: key,
+                            offset,
+                            frames,
+                        });
                     }
                 }
             }
@@ -275,8 +282,12 @@ impl Tracker {
                 _ => {
                     call.media.handle_timeout(now);
                     if call.record {
-                        if let Some(frames) = call.media.poll_chunk() {
-                            self.events.push_back(Event::Audio { call: key, frames });
+                        if let Some((offset, frames)) = call.media.poll_chunk() {
+                            self.events.push_back(Event::Audio {
+                                call: key,
+                                offset,
+                                frames,
+                            });
                         }
                     }
                 }
@@ -439,9 +450,13 @@ impl Tracker {
         let Some(call) = self.calls.get_mut(&key) else {
             return;
         };
-        let frames = call.media.finish();
+        let (offset, frames) = call.media.finish();
         if call.record && !frames.is_empty() {
-            self.events.push_back(Event::Audio { call: key, frames });
+            self.events.push_back(Event::Audio {
+                call: key,
+                offset,
+                frames,
+            });
         }
         let summary = CallSummary {
             answered_at: call.answered_at,

@@ -1,0 +1,208 @@
+//! Capture files as a packet source: pcap and pcapng, gzip-compressed or not.
+//!
+//! Frames are handed out one at a time with their time and link type; the data borrows the
+//! reader's buffer, so reading a capture costs no allocation per frame.
+
+use std::io::{BufRead, BufReader, Read};
+
+use flate2::bufread::MultiGzDecoder;
+use pcap_file::pcap::PcapReader;
+use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption;
+use pcap_file::pcapng::{Block, PcapNgReader};
+use ringside_core::packet::LinkType;
+use ringside_core::Timestamp;
+
+/// Why a capture could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    /// Reading the file failed.
+    #[error("cannot read the capture: {0}")]
+    Io(#[from] std::io::Error),
+    /// The file is not pcap, pcapng or gzip.
+    #[error("not a pcap or pcapng file (it starts with {0:02x?})")]
+    UnknownFormat([u8; 4]),
+    /// The pcap or pcapng structure is broken.
+    #[error("broken capture file: {0}")]
+    Format(#[from] pcap_file::PcapError),
+    /// A link type Ringside does not decode.
+    #[error("unsupported link type {0}")]
+    LinkType(u32),
+}
+
+/// One captured frame.
+#[derive(Debug)]
+pub struct CapturedFrame<'a> {
+    /// When it was captured.
+    pub time: Timestamp,
+    /// How its bytes start.
+    pub link: LinkType,
+    /// The bytes captured.
+    pub data: &'a [u8],
+}
+
+struct Interface {
+    link: Option<LinkType>,
+    /// How many timestamp units make a second (`if_tsresol`).
+    units_per_second: u64,
+}
+
+enum Format {
+    Pcap(PcapReader<Box<dyn Read>>, LinkType),
+    PcapNg(PcapNgReader<Box<dyn Read>>, Vec<Interface>),
+}
+
+/// An open capture.
+pub struct Capture {
+    format: Format,
+    /// The current frame's bytes, reused from frame to frame.
+    buffer: Vec<u8>,
+    /// Frames skipped because their interface has a link type Ringside does not read.
+    pub skipped: u64,
+}
+
+/// What the start of a file says it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// pcap or pcapng (possibly gzip-compressed).
+    Capture,
+    /// SIP messages as text (a trace, one message after another).
+    SipText,
+}
+
+/// Tells a capture from a SIP text trace by the first bytes.
+#[must_use]
+pub fn file_kind(start: &[u8]) -> FileKind {
+    if ringside_core::sip::looks_like_sip(start) {
+        FileKind::SipText
+    } else {
+        FileKind::Capture
+    }
+}
+
+impl Capture {
+    /// Opens a capture from a reader, detecting pcap, pcapng and gzip by their magic numbers.
+    pub fn from_reader(reader: impl Read + 'static) -> Result<Capture, CaptureError> {
+        let mut reader = BufReader::new(reader);
+        let magic = peek_magic(&mut reader)?;
+        if magic[..2] == [0x1f, 0x8b] {
+            let mut inner = BufReader::new(MultiGzDecoder::new(reader));
+            let magic = peek_magic(&mut inner)?;
+            return Self::open_format(Box::new(inner), magic);
+        }
+        Self::open_format(Box::new(reader), magic)
+    }
+
+    fn open_format(reader: Box<dyn Read>, magic: [u8; 4]) -> Result<Capture, CaptureError> {
+        let format = match magic {
+            [0xd4, 0xc3, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0xc3, 0xd4]
+            | [0x4d, 0x3c, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0x3c, 0x4d] => {
+                let reader = PcapReader::new(reader)?;
+                let code = u32::from(reader.header().datalink);
+                let link = LinkType::from_linktype(code).ok_or(CaptureError::LinkType(code))?;
+                Format::Pcap(reader, link)
+            }
+            [0x0a, 0x0d, 0x0d, 0x0a] => Format::PcapNg(PcapNgReader::new(reader)?, Vec::new()),
+            other => return Err(CaptureError::UnknownFormat(other)),
+        };
+        Ok(Capture {
+            format,
+            buffer: Vec::with_capacity(2048),
+            skipped: 0,
+        })
+    }
+
+    /// The next frame, `None` at the end of the file.
+    pub fn next_frame(&mut self) -> Option<Result<CapturedFrame<'_>, CaptureError>> {
+        let buffer = &mut self.buffer;
+        let (time, link) = match &mut self.format {
+            Format::Pcap(reader, link) => match reader.next_packet()? {
+                Ok(packet) => {
+                    buffer.clear();
+                    buffer.extend_from_slice(&packet.data);
+                    (Timestamp::from(packet.timestamp), *link)
+                }
+                Err(error) => return Some(Err(error.into())),
+            },
+            Format::PcapNg(reader, interfaces) => {
+                match next_pcapng_frame(reader, interfaces, &mut self.skipped, buffer)? {
+                    Ok(found) => found,
+                    Err(error) => return Some(Err(error)),
+                }
+            }
+        };
+        Some(Ok(CapturedFrame {
+            time,
+            link,
+            data: &self.buffer,
+        }))
+    }
+}
+
+/// Reads pcapng blocks up to the next packet on an interface Ringside can decode, copies its
+/// data into `buffer`, and returns its time and link type.
+fn next_pcapng_frame(
+    reader: &mut PcapNgReader<Box<dyn Read>>,
+    interfaces: &mut Vec<Interface>,
+    skipped: &mut u64,
+    buffer: &mut Vec<u8>,
+) -> Option<Result<(Timestamp, LinkType), CaptureError>> {
+    loop {
+        let (interface, raw_time, data) = match reader.next_block()? {
+            Err(error) => return Some(Err(error.into())),
+            Ok(Block::SectionHeader(_)) => {
+                interfaces.clear();
+                continue;
+            }
+            Ok(Block::InterfaceDescription(idb)) => {
+                let units_per_second = idb.options.iter().find_map(|o| match o {
+                    InterfaceDescriptionOption::IfTsResol(r) => Some(ts_units_per_second(*r)),
+                    _ => None,
+                });
+                interfaces.push(Interface {
+                    link: LinkType::from_linktype(u32::from(idb.linktype)),
+                    units_per_second: units_per_second.unwrap_or(1_000_000),
+                });
+                continue;
+            }
+            // pcap-file reads the raw timestamp as nanoseconds; it is in `if_tsresol` units.
+            Ok(Block::EnhancedPacket(epb)) => (
+                epb.interface_id as usize,
+                epb.timestamp.as_nanos(),
+                epb.data,
+            ),
+            Ok(Block::SimplePacket(spb)) => (0, 0, spb.data),
+            Ok(_) => continue,
+        };
+        let Some((link, units)) = interfaces
+            .get(interface)
+            .and_then(|i| i.link.map(|l| (l, i.units_per_second)))
+        else {
+            *skipped += 1;
+            continue;
+        };
+        buffer.clear();
+        buffer.extend_from_slice(&data);
+        let micros = raw_time * 1_000_000 / u128::from(units);
+        return Some(Ok((Timestamp(micros as u64), link)));
+    }
+}
+
+/// `if_tsresol`: a power of ten, or of two when the top bit is set (pcapng §4.2).
+fn ts_units_per_second(resolution: u8) -> u64 {
+    let exponent = u32::from(resolution & 0x7f).min(19);
+    if resolution & 0x80 == 0 {
+        10u64.pow(exponent)
+    } else {
+        1u64 << exponent.min(63)
+    }
+}
+
+fn peek_magic(reader: &mut impl BufRead) -> Result<[u8; 4], CaptureError> {
+    let buffer = reader.fill_buf()?;
+    let mut magic = [0; 4];
+    let n = buffer.len().min(4);
+    magic[..n].copy_from_slice(&buffer[..n]);
+    Ok(magic)
+}

@@ -1,0 +1,377 @@
+//! Recordings on disk: one stereo WAV per call (8 kHz, 16-bit, remote left, phone right),
+//! and a pcap of the raw RTP for codecs Ringside does not decode.
+//!
+//! WAV headers are brought up to date at least once a second, so a crash loses at most a
+//! second; [`repair_recordings`] mends the headers a crash left stale. A write error (a full
+//! disk) closes that recording and is reported; it never stops the caller of this module.
+
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use etherparse::PacketBuilder;
+use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+use pcap_file::DataLink;
+use ringside_core::call::CallKey;
+use ringside_core::mixer::Frame;
+use ringside_core::Timestamp;
+
+/// Folder of the recordings inside the data directory.
+pub const RECORDINGS_DIR: &str = "recordings";
+/// Recordings are 8 kHz.
+pub const SAMPLE_RATE: u32 = 8000;
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
+
+type Wav = hound::WavWriter<BufWriter<File>>;
+
+struct OpenRecording {
+    wav: Option<Wav>,
+    raw: Option<PcapWriter<BufWriter<File>>>,
+    /// Path without extension, relative to the data directory.
+    stem: String,
+    frames: u64,
+    last_flush: Instant,
+}
+
+/// What a call left on disk.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Finished {
+    /// The WAV, relative to the data directory, if audio was written.
+    pub wav: Option<String>,
+    /// Frames in it.
+    pub frames: u64,
+    /// The raw-RTP pcap, relative to the data directory, if one was written.
+    pub raw_rtp: Option<String>,
+}
+
+/// Files being written, one set per call.
+pub struct Recorder {
+    data_dir: PathBuf,
+    open: HashMap<CallKey, OpenRecording>,
+    /// Write errors so far (each closes one recording).
+    pub errors: u64,
+}
+
+impl Recorder {
+    /// A recorder writing under `data_dir/recordings/`.
+    #[must_use]
+    pub fn new(data_dir: &Path) -> Recorder {
+        Recorder {
+            data_dir: data_dir.to_owned(),
+            open: HashMap::new(),
+            errors: 0,
+        }
+    }
+
+    /// Names a call's files: `recordings/YYYY/MM/DD/HHMMSS-<row id>` (UTC of the call start).
+    pub fn start(&mut self, call: CallKey, started_at: Timestamp, row_id: i64) {
+        let time = crate::timefmt::utc(started_at);
+        let stem = format!(
+            "{RECORDINGS_DIR}/{:04}/{:02}/{:02}/{:02}{:02}{:02}-{row_id}",
+            time.year(),
+            u8::from(time.month()),
+            time.day(),
+            time.hour(),
+            time.minute(),
+            time.second()
+        );
+        self.open.insert(
+            call,
+            OpenRecording {
+                wav: None,
+                raw: None,
+                stem,
+                frames: 0,
+                last_flush: Instant::now(),
+            },
+        );
+    }
+
+    /// Writes audio at `offset` frames into the call's recording (silence fills any gap).
+    /// Returns the WAV's relative path when this created it.
+    pub fn append(&mut self, call: CallKey, offset: u64, frames: &[Frame]) -> Option<String> {
+        let data_dir = self.data_dir.clone();
+        let recording = self.open.get_mut(&call)?;
+        let mut created = None;
+        let result = (|| -> Result<(), hound::Error> {
+            if recording.wav.is_none() {
+                let relative = format!("{}.wav", recording.stem);
+                recording.wav = Some(create_wav(&data_dir.join(&relative))?);
+                created = Some(relative);
+            }
+            let Some(wav) = recording.wav.as_mut() else {
+                return Ok(());
+            };
+            while recording.frames < offset {
+                wav.write_sample(0i16)?;
+                wav.write_sample(0i16)?;
+                recording.frames += 1;
+            }
+            let skip = (recording.frames - offset).min(frames.len() as u64) as usize;
+            for [left, right] in &frames[skip..] {
+                wav.write_sample(*left)?;
+                wav.write_sample(*right)?;
+            }
+            recording.frames += (frames.len() - skip) as u64;
+            if recording.last_flush.elapsed() >= FLUSH_EVERY {
+                wav.flush()?;
+                recording.last_flush = Instant::now();
+            }
+            Ok(())
+        })();
+        if let Err(error) = result {
+            tracing::error!("recording {} stopped: {error}", recording.stem);
+            recording.wav = None;
+            self.errors += 1;
+        }
+        created
+    }
+
+    /// Keeps an RTP packet of an undecoded codec in the call's pcap. Returns the pcap's
+    /// relative path when this created it.
+    pub fn append_raw(
+        &mut self,
+        call: CallKey,
+        at: Timestamp,
+        src: SocketAddr,
+        dst: SocketAddr,
+        payload: &[u8],
+    ) -> Option<String> {
+        let data_dir = self.data_dir.clone();
+        let recording = self.open.get_mut(&call)?;
+        let mut created = None;
+        let result = (|| -> Result<(), Box<dyn std::error::Error>> {
+            if recording.raw.is_none() {
+                let relative = format!("{}.pcap", recording.stem);
+                let path = data_dir.join(&relative);
+                create_parent(&path)?;
+                let header = PcapHeader {
+                    datalink: DataLink::RAW,
+                    ..PcapHeader::default()
+                };
+                recording.raw = Some(PcapWriter::with_header(
+                    BufWriter::new(File::create(path)?),
+                    header,
+                )?);
+                created = Some(relative);
+            }
+            let Some(raw) = recording.raw.as_mut() else {
+                return Ok(());
+            };
+            let packet = ip_udp_packet(src, dst, payload)?;
+            raw.write_packet(&PcapPacket::new(
+                Duration::from_micros(at.as_micros()),
+                packet.len() as u32,
+                &packet,
+            ))?;
+            Ok(())
+        })();
+        if let Err(error) = result {
+            tracing::error!("raw RTP of {} stopped: {error}", recording.stem);
+            recording.raw = None;
+            self.errors += 1;
+        }
+        created
+    }
+
+    /// Closes a call's files.
+    pub fn finish(&mut self, call: CallKey) -> Finished {
+        let Some(mut recording) = self.open.remove(&call) else {
+            return Finished::default();
+        };
+        let mut finished = Finished::default();
+        if let Some(wav) = recording.wav.take() {
+            match wav.finalize() {
+                Ok(()) => {
+                    finished.wav = Some(format!("{}.wav", recording.stem));
+                    finished.frames = recording.frames;
+                }
+                Err(error) => {
+                    tracing::error!("recording {} could not be closed: {error}", recording.stem);
+                    self.errors += 1;
+                }
+            }
+        }
+        if let Some(raw) = recording.raw.take() {
+            let mut writer = raw.into_writer();
+            if writer.flush().is_ok() {
+                finished.raw_rtp = Some(format!("{}.pcap", recording.stem));
+            } else {
+                self.errors += 1;
+            }
+        }
+        finished
+    }
+
+    /// Closes every open file (shutdown); returns what each call left.
+    pub fn finish_all(&mut self) -> Vec<(CallKey, Finished)> {
+        let keys: Vec<CallKey> = self.open.keys().copied().collect();
+        keys.into_iter().map(|k| (k, self.finish(k))).collect()
+    }
+}
+
+fn create_parent(path: &Path) -> io::Result<()> {
+    match path.parent() {
+        Some(parent) => fs::create_dir_all(parent),
+        None => Ok(()),
+    }
+}
+
+fn create_wav(path: &Path) -> Result<Wav, hound::Error> {
+    create_parent(path)?;
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: SAMPLE_RATE,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    hound::WavWriter::create(path, spec)
+}
+
+fn ip_udp_packet(
+    src: SocketAddr,
+    dst: SocketAddr,
+    payload: &[u8],
+) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let builder = match (src, dst) {
+        (SocketAddr::V4(s), SocketAddr::V4(d)) => {
+            PacketBuilder::ipv4(s.ip().octets(), d.ip().octets(), 64)
+        }
+        (SocketAddr::V6(s), SocketAddr::V6(d)) => {
+            PacketBuilder::ipv6(s.ip().octets(), d.ip().octets(), 64)
+        }
+        _ => return Err("mixed IPv4/IPv6 flow".into()),
+    };
+    let builder = builder.udp(src.port(), dst.port());
+    let mut packet = Vec::with_capacity(builder.size(payload.len()));
+    builder.write(&mut packet, payload)?;
+    Ok(packet)
+}
+
+/// Mends the WAV headers a crash left stale under `data_dir/recordings/`: the RIFF and data
+/// sizes are set from the file's length (cut to whole frames). Returns the files mended.
+pub fn repair_recordings(data_dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut repaired = Vec::new();
+    let mut folders = vec![data_dir.join(RECORDINGS_DIR)];
+    while let Some(folder) = folders.pop() {
+        let Ok(entries) = fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry?.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "wav") && repair_wav(&path)? {
+                repaired.push(path);
+            }
+        }
+    }
+    Ok(repaired)
+}
+
+/// Fixes one WAV's header sizes; `Ok(false)` when it was already right or is not ours.
+pub fn repair_wav(path: &Path) -> io::Result<bool> {
+    let mut file = OpenOptions::new().read(true).write(true).open(path)?;
+    let length = file.metadata()?.len();
+    let mut header = [0u8; 12];
+    if file.read_exact(&mut header).is_err()
+        || &header[0..4] != b"RIFF"
+        || &header[8..12] != b"WAVE"
+    {
+        return Ok(false);
+    }
+    // Walk the chunks to the data chunk.
+    let mut at = 12u64;
+    let mut block_align = 4u64;
+    loop {
+        let mut chunk = [0u8; 8];
+        file.seek(SeekFrom::Start(at))?;
+        if file.read_exact(&mut chunk).is_err() {
+            return Ok(false);
+        }
+        let size = u64::from(u32::from_le_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]));
+        if &chunk[0..4] == b"fmt " {
+            let mut fmt = [0u8; 16];
+            file.read_exact(&mut fmt)?;
+            block_align = u64::from(u16::from_le_bytes([fmt[12], fmt[13]])).max(1);
+        }
+        if &chunk[0..4] == b"data" {
+            let data_start = at + 8;
+            let data_len = (length.saturating_sub(data_start) / block_align) * block_align;
+            if data_len == size && data_start + data_len == length {
+                return Ok(false);
+            }
+            file.set_len(data_start + data_len)?;
+            file.seek(SeekFrom::Start(at + 4))?;
+            file.write_all(&(data_len as u32).to_le_bytes())?;
+            file.seek(SeekFrom::Start(4))?;
+            file.write_all(&((data_start + data_len - 8) as u32).to_le_bytes())?;
+            file.sync_all()?;
+            return Ok(true);
+        }
+        at += 8 + size + (size & 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_stereo_wav_with_gaps_filled() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut recorder = Recorder::new(dir.path());
+        let call = CallKey(1);
+        recorder.start(call, Timestamp::from_secs_micros(1_767_225_600, 0), 7);
+        let created = recorder.append(call, 0, &[[1, 2]; 100]).expect("created");
+        assert_eq!(created, "recordings/2026/01/01/000000-7.wav");
+        assert_eq!(recorder.append(call, 150, &[[3, 4]; 50]), None);
+        let finished = recorder.finish(call);
+        assert_eq!(finished.frames, 200);
+        let reader =
+            hound::WavReader::open(dir.path().join(finished.wav.expect("wav"))).expect("open");
+        assert_eq!(
+            (
+                reader.spec().channels,
+                reader.spec().sample_rate,
+                reader.spec().bits_per_sample
+            ),
+            (2, 8000, 16)
+        );
+        let samples: Vec<i16> = reader
+            .into_samples()
+            .collect::<Result<_, _>>()
+            .expect("samples");
+        assert_eq!(samples.len(), 400);
+        assert_eq!(&samples[..2], &[1, 2]);
+        assert_eq!(&samples[200..202], &[0, 0]);
+        assert_eq!(&samples[398..], &[3, 4]);
+    }
+
+    #[test]
+    fn repairs_a_header_left_stale_by_a_crash() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("recordings/crashed.wav");
+        let mut wav = create_wav(&path).expect("create");
+        for _ in 0..400 {
+            wav.write_sample(5i16).expect("write");
+        }
+        wav.finalize().expect("header says 400 samples");
+        // Samples written after the last header update, then a crash mid-frame.
+        let mut file = OpenOptions::new().append(true).open(&path).expect("reopen");
+        file.write_all(&[5, 0].repeat(600)).expect("more samples");
+        file.write_all(&[1]).expect("half a sample");
+        drop(file);
+        assert!(hound::WavReader::open(&path).expect("open").len() < 1000);
+        assert_eq!(
+            repair_recordings(dir.path()).expect("repair"),
+            vec![path.clone()]
+        );
+        let reader = hound::WavReader::open(&path).expect("open");
+        assert_eq!(reader.len(), 1000);
+        assert!(!repair_wav(&path).expect("second repair"), "already right");
+    }
+}

@@ -1,0 +1,228 @@
+//! `ringside replay`: the live engine run over a capture file (or a SIP text trace), with
+//! time taken from the packets, into a data directory.
+
+use std::fmt;
+use std::fs::File;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use ringside_core::engine::EngineStats;
+use ringside_core::{Engine, EngineConfig, Timestamp};
+
+use crate::capture::{file_kind, Capture, FileKind};
+use crate::recorder::{repair_recordings, Recorder};
+use crate::sink::{EventSink, SinkReport, SinkThread};
+use crate::store::Store;
+
+/// How a replay runs.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayOptions {
+    /// Show a progress bar (for large captures on a terminal).
+    pub progress: bool,
+    /// The engine's timers and limits.
+    pub engine: EngineConfig,
+}
+
+/// What a replay did.
+#[derive(Debug, Clone)]
+pub struct ReplaySummary {
+    /// The engine's counters.
+    pub engine: EngineStats,
+    /// The sink's report.
+    pub sink: SinkReport,
+    /// Frames on interfaces Ringside cannot decode.
+    pub skipped_frames: u64,
+    /// Recordings whose headers were mended at start-up.
+    pub repaired: usize,
+    /// Wall-clock seconds the replay took.
+    pub seconds: f64,
+}
+
+/// Events waiting for the disk at most; a replay waits rather than drop them.
+const CHANNEL_CAPACITY: usize = 4096;
+
+/// Replays `capture` into `data_dir` (created if needed).
+pub fn replay(
+    capture: &Path,
+    data_dir: &Path,
+    options: &ReplayOptions,
+) -> anyhow::Result<ReplaySummary> {
+    let started = Instant::now();
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    let repaired = repair_recordings(data_dir)
+        .context("cannot check the recordings for crash damage")?
+        .len();
+    let store = Store::open(data_dir)
+        .with_context(|| format!("cannot open the database in {}", data_dir.display()))?;
+    let mut sink = SinkThread::spawn(
+        EventSink::new(store, Recorder::new(data_dir)),
+        CHANNEL_CAPACITY,
+    )?;
+    let mut engine = Engine::new(options.engine.clone());
+
+    let mut file =
+        File::open(capture).with_context(|| format!("cannot open {}", capture.display()))?;
+    let mut start = [0u8; 64];
+    let n = file.read(&mut start)?;
+    drop(file);
+    let file = File::open(capture)?;
+    let skipped_frames = match file_kind(&start[..n]) {
+        FileKind::SipText => {
+            replay_sip_text(&mut engine, &mut sink, file)?;
+            0
+        }
+        FileKind::Capture => {
+            let progress = options.progress.then(|| progress_bar(capture));
+            let reader: Box<dyn Read> = match &progress {
+                Some(bar) => Box::new(bar.wrap_read(file)),
+                None => Box::new(file),
+            };
+            let skipped = replay_capture(&mut engine, &mut sink, reader)
+                .with_context(|| format!("while reading {}", capture.display()))?;
+            if let Some(bar) = progress {
+                bar.finish_and_clear();
+            }
+            skipped
+        }
+    };
+    let report = sink.finish();
+    Ok(ReplaySummary {
+        engine: engine.stats(),
+        sink: report,
+        skipped_frames,
+        repaired,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn replay_capture(
+    engine: &mut Engine,
+    sink: &mut SinkThread,
+    reader: Box<dyn Read>,
+) -> anyhow::Result<u64> {
+    let mut capture = Capture::from_reader(reader)?;
+    let mut last = Timestamp::default();
+    while let Some(frame) = capture.next_frame() {
+        let frame = frame?;
+        last = last.max(frame.time);
+        engine.handle_frame(frame.time, frame.link, frame.data, None);
+        while let Some(event) = engine.poll_event() {
+            sink.send(event);
+        }
+    }
+    engine.finish(last);
+    while let Some(event) = engine.poll_event() {
+        sink.send(event);
+    }
+    Ok(capture.skipped)
+}
+
+/// A text trace has no addresses or times: the messages are read as sent from a provider
+/// (`192.0.2.1`, documentation space) to the phone (`192.0.2.2`), at the file's mtime.
+fn replay_sip_text(
+    engine: &mut Engine,
+    sink: &mut SinkThread,
+    mut file: File,
+) -> anyhow::Result<()> {
+    let when = file
+        .metadata()
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(Timestamp::from)
+        .unwrap_or_default();
+    let mut text = Vec::new();
+    file.read_to_end(&mut text)?;
+    let provider = SocketAddr::from(([192, 0, 2, 1], 5060));
+    let phone = SocketAddr::from(([192, 0, 2, 2], 5060));
+    engine.handle_sip_text(when, &text, provider, phone);
+    engine.finish(when);
+    while let Some(event) = engine.poll_event() {
+        sink.send(event);
+    }
+    Ok(())
+}
+
+fn progress_bar(capture: &Path) -> ProgressBar {
+    let length = std::fs::metadata(capture).map(|m| m.len()).unwrap_or(0);
+    let bar = ProgressBar::new(length);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} replaying [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+impl fmt::Display for ReplaySummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = &self.engine;
+        let mut dispositions: Vec<(&str, usize)> = Vec::new();
+        for d in &self.sink.calls {
+            match dispositions.iter_mut().find(|(name, _)| name == d) {
+                Some((_, count)) => *count += 1,
+                None => dispositions.push((d, 1)),
+            }
+        }
+        let breakdown: Vec<String> = dispositions
+            .iter()
+            .map(|(d, n)| format!("{n} {d}"))
+            .collect();
+        writeln!(f, "Replay finished in {:.2} s", self.seconds)?;
+        writeln!(
+            f,
+            "  calls        {} ({})",
+            self.sink.calls.len(),
+            if breakdown.is_empty() {
+                "none".into()
+            } else {
+                breakdown.join(", ")
+            }
+        )?;
+        writeln!(
+            f,
+            "  recordings   {} WAV, {} raw-RTP pcap (codecs not decoded)",
+            self.sink.recordings, self.sink.raw_rtp
+        )?;
+        writeln!(
+            f,
+            "  packets      {} frames: {} SIP messages, {} RTP, {} other traffic",
+            e.frames,
+            e.sip_messages,
+            e.rtp_packets,
+            e.unmatched + e.other
+        )?;
+        writeln!(
+            f,
+            "  fragments    {} held, {} datagrams reassembled, {} incomplete",
+            e.fragments, e.reassembly.completed, e.reassembly.expired
+        )?;
+        writeln!(
+            f,
+            "  not readable {} malformed SIP, {} SIP cut across TCP segments, {} bad packets, {} non-RTP on media ports, {} frames of unknown link type",
+            e.sip_malformed, e.sip_incomplete, e.malformed_packets, e.rtp_malformed, self.skipped_frames
+        )?;
+        if self.repaired > 0 {
+            writeln!(
+                f,
+                "  repaired     {} recordings left unfinished by a crash",
+                self.repaired
+            )?;
+        }
+        if self.sink.recorder_errors + self.sink.store_errors + self.sink.dropped > 0 {
+            writeln!(
+                f,
+                "  errors       {} recording, {} database, {} events dropped",
+                self.sink.recorder_errors, self.sink.store_errors, self.sink.dropped
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,385 @@
+//! The SQLite store (`ringside.db`, WAL): the call log and the phonebook. All SQL lives here;
+//! the schema is in `migrations/`, applied in order and counted in `PRAGMA user_version`.
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+/// The migrations, in order; the database's `user_version` says how many have run.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/001_calls_phonebook.sql")];
+
+/// The database file's name inside the data directory.
+pub const DB_FILE: &str = "ringside.db";
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite said no.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The database is newer than this program.
+    #[error(
+        "the database has schema version {0}, newer than this Ringside ({1}); upgrade Ringside"
+    )]
+    TooNew(i64, usize),
+}
+
+/// A new call, as the log first records it.
+#[derive(Debug, Clone)]
+pub struct NewCall<'a> {
+    /// SIP Call-ID.
+    pub call_id: &'a str,
+    /// `inbound` or `outbound`.
+    pub direction: &'a str,
+    /// The other party's number (`None` when anonymous).
+    pub number: Option<&'a str>,
+    /// The name the network gave.
+    pub name: Option<&'a str>,
+    /// Whether the caller withheld their identity.
+    pub anonymous: bool,
+    /// Which header the identity came from.
+    pub caller_id_source: &'a str,
+    /// That header's raw value.
+    pub caller_id_header: &'a str,
+    /// RFC 3339.
+    pub started_at: &'a str,
+    /// The phone's signalling address.
+    pub phone_address: &'a str,
+    /// The other side's signalling address.
+    pub remote_address: &'a str,
+}
+
+/// How a call ended, as the log records it.
+#[derive(Debug, Clone)]
+pub struct CallEnd<'a> {
+    /// RFC 3339.
+    pub ended_at: &'a str,
+    /// `answered`, `missed`, ...
+    pub disposition: &'a str,
+    /// `PCMU`, `PCMA`, `other`.
+    pub codec: Option<&'a str>,
+    /// Per-direction RTP figures, JSON.
+    pub quality: Option<&'a str>,
+}
+
+/// One row of the call log, as `ringside calls --json` and the console show it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CallRecord {
+    /// Row id.
+    pub id: i64,
+    /// SIP Call-ID.
+    pub call_id: String,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    /// The other party's number; null when anonymous.
+    pub number: Option<String>,
+    /// The name the network signalled.
+    pub name: Option<String>,
+    /// The phonebook name if the user set one, else `name`.
+    pub display: Option<String>,
+    /// Whether the caller withheld their identity.
+    pub anonymous: bool,
+    /// Which header the identity came from.
+    pub caller_id_source: String,
+    /// That header's raw value.
+    pub caller_id_header: String,
+    /// RFC 3339.
+    pub started_at: String,
+    /// RFC 3339, if answered.
+    pub answered_at: Option<String>,
+    /// RFC 3339, once over.
+    pub ended_at: Option<String>,
+    /// `answered`, `missed`, `busy`, `rejected`, `blocked`, `failed`; null while in progress.
+    pub disposition: Option<String>,
+    /// The WAV, relative to the data directory.
+    pub recording: Option<String>,
+    /// Raw RTP of codecs Ringside does not decode (pcap), relative to the data directory.
+    pub raw_rtp: Option<String>,
+    /// The audio codec seen.
+    pub codec: Option<String>,
+    /// Per-direction RTP figures.
+    pub quality: Option<serde_json::Value>,
+}
+
+/// A phonebook entry.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PhonebookEntry {
+    /// The number.
+    pub number: String,
+    /// The name the network last gave.
+    pub network_name: Option<String>,
+    /// The name the user set; wins everywhere.
+    pub user_name: Option<String>,
+    /// RFC 3339.
+    pub first_seen: String,
+    /// RFC 3339.
+    pub last_seen: String,
+    /// Calls seen from or to this number.
+    pub calls: i64,
+}
+
+/// The open database.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating and migrating as needed) `ringside.db` in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open(data_dir.join(DB_FILE))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let mut store = Store { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))?;
+        if version as usize > MIGRATIONS.len() {
+            return Err(StoreError::TooNew(version, MIGRATIONS.len()));
+        }
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", index as i64 + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Logs a new call and counts it in the phonebook; returns its row id.
+    pub fn insert_call(&mut self, call: &NewCall<'_>) -> Result<i64, StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO calls (call_id, direction, number, name, anonymous, caller_id_source,
+                                caller_id_header, started_at, phone_address, remote_address)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                call.call_id,
+                call.direction,
+                call.number,
+                call.name,
+                call.anonymous,
+                call.caller_id_source,
+                call.caller_id_header,
+                call.started_at,
+                call.phone_address,
+                call.remote_address
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        if let Some(number) = call.number {
+            // The network's name is updated; the user's name is never touched here.
+            tx.execute(
+                "INSERT INTO phonebook (number, network_name, first_seen, last_seen, calls)
+                 VALUES (?1, ?2, ?3, ?3, 1)
+                 ON CONFLICT (number) DO UPDATE SET
+                     network_name = COALESCE(excluded.network_name, network_name),
+                     last_seen = excluded.last_seen,
+                     calls = calls + 1",
+                params![number, call.name, call.started_at],
+            )?;
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Records when a call was answered.
+    pub fn set_answered(&self, id: i64, at: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE calls SET answered_at = ?2 WHERE id = ?1",
+            params![id, at],
+        )?;
+        Ok(())
+    }
+
+    /// Records the recording's path (relative to the data directory).
+    pub fn set_recording(&self, id: i64, path: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE calls SET recording = ?2 WHERE id = ?1",
+            params![id, path],
+        )?;
+        Ok(())
+    }
+
+    /// Records the raw-RTP pcap's path (relative to the data directory).
+    pub fn set_raw_rtp(&self, id: i64, path: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE calls SET raw_rtp = ?2 WHERE id = ?1",
+            params![id, path],
+        )?;
+        Ok(())
+    }
+
+    /// Records how a call ended.
+    pub fn finish_call(&self, id: i64, end: &CallEnd<'_>) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE calls SET ended_at = ?2, disposition = ?3, codec = ?4, quality = ?5 WHERE id = ?1",
+            params![id, end.ended_at, end.disposition, end.codec, end.quality],
+        )?;
+        Ok(())
+    }
+
+    /// The call log, newest first.
+    pub fn calls(&self, limit: i64, offset: i64) -> Result<Vec<CallRecord>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT c.id, c.call_id, c.direction, c.number, c.name, COALESCE(p.user_name, c.name),
+                    c.anonymous, c.caller_id_source, c.caller_id_header, c.started_at, c.answered_at,
+                    c.ended_at, c.disposition, c.recording, c.raw_rtp, c.codec, c.quality
+             FROM calls c LEFT JOIN phonebook p ON p.number = c.number
+             ORDER BY c.started_at DESC, c.id DESC LIMIT ?1 OFFSET ?2",
+        )?;
+        let rows = statement.query_map(params![limit, offset], |row| {
+            let quality: Option<String> = row.get(16)?;
+            Ok(CallRecord {
+                id: row.get(0)?,
+                call_id: row.get(1)?,
+                direction: row.get(2)?,
+                number: row.get(3)?,
+                name: row.get(4)?,
+                display: row.get(5)?,
+                anonymous: row.get(6)?,
+                caller_id_source: row.get(7)?,
+                caller_id_header: row.get(8)?,
+                started_at: row.get(9)?,
+                answered_at: row.get(10)?,
+                ended_at: row.get(11)?,
+                disposition: row.get(12)?,
+                recording: row.get(13)?,
+                raw_rtp: row.get(14)?,
+                codec: row.get(15)?,
+                quality: quality.and_then(|q| serde_json::from_str(&q).ok()),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The phonebook, by number.
+    pub fn phonebook(&self) -> Result<Vec<PhonebookEntry>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT number, network_name, user_name, first_seen, last_seen, calls FROM phonebook ORDER BY number",
+        )?;
+        let rows = statement.query_map([], phonebook_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Sets the user's name for a number (adding the number if new).
+    pub fn set_phonebook_name(
+        &self,
+        number: &str,
+        name: &str,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO phonebook (number, user_name, first_seen, last_seen, calls) VALUES (?1, ?2, ?3, ?3, 0)
+             ON CONFLICT (number) DO UPDATE SET user_name = excluded.user_name",
+            params![number, name, now],
+        )?;
+        Ok(())
+    }
+
+    /// Removes a number from the phonebook; `false` if it was not there.
+    pub fn remove_phonebook_entry(&self, number: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM phonebook WHERE number = ?1", params![number])?
+            > 0)
+    }
+
+    /// One phonebook entry.
+    pub fn phonebook_entry(&self, number: &str) -> Result<Option<PhonebookEntry>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT number, network_name, user_name, first_seen, last_seen, calls FROM phonebook WHERE number = ?1",
+        )?;
+        Ok(statement
+            .query_row(params![number], phonebook_row)
+            .optional()?)
+    }
+}
+
+fn phonebook_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PhonebookEntry> {
+    Ok(PhonebookEntry {
+        number: row.get(0)?,
+        network_name: row.get(1)?,
+        user_name: row.get(2)?,
+        first_seen: row.get(3)?,
+        last_seen: row.get(4)?,
+        calls: row.get(5)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call<'a>(number: Option<&'a str>, name: Option<&'a str>, at: &'a str) -> NewCall<'a> {
+        NewCall {
+            call_id: "c1",
+            direction: "inbound",
+            number,
+            name,
+            anonymous: number.is_none(),
+            caller_id_source: "from",
+            caller_id_header: "<sip:x@y>",
+            started_at: at,
+            phone_address: "10.0.0.2:5060",
+            remote_address: "10.0.0.1:5060",
+        }
+    }
+
+    #[test]
+    fn user_names_win_over_network_names_and_survive_new_calls() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(dir.path()).expect("open");
+        store
+            .insert_call(&call(
+                Some("15551234567"),
+                Some("WIRELESS CALLER"),
+                "2026-01-01T10:00:00Z",
+            ))
+            .expect("insert");
+        store
+            .set_phonebook_name("15551234567", "Mom", "2026-01-01T10:01:00Z")
+            .expect("set");
+        store
+            .insert_call(&call(
+                Some("15551234567"),
+                Some("CELL PHONE"),
+                "2026-01-02T10:00:00Z",
+            ))
+            .expect("insert");
+        let entry = store
+            .phonebook_entry("15551234567")
+            .expect("query")
+            .expect("present");
+        assert_eq!(entry.user_name.as_deref(), Some("Mom"));
+        assert_eq!(entry.network_name.as_deref(), Some("CELL PHONE"));
+        assert_eq!(entry.calls, 2);
+        let calls = store.calls(10, 0).expect("calls");
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[0].started_at, "2026-01-02T10:00:00Z", "newest first");
+        assert_eq!(calls[0].display.as_deref(), Some("Mom"));
+        assert_eq!(calls[0].name.as_deref(), Some("CELL PHONE"));
+    }
+
+    #[test]
+    fn anonymous_calls_do_not_touch_the_phonebook_and_reopening_keeps_data() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let mut store = Store::open(dir.path()).expect("open");
+            store
+                .insert_call(&call(None, Some("Anonymous"), "2026-01-01T10:00:00Z"))
+                .expect("insert");
+        }
+        let store = Store::open(dir.path()).expect("reopen");
+        assert!(store.phonebook().expect("phonebook").is_empty());
+        assert_eq!(store.calls(10, 0).expect("calls").len(), 1);
+        assert!(!store.remove_phonebook_entry("123").expect("remove"));
+    }
+}

@@ -1,0 +1,670 @@
+//! Generated calls: SIP signalling and G.711 RTP with a different tone on each side, written
+//! as a pcap. The demo replays them; the tests check what the engine makes of them.
+//!
+//! Impairments (loss, reordering, duplicates) are drawn from a seeded generator, so a
+//! capture is the same on every run.
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, BufWriter};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use etherparse::PacketBuilder;
+use pcap_file::pcap::{PcapPacket, PcapWriter};
+use ringside_core::call::CallDirection;
+use ringside_core::g711;
+use ringside_core::sdp::Codec;
+
+/// How a generated call ends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Outcome {
+    /// Answered, then both sides talk this long (hold excluded) and the remote side hangs up.
+    Answered {
+        /// Talk time.
+        talk: Duration,
+    },
+    /// The caller gives up while it rings (CANCEL, 487).
+    CallerHangsUp,
+    /// The called side is busy (486).
+    Busy,
+}
+
+/// A hold in the middle of an answered call: re-INVITE `sendonly`, silence, re-INVITE back.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hold {
+    /// Talk time before the hold.
+    pub after: Duration,
+    /// How long the hold lasts.
+    pub length: Duration,
+}
+
+/// Network trouble applied to RTP, as fractions of packets.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Impairments {
+    /// Packets lost.
+    pub loss: f64,
+    /// Packets delayed behind the next one.
+    pub reorder: f64,
+    /// Packets sent twice.
+    pub duplicate: f64,
+}
+
+/// The four addresses of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoints {
+    /// The provider's SIP address.
+    pub provider_sip: SocketAddr,
+    /// The phone's SIP address.
+    pub phone_sip: SocketAddr,
+    /// The provider's RTP address.
+    pub provider_rtp: SocketAddr,
+    /// The phone's RTP address.
+    pub phone_rtp: SocketAddr,
+}
+
+impl Endpoints {
+    /// Documentation addresses (`203.0.113.5` provider, `192.168.1.20` phone), SIP on
+    /// `sip_port`, RTP ports derived from `index` so concurrent calls do not collide.
+    #[must_use]
+    pub fn standard(index: u16, sip_port: u16) -> Endpoints {
+        let provider = [203, 0, 113, 5];
+        let phone = [192, 168, 1, 20];
+        Endpoints {
+            provider_sip: SocketAddr::from((provider, sip_port)),
+            phone_sip: SocketAddr::from((phone, sip_port)),
+            provider_rtp: SocketAddr::from((provider, 20_000 + index * 2)),
+            phone_rtp: SocketAddr::from((phone, 30_000 + index * 2)),
+        }
+    }
+}
+
+/// One generated call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SynthCall {
+    /// Its Call-ID.
+    pub call_id: String,
+    /// Who calls whom.
+    pub direction: CallDirection,
+    /// The other party's number.
+    pub number: String,
+    /// The other party's display name.
+    pub name: Option<String>,
+    /// Caller-ID withheld (`Privacy: id`, `anonymous@anonymous.invalid`).
+    pub anonymous: bool,
+    /// PCMU or PCMA.
+    pub codec: Codec,
+    /// When the INVITE is sent, from the start of the capture.
+    pub start: Duration,
+    /// How long it rings.
+    pub ring: Duration,
+    /// How it ends.
+    pub outcome: Outcome,
+    /// An optional hold.
+    pub hold: Option<Hold>,
+    /// RTP trouble.
+    pub impairments: Impairments,
+    /// The remote party's tone, Hz (left channel).
+    pub remote_tone: f64,
+    /// The phone's tone, Hz (right channel).
+    pub phone_tone: f64,
+    /// Addresses.
+    pub endpoints: Endpoints,
+}
+
+impl SynthCall {
+    /// An inbound PCMU call answered after 2 s, 4 s of talk, 440 Hz remote, 1000 Hz phone.
+    #[must_use]
+    pub fn inbound(index: u16, number: &str, name: Option<&str>) -> SynthCall {
+        SynthCall {
+            call_id: format!("synth-{index}@203.0.113.5"),
+            direction: CallDirection::Inbound,
+            number: number.to_owned(),
+            name: name.map(str::to_owned),
+            anonymous: false,
+            codec: Codec::Pcmu,
+            start: Duration::ZERO,
+            ring: Duration::from_secs(2),
+            outcome: Outcome::Answered {
+                talk: Duration::from_secs(4),
+            },
+            hold: None,
+            impairments: Impairments::default(),
+            remote_tone: 440.0,
+            phone_tone: 1000.0,
+            endpoints: Endpoints::standard(index, 5060),
+        }
+    }
+
+    /// How long the recording of this call should be: talk plus hold, zero if unanswered.
+    #[must_use]
+    pub fn media_duration(&self) -> Duration {
+        match self.outcome {
+            Outcome::Answered { talk } => talk + self.hold.map_or(Duration::ZERO, |h| h.length),
+            _ => Duration::ZERO,
+        }
+    }
+}
+
+/// One generated packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SynthPacket {
+    /// When, from the start of the capture.
+    pub at: Duration,
+    /// Sender.
+    pub src: SocketAddr,
+    /// Receiver.
+    pub dst: SocketAddr,
+    /// UDP payload.
+    pub payload: Vec<u8>,
+}
+
+/// A small deterministic generator (xorshift64*), enough for impairments.
+struct Rng(u64);
+
+impl Rng {
+    fn chance(&mut self, p: f64) -> bool {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        let x = self.0.wrapping_mul(0x2545_f491_4f6c_dd1d);
+        ((x >> 11) as f64 / (1u64 << 53) as f64) < p
+    }
+}
+
+const PTIME: Duration = Duration::from_millis(20);
+const SAMPLES_PER_PACKET: u32 = 160;
+
+/// All packets of the calls, in time order, after the phone's REGISTER (an ATA registers
+/// with its provider before it calls; that is how a replay learns which side is the phone).
+#[must_use]
+pub fn packets(calls: &[SynthCall], seed: u64) -> Vec<SynthPacket> {
+    let mut out = Vec::new();
+    let mut registered = Vec::new();
+    for call in calls {
+        let ep = call.endpoints;
+        if !registered.contains(&ep.phone_sip) {
+            registered.push(ep.phone_sip);
+            let register = format!(
+                "REGISTER sip:provider.example SIP/2.0\r\nVia: SIP/2.0/UDP {phone};branch=z9hG4bK-reg-{n}\r\nMax-Forwards: 70\r\n\
+                 From: <sip:15550109999@provider.example>;tag=reg\r\nTo: <sip:15550109999@provider.example>\r\n\
+                 Call-ID: register-{n}@{phone}\r\nCSeq: 1 REGISTER\r\nContact: <sip:15550109999@{phone}>\r\nExpires: 3600\r\nContent-Length: 0\r\n\r\n",
+                phone = ep.phone_sip,
+                n = registered.len()
+            );
+            send(
+                &mut out,
+                Duration::ZERO,
+                ep.phone_sip,
+                ep.provider_sip,
+                register,
+            );
+        }
+    }
+    for (index, call) in calls.iter().enumerate() {
+        let mut rng = Rng(seed ^ (index as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        signalling_and_media(call, &mut rng, &mut out);
+    }
+    out.sort_by_key(|p| p.at);
+    out
+}
+
+fn signalling_and_media(call: &SynthCall, rng: &mut Rng, out: &mut Vec<SynthPacket>) {
+    let ep = call.endpoints;
+    let inbound = call.direction == CallDirection::Inbound;
+    let (caller_sip, callee_sip) = if inbound {
+        (ep.provider_sip, ep.phone_sip)
+    } else {
+        (ep.phone_sip, ep.provider_sip)
+    };
+    let sip = Sip { call };
+    let mut at = call.start;
+    let (caller_rtp, callee_rtp) = if inbound {
+        (ep.provider_rtp, ep.phone_rtp)
+    } else {
+        (ep.phone_rtp, ep.provider_rtp)
+    };
+    send(
+        out,
+        at,
+        caller_sip,
+        callee_sip,
+        sip.request(
+            "INVITE",
+            1,
+            caller_sip,
+            Some(sip.sdp(caller_rtp, "sendrecv")),
+            false,
+        ),
+    );
+    send(
+        out,
+        at + ms(10),
+        callee_sip,
+        caller_sip,
+        sip.response(100, "Trying", 1, "INVITE", caller_sip, None, false),
+    );
+    send(
+        out,
+        at + ms(50),
+        callee_sip,
+        caller_sip,
+        sip.response(180, "Ringing", 1, "INVITE", caller_sip, None, true),
+    );
+    at += call.ring;
+    let talk = match call.outcome {
+        Outcome::CallerHangsUp => {
+            send(
+                out,
+                at,
+                caller_sip,
+                callee_sip,
+                sip.request("CANCEL", 1, caller_sip, None, false),
+            );
+            send(
+                out,
+                at + ms(10),
+                callee_sip,
+                caller_sip,
+                sip.response(200, "OK", 1, "CANCEL", caller_sip, None, true),
+            );
+            send(
+                out,
+                at + ms(20),
+                callee_sip,
+                caller_sip,
+                sip.response(
+                    487,
+                    "Request Terminated",
+                    1,
+                    "INVITE",
+                    caller_sip,
+                    None,
+                    true,
+                ),
+            );
+            send(
+                out,
+                at + ms(30),
+                caller_sip,
+                callee_sip,
+                sip.request("ACK", 1, caller_sip, None, true),
+            );
+            return;
+        }
+        Outcome::Busy => {
+            send(
+                out,
+                at,
+                callee_sip,
+                caller_sip,
+                sip.response(486, "Busy Here", 1, "INVITE", caller_sip, None, true),
+            );
+            send(
+                out,
+                at + ms(10),
+                caller_sip,
+                callee_sip,
+                sip.request("ACK", 1, caller_sip, None, true),
+            );
+            return;
+        }
+        Outcome::Answered { talk } => talk,
+    };
+    send(
+        out,
+        at,
+        callee_sip,
+        caller_sip,
+        sip.response(
+            200,
+            "OK",
+            1,
+            "INVITE",
+            caller_sip,
+            Some(sip.sdp(callee_rtp, "sendrecv")),
+            true,
+        ),
+    );
+    send(
+        out,
+        at + ms(20),
+        caller_sip,
+        callee_sip,
+        sip.request("ACK", 1, caller_sip, None, true),
+    );
+    let media_start = at + ms(30);
+    let mut remote = RtpSender::new(
+        call,
+        ep.provider_rtp,
+        ep.phone_rtp,
+        call.remote_tone,
+        0x1111,
+    );
+    let mut phone = RtpSender::new(call, ep.phone_rtp, ep.provider_rtp, call.phone_tone, 0x2222);
+    let mut t = media_start;
+    let mut cseq = 2;
+    let (before_hold, hold) = match call.hold {
+        Some(h) => (h.after.min(talk), Some(h)),
+        None => (talk, None),
+    };
+    while t < media_start + before_hold {
+        remote.emit(t, rng, out);
+        phone.emit(t, rng, out);
+        t += PTIME;
+    }
+    if let Some(hold) = hold {
+        // The provider puts the phone on hold and takes it back; RTP pauses. The remote
+        // clock keeps running through the hold, the phone's stands still.
+        send(
+            out,
+            t,
+            ep.provider_sip,
+            ep.phone_sip,
+            sip.request(
+                "INVITE",
+                cseq,
+                ep.provider_sip,
+                Some(sip.sdp(ep.provider_rtp, "sendonly")),
+                true,
+            ),
+        );
+        send(
+            out,
+            t + ms(10),
+            ep.phone_sip,
+            ep.provider_sip,
+            sip.response(
+                200,
+                "OK",
+                cseq,
+                "INVITE",
+                ep.provider_sip,
+                Some(sip.sdp(ep.phone_rtp, "recvonly")),
+                true,
+            ),
+        );
+        cseq += 1;
+        remote.skip(hold.length);
+        t += hold.length;
+        send(
+            out,
+            t - ms(40),
+            ep.provider_sip,
+            ep.phone_sip,
+            sip.request(
+                "INVITE",
+                cseq,
+                ep.provider_sip,
+                Some(sip.sdp(ep.provider_rtp, "sendrecv")),
+                true,
+            ),
+        );
+        send(
+            out,
+            t - ms(30),
+            ep.phone_sip,
+            ep.provider_sip,
+            sip.response(
+                200,
+                "OK",
+                cseq,
+                "INVITE",
+                ep.provider_sip,
+                Some(sip.sdp(ep.phone_rtp, "sendrecv")),
+                true,
+            ),
+        );
+        cseq += 1;
+        while t < media_start + talk + hold.length {
+            remote.emit(t, rng, out);
+            phone.emit(t, rng, out);
+            t += PTIME;
+        }
+    }
+    // The remote side hangs up.
+    send(
+        out,
+        t + ms(10),
+        ep.provider_sip,
+        ep.phone_sip,
+        sip.request("BYE", cseq, ep.provider_sip, None, true),
+    );
+    send(
+        out,
+        t + ms(20),
+        ep.phone_sip,
+        ep.provider_sip,
+        sip.response(200, "OK", cseq, "BYE", ep.provider_sip, None, true),
+    );
+}
+
+fn send(out: &mut Vec<SynthPacket>, at: Duration, src: SocketAddr, dst: SocketAddr, text: String) {
+    out.push(SynthPacket {
+        at,
+        src,
+        dst,
+        payload: text.into_bytes(),
+    });
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// Writes SIP text for one call. Requests and responses copy Via, From, To, Call-ID and
+/// `CSeq` as RFC 3261 §8.2.6 says.
+struct Sip<'a> {
+    call: &'a SynthCall,
+}
+
+impl Sip<'_> {
+    fn party_headers(&self, with_to_tag: bool) -> String {
+        let call = self.call;
+        let to_tag = if with_to_tag { ";tag=callee-tag" } else { "" };
+        if call.direction == CallDirection::Outbound {
+            return format!(
+                "From: \"Home\" <sip:15550109999@provider.example>;tag=caller-tag\r\nTo: <sip:{}@provider.example>{to_tag}\r\n",
+                call.number
+            );
+        }
+        if call.anonymous {
+            return format!(
+                "From: \"Anonymous\" <sip:anonymous@anonymous.invalid>;tag=caller-tag\r\nTo: <sip:15550109999@provider.example>{to_tag}\r\n\
+                 P-Asserted-Identity: <sip:+{}@provider.example>\r\nPrivacy: id\r\n",
+                call.number
+            );
+        }
+        let name = call
+            .name
+            .as_deref()
+            .map(|n| format!("\"{n}\" "))
+            .unwrap_or_default();
+        format!(
+            "From: {name}<sip:{}@provider.example>;tag=caller-tag\r\nTo: <sip:15550109999@provider.example>{to_tag}\r\n",
+            call.number
+        )
+    }
+
+    fn request(
+        &self,
+        method: &str,
+        cseq: u32,
+        from: SocketAddr,
+        sdp: Option<String>,
+        with_to_tag: bool,
+    ) -> String {
+        let call = self.call;
+        let mut text = format!(
+            "{method} sip:15550109999@{} SIP/2.0\r\nVia: SIP/2.0/UDP {from};branch=z9hG4bK-{}-{cseq}\r\nMax-Forwards: 70\r\n{}Call-ID: {}\r\nCSeq: {cseq} {method}\r\nContact: <sip:{from}>\r\n",
+            call.endpoints.phone_sip,
+            call.call_id,
+            self.party_headers(with_to_tag),
+            call.call_id
+        );
+        finish(&mut text, sdp);
+        text
+    }
+
+    #[allow(clippy::too_many_arguments)] // one argument per header a response copies
+    fn response(
+        &self,
+        code: u16,
+        reason: &str,
+        cseq: u32,
+        method: &str,
+        via: SocketAddr,
+        sdp: Option<String>,
+        with_to_tag: bool,
+    ) -> String {
+        let call = self.call;
+        let mut text = format!(
+            "SIP/2.0 {code} {reason}\r\nVia: SIP/2.0/UDP {via};branch=z9hG4bK-{}-{cseq}\r\n{}Call-ID: {}\r\nCSeq: {cseq} {method}\r\n",
+            call.call_id,
+            self.party_headers(with_to_tag),
+            call.call_id
+        );
+        finish(&mut text, sdp);
+        text
+    }
+
+    fn sdp(&self, rtp: SocketAddr, direction: &str) -> String {
+        let (pt, name) = codec_pt(self.call.codec);
+        format!(
+            "v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {port} RTP/AVP {pt} 101\r\na=rtpmap:{pt} {name}/8000\r\na=rtpmap:101 telephone-event/8000\r\na=ptime:20\r\na={direction}\r\n",
+            ip = rtp.ip(),
+            port = rtp.port()
+        )
+    }
+}
+
+fn finish(text: &mut String, sdp: Option<String>) {
+    match sdp {
+        Some(body) => {
+            let _ = write!(
+                text,
+                "Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+        }
+        None => text.push_str("Content-Length: 0\r\n\r\n"),
+    }
+}
+
+fn codec_pt(codec: Codec) -> (u8, &'static str) {
+    match codec {
+        Codec::Pcma => (8, "PCMA"),
+        _ => (0, "PCMU"),
+    }
+}
+
+/// One direction of RTP: a continuous sine, 20 ms packets.
+struct RtpSender {
+    src: SocketAddr,
+    dst: SocketAddr,
+    codec: Codec,
+    tone: f64,
+    ssrc: u32,
+    seq: u16,
+    timestamp: u32,
+    /// Samples of the tone generated so far (the phase), independent of the RTP clock.
+    sample: u64,
+    impairments: Impairments,
+}
+
+impl RtpSender {
+    fn new(call: &SynthCall, src: SocketAddr, dst: SocketAddr, tone: f64, ssrc: u32) -> RtpSender {
+        RtpSender {
+            src,
+            dst,
+            codec: call.codec,
+            tone,
+            ssrc,
+            seq: 65_500,              // wraps within the first seconds
+            timestamp: 4_294_960_000, // so does the timestamp
+            sample: 0,
+            impairments: call.impairments,
+        }
+    }
+
+    /// The RTP clock (not the tone) runs on through `length` of silence.
+    fn skip(&mut self, length: Duration) {
+        self.timestamp = self.timestamp.wrapping_add((length.as_millis() * 8) as u32);
+    }
+
+    fn emit(&mut self, at: Duration, rng: &mut Rng, out: &mut Vec<SynthPacket>) {
+        let mut payload = Vec::with_capacity(12 + SAMPLES_PER_PACKET as usize);
+        payload.extend_from_slice(&[0x80, codec_pt(self.codec).0]);
+        payload.extend_from_slice(&self.seq.to_be_bytes());
+        payload.extend_from_slice(&self.timestamp.to_be_bytes());
+        payload.extend_from_slice(&self.ssrc.to_be_bytes());
+        for _ in 0..SAMPLES_PER_PACKET {
+            let value = (f64::from(8000)
+                * (2.0 * std::f64::consts::PI * self.tone * self.sample as f64 / 8000.0).sin())
+                as i16;
+            payload.push(match self.codec {
+                Codec::Pcma => g711::encode_alaw(value),
+                _ => g711::encode_ulaw(value),
+            });
+            self.sample += 1;
+        }
+        self.seq = self.seq.wrapping_add(1);
+        self.timestamp = self.timestamp.wrapping_add(SAMPLES_PER_PACKET);
+        let imp = self.impairments;
+        if rng.chance(imp.loss) {
+            return;
+        }
+        // A reordered packet arrives 30 ms late, after the one sent next.
+        let delay = if rng.chance(imp.reorder) {
+            ms(30)
+        } else {
+            Duration::ZERO
+        };
+        let packet = SynthPacket {
+            at: at + delay,
+            src: self.src,
+            dst: self.dst,
+            payload,
+        };
+        if rng.chance(imp.duplicate) {
+            out.push(SynthPacket {
+                at: packet.at + ms(1),
+                ..packet.clone()
+            });
+        }
+        out.push(packet);
+    }
+}
+
+/// Writes packets as an Ethernet pcap, times counted from `epoch` (Unix seconds).
+pub fn write_pcap(path: &Path, epoch: Duration, packets: &[SynthPacket]) -> io::Result<()> {
+    let mut writer =
+        PcapWriter::new(BufWriter::new(File::create(path)?)).map_err(io::Error::other)?;
+    let mut frame = Vec::with_capacity(1600);
+    for packet in packets {
+        frame.clear();
+        let builder = match (packet.src, packet.dst) {
+            (SocketAddr::V4(s), SocketAddr::V4(d)) => PacketBuilder::ethernet2(
+                [2, 0, 0, 0, 0, 1],
+                [2, 0, 0, 0, 0, 2],
+            )
+            .ipv4(s.ip().octets(), d.ip().octets(), 64),
+            (SocketAddr::V6(s), SocketAddr::V6(d)) => PacketBuilder::ethernet2(
+                [2, 0, 0, 0, 0, 1],
+                [2, 0, 0, 0, 0, 2],
+            )
+            .ipv6(s.ip().octets(), d.ip().octets(), 64),
+            _ => return Err(io::Error::other("a packet mixes IPv4 and IPv6")),
+        };
+        builder
+            .udp(packet.src.port(), packet.dst.port())
+            .write(&mut frame, &packet.payload)
+            .map_err(io::Error::other)?;
+        let at = epoch + packet.at;
+        writer
+            .write_packet(&PcapPacket::new(at, frame.len() as u32, &frame))
+            .map_err(io::Error::other)?;
+    }
+    Ok(())
+}
