@@ -1,4 +1,5 @@
-//! Capture files as a packet source: pcap and pcapng, gzip-compressed or not.
+//! Capture files as a packet source: pcap and pcapng, gzip-compressed or not, and Microsoft
+//! Network Monitor 2.x files.
 //!
 //! Frames are handed out one at a time with their time and link type; the data borrows the
 //! reader's buffer, so reading a capture costs no allocation per frame.
@@ -12,18 +13,23 @@ use pcap_file::pcapng::{Block, PcapNgReader};
 use ringside_core::packet::LinkType;
 use ringside_core::Timestamp;
 
+use crate::netmon::NetMon;
+
 /// Why a capture could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
     /// Reading the file failed.
     #[error("cannot read the capture: {0}")]
     Io(#[from] std::io::Error),
-    /// The file is not pcap, pcapng or gzip.
-    #[error("not a pcap or pcapng file (it starts with {0:02x?})")]
+    /// The file is not pcap, pcapng, NetMon or gzip.
+    #[error("not a pcap, pcapng or NetMon file (it starts with {0:02x?})")]
     UnknownFormat([u8; 4]),
     /// The pcap or pcapng structure is broken.
     #[error("broken capture file: {0}")]
     Format(#[from] pcap_file::PcapError),
+    /// A Network Monitor file Ringside cannot read.
+    #[error("{0}")]
+    NetMon(#[from] crate::netmon::NetMonError),
     /// A link type Ringside does not decode.
     #[error("unsupported link type {0}")]
     LinkType(u32),
@@ -49,6 +55,7 @@ struct Interface {
 enum Format {
     Pcap(PcapReader<Box<dyn Read>>, LinkType),
     PcapNg(PcapNgReader<Box<dyn Read>>, Vec<Interface>),
+    NetMon(NetMon),
 }
 
 /// An open capture.
@@ -92,7 +99,7 @@ impl Capture {
         Self::open_format(Box::new(reader), magic)
     }
 
-    fn open_format(reader: Box<dyn Read>, magic: [u8; 4]) -> Result<Capture, CaptureError> {
+    fn open_format(mut reader: Box<dyn Read>, magic: [u8; 4]) -> Result<Capture, CaptureError> {
         let format = match magic {
             [0xd4, 0xc3, 0xb2, 0xa1]
             | [0xa1, 0xb2, 0xc3, 0xd4]
@@ -104,6 +111,11 @@ impl Capture {
                 Format::Pcap(reader, link)
             }
             [0x0a, 0x0d, 0x0d, 0x0a] => Format::PcapNg(PcapNgReader::new(reader)?, Vec::new()),
+            [b'G', b'M', b'B', b'U'] => {
+                let mut bytes = Vec::new();
+                reader.read_to_end(&mut bytes)?;
+                Format::NetMon(NetMon::new(bytes)?)
+            }
             other => return Err(CaptureError::UnknownFormat(other)),
         };
         Ok(Capture {
@@ -131,6 +143,14 @@ impl Capture {
                     Err(error) => return Some(Err(error)),
                 }
             }
+            Format::NetMon(netmon) => match netmon.next_frame()? {
+                Ok((time, link, data)) => {
+                    buffer.clear();
+                    buffer.extend_from_slice(data);
+                    (time, link)
+                }
+                Err(error) => return Some(Err(error.into())),
+            },
         };
         Some(Ok(CapturedFrame {
             time,

@@ -3,7 +3,7 @@
 //!
 //! # Layout
 //!
-//! - [`capture`]: pcap / pcapng / gzip files as a packet source.
+//! - [`capture`]: pcap / pcapng / gzip files as a packet source ([`netmon`] for NetMon).
 //! - [`replay`]: the engine over a capture, into a data directory.
 //! - [`sink`]: engine events to the store and the recorder, on their own thread.
 //! - [`recorder`]: WAV and raw-RTP files, crash repair.
@@ -15,6 +15,7 @@
 pub mod capture;
 pub mod cli;
 pub mod demo;
+pub mod netmon;
 pub mod recorder;
 pub mod replay;
 pub mod sink;

@@ -1,6 +1,6 @@
 //! From link-layer frames to UDP/TCP payloads with their addresses.
 //!
-//! NFQUEUE hands over IP packets; capture files hold Ethernet (with VLAN tags), Linux cooked
+//! NFQUEUE hands over IP packets; capture files hold Ethernet (with VLAN tags, PPPoE), Linux cooked
 //! (SLL, SLL2), BSD loopback (`DLT_NULL`) or raw IP frames. IP-in-IP is unwrapped, fragments
 //! go through [`Reassembly`]. Anything else is reported, never panicked on.
 
@@ -16,7 +16,7 @@ use crate::time::Timestamp;
 pub enum LinkType {
     /// An IP packet (NFQUEUE, `LINKTYPE_RAW`, `LINKTYPE_IPV4/6`).
     RawIp,
-    /// Ethernet II, with any number of 802.1Q / 802.1ad tags.
+    /// Ethernet II, with any number of 802.1Q / 802.1ad tags, and PPPoE sessions.
     Ethernet,
     /// Linux cooked capture v1 (`LINKTYPE_LINUX_SLL`).
     LinuxSll,
@@ -220,6 +220,11 @@ fn ip_bytes(link: LinkType, frame: &[u8]) -> Option<&[u8]> {
             while matches!(ethertype, 0x8100 | 0x88A8 | 0x9100) {
                 at += 4;
                 ethertype = be16(at)?;
+            }
+            if ethertype == 0x8864 {
+                // PPPoE session (DSL lines): 6 bytes of PPPoE, then the PPP protocol.
+                let ip = matches!(be16(at + 8)?, 0x0021 | 0x0057);
+                return ip.then(|| frame.get(at + 10..)).flatten();
             }
             is_ip(ethertype).then(|| frame.get(at + 2..)).flatten()
         }

@@ -46,7 +46,7 @@ impl NameAddr {
             let (uri, after) = value[lt + 1..]
                 .split_once('>')
                 .ok_or(NameAddrError::UnterminatedAngle)?;
-            (Some(value[..lt].trim().to_owned()), uri, after)
+            (Some(unquote_lenient(value[..lt].trim())), uri, after)
         } else {
             let (uri, after) = split_addr_spec(value);
             (None, uri, after)
@@ -92,6 +92,20 @@ fn unquote(quoted: &str) -> Option<(String, &str)> {
         }
     }
     None
+}
+
+/// A display name written without proper quoting (`\"arik\" <sip:..>`, RFC 4475 `baddn`):
+/// backslash escapes and stray surrounding quotes are removed.
+fn unquote_lenient(display: &str) -> String {
+    let mut out = String::with_capacity(display.len());
+    let mut chars = display.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.extend(chars.next()),
+            c => out.push(c),
+        }
+    }
+    out.trim_matches('"').trim().to_owned()
 }
 
 /// An addr-spec ends at the first `;`: what follows are header parameters (RFC 3261 §20.10).
@@ -162,6 +176,8 @@ mod tests {
         let na = NameAddr::parse("sip:caller@example.net;tag=134161461246").expect("parses");
         assert_eq!(na.display, None);
         assert_eq!(na.param("tag"), Some("134161461246"));
+        let na = NameAddr::parse(r#"\"arik\" <sip:816666@192.168.1.1>;tag=1"#).expect("parses");
+        assert_eq!(na.display.as_deref(), Some("arik"));
         let na = NameAddr::parse(r#""uas"<sip:08019200026@example.org>"#).expect("parses");
         assert_eq!(na.display.as_deref(), Some("uas"));
     }
