@@ -76,10 +76,25 @@ pub enum FileKind {
     SipText,
 }
 
-/// Tells a capture from a SIP text trace by the first bytes.
+/// Tells a capture from a SIP text trace by the first bytes: capture files start with a
+/// magic number; a trace starts with a SIP start line, or is text that mentions `SIP/2.0`.
 #[must_use]
 pub fn file_kind(start: &[u8]) -> FileKind {
-    if ringside_core::sip::looks_like_sip(start) {
+    let magic_numbers: [&[u8]; 7] = [
+        &[0xd4, 0xc3, 0xb2, 0xa1],
+        &[0xa1, 0xb2, 0xc3, 0xd4],
+        &[0x4d, 0x3c, 0xb2, 0xa1],
+        &[0xa1, 0xb2, 0x3c, 0x4d],
+        &[0x0a, 0x0d, 0x0d, 0x0a],
+        &[0x1f, 0x8b],
+        b"GMBU",
+    ];
+    let is_capture = magic_numbers.iter().any(|m| start.starts_with(m));
+    let is_text = start
+        .iter()
+        .all(|&b| !b.is_ascii_control() || b.is_ascii_whitespace());
+    let mentions_sip = start.windows(7).any(|w| w == b"SIP/2.0");
+    if !is_capture && (ringside_core::sip::looks_like_sip(start) || (is_text && mentions_sip)) {
         FileKind::SipText
     } else {
         FileKind::Capture

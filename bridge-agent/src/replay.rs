@@ -67,7 +67,7 @@ pub fn replay(
 
     let mut file =
         File::open(capture).with_context(|| format!("cannot open {}", capture.display()))?;
-    let mut start = [0u8; 64];
+    let mut start = [0u8; 2048];
     let n = file.read(&mut start)?;
     drop(file);
     let file = File::open(capture)?;

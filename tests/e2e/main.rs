@@ -1,1 +1,12 @@
-//! e2e
+//! Ringside's end-to-end tests, one module per topic (one test binary, as ripgrep does).
+//!
+//! - `generated`: calls this suite generates (tones, loss, reordering, hold, SIP on 10000)
+//!   replayed through `ringside replay`'s engine; recordings checked by frequency.
+//! - `real_captures`: every capture in `../shared/captures/` replays, and the callers,
+//!   sources, directions, dispositions and recordings they hold are found.
+//! - `torture`: the RFC 4475 torture messages.
+
+mod generated;
+mod real_captures;
+mod support;
+mod torture;

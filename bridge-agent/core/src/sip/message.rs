@@ -409,7 +409,9 @@ fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
         return Err(ParseError::Invalid("Request-URI has no scheme"));
     }
     let lower = uri.to_ascii_lowercase();
-    if (lower.starts_with("sip:") || lower.starts_with("sips:")) && uri.contains('?') {
+    // Headers come after the host part; a `?` in the user part is allowed (RFC 4475 intmeth).
+    let host_part = uri.rsplit('@').next().unwrap_or(uri);
+    if (lower.starts_with("sip:") || lower.starts_with("sips:")) && host_part.contains('?') {
         return Err(ParseError::Invalid("Request-URI carries headers"));
     }
     Ok(StartLine::Request {

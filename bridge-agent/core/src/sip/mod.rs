@@ -33,7 +33,10 @@ pub fn looks_like_sip(payload: &[u8]) -> bool {
     let line = payload[..line_end]
         .strip_suffix(b"\r")
         .unwrap_or(&payload[..line_end]);
-    line.ends_with(b" SIP/2.0") && line.first().is_some_and(u8::is_ascii_uppercase)
+    line.ends_with(b" SIP/2.0")
+        && line
+            .first()
+            .is_some_and(|&b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b))
 }
 
 /// Skips the CRLFs that keep-alives and stream framing leave before a message.
