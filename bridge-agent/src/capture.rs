@@ -77,7 +77,7 @@ pub enum FileKind {
 }
 
 /// Tells a capture from a SIP text trace by the first bytes: capture files start with a
-/// magic number; a trace starts with a SIP start line, or is text that mentions `SIP/2.0`.
+/// magic number; a trace starts with a SIP start line, or is text that mentions `SIP/` (a version).
 #[must_use]
 pub fn file_kind(start: &[u8]) -> FileKind {
     let magic_numbers: [&[u8]; 7] = [
@@ -93,7 +93,7 @@ pub fn file_kind(start: &[u8]) -> FileKind {
     let is_text = start
         .iter()
         .all(|&b| !b.is_ascii_control() || b.is_ascii_whitespace());
-    let mentions_sip = start.windows(7).any(|w| w == b"SIP/2.0");
+    let mentions_sip = start.windows(4).any(|w| w == b"SIP/");
     if !is_capture && (ringside_core::sip::looks_like_sip(start) || (is_text && mentions_sip)) {
         FileKind::SipText
     } else {
