@@ -21,7 +21,7 @@ pub enum CaptureError {
     /// Reading the file failed.
     #[error("cannot read the capture: {0}")]
     Io(#[from] std::io::Error),
-    /// The file is not pcap, pcapng, NetMon or gzip.
+    /// The file is not pcap, pcapng, `NetMon` or gzip.
     #[error("not a pcap, pcapng or NetMon file (it starts with {0:02x?})")]
     UnknownFormat([u8; 4]),
     /// The pcap or pcapng structure is broken.

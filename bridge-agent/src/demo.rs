@@ -16,7 +16,7 @@ use crate::synth::{packets, write_pcap, Endpoints, Hold, Impairments, Outcome, S
 /// Marks a data directory as the demo's, so running the demo again may clear it.
 const MARKER: &str = ".ringside-demo";
 /// The demo morning: 2026-11-08 09:00 UTC.
-const DEMO_EPOCH: Duration = Duration::from_secs(1_794_128_400);
+const DEMO_EPOCH: Duration = Duration::from_hours(498_369);
 
 /// The demo's calls. Numbers are in the 555-01xx range reserved for fiction.
 #[must_use]

@@ -3,11 +3,11 @@
 //!
 //! # Layout
 //!
-//! - [`capture`]: pcap / pcapng / gzip files as a packet source ([`netmon`] for NetMon).
+//! - [`capture`]: pcap / pcapng / gzip files as a packet source ([`netmon`] for `NetMon`).
 //! - [`replay`]: the engine over a capture, into a data directory.
 //! - [`sink`]: engine events to the store and the recorder, on their own thread.
 //! - [`recorder`]: WAV and raw-RTP files, crash repair.
-//! - [`store`]: the SQLite call log and phonebook (all SQL is here).
+//! - [`store`]: the `SQLite` call log and phonebook (all SQL is here).
 //! - [`synth`]: generated calls (SIP + RTP with tones) for the demo and the tests.
 //! - [`demo`]: the newcomer's first command.
 //! - [`cli`]: arguments and output.

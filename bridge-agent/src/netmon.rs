@@ -6,7 +6,7 @@ use ringside_core::packet::LinkType;
 use ringside_core::Timestamp;
 use time::{Date, Month, PrimitiveDateTime, Time};
 
-/// Why a NetMon file could not be read.
+/// Why a `NetMon` file could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum NetMonError {
     /// The file ends inside its header, frame table or a frame.
@@ -17,7 +17,10 @@ pub enum NetMonError {
     MacType(u16),
 }
 
-/// A NetMon capture in memory.
+/// A frame: when, its link type, its bytes.
+pub type NetMonFrame<'a> = (Timestamp, LinkType, &'a [u8]);
+
+/// A `NetMon` capture in memory.
 #[derive(Debug)]
 pub struct NetMon {
     bytes: Vec<u8>,
@@ -74,7 +77,7 @@ impl NetMon {
     }
 
     /// The next frame: time, link type, bytes.
-    pub fn next_frame(&mut self) -> Option<Result<(Timestamp, LinkType, &[u8]), NetMonError>> {
+    pub fn next_frame(&mut self) -> Option<Result<NetMonFrame<'_>, NetMonError>> {
         let at = *self.offsets.get(self.next)?;
         self.next += 1;
         let frame = (|| {

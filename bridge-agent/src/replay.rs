@@ -149,7 +149,7 @@ fn replay_sip_text(
 }
 
 fn progress_bar(capture: &Path) -> ProgressBar {
-    let length = std::fs::metadata(capture).map(|m| m.len()).unwrap_or(0);
+    let length = std::fs::metadata(capture).map_or(0, |m| m.len());
     let bar = ProgressBar::new(length);
     bar.set_style(
         ProgressStyle::with_template(

@@ -213,6 +213,7 @@ impl SinkThread {
     }
 
     /// Closes the channel, waits for the thread, and reports.
+    #[must_use]
     pub fn finish(self) -> SinkReport {
         drop(self.sender);
         let mut report = self.thread.join().unwrap_or_else(|_| SinkReport {

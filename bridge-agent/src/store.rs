@@ -1,4 +1,4 @@
-//! The SQLite store (`ringside.db`, WAL): the call log and the phonebook. All SQL lives here;
+//! The `SQLite` store (`ringside.db`, WAL): the call log and the phonebook. All SQL lives here;
 //! the schema is in `migrations/`, applied in order and counted in `PRAGMA user_version`.
 
 use std::path::Path;
@@ -15,7 +15,7 @@ pub const DB_FILE: &str = "ringside.db";
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// SQLite said no.
+    /// `SQLite` said no.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// The database is newer than this program.

@@ -211,130 +211,86 @@ pub fn packets(calls: &[SynthCall], seed: u64) -> Vec<SynthPacket> {
 }
 
 fn signalling_and_media(call: &SynthCall, rng: &mut Rng, out: &mut Vec<SynthPacket>) {
-    let ep = call.endpoints;
-    let inbound = call.direction == CallDirection::Inbound;
-    let (caller_sip, callee_sip) = if inbound {
-        (ep.provider_sip, ep.phone_sip)
-    } else {
-        (ep.phone_sip, ep.provider_sip)
+    let mut dialog = Dialog::new(call, out);
+    let Some(talk) = ring(&mut dialog, call) else {
+        return;
     };
-    let sip = Sip { call };
-    let mut at = call.start;
-    let (caller_rtp, callee_rtp) = if inbound {
-        (ep.provider_rtp, ep.phone_rtp)
-    } else {
-        (ep.phone_rtp, ep.provider_rtp)
+    let media_start = call.start + call.ring + ms(30);
+    let (end, cseq) = converse(&mut dialog, call, rng, media_start, talk);
+    // The provider's side hangs up.
+    let provider_is_caller = call.direction == CallDirection::Inbound;
+    dialog.request(end + ms(10), provider_is_caller, "BYE", cseq, None);
+    dialog.response(
+        end + ms(20),
+        !provider_is_caller,
+        (200, "OK"),
+        cseq,
+        "BYE",
+        None,
+    );
+}
+
+/// INVITE, 100, 180, then the outcome; returns the talk time if the call is answered.
+fn ring(d: &mut Dialog<'_>, call: &SynthCall) -> Option<Duration> {
+    let (offer_rtp, answer_rtp) = match call.direction {
+        CallDirection::Inbound => (call.endpoints.provider_rtp, call.endpoints.phone_rtp),
+        CallDirection::Outbound => (call.endpoints.phone_rtp, call.endpoints.provider_rtp),
     };
-    send(
-        out,
+    let at = call.start;
+    d.to_tag = false;
+    d.request(
         at,
-        caller_sip,
-        callee_sip,
-        sip.request(
-            "INVITE",
-            1,
-            caller_sip,
-            Some(sip.sdp(caller_rtp, "sendrecv")),
-            false,
-        ),
+        true,
+        "INVITE",
+        1,
+        Some(d.sip.sdp(offer_rtp, "sendrecv")),
     );
-    send(
-        out,
-        at + ms(10),
-        callee_sip,
-        caller_sip,
-        sip.response(100, "Trying", 1, "INVITE", caller_sip, None, false),
-    );
-    send(
-        out,
-        at + ms(50),
-        callee_sip,
-        caller_sip,
-        sip.response(180, "Ringing", 1, "INVITE", caller_sip, None, true),
-    );
-    at += call.ring;
-    let talk = match call.outcome {
+    d.response(at + ms(10), false, (100, "Trying"), 1, "INVITE", None);
+    d.to_tag = true;
+    d.response(at + ms(50), false, (180, "Ringing"), 1, "INVITE", None);
+    let at = at + call.ring;
+    match call.outcome {
         Outcome::CallerHangsUp => {
-            send(
-                out,
-                at,
-                caller_sip,
-                callee_sip,
-                sip.request("CANCEL", 1, caller_sip, None, false),
-            );
-            send(
-                out,
-                at + ms(10),
-                callee_sip,
-                caller_sip,
-                sip.response(200, "OK", 1, "CANCEL", caller_sip, None, true),
-            );
-            send(
-                out,
+            // A CANCEL copies the INVITE's To, without the tag (RFC 3261 §9.1).
+            d.to_tag = false;
+            d.request(at, true, "CANCEL", 1, None);
+            d.to_tag = true;
+            d.response(at + ms(10), false, (200, "OK"), 1, "CANCEL", None);
+            d.response(
                 at + ms(20),
-                callee_sip,
-                caller_sip,
-                sip.response(
-                    487,
-                    "Request Terminated",
-                    1,
-                    "INVITE",
-                    caller_sip,
-                    None,
-                    true,
-                ),
+                false,
+                (487, "Request Terminated"),
+                1,
+                "INVITE",
+                None,
             );
-            send(
-                out,
-                at + ms(30),
-                caller_sip,
-                callee_sip,
-                sip.request("ACK", 1, caller_sip, None, true),
-            );
-            return;
+            d.request(at + ms(30), true, "ACK", 1, None);
+            None
         }
         Outcome::Busy => {
-            send(
-                out,
-                at,
-                callee_sip,
-                caller_sip,
-                sip.response(486, "Busy Here", 1, "INVITE", caller_sip, None, true),
-            );
-            send(
-                out,
-                at + ms(10),
-                caller_sip,
-                callee_sip,
-                sip.request("ACK", 1, caller_sip, None, true),
-            );
-            return;
+            d.response(at, false, (486, "Busy Here"), 1, "INVITE", None);
+            d.request(at + ms(10), true, "ACK", 1, None);
+            None
         }
-        Outcome::Answered { talk } => talk,
-    };
-    send(
-        out,
-        at,
-        callee_sip,
-        caller_sip,
-        sip.response(
-            200,
-            "OK",
-            1,
-            "INVITE",
-            caller_sip,
-            Some(sip.sdp(callee_rtp, "sendrecv")),
-            true,
-        ),
-    );
-    send(
-        out,
-        at + ms(20),
-        caller_sip,
-        callee_sip,
-        sip.request("ACK", 1, caller_sip, None, true),
-    );
-    let media_start = at + ms(30);
+        Outcome::Answered { talk } => {
+            let sdp = Some(d.sip.sdp(answer_rtp, "sendrecv"));
+            d.response(at, false, (200, "OK"), 1, "INVITE", sdp);
+            d.request(at + ms(20), true, "ACK", 1, None);
+            Some(talk)
+        }
+    }
+}
+
+/// RTP both ways for `talk`, with the hold (if any) in the middle. Returns when the audio
+/// ended and the next `CSeq`.
+fn converse(
+    d: &mut Dialog<'_>,
+    call: &SynthCall,
+    rng: &mut Rng,
+    start: Duration,
+    talk: Duration,
+) -> (Duration, u32) {
+    let ep = call.endpoints;
     let mut remote = RtpSender::new(
         call,
         ep.provider_rtp,
@@ -343,101 +299,113 @@ fn signalling_and_media(call: &SynthCall, rng: &mut Rng, out: &mut Vec<SynthPack
         0x1111,
     );
     let mut phone = RtpSender::new(call, ep.phone_rtp, ep.provider_rtp, call.phone_tone, 0x2222);
-    let mut t = media_start;
     let mut cseq = 2;
-    let (before_hold, hold) = match call.hold {
-        Some(h) => (h.after.min(talk), Some(h)),
-        None => (talk, None),
-    };
-    while t < media_start + before_hold {
-        remote.emit(t, rng, out);
-        phone.emit(t, rng, out);
+    let mut t = start;
+    let before_hold = call.hold.map_or(talk, |h| h.after.min(talk));
+    while t < start + before_hold {
+        remote.emit(t, rng, d.out);
+        phone.emit(t, rng, d.out);
         t += PTIME;
     }
-    if let Some(hold) = hold {
-        // The provider puts the phone on hold and takes it back; RTP pauses. The remote
-        // clock keeps running through the hold, the phone's stands still.
-        send(
-            out,
-            t,
-            ep.provider_sip,
-            ep.phone_sip,
-            sip.request(
-                "INVITE",
-                cseq,
-                ep.provider_sip,
-                Some(sip.sdp(ep.provider_rtp, "sendonly")),
-                true,
-            ),
-        );
-        send(
-            out,
-            t + ms(10),
-            ep.phone_sip,
-            ep.provider_sip,
-            sip.response(
-                200,
-                "OK",
-                cseq,
-                "INVITE",
-                ep.provider_sip,
-                Some(sip.sdp(ep.phone_rtp, "recvonly")),
-                true,
-            ),
+    let Some(hold) = call.hold else {
+        return (t, cseq);
+    };
+    // The provider puts the phone on hold and takes it back; RTP pauses. The provider's RTP
+    // clock runs on through the hold, the phone's stands still.
+    let provider_is_caller = call.direction == CallDirection::Inbound;
+    for (at, direction, answer) in [
+        (t, "sendonly", "recvonly"),
+        (
+            t + hold.length.saturating_sub(ms(40)),
+            "sendrecv",
+            "sendrecv",
+        ),
+    ] {
+        let offer = Some(d.sip.sdp(ep.provider_rtp, direction));
+        d.request(at, provider_is_caller, "INVITE", cseq, offer);
+        let answer = Some(d.sip.sdp(ep.phone_rtp, answer));
+        d.response(
+            at + ms(10),
+            !provider_is_caller,
+            (200, "OK"),
+            cseq,
+            "INVITE",
+            answer,
         );
         cseq += 1;
-        remote.skip(hold.length);
-        t += hold.length;
-        send(
+    }
+    remote.skip(hold.length);
+    t += hold.length;
+    while t < start + talk + hold.length {
+        remote.emit(t, rng, d.out);
+        phone.emit(t, rng, d.out);
+        t += PTIME;
+    }
+    (t, cseq)
+}
+
+/// The signalling of one call: who is on which side, and where the packets go.
+struct Dialog<'a> {
+    sip: Sip<'a>,
+    caller: SocketAddr,
+    callee: SocketAddr,
+    /// Whether To carries the callee's tag yet (from the first 180 on).
+    to_tag: bool,
+    out: &'a mut Vec<SynthPacket>,
+}
+
+impl<'a> Dialog<'a> {
+    fn new(call: &'a SynthCall, out: &'a mut Vec<SynthPacket>) -> Dialog<'a> {
+        let ep = call.endpoints;
+        let (from_side, to_side) = match call.direction {
+            CallDirection::Inbound => (ep.provider_sip, ep.phone_sip),
+            CallDirection::Outbound => (ep.phone_sip, ep.provider_sip),
+        };
+        Dialog {
+            sip: Sip { call },
+            caller: from_side,
+            callee: to_side,
+            to_tag: false,
             out,
-            t - ms(40),
-            ep.provider_sip,
-            ep.phone_sip,
-            sip.request(
-                "INVITE",
-                cseq,
-                ep.provider_sip,
-                Some(sip.sdp(ep.provider_rtp, "sendrecv")),
-                true,
-            ),
-        );
-        send(
-            out,
-            t - ms(30),
-            ep.phone_sip,
-            ep.provider_sip,
-            sip.response(
-                200,
-                "OK",
-                cseq,
-                "INVITE",
-                ep.provider_sip,
-                Some(sip.sdp(ep.phone_rtp, "sendrecv")),
-                true,
-            ),
-        );
-        cseq += 1;
-        while t < media_start + talk + hold.length {
-            remote.emit(t, rng, out);
-            phone.emit(t, rng, out);
-            t += PTIME;
         }
     }
-    // The remote side hangs up.
-    send(
-        out,
-        t + ms(10),
-        ep.provider_sip,
-        ep.phone_sip,
-        sip.request("BYE", cseq, ep.provider_sip, None, true),
-    );
-    send(
-        out,
-        t + ms(20),
-        ep.phone_sip,
-        ep.provider_sip,
-        sip.response(200, "OK", cseq, "BYE", ep.provider_sip, None, true),
-    );
+
+    fn sides(&self, from_caller: bool) -> (SocketAddr, SocketAddr) {
+        if from_caller {
+            (self.caller, self.callee)
+        } else {
+            (self.callee, self.caller)
+        }
+    }
+
+    fn request(
+        &mut self,
+        at: Duration,
+        from_caller: bool,
+        method: &str,
+        cseq: u32,
+        sdp: Option<String>,
+    ) {
+        let (src, dst) = self.sides(from_caller);
+        let text = self.sip.request(method, cseq, src, sdp, self.to_tag);
+        send(self.out, at, src, dst, text);
+    }
+
+    fn response(
+        &mut self,
+        at: Duration,
+        from_caller: bool,
+        status: (u16, &str),
+        cseq: u32,
+        method: &str,
+        sdp: Option<String>,
+    ) {
+        let (src, dst) = self.sides(from_caller);
+        let text = self
+            .sip
+            .response(status, cseq, method, dst, sdp, self.to_tag);
+        send(self.out, at, src, dst, text);
+    }
 }
 
 fn send(out: &mut Vec<SynthPacket>, at: Duration, src: SocketAddr, dst: SocketAddr, text: String) {
@@ -507,11 +475,9 @@ impl Sip<'_> {
         text
     }
 
-    #[allow(clippy::too_many_arguments)] // one argument per header a response copies
     fn response(
         &self,
-        code: u16,
-        reason: &str,
+        (code, reason): (u16, &str),
         cseq: u32,
         method: &str,
         via: SocketAddr,
@@ -574,10 +540,10 @@ struct RtpSender {
 }
 
 impl RtpSender {
-    fn new(call: &SynthCall, src: SocketAddr, dst: SocketAddr, tone: f64, ssrc: u32) -> RtpSender {
+    fn new(call: &SynthCall, from: SocketAddr, to: SocketAddr, tone: f64, ssrc: u32) -> RtpSender {
         RtpSender {
-            src,
-            dst,
+            src: from,
+            dst: to,
             codec: call.codec,
             tone,
             ssrc,

@@ -1,6 +1,9 @@
 //! The `ringside` binary as a newcomer runs it: the demo, the call log as JSON, the
 //! phonebook, and clear errors.
 
+// Helpers of a test binary panic on broken expectations like the tests themselves.
+#![allow(clippy::expect_used)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -10,7 +10,7 @@ use ringside_core::sdp::Codec;
 
 use crate::support::{assert_tone, replay_file, Replayed};
 
-const EPOCH: Duration = Duration::from_secs(1_794_128_400);
+const EPOCH: Duration = Duration::from_hours(498_369);
 
 fn replay_calls(calls: &[SynthCall]) -> Replayed {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -76,7 +76,7 @@ fn overlapping_calls_are_each_recorded_with_the_right_length_and_tones() {
             all_tones
                 .iter()
                 .copied()
-                .filter(|&t| t != tone)
+                .filter(|&t| (t - tone).abs() > 1.0)
                 .collect::<Vec<_>>()
         };
         assert_tone(

@@ -6,6 +6,9 @@
 //!   sources, directions, dispositions and recordings they hold are found.
 //! - `torture`: the RFC 4475 torture messages.
 
+// A test binary: its helpers panic on broken expectations like the tests themselves.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod generated;
 mod real_captures;
 mod support;

@@ -206,15 +206,12 @@ impl Call {
                 }
                 Progress::Nothing
             }
-            // The caller gives up before an answer.
-            (CallState::Trying | CallState::Ringing, Some(Method::Cancel), _) => {
+            // The caller gives up before an answer (a BYE before any answer means the same).
+            (CallState::Trying | CallState::Ringing, Some(Method::Cancel | Method::Bye), _) => {
                 Progress::Ended(Disposition::Missed)
             }
-            // A hang-up; before an answer it can only mean the call never happened.
+            // A hang-up.
             (CallState::Answered, Some(Method::Bye), _) => Progress::Ended(Disposition::Answered),
-            (CallState::Trying | CallState::Ringing, Some(Method::Bye), _) => {
-                Progress::Ended(Disposition::Missed)
-            }
             // Ringing or early media.
             (CallState::Trying, None, Some(180..=199)) if is_invite_cseq => Progress::Ringing,
             // The answer to the INVITE (not to a re-INVITE or other request).

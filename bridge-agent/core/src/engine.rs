@@ -189,7 +189,7 @@ fn handle_datagram(
         match datagram.transport {
             Transport::Udp => match parse_datagram(payload) {
                 Ok(Some(message)) => {
-                    take_message(tracker, stats, now, Ok(message), src, dst, from_phone)
+                    take_message(tracker, stats, now, Ok(message), src, dst, from_phone);
                 }
                 Ok(None) => {}
                 Err(error) => take_message(tracker, stats, now, Err(error), src, dst, from_phone),

@@ -1,6 +1,6 @@
 //! From link-layer frames to UDP/TCP payloads with their addresses.
 //!
-//! NFQUEUE hands over IP packets; capture files hold Ethernet (with VLAN tags, PPPoE), Linux cooked
+//! `NFQUEUE` hands over IP packets; capture files hold Ethernet (with VLAN tags, `PPPoE`), Linux cooked
 //! (SLL, SLL2), BSD loopback (`DLT_NULL`) or raw IP frames. IP-in-IP is unwrapped, fragments
 //! go through [`Reassembly`]. Anything else is reported, never panicked on.
 
@@ -16,7 +16,7 @@ use crate::time::Timestamp;
 pub enum LinkType {
     /// An IP packet (NFQUEUE, `LINKTYPE_RAW`, `LINKTYPE_IPV4/6`).
     RawIp,
-    /// Ethernet II, with any number of 802.1Q / 802.1ad tags, and PPPoE sessions.
+    /// Ethernet II, with any number of 802.1Q / 802.1ad tags, and `PPPoE` sessions.
     Ethernet,
     /// Linux cooked capture v1 (`LINKTYPE_LINUX_SLL`).
     LinuxSll,
@@ -135,7 +135,7 @@ impl Decoder {
     }
 }
 
-fn transport<'a>(protocol: IpNumber, src: IpAddr, dst: IpAddr, payload: &'a [u8]) -> Decoded<'a> {
+fn transport(protocol: IpNumber, src: IpAddr, dst: IpAddr, payload: &[u8]) -> Decoded<'_> {
     if protocol == IpNumber::UDP {
         return match UdpSlice::from_slice_lax(payload) {
             Ok(udp) => Decoded::Datagram(Datagram {

@@ -23,7 +23,7 @@ impl Timestamp {
 
     /// This time plus `d`.
     #[must_use]
-    pub fn add(self, d: Duration) -> Timestamp {
+    pub fn plus(self, d: Duration) -> Timestamp {
         Timestamp(self.0.saturating_add(d.as_micros() as u64))
     }
 

@@ -40,9 +40,9 @@ impl Default for TrackerConfig {
         Self {
             phone_addresses: Vec::new(),
             record_by_default: true,
-            ringing_timeout: Duration::from_secs(180),
-            media_timeout: Duration::from_secs(60),
-            session_timeout: Duration::from_secs(4 * 3600),
+            ringing_timeout: Duration::from_mins(3),
+            media_timeout: Duration::from_mins(1),
+            session_timeout: Duration::from_hours(4),
             max_calls: 10_000,
         }
     }
@@ -260,36 +260,36 @@ impl Tracker {
         if self.next_tick.is_some_and(|t| now < t) {
             return;
         }
-        self.next_tick = Some(now.add(TICK));
+        self.next_tick = Some(now.plus(TICK));
         let mut to_end = Vec::new();
         let mut to_forget = Vec::new();
         for (&key, call) in &mut self.calls {
             let idle = now.since(call.last_activity);
-            match call.state() {
-                CallState::Ended(_) if call.ended_at.is_some_and(|t| now.since(t) > LINGER) => {
-                    to_forget.push(key)
-                }
-                CallState::Ended(_) => {}
-                CallState::Trying | CallState::Ringing if idle > self.config.ringing_timeout => {
-                    to_end.push(key)
-                }
-                CallState::Answered
-                    if call.last_media.is_some() && idle > self.config.media_timeout =>
-                {
-                    to_end.push(key)
-                }
-                CallState::Answered if idle > self.config.session_timeout => to_end.push(key),
-                _ => {
-                    call.media.handle_timeout(now);
-                    if call.record {
-                        if let Some((offset, frames)) = call.media.poll_chunk() {
-                            self.events.push_back(Event::Audio {
-                                call: key,
-                                offset,
-                                frames,
-                            });
-                        }
+            let expired = match call.state() {
+                CallState::Ended(_) => {
+                    if call.ended_at.is_some_and(|t| now.since(t) > LINGER) {
+                        to_forget.push(key);
                     }
+                    continue;
+                }
+                CallState::Trying | CallState::Ringing => idle > self.config.ringing_timeout,
+                CallState::Answered if call.last_media.is_some() => {
+                    idle > self.config.media_timeout
+                }
+                CallState::Answered => idle > self.config.session_timeout,
+            };
+            if expired {
+                to_end.push(key);
+                continue;
+            }
+            call.media.handle_timeout(now);
+            if call.record {
+                if let Some((offset, frames)) = call.media.poll_chunk() {
+                    self.events.push_back(Event::Audio {
+                        call: key,
+                        offset,
+                        frames,
+                    });
                 }
             }
         }

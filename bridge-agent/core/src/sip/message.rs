@@ -2,7 +2,7 @@
 //!
 //! A UDP datagram carries one message ([`parse_datagram`]); a TCP stream or a text trace
 //! carries many, split by Content-Length ([`split_stream`]). Parsing is strict where RFC 4475
-//! says a message must be refused (start line, CSeq, Content-Length, the headers every
+//! says a message must be refused (start line, `CSeq`, Content-Length, the headers every
 //! message needs) and lenient elsewhere, because caller-ID must survive odd providers.
 
 use super::header::HeaderName;
@@ -358,9 +358,8 @@ fn parse_one(bytes: &[u8], framing: Framing) -> Result<(Message, usize), ParseEr
         // A datagram whose Content-Length overstates its body (RFC 4475 `clerr`; SIPp and
         // some gateways send these): an endpoint may refuse it, but Ringside only observes,
         // and the phone may well accept it, so the body is read as far as it goes.
-        (Some(_), Framing::Datagram) => available,
+        (Some(_) | None, Framing::Datagram) => available,
         (Some(_), Framing::Stream) => return Err(ParseError::Incomplete),
-        (None, Framing::Datagram) => available,
         (None, Framing::Stream) => 0,
     };
     let body = bytes[body_start..body_start + body_len].to_vec();

@@ -84,7 +84,7 @@ fn read_host_with_rsip(scheme: &str, host_part: &str) -> Option<HostAndParams> {
     let params = parsed
         .params
         .iter()
-        .map(|param| split_param(&param.to_string().trim_start_matches(';').to_owned()))
+        .map(|param| split_param(param.to_string().trim_start_matches(';')))
         .collect();
     Some((host, params))
 }
@@ -92,11 +92,11 @@ fn read_host_with_rsip(scheme: &str, host_part: &str) -> Option<HostAndParams> {
 fn read_host_plain(host_part: &str) -> HostAndParams {
     let host_part = host_part.split('?').next().unwrap_or_default();
     let mut parts = host_part.split(';');
-    let host_port = parts.next().unwrap_or_default().trim();
-    let host = if let Some(v6) = host_port.strip_prefix('[') {
+    let address = parts.next().unwrap_or_default().trim();
+    let host = if let Some(v6) = address.strip_prefix('[') {
         v6.split(']').next().unwrap_or_default().to_owned()
     } else {
-        host_port.split(':').next().unwrap_or_default().to_owned()
+        address.split(':').next().unwrap_or_default().to_owned()
     };
     (
         host,
