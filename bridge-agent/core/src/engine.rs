@@ -237,3 +237,45 @@ fn take_message(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// Whatever the network sends, the engine answers with a verdict and never panics.
+        #[test]
+        fn the_engine_never_panics_on_any_frame(
+            frames in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..300), 1..8),
+            link in prop_oneof![Just(LinkType::RawIp), Just(LinkType::Ethernet), Just(LinkType::LinuxSll), Just(LinkType::LinuxSll2), Just(LinkType::Null)],
+        ) {
+            let mut engine = Engine::new(EngineConfig::default());
+            for (i, frame) in frames.iter().enumerate() {
+                let verdict = engine.handle_frame(Timestamp(i as u64 * 20_000), link, frame, None);
+                prop_assert_eq!(verdict, Verdict::Accept);
+            }
+            engine.finish(Timestamp(10_000_000));
+            while engine.poll_event().is_some() {}
+            prop_assert_eq!(engine.stats().frames, frames.len() as u64);
+        }
+
+        /// Valid IPv4/UDP headers around arbitrary payloads: SIP- and RTP-looking bytes reach
+        /// the parsers behind the decoder.
+        #[test]
+        fn the_engine_never_panics_on_any_udp_payload(payloads in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..400), 1..8)) {
+            let mut engine = Engine::new(EngineConfig::default());
+            for (i, payload) in payloads.iter().enumerate() {
+                let mut frame = Vec::new();
+                etherparse::PacketBuilder::ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+                    .udp(5060, 5060)
+                    .write(&mut frame, payload)
+                    .expect("a packet");
+                engine.handle_frame(Timestamp(i as u64), LinkType::RawIp, &frame, None);
+            }
+            prop_assert_eq!(engine.stats().frames, payloads.len() as u64);
+        }
+    }
+}

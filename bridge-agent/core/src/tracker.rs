@@ -491,3 +491,150 @@ fn is_phone(info: &CallInfo, src: SocketAddr) -> bool {
     src == info.phone
         || (src != info.remote && src.ip() == info.phone.ip() && src.ip() != info.remote.ip())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::parse_datagram;
+
+    const PROVIDER: &str = "203.0.113.5:5060";
+    const PHONE: &str = "192.168.1.20:5060";
+
+    fn addr(text: &str) -> SocketAddr {
+        text.parse().expect("address")
+    }
+
+    fn message(start: &str, call_id: &str, cseq: &str, to_tag: bool) -> Message {
+        let tag = if to_tag { ";tag=b" } else { "" };
+        let text = format!(
+            "{start}\r\nVia: SIP/2.0/UDP {PROVIDER};branch=z9hG4bK1\r\nFrom: \"Caller\" <sip:15550100001@p>;tag=a\r\n\
+             To: <sip:100@p>{tag}\r\nCall-ID: {call_id}\r\nCSeq: {cseq}\r\nContent-Length: 0\r\n\r\n"
+        );
+        parse_datagram(text.as_bytes())
+            .expect("valid")
+            .expect("message")
+    }
+
+    fn invite(call_id: &str, cseq: u32) -> Message {
+        message(
+            "INVITE sip:100@192.168.1.20 SIP/2.0",
+            call_id,
+            &format!("{cseq} INVITE"),
+            false,
+        )
+    }
+
+    fn response(code: u16, call_id: &str, cseq: u32) -> Message {
+        message(
+            &format!("SIP/2.0 {code} Whatever"),
+            call_id,
+            &format!("{cseq} INVITE"),
+            true,
+        )
+    }
+
+    fn events(tracker: &mut Tracker) -> Vec<Event> {
+        std::iter::from_fn(|| tracker.poll_event()).collect()
+    }
+
+    fn secs(s: u64) -> Timestamp {
+        Timestamp(s * 1_000_000)
+    }
+
+    #[test]
+    fn retransmissions_and_auth_challenges_do_not_make_new_calls() {
+        let mut tracker = Tracker::new(TrackerConfig::default());
+        let (p, ph) = (addr(PROVIDER), addr(PHONE));
+        tracker.handle_sip(secs(0), &invite("c1", 1), p, ph, None);
+        tracker.handle_sip(secs(0), &invite("c1", 1), p, ph, None);
+        tracker.handle_sip(secs(1), &response(407, "c1", 1), ph, p, None);
+        tracker.handle_sip(secs(1), &invite("c1", 2), p, ph, None);
+        tracker.handle_sip(secs(2), &response(180, "c1", 2), ph, p, None);
+        tracker.handle_sip(secs(3), &response(200, "c1", 2), ph, p, None);
+        let kinds: Vec<&str> = events(&mut tracker)
+            .iter()
+            .map(|e| match e {
+                Event::CallStarted(_) => "started",
+                Event::CallRinging { .. } => "ringing",
+                Event::CallAnswered { .. } => "answered",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(kinds, ["started", "ringing", "answered"]);
+    }
+
+    #[test]
+    fn calls_that_go_quiet_end_on_timers_and_are_then_forgotten() {
+        let mut tracker = Tracker::new(TrackerConfig::default());
+        tracker.handle_sip(
+            secs(0),
+            &invite("quiet", 1),
+            addr(PROVIDER),
+            addr(PHONE),
+            None,
+        );
+        tracker.handle_timeout(secs(179));
+        assert!(!events(&mut tracker)
+            .iter()
+            .any(|e| matches!(e, Event::CallEnded { .. })));
+        tracker.handle_timeout(secs(181));
+        let ended = events(&mut tracker);
+        assert!(
+            matches!(
+                ended.as_slice(),
+                [Event::CallEnded {
+                    disposition: Disposition::Missed,
+                    ..
+                }]
+            ),
+            "{ended:?}"
+        );
+        assert_eq!(tracker.len(), 1, "lingers for retransmissions");
+        tracker.handle_timeout(secs(181 + 33));
+        assert!(tracker.is_empty());
+    }
+
+    #[test]
+    fn a_flood_of_invites_stays_within_max_calls() {
+        let mut tracker = Tracker::new(TrackerConfig {
+            max_calls: 100,
+            ..TrackerConfig::default()
+        });
+        for i in 0..10_000 {
+            tracker.handle_sip(
+                Timestamp(i),
+                &invite(&format!("flood-{i}"), 1),
+                addr(PROVIDER),
+                addr(PHONE),
+                None,
+            );
+            while tracker.poll_event().is_some() {}
+            assert!(tracker.len() <= 100);
+        }
+        assert_eq!(tracker.len(), 100);
+    }
+
+    #[test]
+    fn a_register_teaches_which_side_is_the_phone() {
+        let mut tracker = Tracker::new(TrackerConfig::default());
+        let register = message("REGISTER sip:p SIP/2.0", "reg", "1 REGISTER", false);
+        tracker.handle_sip(secs(0), &register, addr(PHONE), addr(PROVIDER), None);
+        tracker.handle_sip(
+            secs(1),
+            &invite("out", 1),
+            addr(PHONE),
+            addr(PROVIDER),
+            None,
+        );
+        let Some(Event::CallStarted(info)) = tracker.poll_event() else {
+            panic!("a call")
+        };
+        assert_eq!(info.direction, CallDirection::Outbound);
+        assert_eq!(info.phone, addr(PHONE));
+        assert_eq!(
+            info.party.number.as_deref(),
+            Some("100"),
+            "the dialled number, from To"
+        );
+    }
+}

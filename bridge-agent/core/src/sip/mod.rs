@@ -61,3 +61,67 @@ mod tests {
         assert!(!looks_like_sip(b"\r\n\r\n"));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::caller_id::caller_id;
+    use crate::sdp::SessionDescription;
+    use proptest::prelude::*;
+
+    /// SIP-looking text built from pieces that stress the parser: compact names, folding,
+    /// quotes, escapes, odd Content-Lengths.
+    fn sipish() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            Just("INVITE sip:a@b SIP/2.0\r\n".to_owned()),
+            Just("SIP/2.0 180 Ringing\r\n".to_owned()),
+            Just("f: \"A \\\"b\\\"\" <sip:+1555%20@x>;tag=1\r\n".to_owned()),
+            Just("t: <tel:+1-555>\r\ni: x@y\r\nCSeq: 1 INVITE\r\n".to_owned()),
+            Just("P-Asserted-Identity: \"N\" <sip:1@x>, <tel:2>\r\n".to_owned()),
+            Just("Remote-Party-ID: <sip:3@x>;party=calling;privacy=full\r\n".to_owned()),
+            Just("Content-Type: multipart/mixed;boundary=zz\r\n".to_owned()),
+            Just("l: 999\r\n".to_owned()),
+            Just("Content-Length: -1\r\n".to_owned()),
+            Just(" folded\r\n".to_owned()),
+            Just("\r\n".to_owned()),
+            Just("--zz\r\nContent-Type: application/sdp\r\n\r\nm=audio 1 RTP/AVP 0\r\n".to_owned()),
+            "[ -~]{0,40}",
+        ];
+        prop::collection::vec(piece, 0..24).prop_map(|parts| parts.concat().into_bytes())
+    }
+
+    fn exercise(bytes: &[u8]) {
+        let _ = looks_like_sip(bytes);
+        if let Ok(Some(message)) = parse_datagram(bytes) {
+            let _ = caller_id(&message);
+            let _ = message.to();
+            let _ = message.top_via_branch();
+            if let Some(sdp) = message.sdp() {
+                let _ = SessionDescription::parse(sdp);
+            }
+        }
+        let (_, consumed) = split_stream(bytes);
+        assert!(consumed <= bytes.len());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn the_sip_wrapper_never_panics_on_sip_like_text(bytes in sipish()) {
+            exercise(&bytes);
+        }
+
+        #[test]
+        fn the_sip_wrapper_never_panics_on_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+            exercise(&bytes);
+        }
+
+        #[test]
+        fn name_addr_and_uri_readers_never_panic(text in "[ -~]{0,80}") {
+            let _ = NameAddr::parse_list(&text);
+            let _ = Uri::parse(&text);
+            let _ = crate::caller_id::normalize_number(&text);
+        }
+    }
+}
