@@ -137,26 +137,14 @@ fn cancels_and_rejections() {
         );
     }
     let dtmf = replay_shared("wireshark-wiki/SIP_DTMF2.cap");
-    let mut dispositions: Vec<_> = dtmf
-        .calls
-        .iter()
-        .filter_map(|c| c.disposition.as_deref())
-        .collect();
-    dispositions.sort_unstable();
     assert_eq!(
-        dispositions,
+        dtmf.dispositions(),
         ["answered", "rejected"],
         "603 Decline is a rejection"
     );
     let aaa = replay_shared("sngrep/aaa.pcap");
-    let mut dispositions: Vec<_> = aaa
-        .calls
-        .iter()
-        .filter_map(|c| c.disposition.as_deref())
-        .collect();
-    dispositions.sort_unstable();
     assert_eq!(
-        dispositions,
+        aaa.dispositions(),
         ["failed", "missed", "rejected", "rejected"],
         "403s, a CANCEL, a 408"
     );

@@ -48,6 +48,17 @@ impl Replayed {
         found[0]
     }
 
+    /// Every call's disposition, sorted.
+    pub fn dispositions(&self) -> Vec<&str> {
+        let mut dispositions: Vec<&str> = self
+            .calls
+            .iter()
+            .filter_map(|c| c.disposition.as_deref())
+            .collect();
+        dispositions.sort_unstable();
+        dispositions
+    }
+
     /// A call's recording as (left, right) samples.
     pub fn recording(&self, call: &CallRecord) -> (Vec<i16>, Vec<i16>) {
         let path = self

@@ -227,15 +227,7 @@ impl Tracker {
             Codec::Pcmu | Codec::Pcma => {
                 call.codec.get_or_insert(codec);
                 call.media.handle_rtp(now, channel, codec, &packet);
-                if call.record {
-                    if let Some((offset, frames)) = call.media.poll_chunk() {
-                        self.events.push_back(Event::Audio {
-                            call: key,
-                            offset,
-                            frames,
-                        });
-                    }
-                }
+                push_audio(&mut self.events, key, call);
             }
             Codec::Other => {
                 call.codec.get_or_insert(codec);
@@ -283,15 +275,7 @@ impl Tracker {
                 continue;
             }
             call.media.handle_timeout(now);
-            if call.record {
-                if let Some((offset, frames)) = call.media.poll_chunk() {
-                    self.events.push_back(Event::Audio {
-                        call: key,
-                        offset,
-                        frames,
-                    });
-                }
-            }
+            push_audio(&mut self.events, key, call);
         }
         for key in to_end {
             self.end_call(now, key);
@@ -483,6 +467,20 @@ impl Tracker {
                 }
             }
         }
+    }
+}
+
+/// Reports the call's next chunk of mixed audio, if one is ready and the call is recorded.
+fn push_audio(events: &mut VecDeque<Event>, key: CallKey, call: &mut Call) {
+    if !call.record {
+        return;
+    }
+    if let Some((offset, frames)) = call.media.poll_chunk() {
+        events.push_back(Event::Audio {
+            call: key,
+            offset,
+            frames,
+        });
     }
 }
 
