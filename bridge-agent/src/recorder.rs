@@ -25,7 +25,23 @@ pub const RECORDINGS_DIR: &str = "recordings";
 pub const SAMPLE_RATE: u32 = 8000;
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
-type Wav = hound::WavWriter<BufWriter<File>>;
+/// Unbuffered: audio arrives in chunks of 200 ms or more, each written with one system call
+/// by [`write_frames`], so a buffer would only add a copy and 8 KiB per call.
+type Wav = hound::WavWriter<File>;
+
+/// Silence written into gaps, a second at a time.
+static SILENCE: [Frame; SAMPLE_RATE as usize] = [[0, 0]; SAMPLE_RATE as usize];
+
+/// Appends frames through hound's bulk 16-bit writer (one buffer copy per chunk, not one
+/// call per sample).
+fn write_frames(wav: &mut Wav, frames: &[Frame]) -> Result<(), hound::Error> {
+    let mut writer = wav.get_i16_writer(frames.len() as u32 * 2);
+    for [left, right] in frames {
+        writer.write_sample(*left);
+        writer.write_sample(*right);
+    }
+    writer.flush()
+}
 
 struct OpenRecording {
     wav: Option<Wav>,
@@ -106,15 +122,12 @@ impl Recorder {
                 return Ok(());
             };
             while recording.frames < offset {
-                wav.write_sample(0i16)?;
-                wav.write_sample(0i16)?;
-                recording.frames += 1;
+                let gap = (offset - recording.frames).min(SILENCE.len() as u64) as usize;
+                write_frames(wav, &SILENCE[..gap])?;
+                recording.frames += gap as u64;
             }
             let skip = (recording.frames - offset).min(frames.len() as u64) as usize;
-            for [left, right] in &frames[skip..] {
-                wav.write_sample(*left)?;
-                wav.write_sample(*right)?;
-            }
+            write_frames(wav, &frames[skip..])?;
             recording.frames += (frames.len() - skip) as u64;
             if recording.last_flush.elapsed() >= FLUSH_EVERY {
                 wav.flush()?;
@@ -228,7 +241,7 @@ fn create_wav(path: &Path) -> Result<Wav, hound::Error> {
         bits_per_sample: 16,
         sample_format: hound::SampleFormat::Int,
     };
-    hound::WavWriter::create(path, spec)
+    hound::WavWriter::new(File::create(path)?, spec)
 }
 
 fn ip_udp_packet(

@@ -609,28 +609,33 @@ pub fn write_pcap(path: &Path, epoch: Duration, packets: &[SynthPacket]) -> io::
         PcapWriter::new(BufWriter::new(File::create(path)?)).map_err(io::Error::other)?;
     let mut frame = Vec::with_capacity(1600);
     for packet in packets {
-        frame.clear();
-        let builder = match (packet.src, packet.dst) {
-            (SocketAddr::V4(s), SocketAddr::V4(d)) => PacketBuilder::ethernet2(
-                [2, 0, 0, 0, 0, 1],
-                [2, 0, 0, 0, 0, 2],
-            )
-            .ipv4(s.ip().octets(), d.ip().octets(), 64),
-            (SocketAddr::V6(s), SocketAddr::V6(d)) => PacketBuilder::ethernet2(
-                [2, 0, 0, 0, 0, 1],
-                [2, 0, 0, 0, 0, 2],
-            )
-            .ipv6(s.ip().octets(), d.ip().octets(), 64),
-            _ => return Err(io::Error::other("a packet mixes IPv4 and IPv6")),
-        };
-        builder
-            .udp(packet.src.port(), packet.dst.port())
-            .write(&mut frame, &packet.payload)
-            .map_err(io::Error::other)?;
+        ethernet_frame(packet, &mut frame)?;
         let at = epoch + packet.at;
         writer
             .write_packet(&PcapPacket::new(at, frame.len() as u32, &frame))
             .map_err(io::Error::other)?;
     }
     Ok(())
+}
+
+/// Replaces `frame` with `packet` as an Ethernet frame (IPv4 or IPv6, UDP).
+pub fn ethernet_frame(packet: &SynthPacket, frame: &mut Vec<u8>) -> io::Result<()> {
+    frame.clear();
+    let builder = match (packet.src, packet.dst) {
+        (SocketAddr::V4(s), SocketAddr::V4(d)) => PacketBuilder::ethernet2(
+            [2, 0, 0, 0, 0, 1],
+            [2, 0, 0, 0, 0, 2],
+        )
+        .ipv4(s.ip().octets(), d.ip().octets(), 64),
+        (SocketAddr::V6(s), SocketAddr::V6(d)) => PacketBuilder::ethernet2(
+            [2, 0, 0, 0, 0, 1],
+            [2, 0, 0, 0, 0, 2],
+        )
+        .ipv6(s.ip().octets(), d.ip().octets(), 64),
+        _ => return Err(io::Error::other("a packet mixes IPv4 and IPv6")),
+    };
+    builder
+        .udp(packet.src.port(), packet.dst.port())
+        .write(frame, &packet.payload)
+        .map_err(io::Error::other)
 }

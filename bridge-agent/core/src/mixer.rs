@@ -58,13 +58,16 @@ impl StereoMixer {
             self.drain_to(end - MAX_WINDOW, out);
         }
         let late = (self.start - position).clamp(0, samples.len() as i64) as usize;
+        if late == samples.len() {
+            return late;
+        }
         let first = (position + late as i64 - self.start) as usize;
-        let needed = (end - self.start).max(0) as usize;
+        let needed = (end - self.start) as usize;
         if self.window.len() < needed {
             self.window.resize(needed, [0, 0]);
         }
-        for (slot, sample) in (first..).zip(samples.skip(late)) {
-            self.window[slot][channel as usize] = sample;
+        for (frame, sample) in self.window.range_mut(first..needed).zip(samples.skip(late)) {
+            frame[channel as usize] = sample;
         }
         late
     }
@@ -76,7 +79,11 @@ impl StereoMixer {
             return;
         }
         let held = (count as usize).min(self.window.len());
-        out.extend(self.window.drain(..held));
+        let (front, back) = self.window.as_slices();
+        let from_front = held.min(front.len());
+        out.extend_from_slice(&front[..from_front]);
+        out.extend_from_slice(&back[..held - from_front]);
+        self.window.drain(..held);
         out.resize(out.len() + (count as usize - held), [0, 0]);
         self.start = until;
     }

@@ -5,7 +5,10 @@
 //! [`Tracker::handle_timeout`] at [`Tracker::poll_timeout`] (or more often), then
 //! [`Tracker::poll_event`] until it returns `None`. [`Tracker::finish`] ends every call.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+// foldhash: a fast hasher, seeded per process, for tables keyed by what the network sends.
+use foldhash::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 

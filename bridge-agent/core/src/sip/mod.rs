@@ -25,6 +25,14 @@ pub fn looks_like_sip(payload: &[u8]) -> bool {
     if payload.starts_with(b"SIP/2.0 ") {
         return true;
     }
+    // A request starts with its method, a token (RFC 3261 §25.1). Media (RTP's first byte
+    // is 0x80 or more) stops here without a scan for the line end.
+    if !payload
+        .first()
+        .is_some_and(|&b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b))
+    {
+        return false;
+    }
     let line_end = payload
         .iter()
         .take(2048)
@@ -34,9 +42,6 @@ pub fn looks_like_sip(payload: &[u8]) -> bool {
         .strip_suffix(b"\r")
         .unwrap_or(&payload[..line_end]);
     line.ends_with(b" SIP/2.0")
-        && line
-            .first()
-            .is_some_and(|&b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b))
 }
 
 /// Skips the CRLFs that keep-alives and stream framing leave before a message.
