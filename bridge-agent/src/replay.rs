@@ -59,11 +59,15 @@ pub fn replay(
         .len();
     let store = Store::open(data_dir)
         .with_context(|| format!("cannot open the database in {}", data_dir.display()))?;
+    let mut engine = Engine::new(options.engine.clone());
+    // The filters and settings of the data directory apply, as they would live.
+    engine
+        .tracker_mut()
+        .set_policy(store.policy().context("cannot read the filters")?);
     let mut sink = SinkThread::spawn(
         EventSink::new(store, Recorder::new(data_dir)),
         CHANNEL_CAPACITY,
     )?;
-    let mut engine = Engine::new(options.engine.clone());
 
     let mut file =
         File::open(capture).with_context(|| format!("cannot open {}", capture.display()))?;

@@ -63,6 +63,12 @@ impl EventSink {
         match event {
             Event::CallStarted(info) => {
                 let party = &info.party;
+                let blocked_by = info.blocked_by.as_ref().map(|f| {
+                    (
+                        f.id,
+                        format!("{} {} {}", f.action.as_str(), f.field.as_str(), f.pattern),
+                    )
+                });
                 let id = self.store.insert_call(&NewCall {
                     call_id: &info.call_id,
                     direction: info.direction.as_str(),
@@ -74,6 +80,7 @@ impl EventSink {
                     started_at: &rfc3339(info.started_at),
                     phone_address: &info.phone.to_string(),
                     remote_address: &info.remote.to_string(),
+                    blocked_by: blocked_by.as_ref().map(|(id, text)| (*id, text.as_str())),
                 })?;
                 self.rows.insert(info.key, id);
                 self.recorder.start(info.key, info.started_at, id);

@@ -8,7 +8,10 @@ use bridge_agent::synth::{packets, write_pcap, Endpoints, Hold, Impairments, Out
 use ringside_core::call::CallDirection;
 use ringside_core::sdp::Codec;
 
-use crate::support::{assert_tone, replay_file, Replayed};
+use bridge_agent::store::Store;
+use ringside_core::filters::{Action, Field};
+
+use crate::support::{assert_tone, replay_file, replay_into, Replayed};
 
 const EPOCH: Duration = Duration::from_hours(498_369);
 
@@ -232,4 +235,43 @@ fn the_phonebook_fills_itself_from_caller_id() {
             .is_none(),
         "anonymous numbers stay out"
     );
+}
+
+#[test]
+fn filters_of_the_data_directory_block_callers_and_decide_recording() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let mut store = Store::open(dir.path()).expect("store");
+        let now = "2026-01-01T00:00:00Z";
+        store
+            .add_filter("anonymous", Field::Number, Action::Block, None, now)
+            .expect("add");
+        store
+            .add_filter(
+                "+1 555 010 0002",
+                Field::Number,
+                Action::NoRecord,
+                None,
+                now,
+            )
+            .expect("add");
+    }
+    let capture = dir.path().join("generated.pcap");
+    write_pcap(&capture, EPOCH, &packets(&overlapping_calls(), 42)).expect("write capture");
+    let replayed = replay_into(&capture, dir);
+    let anonymous: Vec<_> = replayed.calls.iter().filter(|c| c.anonymous).collect();
+    assert_eq!(anonymous.len(), 1);
+    let blocked = anonymous[0];
+    assert_eq!(blocked.disposition.as_deref(), Some("blocked"));
+    assert_eq!(
+        blocked.blocked_by.as_deref(),
+        Some("block number anonymous")
+    );
+    assert_eq!(blocked.blocked_by_filter, Some(1));
+    assert_eq!(blocked.answered_at, None, "the phone never saw it");
+    assert_eq!(blocked.recording, None);
+    let unrecorded = replayed.by_number("15550100002");
+    assert_eq!(unrecorded.disposition.as_deref(), Some("answered"));
+    assert_eq!(unrecorded.recording, None, "the no-record filter matched");
+    assert!(replayed.by_number("15550100001").recording.is_some());
 }

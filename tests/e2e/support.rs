@@ -88,7 +88,11 @@ impl Replayed {
 
 /// Replays a capture into a fresh data directory.
 pub fn replay_file(capture: &Path) -> Replayed {
-    let dir = tempfile::tempdir().expect("tempdir");
+    replay_into(capture, tempfile::tempdir().expect("tempdir"))
+}
+
+/// Replays a capture into `dir`, whose filters and settings apply.
+pub fn replay_into(capture: &Path, dir: tempfile::TempDir) -> Replayed {
     let summary = replay(capture, dir.path(), &ReplayOptions::default())
         .unwrap_or_else(|e| panic!("replay of {} failed: {e:#}", capture.display()));
     let calls = Store::open(dir.path())

@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use tracing::debug;
 
 use crate::caller_id::CallerId;
+use crate::filters::Filter;
 use crate::media::CallMedia;
 use crate::mixer::Channel;
 use crate::sdp::{Codec, Media, SessionDescription};
@@ -132,6 +133,8 @@ pub struct CallInfo {
     pub phone: SocketAddr,
     /// The other side's signalling address (provider or proxy).
     pub remote: SocketAddr,
+    /// The filter that blocked the call, if one did (the phone never rang).
+    pub blocked_by: Option<Filter>,
 }
 
 /// One call and everything Ringside tracks about it.
@@ -158,6 +161,9 @@ pub struct Call {
     pub record: bool,
     /// The audio codec the call used, once RTP has been seen.
     pub codec: Option<Codec>,
+    /// The response that turned a blocked caller away, sent again for every retransmission
+    /// of the INVITE (`None` when blocked calls are dropped silently).
+    pub turned_away: Option<Vec<u8>>,
 }
 
 impl Call {
@@ -175,6 +181,7 @@ impl Call {
             media: CallMedia::default(),
             record,
             codec: None,
+            turned_away: None,
             info,
         };
         let from_phone = call.info.direction == CallDirection::Outbound;

@@ -13,16 +13,8 @@ use crate::sip::{self, looks_like_sip, parse_datagram, split_stream};
 use crate::time::Timestamp;
 use crate::tracker::{RtpOutcome, Tracker};
 
-pub use crate::tracker::{CallSummary, Event, TrackerConfig as EngineConfig};
-
-/// What to do with a packet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Let it through.
-    Accept,
-    /// Drop it (a blocked call's INVITE).
-    Drop,
-}
+pub use crate::policy::{BlockResponse, Policy};
+pub use crate::tracker::{CallSummary, Event, TrackerConfig as EngineConfig, Transmit, Verdict};
 
 /// Counters of everything the engine saw, for the replay summary and the console.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -82,20 +74,27 @@ impl Engine {
         self.stats.frames += 1;
         self.tracker.handle_timeout(now);
         match self.decoder.decode(now, link, frame) {
-            Decoded::Datagram(datagram) => {
-                handle_datagram(
-                    &mut self.tracker,
-                    &mut self.stats,
-                    now,
-                    &datagram,
-                    from_phone,
-                );
+            Decoded::Datagram(datagram) => handle_datagram(
+                &mut self.tracker,
+                &mut self.stats,
+                now,
+                &datagram,
+                from_phone,
+            ),
+            Decoded::FragmentHeld => {
+                // The last fragment decides for the whole INVITE; the first ones pass.
+                self.stats.fragments += 1;
+                Verdict::Accept
             }
-            Decoded::FragmentHeld => self.stats.fragments += 1,
-            Decoded::Other => self.stats.other += 1,
-            Decoded::Malformed(_) => self.stats.malformed_packets += 1,
+            Decoded::Other => {
+                self.stats.other += 1;
+                Verdict::Accept
+            }
+            Decoded::Malformed(_) => {
+                self.stats.malformed_packets += 1;
+                Verdict::Accept
+            }
         }
-        Verdict::Accept
     }
 
     /// Takes SIP text that came without packets (a text trace): one or more messages,
@@ -109,7 +108,15 @@ impl Engine {
     ) {
         let (messages, consumed) = split_stream(text);
         for message in messages {
-            self.take_message(now, message, src, dst, None);
+            take_message(
+                &mut self.tracker,
+                &mut self.stats,
+                now,
+                message,
+                src,
+                dst,
+                None,
+            );
         }
         if consumed < text.len() {
             self.stats.sip_incomplete += 1;
@@ -131,6 +138,11 @@ impl Engine {
     /// The next event.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.tracker.poll_event()
+    }
+
+    /// The next datagram to send on the phone's behalf (see [`Transmit`]).
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.tracker.poll_transmit()
     }
 
     /// Ends every call in progress.
@@ -156,25 +168,6 @@ impl Engine {
             ..self.stats
         }
     }
-
-    fn take_message(
-        &mut self,
-        now: Timestamp,
-        message: Result<sip::Message, sip::ParseError>,
-        src: SocketAddr,
-        dst: SocketAddr,
-        from_phone: Option<bool>,
-    ) {
-        take_message(
-            &mut self.tracker,
-            &mut self.stats,
-            now,
-            message,
-            src,
-            dst,
-            from_phone,
-        );
-    }
 }
 
 fn handle_datagram(
@@ -183,18 +176,20 @@ fn handle_datagram(
     now: Timestamp,
     datagram: &Datagram<'_>,
     from_phone: Option<bool>,
-) {
+) -> Verdict {
     let (src, dst, payload) = (datagram.src, datagram.dst, datagram.payload);
     if looks_like_sip(payload) {
-        match datagram.transport {
+        return match datagram.transport {
             Transport::Udp => match parse_datagram(payload) {
                 Ok(Some(message)) => {
-                    take_message(tracker, stats, now, Ok(message), src, dst, from_phone);
+                    take_message(tracker, stats, now, Ok(message), src, dst, from_phone)
                 }
-                Ok(None) => {}
+                Ok(None) => Verdict::Accept,
                 Err(error) => take_message(tracker, stats, now, Err(error), src, dst, from_phone),
             },
             Transport::Tcp => {
+                // A TCP segment is never dropped: that would stall the stream. Blocking
+                // works on UDP, which is what ATAs use.
                 let (messages, consumed) = split_stream(payload);
                 for message in messages {
                     take_message(tracker, stats, now, message, src, dst, from_phone);
@@ -202,19 +197,20 @@ fn handle_datagram(
                 if consumed < payload.len() {
                     stats.sip_incomplete += 1;
                 }
+                Verdict::Accept
             }
-        }
-        return;
+        };
     }
     if datagram.transport == Transport::Tcp {
         stats.unmatched += 1;
-        return;
+        return Verdict::Accept;
     }
     match tracker.handle_rtp(now, src, dst, payload) {
         RtpOutcome::Taken => stats.rtp_packets += 1,
         RtpOutcome::Malformed => stats.rtp_malformed += 1,
         RtpOutcome::NoFlow => stats.unmatched += 1,
     }
+    Verdict::Accept
 }
 
 fn take_message(
@@ -225,15 +221,16 @@ fn take_message(
     src: SocketAddr,
     dst: SocketAddr,
     from_phone: Option<bool>,
-) {
+) -> Verdict {
     match message {
         Ok(message) => {
             stats.sip_messages += 1;
-            tracker.handle_sip(now, &message, src, dst, from_phone);
+            tracker.handle_sip(now, &message, src, dst, from_phone)
         }
         Err(error) => {
             stats.sip_malformed += 1;
             tracing::debug!(%src, %dst, "malformed SIP: {error}");
+            Verdict::Accept
         }
     }
 }

@@ -13,17 +13,20 @@
 //! - [`sdp`]: media descriptions of offers and answers.
 //! - [`rtp`], [`g711`], [`playout`], [`mixer`]: RTP views, decoding, the per-direction jitter
 //!   buffer and the stereo mixer.
+//! - [`filters`] and [`policy`]: which calls are blocked or recorded (DESIGN rule 4).
 //! - [`call`] and [`tracker`]: the dialog state machine per Call-ID and the table of calls.
 //! - [`engine`]: all of the above behind `handle_packet` / `poll_event`.
 
 pub mod call;
 pub mod caller_id;
 pub mod engine;
+pub mod filters;
 pub mod g711;
 pub mod media;
 pub mod mixer;
 pub mod packet;
 pub mod playout;
+pub mod policy;
 pub mod reassembly;
 pub mod rtp;
 pub mod sdp;

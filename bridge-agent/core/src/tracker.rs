@@ -16,9 +16,10 @@ use crate::call::{Call, CallDirection, CallInfo, CallKey, CallState, Disposition
 use crate::caller_id::{called_party, caller_id};
 use crate::mixer::{Channel, Frame};
 use crate::playout::LegStats;
+use crate::policy::Policy;
 use crate::rtp::RtpPacket;
 use crate::sdp::Codec;
-use crate::sip::{Message, Method};
+use crate::sip::{response_to, Message, Method};
 use crate::time::Timestamp;
 
 /// Timers and limits of the tracker.
@@ -26,8 +27,6 @@ use crate::time::Timestamp;
 pub struct TrackerConfig {
     /// Addresses known to be the phone's (the ATA). Senders of REGISTER are learned too.
     pub phone_addresses: Vec<IpAddr>,
-    /// Record calls unless told otherwise per call.
-    pub record_by_default: bool,
     /// An unanswered call with no final response ends after this long.
     pub ringing_timeout: Duration,
     /// An answered call whose RTP stopped ends after this long (a BYE was never seen).
@@ -42,13 +41,33 @@ impl Default for TrackerConfig {
     fn default() -> Self {
         Self {
             phone_addresses: Vec::new(),
-            record_by_default: true,
             ringing_timeout: Duration::from_mins(3),
             media_timeout: Duration::from_mins(1),
             session_timeout: Duration::from_hours(4),
             max_calls: 10_000,
         }
     }
+}
+
+/// What to do with a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Let it through.
+    Accept,
+    /// Drop it (a blocked call's INVITE, its retransmissions, its ACK).
+    Drop,
+}
+
+/// A datagram Ringside sends itself: the response that turns a blocked caller away, from the
+/// phone's signalling address to the provider's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    /// The source address (the phone's, as the INVITE was sent to it).
+    pub src: SocketAddr,
+    /// The destination (where the INVITE came from).
+    pub dst: SocketAddr,
+    /// The UDP payload.
+    pub payload: Vec<u8>,
 }
 
 /// How a call went, reported when it ends.
@@ -141,6 +160,7 @@ const MAX_LEARNED_PHONES: usize = 16;
 #[derive(Debug, Default)]
 pub struct Tracker {
     config: TrackerConfig,
+    policy: Policy,
     calls: HashMap<CallKey, Call>,
     by_call_id: HashMap<String, CallKey>,
     /// Media address → (call, voice channel of packets sent *to* it).
@@ -153,6 +173,7 @@ pub struct Tracker {
     next_key: u64,
     next_tick: Option<Timestamp>,
     events: VecDeque<Event>,
+    transmits: VecDeque<Transmit>,
 }
 
 impl Tracker {
@@ -168,6 +189,7 @@ impl Tracker {
 
     /// Takes a SIP message sent from `src` to `dst`. `from_phone` says which side sent it
     /// when the caller knows (the bridge port it came in on); otherwise addresses decide.
+    /// Answers [`Verdict::Drop`] for what a blocked call sends toward the phone.
     pub fn handle_sip(
         &mut self,
         now: Timestamp,
@@ -175,7 +197,7 @@ impl Tracker {
         src: SocketAddr,
         dst: SocketAddr,
         from_phone: Option<bool>,
-    ) {
+    ) -> Verdict {
         if message.method() == Some(&Method::Register)
             && from_phone != Some(false)
             && self.phone_ips.len() < MAX_LEARNED_PHONES
@@ -184,19 +206,37 @@ impl Tracker {
         }
         if let Some(&key) = self.by_call_id.get(message.call_id()) {
             let Some(call) = self.calls.get_mut(&key) else {
-                return;
+                return Verdict::Accept;
             };
             let sender_is_phone = from_phone.unwrap_or_else(|| is_phone(&call.info, src));
+            if call.info.blocked_by.is_some() {
+                if sender_is_phone {
+                    return Verdict::Accept;
+                }
+                // The INVITE again (a retransmission): the same answer again (RFC 3261
+                // §17.2.1). Its ACK, a CANCEL, anything else: the phone never hears of it.
+                if message.method() == Some(&Method::Invite) {
+                    if let Some(payload) = &call.turned_away {
+                        self.transmits.push_back(Transmit {
+                            src: dst,
+                            dst: src,
+                            payload: payload.clone(),
+                        });
+                    }
+                }
+                return Verdict::Drop;
+            }
             let progress = call.handle_message(now, message, sender_is_phone);
             self.register_flows(key);
             self.report(now, key, progress);
-            return;
+            return Verdict::Accept;
         }
         let is_initial_invite = message.method() == Some(&Method::Invite)
             && message.to().is_some_and(|to| to.param("tag").is_none());
         if is_initial_invite {
-            self.start_call(now, message, src, dst, from_phone);
+            return self.start_call(now, message, src, dst, from_phone);
         }
+        Verdict::Accept
     }
 
     /// Takes a UDP payload that is not SIP: RTP if it travels on a call's media address.
@@ -299,6 +339,22 @@ impl Tracker {
         self.events.pop_front()
     }
 
+    /// The next datagram to send (a blocked caller's response), right away.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// Replaces the filters and settings; calls from now on follow them.
+    pub fn set_policy(&mut self, policy: Policy) {
+        self.policy = policy;
+    }
+
+    /// The filters and settings in force.
+    #[must_use]
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
     /// Ends every call still going (shutdown, end of a capture).
     pub fn finish(&mut self, now: Timestamp) {
         let mut keys: Vec<CallKey> = self.calls.keys().copied().collect();
@@ -340,7 +396,7 @@ impl Tracker {
         src: SocketAddr,
         dst: SocketAddr,
         from_phone: Option<bool>,
-    ) {
+    ) -> Verdict {
         let outbound = from_phone.unwrap_or_else(|| {
             self.phone_ips.contains(&src.ip()) && !self.phone_ips.contains(&dst.ip())
         });
@@ -349,10 +405,20 @@ impl Tracker {
         } else {
             (CallDirection::Inbound, caller_id(invite), dst, src)
         };
-        let Some(party) = party else { return };
+        let Some(party) = party else {
+            return Verdict::Accept;
+        };
         if self.calls.len() >= self.config.max_calls {
             self.make_room(now);
         }
+        let decision = self
+            .policy
+            .filters
+            .decide(&party, self.policy.record_by_default);
+        // Filters block inbound calls only; re-INVITEs never reach here.
+        let blocked_by = (direction == CallDirection::Inbound && decision.block.yes)
+            .then_some(decision.block.filter)
+            .flatten();
         let key = CallKey(self.next_key);
         self.next_key += 1;
         let info = CallInfo {
@@ -363,12 +429,35 @@ impl Tracker {
             started_at: now,
             phone,
             remote,
+            blocked_by,
         };
         self.events.push_back(Event::CallStarted(info.clone()));
         self.by_call_id.insert(info.call_id.clone(), key);
-        self.calls
-            .insert(key, Call::new(info, invite, self.config.record_by_default));
-        self.register_flows(key);
+        let mut call = Call::new(info, invite, decision.record.yes);
+        if call.info.blocked_by.is_none() {
+            self.calls.insert(key, call);
+            self.register_flows(key);
+            return Verdict::Accept;
+        }
+        call.block(now);
+        call.turned_away = self.policy.block_response.status().map(|(code, reason)| {
+            response_to(
+                invite,
+                code,
+                reason,
+                &format!("rs{:x}", key.0 ^ now.as_micros()),
+            )
+        });
+        if let Some(payload) = &call.turned_away {
+            self.transmits.push_back(Transmit {
+                src: dst,
+                dst: src,
+                payload: payload.clone(),
+            });
+        }
+        self.calls.insert(key, call);
+        self.report_end(now, key, Disposition::Blocked);
+        Verdict::Drop
     }
 
     /// Drops the oldest call that never got answered, to stay within `max_calls`.
@@ -496,6 +585,8 @@ fn is_phone(info: &CallInfo, src: SocketAddr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::filters::{Action, Field, Filter, FilterList};
+    use crate::policy::BlockResponse;
     use crate::sip::parse_datagram;
 
     const PROVIDER: &str = "203.0.113.5:5060";
@@ -636,6 +727,127 @@ mod tests {
             info.party.number.as_deref(),
             Some("100"),
             "the dialled number, from To"
+        );
+    }
+
+    fn policy(filters: &[(&str, Action)], block_response: BlockResponse) -> Policy {
+        Policy {
+            filters: FilterList::new(
+                filters
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (pattern, action))| Filter {
+                        id: i as i64 + 1,
+                        pattern: (*pattern).to_owned(),
+                        field: Field::Number,
+                        action: *action,
+                    })
+                    .collect(),
+            )
+            .expect("valid filters"),
+            block_response,
+            ..Policy::default()
+        }
+    }
+
+    #[test]
+    fn a_blocked_invite_its_retransmissions_and_its_ack_never_reach_the_phone() {
+        let mut tracker = Tracker::new(TrackerConfig::default());
+        tracker.set_policy(policy(&[("1555*", Action::Block)], BlockResponse::Busy));
+        let (p, ph) = (addr(PROVIDER), addr(PHONE));
+        assert_eq!(
+            tracker.handle_sip(secs(0), &invite("spam", 1), p, ph, None),
+            Verdict::Drop
+        );
+        let first = tracker.poll_transmit().expect("a 486 to the provider");
+        assert_eq!((first.src, first.dst), (ph, p), "from the phone's address");
+        let response = parse_datagram(&first.payload)
+            .expect("valid")
+            .expect("whole");
+        assert_eq!(response.status(), Some(486));
+        assert_eq!(response.call_id(), "spam");
+        assert_eq!(
+            tracker.handle_sip(secs(1), &invite("spam", 1), p, ph, None),
+            Verdict::Drop
+        );
+        assert_eq!(
+            tracker.poll_transmit().map(|t| t.payload),
+            Some(first.payload),
+            "the retransmission gets the same answer"
+        );
+        let ack = message("ACK sip:100@192.168.1.20 SIP/2.0", "spam", "1 ACK", true);
+        assert_eq!(
+            tracker.handle_sip(secs(1), &ack, p, ph, None),
+            Verdict::Drop
+        );
+        assert_eq!(tracker.poll_transmit(), None);
+        let events = events(&mut tracker);
+        let Some(Event::CallStarted(info)) = events.first() else {
+            panic!("the call is logged: {events:?}")
+        };
+        assert_eq!(info.blocked_by.as_ref().map(|f| f.id), Some(1));
+        assert!(matches!(
+            events.get(1),
+            Some(Event::CallEnded {
+                disposition: Disposition::Blocked,
+                ..
+            })
+        ));
+        assert_eq!(events.len(), 2, "no ringing, no answer: {events:?}");
+    }
+
+    #[test]
+    fn decline_and_drop_responses_and_outbound_calls_are_not_blocked() {
+        let (p, ph) = (addr(PROVIDER), addr(PHONE));
+        let mut tracker = Tracker::new(TrackerConfig::default());
+        tracker.set_policy(policy(&[("*", Action::Block)], BlockResponse::Decline));
+        tracker.handle_sip(secs(0), &invite("a", 1), p, ph, None);
+        let sent = tracker.poll_transmit().expect("a response");
+        let response = parse_datagram(&sent.payload)
+            .expect("valid")
+            .expect("whole");
+        assert_eq!(response.status(), Some(603));
+
+        tracker.set_policy(policy(&[("*", Action::Block)], BlockResponse::Drop));
+        assert_eq!(
+            tracker.handle_sip(secs(1), &invite("b", 1), p, ph, None),
+            Verdict::Drop
+        );
+        assert_eq!(tracker.poll_transmit(), None, "dropped in silence");
+
+        let outbound = tracker.handle_sip(secs(2), &invite("c", 1), ph, p, Some(true));
+        assert_eq!(
+            outbound,
+            Verdict::Accept,
+            "filters never block the phone's own calls"
+        );
+    }
+
+    #[test]
+    fn a_new_policy_never_blocks_a_call_already_up_nor_its_re_invites() {
+        let (p, ph) = (addr(PROVIDER), addr(PHONE));
+        let mut tracker = Tracker::new(TrackerConfig::default());
+        tracker.handle_sip(secs(0), &invite("up", 1), p, ph, None);
+        tracker.handle_sip(secs(1), &response(200, "up", 1), ph, p, None);
+        tracker.set_policy(policy(&[("*", Action::Block)], BlockResponse::Busy));
+        let re_invite = message(
+            "INVITE sip:100@192.168.1.20 SIP/2.0",
+            "up",
+            "2 INVITE",
+            true,
+        );
+        assert_eq!(
+            tracker.handle_sip(secs(5), &re_invite, p, ph, None),
+            Verdict::Accept
+        );
+        assert_eq!(tracker.poll_transmit(), None);
+        let record = policy(&[("*", Action::NoRecord)], BlockResponse::Busy);
+        tracker.set_policy(record);
+        tracker.handle_sip(secs(6), &invite("quiet", 1), p, ph, None);
+        let key = *tracker.by_call_id.get("quiet").expect("tracked");
+        assert!(
+            !tracker.call(key).expect("a call").record,
+            "no-record filter applied"
         );
     }
 }

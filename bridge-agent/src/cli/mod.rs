@@ -8,7 +8,14 @@ use clap::{Parser, Subcommand};
 
 use crate::replay::{replay, ReplayOptions};
 use crate::store::{CallRecord, Store};
-use crate::timefmt::now_rfc3339;
+
+mod filters;
+mod phonebook;
+mod settings;
+
+pub use filters::FilterAction;
+pub use phonebook::PhonebookAction;
+pub use settings::SettingsAction;
 
 /// Ringside: caller-ID, call blocking and call recording on the bridge in front of your
 /// phone adapter.
@@ -61,28 +68,24 @@ pub enum Command {
         #[command(subcommand)]
         action: PhonebookAction,
     },
-}
-
-/// Phonebook actions.
-#[derive(Debug, Subcommand)]
-pub enum PhonebookAction {
-    /// List every number with its names.
-    List {
-        /// As a JSON array.
-        #[arg(long)]
-        json: bool,
+    /// Manage the ordered caller-ID filters (block, allow, record, no-record).
+    Filters {
+        /// The data directory (created if needed, so filters can be set up before the first
+        /// call).
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+        /// What to do.
+        #[command(subcommand)]
+        action: FilterAction,
     },
-    /// Give a number your own name (it wins over the network's from now on).
-    Set {
-        /// The number, as the call log shows it.
-        number: String,
-        /// The name.
-        name: String,
-    },
-    /// Remove a number.
-    Remove {
-        /// The number.
-        number: String,
+    /// Show or change the settings the console can change too.
+    Settings {
+        /// The data directory (created if needed).
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+        /// What to do.
+        #[command(subcommand)]
+        action: SettingsAction,
     },
 }
 
@@ -122,9 +125,28 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let Some(data_dir) = data_dir else {
                 bail!("--data-dir is required");
             };
-            phonebook(&open_existing(&data_dir)?, action)
+            phonebook::run(&open_existing(&data_dir)?, action)
+        }
+        Command::Filters { data_dir, action } => {
+            let Some(data_dir) = data_dir else {
+                bail!("--data-dir is required");
+            };
+            filters::run(&mut open_or_create(&data_dir)?, action)
+        }
+        Command::Settings { data_dir, action } => {
+            let Some(data_dir) = data_dir else {
+                bail!("--data-dir is required");
+            };
+            settings::run(&open_or_create(&data_dir)?, action)
         }
     }
+}
+
+fn open_or_create(data_dir: &std::path::Path) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    Store::open(data_dir)
+        .with_context(|| format!("cannot open the database in {}", data_dir.display()))
 }
 
 fn open_existing(data_dir: &std::path::Path) -> anyhow::Result<Store> {
@@ -136,47 +158,6 @@ fn open_existing(data_dir: &std::path::Path) -> anyhow::Result<Store> {
     }
     Store::open(data_dir)
         .with_context(|| format!("cannot open the database in {}", data_dir.display()))
-}
-
-fn phonebook(store: &Store, action: PhonebookAction) -> anyhow::Result<()> {
-    match action {
-        PhonebookAction::List { json } => {
-            let entries = store.phonebook()?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&entries)?);
-                return Ok(());
-            }
-            println!(
-                "{:<18} {:<24} {:<24} {:>5}  last seen",
-                "number", "your name", "network name", "calls"
-            );
-            for e in entries {
-                println!(
-                    "{:<18} {:<24} {:<24} {:>5}  {}",
-                    e.number,
-                    e.user_name.unwrap_or_default(),
-                    e.network_name.unwrap_or_default(),
-                    e.calls,
-                    e.last_seen
-                );
-            }
-        }
-        PhonebookAction::Set { number, name } => {
-            let name = name.trim();
-            if number.trim().is_empty() || name.is_empty() {
-                bail!("both a number and a name are needed");
-            }
-            store.set_phonebook_name(number.trim(), name, &now_rfc3339())?;
-            println!("{} is now \"{name}\"", number.trim());
-        }
-        PhonebookAction::Remove { number } => {
-            if !store.remove_phonebook_entry(&number)? {
-                bail!("{number} is not in the phonebook");
-            }
-            println!("removed {number}");
-        }
-    }
-    Ok(())
 }
 
 /// Prints the call log as a table.

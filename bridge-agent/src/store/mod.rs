@@ -1,13 +1,24 @@
-//! The `SQLite` store (`ringside.db`, WAL): the call log and the phonebook. All SQL lives here;
-//! the schema is in `migrations/`, applied in order and counted in `PRAGMA user_version`.
+//! The `SQLite` store (`ringside.db`, WAL): the call log here, the phonebook, filters and
+//! settings in the submodules. All SQL lives in this module; the schema is in `migrations/`,
+//! applied in order and counted in `PRAGMA user_version`.
 
 use std::path::Path;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 use serde::Serialize;
 
+mod filters;
+mod phonebook;
+mod settings;
+
+pub use phonebook::PhonebookEntry;
+pub use settings::{Setting, SettingError};
+
 /// The migrations, in order; the database's `user_version` says how many have run.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/001_calls_phonebook.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/001_calls_phonebook.sql"),
+    include_str!("../../migrations/002_filters_settings.sql"),
+];
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "ringside.db";
@@ -23,6 +34,12 @@ pub enum StoreError {
         "the database has schema version {0}, newer than this Ringside ({1}); upgrade Ringside"
     )]
     TooNew(i64, usize),
+    /// A filter that cannot be read.
+    #[error(transparent)]
+    Filter(#[from] ringside_core::filters::FilterError),
+    /// A setting that cannot be set.
+    #[error(transparent)]
+    Setting(#[from] SettingError),
 }
 
 /// A new call, as the log first records it.
@@ -48,6 +65,8 @@ pub struct NewCall<'a> {
     pub phone_address: &'a str,
     /// The other side's signalling address.
     pub remote_address: &'a str,
+    /// The filter that blocked the call: its id and what it said.
+    pub blocked_by: Option<(i64, &'a str)>,
 }
 
 /// How a call ended, as the log records it.
@@ -100,23 +119,10 @@ pub struct CallRecord {
     pub codec: Option<String>,
     /// Per-direction RTP figures.
     pub quality: Option<serde_json::Value>,
-}
-
-/// A phonebook entry.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct PhonebookEntry {
-    /// The number.
-    pub number: String,
-    /// The name the network last gave.
-    pub network_name: Option<String>,
-    /// The name the user set; wins everywhere.
-    pub user_name: Option<String>,
-    /// RFC 3339.
-    pub first_seen: String,
-    /// RFC 3339.
-    pub last_seen: String,
-    /// Calls seen from or to this number.
-    pub calls: i64,
+    /// The id of the filter that blocked the call.
+    pub blocked_by_filter: Option<i64>,
+    /// What that filter said (`block number anonymous`), kept after it is deleted.
+    pub blocked_by: Option<String>,
 }
 
 /// The open database.
@@ -158,8 +164,9 @@ impl Store {
         let tx = self.conn.transaction()?;
         tx.execute(
             "INSERT INTO calls (call_id, direction, number, name, anonymous, caller_id_source,
-                                caller_id_header, started_at, phone_address, remote_address)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                caller_id_header, started_at, phone_address, remote_address,
+                                blocked_by_filter, blocked_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 call.call_id,
                 call.direction,
@@ -170,7 +177,9 @@ impl Store {
                 call.caller_id_header,
                 call.started_at,
                 call.phone_address,
-                call.remote_address
+                call.remote_address,
+                call.blocked_by.map(|(id, _)| id),
+                call.blocked_by.map(|(_, text)| text)
             ],
         )?;
         let id = tx.last_insert_rowid();
@@ -231,7 +240,8 @@ impl Store {
         let mut statement = self.conn.prepare_cached(
             "SELECT c.id, c.call_id, c.direction, c.number, c.name, COALESCE(p.user_name, c.name),
                     c.anonymous, c.caller_id_source, c.caller_id_header, c.started_at, c.answered_at,
-                    c.ended_at, c.disposition, c.recording, c.raw_rtp, c.codec, c.quality
+                    c.ended_at, c.disposition, c.recording, c.raw_rtp, c.codec, c.quality,
+                    c.blocked_by_filter, c.blocked_by
              FROM calls c LEFT JOIN phonebook p ON p.number = c.number
              ORDER BY c.started_at DESC, c.id DESC LIMIT ?1 OFFSET ?2",
         )?;
@@ -255,63 +265,12 @@ impl Store {
                 raw_rtp: row.get(14)?,
                 codec: row.get(15)?,
                 quality: quality.and_then(|q| serde_json::from_str(&q).ok()),
+                blocked_by_filter: row.get(17)?,
+                blocked_by: row.get(18)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
-
-    /// The phonebook, by number.
-    pub fn phonebook(&self) -> Result<Vec<PhonebookEntry>, StoreError> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT number, network_name, user_name, first_seen, last_seen, calls FROM phonebook ORDER BY number",
-        )?;
-        let rows = statement.query_map([], phonebook_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Sets the user's name for a number (adding the number if new).
-    pub fn set_phonebook_name(
-        &self,
-        number: &str,
-        name: &str,
-        now: &str,
-    ) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO phonebook (number, user_name, first_seen, last_seen, calls) VALUES (?1, ?2, ?3, ?3, 0)
-             ON CONFLICT (number) DO UPDATE SET user_name = excluded.user_name",
-            params![number, name, now],
-        )?;
-        Ok(())
-    }
-
-    /// Removes a number from the phonebook; `false` if it was not there.
-    pub fn remove_phonebook_entry(&self, number: &str) -> Result<bool, StoreError> {
-        Ok(self
-            .conn
-            .execute("DELETE FROM phonebook WHERE number = ?1", params![number])?
-            > 0)
-    }
-
-    /// One phonebook entry.
-    pub fn phonebook_entry(&self, number: &str) -> Result<Option<PhonebookEntry>, StoreError> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT number, network_name, user_name, first_seen, last_seen, calls FROM phonebook WHERE number = ?1",
-        )?;
-        Ok(statement
-            .query_row(params![number], phonebook_row)
-            .optional()?)
-    }
-}
-
-fn phonebook_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PhonebookEntry> {
-    Ok(PhonebookEntry {
-        number: row.get(0)?,
-        network_name: row.get(1)?,
-        user_name: row.get(2)?,
-        first_seen: row.get(3)?,
-        last_seen: row.get(4)?,
-        calls: row.get(5)?,
-    })
 }
 
 #[cfg(test)]
@@ -330,6 +289,7 @@ mod tests {
             started_at: at,
             phone_address: "10.0.0.2:5060",
             remote_address: "10.0.0.1:5060",
+            blocked_by: None,
         }
     }
 

@@ -1,0 +1,457 @@
+//! Caller-ID filters (DESIGN rule 4): an ordered list of patterns with actions, and the
+//! decision they make for one caller.
+//!
+//! A filter matches the number (exact, `prefix*`, `*`), `anonymous`, or the caller's name (a
+//! case-insensitive glob with `*` and `?`). The first matching filter with a blocking action
+//! (`allow`/`block`) decides blocking; the first matching one with a recording action
+//! (`record`/`no-record`) decides recording; what no filter decides falls to the settings. So
+//! `allow 1555*` then `block *` is a whitelist.
+//!
+//! Numbers are compared on their digits only: `+1 (555) 010-0001` and `15550100001` are the
+//! same number to a filter.
+
+use std::fmt;
+
+use crate::caller_id::CallerId;
+
+/// What a filter looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    /// The number (or `anonymous`).
+    Number,
+    /// The name the network signalled.
+    Name,
+}
+
+impl Field {
+    /// `number` or `name`, as the store and the command line write it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Number => "number",
+            Field::Name => "name",
+        }
+    }
+
+    /// The field named `word`.
+    pub fn parse(word: &str) -> Result<Field, FilterError> {
+        match word {
+            "number" => Ok(Field::Number),
+            "name" => Ok(Field::Name),
+            other => Err(FilterError::UnknownField(other.to_owned())),
+        }
+    }
+}
+
+/// What a filter does when it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Let the phone ring.
+    Allow,
+    /// Never let the phone ring.
+    Block,
+    /// Record the call.
+    Record,
+    /// Do not record the call.
+    NoRecord,
+}
+
+impl Action {
+    /// `allow`, `block`, `record` or `no-record`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Allow => "allow",
+            Action::Block => "block",
+            Action::Record => "record",
+            Action::NoRecord => "no-record",
+        }
+    }
+
+    /// The action named `word`.
+    pub fn parse(word: &str) -> Result<Action, FilterError> {
+        match word {
+            "allow" => Ok(Action::Allow),
+            "block" => Ok(Action::Block),
+            "record" => Ok(Action::Record),
+            "no-record" => Ok(Action::NoRecord),
+            other => Err(FilterError::UnknownAction(other.to_owned())),
+        }
+    }
+
+    fn decides_blocking(self) -> bool {
+        matches!(self, Action::Allow | Action::Block)
+    }
+}
+
+/// Why a filter cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FilterError {
+    /// The pattern is empty.
+    #[error("the pattern is empty")]
+    Empty,
+    /// A number pattern holds something other than digits, separators and one trailing `*`.
+    #[error(
+        "`{0}` is not a number pattern: use digits (`15550100001`), a prefix (`1555*`), `*` or `anonymous`"
+    )]
+    BadNumber(String),
+    /// Neither `number` nor `name`.
+    #[error("unknown field `{0}` (use `number` or `name`)")]
+    UnknownField(String),
+    /// Not one of the four actions.
+    #[error("unknown action `{0}` (use allow, block, record or no-record)")]
+    UnknownAction(String),
+}
+
+/// A filter as the user wrote it, with its id in the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    /// The store's id (stable across moves).
+    pub id: i64,
+    /// The pattern as written.
+    pub pattern: String,
+    /// What it looks at.
+    pub field: Field,
+    /// What it does.
+    pub action: Action,
+}
+
+/// A pattern, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Pattern {
+    /// Every caller, anonymous ones included.
+    Any,
+    /// Callers who withheld their identity.
+    Anonymous,
+    /// These digits exactly.
+    Exact(String),
+    /// Numbers starting with these digits.
+    Prefix(String),
+    /// A lower-case glob on the name.
+    Name(Vec<char>),
+}
+
+impl Pattern {
+    fn parse(pattern: &str, field: Field) -> Result<Pattern, FilterError> {
+        let pattern = pattern.trim();
+        if pattern.is_empty() {
+            return Err(FilterError::Empty);
+        }
+        if field == Field::Name {
+            return Ok(Pattern::Name(pattern.to_lowercase().chars().collect()));
+        }
+        if pattern == "*" {
+            return Ok(Pattern::Any);
+        }
+        if pattern.eq_ignore_ascii_case("anonymous") {
+            return Ok(Pattern::Anonymous);
+        }
+        let (body, prefix) = match pattern.strip_suffix('*') {
+            Some(body) => (body, true),
+            None => (pattern, false),
+        };
+        let separators_only = body
+            .chars()
+            .all(|c| c.is_ascii_digit() || " -().+".contains(c));
+        let digits = digits(body);
+        if !separators_only || digits.is_empty() {
+            return Err(FilterError::BadNumber(pattern.to_owned()));
+        }
+        Ok(if prefix {
+            Pattern::Prefix(digits)
+        } else {
+            Pattern::Exact(digits)
+        })
+    }
+
+    fn matches(&self, caller: &Caller<'_>) -> bool {
+        match self {
+            Pattern::Any => true,
+            Pattern::Anonymous => caller.anonymous,
+            Pattern::Exact(digits) => !caller.anonymous && caller.digits == *digits,
+            Pattern::Prefix(digits) => !caller.anonymous && caller.digits.starts_with(digits),
+            Pattern::Name(glob) => caller.name.is_some_and(|name| {
+                glob_matches(glob, &name.to_lowercase().chars().collect::<Vec<_>>())
+            }),
+        }
+    }
+}
+
+/// The digits of a number, without `+`, spaces or punctuation.
+fn digits(number: &str) -> String {
+    number.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// `*` any run of characters, `?` one character, everything else itself.
+fn glob_matches(glob: &[char], text: &[char]) -> bool {
+    // Iterative matching with one backtrack point: linear in practice, never exponential.
+    let (mut g, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match glob.get(g) {
+            Some('*') => {
+                star = Some((g, t));
+                g += 1;
+            }
+            Some(&c) if c == '?' || c == text[t] => {
+                g += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((star_g, star_t)) => {
+                    g = star_g + 1;
+                    t = star_t + 1;
+                    star = Some((star_g, star_t + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    glob[g..].iter().all(|&c| c == '*')
+}
+
+/// A caller as filters see them.
+struct Caller<'a> {
+    anonymous: bool,
+    digits: String,
+    name: Option<&'a str>,
+}
+
+/// The filters, in order, read and ready to decide.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FilterList {
+    filters: Vec<(Filter, Pattern)>,
+}
+
+/// One part of a decision: which filter made it, or none (the setting applies).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// The filter that decided; `None` when the setting did.
+    pub filter: Option<Filter>,
+    /// Its position in the list, from 1.
+    pub position: Option<usize>,
+    /// What was decided.
+    pub yes: bool,
+}
+
+/// What the filters decided for one caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// Whether the call is blocked.
+    pub block: Rule,
+    /// Whether the call is recorded.
+    pub record: Rule,
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.filter, self.position) {
+            (Some(filter), Some(position)) => write!(
+                f,
+                "filter #{} at position {position}: {} {} `{}`",
+                filter.id,
+                filter.action.as_str(),
+                filter.field.as_str(),
+                filter.pattern
+            ),
+            _ => write!(f, "no filter matched; the setting applies"),
+        }
+    }
+}
+
+impl FilterList {
+    /// Reads the filters, in the order given. Fails on the first bad pattern.
+    pub fn new(filters: Vec<Filter>) -> Result<FilterList, FilterError> {
+        let filters = filters
+            .into_iter()
+            .map(|filter| Pattern::parse(&filter.pattern, filter.field).map(|p| (filter, p)))
+            .collect::<Result<_, _>>()?;
+        Ok(FilterList { filters })
+    }
+
+    /// Checks a pattern for `field` without making a filter.
+    pub fn check(pattern: &str, field: Field) -> Result<(), FilterError> {
+        Pattern::parse(pattern, field).map(|_| ())
+    }
+
+    /// How many filters there are.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.filters.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.filters.is_empty()
+    }
+
+    /// Decides for a caller; `record_by_default` is the setting that applies when no
+    /// recording filter matches (calls are not blocked unless a filter says so).
+    #[must_use]
+    pub fn decide(&self, party: &CallerId, record_by_default: bool) -> Decision {
+        let caller = Caller {
+            anonymous: party.anonymous,
+            digits: party.number.as_deref().map(digits).unwrap_or_default(),
+            name: party.name.as_deref(),
+        };
+        let first = |blocking: bool| {
+            self.filters
+                .iter()
+                .enumerate()
+                .find(|(_, (filter, pattern))| {
+                    filter.action.decides_blocking() == blocking && pattern.matches(&caller)
+                })
+                .map(|(index, (filter, _))| (index + 1, filter))
+        };
+        let rule = |found: Option<(usize, &Filter)>, default: bool, yes: Action| match found {
+            Some((position, filter)) => Rule {
+                filter: Some(filter.clone()),
+                position: Some(position),
+                yes: filter.action == yes,
+            },
+            None => Rule {
+                filter: None,
+                position: None,
+                yes: default,
+            },
+        };
+        Decision {
+            block: rule(first(true), false, Action::Block),
+            record: rule(first(false), record_by_default, Action::Record),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::caller_id::CallerIdSource;
+
+    fn list(filters: &[(&str, Field, Action)]) -> FilterList {
+        FilterList::new(
+            filters
+                .iter()
+                .enumerate()
+                .map(|(i, (pattern, field, action))| Filter {
+                    id: i as i64 + 10,
+                    pattern: (*pattern).to_owned(),
+                    field: *field,
+                    action: *action,
+                })
+                .collect(),
+        )
+        .expect("valid filters")
+    }
+
+    fn caller(number: Option<&str>, name: Option<&str>) -> CallerId {
+        CallerId {
+            number: number.map(str::to_owned),
+            name: name.map(str::to_owned),
+            anonymous: number.is_none(),
+            source: CallerIdSource::From,
+            raw: String::new(),
+        }
+    }
+
+    fn blocked(list: &FilterList, number: Option<&str>, name: Option<&str>) -> bool {
+        list.decide(&caller(number, name), true).block.yes
+    }
+
+    #[test]
+    fn allow_then_block_all_is_a_whitelist() {
+        let filters = list(&[
+            ("1555*", Field::Number, Action::Allow),
+            ("*", Field::Number, Action::Block),
+        ]);
+        assert!(!blocked(&filters, Some("15550100001"), None));
+        assert!(!blocked(&filters, Some("+1 555 010 0001"), None));
+        assert!(blocked(&filters, Some("12125550100"), None));
+        assert!(
+            blocked(&filters, None, Some("Anonymous")),
+            "`*` covers anonymous callers"
+        );
+        let decision = filters.decide(&caller(Some("12125550100"), None), true);
+        assert_eq!(decision.block.position, Some(2));
+        assert_eq!(decision.block.filter.map(|f| f.id), Some(11));
+    }
+
+    #[test]
+    fn anonymous_exact_prefix_and_name_patterns() {
+        let filters = list(&[
+            ("anonymous", Field::Number, Action::Block),
+            ("1-800-555-0199", Field::Number, Action::Block),
+            ("1900*", Field::Number, Action::Block),
+            ("*car warranty*", Field::Name, Action::Block),
+            ("sp?m", Field::Name, Action::Block),
+        ]);
+        assert!(blocked(&filters, None, None));
+        assert!(blocked(&filters, Some("18005550199"), None));
+        assert!(
+            !blocked(&filters, Some("180055501990"), None),
+            "exact means exact"
+        );
+        assert!(blocked(&filters, Some("19005550100"), None));
+        assert!(blocked(
+            &filters,
+            Some("12125550100"),
+            Some("Your CAR Warranty dept")
+        ));
+        assert!(blocked(&filters, Some("12125550100"), Some("SPAM")));
+        assert!(!blocked(&filters, Some("12125550100"), Some("Spammer")));
+        assert!(!blocked(&filters, Some("12125550100"), None));
+    }
+
+    #[test]
+    fn recording_and_blocking_are_decided_separately() {
+        let filters = list(&[
+            ("1555*", Field::Number, Action::NoRecord),
+            ("mom", Field::Name, Action::Allow),
+            ("*", Field::Number, Action::Record),
+        ]);
+        let d = filters.decide(&caller(Some("15550100001"), Some("Mom")), true);
+        assert!(!d.block.yes);
+        assert_eq!(d.block.position, Some(2));
+        assert!(!d.record.yes);
+        assert_eq!(d.record.position, Some(1));
+        let d = filters.decide(&caller(Some("12125550100"), None), false);
+        assert!(d.record.yes, "the `*` record filter beats the setting");
+        assert_eq!(d.block.filter, None, "no blocking filter matched");
+        assert!(!d.block.yes);
+        let d = FilterList::default().decide(&caller(Some("1"), None), false);
+        assert!(!d.record.yes && !d.block.yes);
+        assert_eq!(
+            d.record.to_string(),
+            "no filter matched; the setting applies"
+        );
+    }
+
+    #[test]
+    fn bad_patterns_are_refused_with_a_reason() {
+        for bad in ["", "  ", "12a4", "1*5", "+*", "**"] {
+            assert!(
+                FilterList::check(bad, Field::Number).is_err(),
+                "{bad:?} should be refused"
+            );
+        }
+        assert_eq!(
+            Action::parse("drop"),
+            Err(FilterError::UnknownAction("drop".into()))
+        );
+        assert_eq!(
+            Field::parse("nombre"),
+            Err(FilterError::UnknownField("nombre".into()))
+        );
+        assert!(FilterList::check("Anonymous", Field::Number).is_ok());
+        assert!(FilterList::check("*", Field::Name).is_ok());
+    }
+
+    #[test]
+    fn globs_do_not_backtrack_exponentially() {
+        let glob: Vec<char> = "*a*a*a*a*a*a*a*a*b".chars().collect();
+        let text: Vec<char> = "a".repeat(200).chars().collect();
+        assert!(!glob_matches(&glob, &text));
+        assert!(glob_matches(&['*'], &[]));
+        assert!(!glob_matches(&['?'], &[]));
+    }
+}

@@ -1,0 +1,72 @@
+//! What the user decided about calls: the filters, whether calls are recorded when no
+//! filter says, and how blocked callers are turned away. The tracker applies the policy in
+//! force when a call starts; the agent swaps in a new one when the store changes.
+
+use crate::filters::FilterList;
+
+/// How a blocked caller is turned away (the `block_response` setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BlockResponse {
+    /// `486 Busy Here`: the provider sends the caller to voicemail at once.
+    #[default]
+    Busy,
+    /// `603 Decline`.
+    Decline,
+    /// Nothing: the INVITE is dropped and the provider gives up by itself.
+    Drop,
+}
+
+impl BlockResponse {
+    /// `busy`, `decline` or `drop`, as the settings write it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BlockResponse::Busy => "busy",
+            BlockResponse::Decline => "decline",
+            BlockResponse::Drop => "drop",
+        }
+    }
+
+    /// The setting named `word`.
+    #[must_use]
+    pub fn parse(word: &str) -> Option<BlockResponse> {
+        match word {
+            "busy" => Some(BlockResponse::Busy),
+            "decline" => Some(BlockResponse::Decline),
+            "drop" => Some(BlockResponse::Drop),
+            _ => None,
+        }
+    }
+
+    /// The status code and reason phrase sent, `None` for `drop`.
+    #[must_use]
+    pub fn status(self) -> Option<(u16, &'static str)> {
+        match self {
+            BlockResponse::Busy => Some((486, "Busy Here")),
+            BlockResponse::Decline => Some((603, "Decline")),
+            BlockResponse::Drop => None,
+        }
+    }
+}
+
+/// What the user decided: the filters and the settings they fall back to. A new policy
+/// applies from the next call on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// The ordered filters.
+    pub filters: FilterList,
+    /// Record calls no recording filter decides.
+    pub record_by_default: bool,
+    /// How blocked callers are turned away.
+    pub block_response: BlockResponse,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            filters: FilterList::default(),
+            record_by_default: true,
+            block_response: BlockResponse::Busy,
+        }
+    }
+}

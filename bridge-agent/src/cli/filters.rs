@@ -1,0 +1,161 @@
+//! `ringside filters`: the ordered caller-ID filters (DESIGN rule 4).
+
+use anyhow::bail;
+use clap::Subcommand;
+use ringside_core::caller_id::{CallerId, CallerIdSource};
+use ringside_core::filters::{Action, Field};
+
+use crate::store::{Setting, Store};
+use crate::timefmt::now_rfc3339;
+
+/// Filter actions.
+#[derive(Debug, Subcommand)]
+pub enum FilterAction {
+    /// Add a filter (at the end, or at --position).
+    Add {
+        /// A number (`15550100001`), a prefix (`1555*`), `*`, `anonymous`, or with
+        /// `--field name` a name glob (`*warranty*`).
+        #[arg(long = "match")]
+        pattern: String,
+        /// `number` or `name`.
+        #[arg(long, default_value = "number")]
+        field: String,
+        /// `allow`, `block`, `record` or `no-record`.
+        #[arg(long)]
+        action: String,
+        /// Where in the list, from 1.
+        #[arg(long)]
+        position: Option<usize>,
+    },
+    /// The filters in order.
+    List {
+        /// As a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a filter by id.
+    Remove {
+        /// Its id, as `list` shows it.
+        id: i64,
+    },
+    /// Move a filter to another position.
+    Move {
+        /// Its id.
+        id: i64,
+        /// The new position, from 1.
+        position: usize,
+    },
+    /// Show what the filters decide for a caller, and why.
+    Test {
+        /// The number, or `anonymous`.
+        number: String,
+        /// The name the network would give.
+        name: Option<String>,
+    },
+}
+
+/// Runs a filter action.
+pub fn run(store: &mut Store, action: FilterAction) -> anyhow::Result<()> {
+    match action {
+        FilterAction::Add {
+            pattern,
+            field,
+            action,
+            position,
+        } => {
+            let filter = store.add_filter(
+                &pattern,
+                Field::parse(&field)?,
+                Action::parse(&action)?,
+                position,
+                &now_rfc3339(),
+            )?;
+            println!(
+                "filter #{}: {} {} `{}`",
+                filter.id,
+                filter.action.as_str(),
+                filter.field.as_str(),
+                filter.pattern
+            );
+        }
+        FilterAction::List { json } => list(store, json)?,
+        FilterAction::Remove { id } => {
+            if !store.remove_filter(id)? {
+                bail!("there is no filter #{id}");
+            }
+            println!("removed filter #{id}");
+        }
+        FilterAction::Move { id, position } => {
+            if position == 0 {
+                bail!("positions start at 1");
+            }
+            if !store.move_filter(id, position)? {
+                bail!("there is no filter #{id}");
+            }
+            list(store, false)?;
+        }
+        FilterAction::Test { number, name } => test(store, &number, name)?,
+    }
+    Ok(())
+}
+
+fn list(store: &Store, json: bool) -> anyhow::Result<()> {
+    let filters = store.filters()?;
+    if json {
+        let rows: Vec<serde_json::Value> = filters
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                serde_json::json!({
+                    "id": f.id, "position": i + 1, "pattern": f.pattern,
+                    "field": f.field.as_str(), "action": f.action.as_str(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    if filters.is_empty() {
+        println!("no filters: every call rings; recording follows the record_by_default setting");
+    }
+    for (i, f) in filters.iter().enumerate() {
+        println!(
+            "{:>3}. #{:<4} {:<9} {:<6} {}",
+            i + 1,
+            f.id,
+            f.action.as_str(),
+            f.field.as_str(),
+            f.pattern
+        );
+    }
+    Ok(())
+}
+
+fn test(store: &Store, number: &str, name: Option<String>) -> anyhow::Result<()> {
+    let anonymous = number.trim().eq_ignore_ascii_case("anonymous");
+    let caller = CallerId {
+        number: (!anonymous).then(|| number.trim().to_owned()),
+        name,
+        anonymous,
+        source: CallerIdSource::From,
+        raw: String::new(),
+    };
+    let policy = store.policy()?;
+    let decision = policy.filters.decide(&caller, policy.record_by_default);
+    if decision.block.yes {
+        println!(
+            "blocked ({}): {}",
+            store.setting(Setting::BlockResponse)?,
+            decision.block
+        );
+    } else {
+        println!("rings: {}", decision.block);
+    }
+    let recorded = if decision.record.yes {
+        "recorded"
+    } else {
+        "not recorded"
+    };
+    println!("{recorded}: {}", decision.record);
+    Ok(())
+}

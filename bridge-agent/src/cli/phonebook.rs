@@ -1,0 +1,72 @@
+//! `ringside phonebook`: list, name and remove numbers.
+
+use anyhow::bail;
+use clap::Subcommand;
+
+use crate::store::Store;
+use crate::timefmt::now_rfc3339;
+
+/// Phonebook actions.
+#[derive(Debug, Subcommand)]
+pub enum PhonebookAction {
+    /// List every number with its names.
+    List {
+        /// As a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give a number your own name (it wins over the network's from now on).
+    Set {
+        /// The number, as the call log shows it.
+        number: String,
+        /// The name.
+        name: String,
+    },
+    /// Remove a number.
+    Remove {
+        /// The number.
+        number: String,
+    },
+}
+
+/// Runs a phonebook action.
+pub fn run(store: &Store, action: PhonebookAction) -> anyhow::Result<()> {
+    match action {
+        PhonebookAction::List { json } => {
+            let entries = store.phonebook()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&entries)?);
+                return Ok(());
+            }
+            println!(
+                "{:<18} {:<24} {:<24} {:>5}  last seen",
+                "number", "your name", "network name", "calls"
+            );
+            for e in entries {
+                println!(
+                    "{:<18} {:<24} {:<24} {:>5}  {}",
+                    e.number,
+                    e.user_name.unwrap_or_default(),
+                    e.network_name.unwrap_or_default(),
+                    e.calls,
+                    e.last_seen
+                );
+            }
+        }
+        PhonebookAction::Set { number, name } => {
+            let name = name.trim();
+            if number.trim().is_empty() || name.is_empty() {
+                bail!("both a number and a name are needed");
+            }
+            store.set_phonebook_name(number.trim(), name, &now_rfc3339())?;
+            println!("{} is now \"{name}\"", number.trim());
+        }
+        PhonebookAction::Remove { number } => {
+            if !store.remove_phonebook_entry(&number)? {
+                bail!("{number} is not in the phonebook");
+            }
+            println!("removed {number}");
+        }
+    }
+    Ok(())
+}
