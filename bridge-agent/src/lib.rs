@@ -14,6 +14,7 @@
 
 pub mod capture;
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod netmon;
 pub mod recorder;

@@ -15,8 +15,10 @@
 //!   buffer and the stereo mixer.
 //! - [`filters`] and [`policy`]: which calls are blocked or recorded (DESIGN rule 4).
 //! - [`call`] and [`tracker`]: the dialog state machine per Call-ID and the table of calls.
+//! - [`announce`]: the LAN announcement codec the agent and the desktop client share.
 //! - [`engine`]: all of the above behind `handle_packet` / `poll_event`.
 
+pub mod announce;
 pub mod call;
 pub mod caller_id;
 pub mod engine;
