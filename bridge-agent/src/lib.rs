@@ -12,6 +12,7 @@
 //! - [`demo`]: the newcomer's first command.
 //! - [`cli`]: arguments and output.
 
+pub mod announcer;
 pub mod capture;
 pub mod cli;
 pub mod config;
@@ -19,6 +20,7 @@ pub mod demo;
 pub mod netmon;
 pub mod recorder;
 pub mod replay;
+pub mod rules;
 pub mod sink;
 pub mod store;
 pub mod synth;

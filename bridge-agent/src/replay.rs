@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use ringside_core::engine::EngineStats;
 use ringside_core::{Engine, EngineConfig, Timestamp};
 
+use crate::announcer::AnnouncerThread;
 use crate::capture::{file_kind, Capture, FileKind};
 use crate::recorder::{repair_recordings, Recorder};
 use crate::sink::{EventSink, SinkReport, SinkThread};
@@ -25,6 +26,26 @@ pub struct ReplayOptions {
     pub progress: bool,
     /// The engine's timers and limits.
     pub engine: EngineConfig,
+    /// Announce the calls on the LAN, to these addresses, as the live agent would.
+    pub announce: Vec<SocketAddr>,
+}
+
+/// Where engine events go during a replay.
+struct Outputs {
+    sink: SinkThread,
+    announcer: Option<AnnouncerThread>,
+}
+
+impl Outputs {
+    fn drain(&mut self, engine: &mut Engine) {
+        while let Some(event) = engine.poll_event() {
+            if let Some(announcer) = &mut self.announcer {
+                announcer.offer(&event);
+            }
+            // A replay waits for the disk rather than drop an event.
+            self.sink.send(event);
+        }
+    }
 }
 
 /// What a replay did.
@@ -64,10 +85,18 @@ pub fn replay(
     engine
         .tracker_mut()
         .set_policy(store.policy().context("cannot read the filters")?);
-    let mut sink = SinkThread::spawn(
-        EventSink::new(store, Recorder::new(data_dir)),
-        CHANNEL_CAPACITY,
-    )?;
+    let announcer = if options.announce.is_empty() {
+        None
+    } else {
+        Some(AnnouncerThread::spawn(data_dir, options.announce.clone())?)
+    };
+    let mut out = Outputs {
+        sink: SinkThread::spawn(
+            EventSink::new(store, Recorder::new(data_dir)),
+            CHANNEL_CAPACITY,
+        )?,
+        announcer,
+    };
 
     let mut file =
         File::open(capture).with_context(|| format!("cannot open {}", capture.display()))?;
@@ -77,7 +106,7 @@ pub fn replay(
     let file = File::open(capture)?;
     let skipped_frames = match file_kind(&start[..n]) {
         FileKind::SipText => {
-            replay_sip_text(&mut engine, &mut sink, file)?;
+            replay_sip_text(&mut engine, &mut out, file)?;
             0
         }
         FileKind::Capture => {
@@ -86,7 +115,7 @@ pub fn replay(
                 Some(bar) => Box::new(bar.wrap_read(file)),
                 None => Box::new(file),
             };
-            let skipped = replay_capture(&mut engine, &mut sink, reader)
+            let skipped = replay_capture(&mut engine, &mut out, reader)
                 .with_context(|| format!("while reading {}", capture.display()))?;
             if let Some(bar) = progress {
                 bar.finish_and_clear();
@@ -94,7 +123,13 @@ pub fn replay(
             skipped
         }
     };
-    let report = sink.finish();
+    if let Some(announcer) = out.announcer {
+        let failures = announcer.finish();
+        if failures > 0 {
+            tracing::warn!("{failures} announcements could not be sent");
+        }
+    }
+    let report = out.sink.finish();
     Ok(ReplaySummary {
         engine: engine.stats(),
         sink: report,
@@ -106,7 +141,7 @@ pub fn replay(
 
 fn replay_capture(
     engine: &mut Engine,
-    sink: &mut SinkThread,
+    out: &mut Outputs,
     reader: Box<dyn Read>,
 ) -> anyhow::Result<u64> {
     let mut capture = Capture::from_reader(reader)?;
@@ -115,24 +150,16 @@ fn replay_capture(
         let frame = frame?;
         last = last.max(frame.time);
         engine.handle_frame(frame.time, frame.link, frame.data, None);
-        while let Some(event) = engine.poll_event() {
-            sink.send(event);
-        }
+        out.drain(engine);
     }
     engine.finish(last);
-    while let Some(event) = engine.poll_event() {
-        sink.send(event);
-    }
+    out.drain(engine);
     Ok(capture.skipped)
 }
 
 /// A text trace has no addresses or times: the messages are read as sent from a provider
 /// (`192.0.2.1`, documentation space) to the phone (`192.0.2.2`), at the file's mtime.
-fn replay_sip_text(
-    engine: &mut Engine,
-    sink: &mut SinkThread,
-    mut file: File,
-) -> anyhow::Result<()> {
+fn replay_sip_text(engine: &mut Engine, out: &mut Outputs, mut file: File) -> anyhow::Result<()> {
     let when = file
         .metadata()
         .and_then(|m| m.modified())
@@ -146,9 +173,7 @@ fn replay_sip_text(
     let phone = SocketAddr::from(([192, 0, 2, 2], 5060));
     engine.handle_sip_text(when, &text, provider, phone);
     engine.finish(when);
-    while let Some(event) = engine.poll_event() {
-        sink.send(event);
-    }
+    out.drain(engine);
     Ok(())
 }
 

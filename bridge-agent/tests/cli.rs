@@ -4,8 +4,13 @@
 // Helpers of a test binary panic on broken expectations like the tests themselves.
 #![allow(clippy::expect_used)]
 
+use std::net::UdpSocket;
 use std::path::Path;
 use std::process::{Command, Output};
+use std::time::Duration;
+
+use bridge_agent::synth::{packets, write_pcap};
+use ringside_core::announce::{decode, Announcement, EventKind};
 
 fn ringside(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ringside"))
@@ -144,4 +149,111 @@ fn clear_errors_for_bad_input() {
         stderr.contains("junk.pcap") && stderr.contains("not a pcap"),
         "{stderr}"
     );
+}
+
+#[test]
+fn replay_announces_each_call_event_once_signed_with_phonebook_names() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let data_arg = data.to_str().expect("utf-8");
+    let capture = dir.path().join("calls.pcap");
+    write_pcap(
+        &capture,
+        Duration::from_secs(1_790_000_000),
+        &packets(&bridge_agent::demo::demo_calls(), 1),
+    )
+    .expect("write capture");
+    stdout(&ringside(&[
+        "phonebook",
+        "set",
+        "15550100001",
+        "Mom",
+        "--data-dir",
+        data_arg,
+    ]));
+    stdout(&ringside(&[
+        "filters",
+        "add",
+        "--match",
+        "15550100003",
+        "--action",
+        "block",
+        "--data-dir",
+        data_arg,
+    ]));
+    let secret = "a-long-shared-lan-secret";
+    stdout(&ringside(&[
+        "settings",
+        "set",
+        "announce_secret",
+        secret,
+        "--data-dir",
+        data_arg,
+    ]));
+
+    let listener = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    listener
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let target = listener.local_addr().expect("address").to_string();
+    stdout(&ringside(&[
+        "replay",
+        capture.to_str().expect("utf-8"),
+        "--data-dir",
+        data_arg,
+        "--announce",
+        &target,
+        "--quiet",
+    ]));
+    let seen = receive(&listener, 10, secret);
+    let events: Vec<(String, EventKind)> = seen
+        .iter()
+        .map(|a| (a.number.clone().unwrap_or("anonymous".into()), a.event))
+        .collect();
+    let expected = [
+        ("15550100001", EventKind::Ring),
+        ("15550100001", EventKind::Answered),
+        ("15550100001", EventKind::Ended),
+        ("anonymous", EventKind::Ring),
+        ("anonymous", EventKind::Missed),
+        ("15550100004", EventKind::Ring),
+        ("15550100004", EventKind::Answered),
+        ("15550100004", EventKind::Ended),
+        ("15550100005", EventKind::Ring),
+        ("15550100005", EventKind::Ended),
+    ];
+    let expected: Vec<(String, EventKind)> = expected
+        .iter()
+        .map(|(n, e)| ((*n).to_owned(), *e))
+        .collect();
+    assert_eq!(
+        events, expected,
+        "the blocked caller 15550100003 is never announced"
+    );
+    assert_eq!(
+        seen[0].display.as_deref(),
+        Some("Mom"),
+        "the phonebook name"
+    );
+    assert_eq!(seen[0].name.as_deref(), Some("WIRELESS CALLER"));
+    assert!(seen[3].anonymous);
+    assert_eq!(seen[9].disposition.as_deref(), Some("busy"));
+}
+
+/// `count` announcements signed with `secret`, then checks that no more come.
+fn receive(listener: &UdpSocket, count: usize, secret: &str) -> Vec<Announcement> {
+    let mut seen = Vec::new();
+    let mut buffer = [0u8; 9000];
+    while seen.len() < count {
+        let n = listener.recv(&mut buffer).expect("an announcement in time");
+        seen.push(decode(&buffer[..n], Some(secret.as_bytes())).expect("signed"));
+    }
+    listener
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("timeout");
+    assert!(
+        listener.recv(&mut buffer).is_err(),
+        "one datagram per event"
+    );
+    seen
 }

@@ -143,9 +143,8 @@ pub fn decode(datagram: &[u8], secret: Option<&[u8]>) -> Result<Announcement, De
     let json_end = MAGIC.len() + 1 + stream.byte_offset();
     let trailer = &datagram[json_end..];
     match (trailer.len(), secret) {
-        (0, None) => Ok(announcement),
+        (0 | MAC_LEN, None) => Ok(announcement),
         (0, Some(_)) => Err(DecodeError::Unsigned),
-        (MAC_LEN, None) => Ok(announcement),
         (MAC_LEN, Some(secret)) => mac(secret)
             .chain_update(&datagram[..json_end])
             .verify_slice(trailer)

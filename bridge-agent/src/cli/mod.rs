@@ -40,6 +40,10 @@ pub enum Command {
         /// Hide the progress bar and summary.
         #[arg(long, short)]
         quiet: bool,
+        /// Announce the calls on the LAN as the live agent would, to this address
+        /// (repeatable; for example `127.0.0.1:7651` or `192.168.1.255:7651`).
+        #[arg(long, value_name = "ADDR:PORT")]
+        announce: Vec<std::net::SocketAddr>,
     },
     /// Replay built-in demo calls (generated, with a tone on each side) and show the result.
     Demo {
@@ -96,9 +100,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             capture,
             data_dir,
             quiet,
+            announce,
         } => {
             let options = ReplayOptions {
                 progress: !quiet && std::io::stderr().is_terminal(),
+                announce,
                 ..ReplayOptions::default()
             };
             let summary = replay(&capture, &data_dir, &options)?;
@@ -125,7 +131,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let Some(data_dir) = data_dir else {
                 bail!("--data-dir is required");
             };
-            phonebook::run(&open_existing(&data_dir)?, action)
+            // Naming a number may come before the first call; reading needs a database.
+            let store = match action {
+                PhonebookAction::Set { .. } => open_or_create(&data_dir)?,
+                _ => open_existing(&data_dir)?,
+            };
+            phonebook::run(&store, action)
         }
         Command::Filters { data_dir, action } => {
             let Some(data_dir) = data_dir else {

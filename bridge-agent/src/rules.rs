@@ -1,0 +1,256 @@
+//! `ringside rules`: the netfilter rules that hand the bridge's UDP (and SIP over TCP) to the
+//! agent's queue, and the `bridge-nf-call-*` settings that make bridged packets visible to
+//! iptables at all.
+//!
+//! Everything lives in one chain of our own, `RINGSIDE`, jumped to from the top of `FORWARD`
+//! for packets crossing the bridge, so `remove` takes away exactly what `install` put in.
+//! Every queue rule carries `--queue-bypass`: with no agent listening, packets pass. The
+//! previous value of each `bridge-nf-call-*` setting is kept in a comment on the chain and
+//! put back on removal. Commands run without a shell.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context};
+
+/// The chain Ringside owns.
+pub const CHAIN: &str = "RINGSIDE";
+
+/// What the rules are made for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleOptions {
+    /// The bridge interface.
+    pub bridge: String,
+    /// The queue number.
+    pub queue: u16,
+    /// TCP ports that carry SIP (UDP is queued whatever the port: RTP ports are dynamic).
+    pub sip_ports: Vec<u16>,
+}
+
+/// One IP family's tools and setting.
+#[derive(Debug, Clone, Copy)]
+struct Family {
+    legacy: &'static str,
+    plain: &'static str,
+    sysctl: &'static str,
+}
+
+const FAMILIES: [Family; 2] = [
+    Family {
+        legacy: "iptables-legacy",
+        plain: "iptables",
+        sysctl: "/proc/sys/net/bridge/bridge-nf-call-iptables",
+    },
+    Family {
+        legacy: "ip6tables-legacy",
+        plain: "ip6tables",
+        sysctl: "/proc/sys/net/bridge/bridge-nf-call-ip6tables",
+    },
+];
+
+impl Family {
+    /// The legacy tool when present (the kernels Ringside meets do not all have the nft
+    /// `queue` expression), else whatever `iptables` is.
+    fn tool(self) -> &'static str {
+        let found = ["/usr/sbin", "/sbin", "/usr/bin"]
+            .iter()
+            .any(|dir| Path::new(dir).join(self.legacy).exists());
+        if found {
+            self.legacy
+        } else {
+            self.plain
+        }
+    }
+}
+
+/// The argument lists (without the tool) that install the rules for one family. `was` is
+/// the `bridge-nf-call-*` value before installation, remembered in a comment.
+#[must_use]
+pub fn install_commands(options: &RuleOptions, was: &str) -> Vec<Vec<String>> {
+    let queue = options.queue.to_string();
+    let nfqueue = [
+        "-j",
+        "NFQUEUE",
+        "--queue-num",
+        queue.as_str(),
+        "--queue-bypass",
+    ];
+    let mut commands = vec![args(&["-N", CHAIN])];
+    let mut udp = args(&["-A", CHAIN, "-p", "udp", "-m", "comment", "--comment"]);
+    udp.push(format!("ringside bridge-nf-call was {was}"));
+    udp.extend(args(&nfqueue));
+    commands.push(udp);
+    if !options.sip_ports.is_empty() {
+        let ports: Vec<String> = options.sip_ports.iter().map(u16::to_string).collect();
+        let mut tcp = args(&["-A", CHAIN, "-p", "tcp", "-m", "multiport", "--ports"]);
+        tcp.push(ports.join(","));
+        tcp.extend(args(&nfqueue));
+        commands.push(tcp);
+    }
+    commands.push(args(&[
+        "-I",
+        "FORWARD",
+        "1",
+        "-i",
+        &options.bridge,
+        "-o",
+        &options.bridge,
+        "-j",
+        CHAIN,
+    ]));
+    commands
+}
+
+/// The argument lists that remove the rules for one family.
+#[must_use]
+pub fn remove_commands(options: &RuleOptions) -> Vec<Vec<String>> {
+    vec![
+        args(&[
+            "-D",
+            "FORWARD",
+            "-i",
+            &options.bridge,
+            "-o",
+            &options.bridge,
+            "-j",
+            CHAIN,
+        ]),
+        args(&["-F", CHAIN]),
+        args(&["-X", CHAIN]),
+    ]
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|&a| a.to_owned()).collect()
+}
+
+/// Prints what `install` would run.
+pub fn show(options: &RuleOptions) {
+    for family in FAMILIES {
+        println!("echo 1 > {}", family.sysctl);
+        for command in install_commands(options, "N") {
+            println!("{} {}", family.tool(), quote(&command));
+        }
+    }
+}
+
+/// Installs the rules (both families) and turns on `bridge-nf-call-*`. Refuses if they are
+/// in place already.
+pub fn install(options: &RuleOptions) -> anyhow::Result<()> {
+    for family in FAMILIES {
+        let tool = family.tool();
+        if run(tool, &args(&["-S", CHAIN])).is_ok() {
+            bail!("the {CHAIN} chain exists already ({tool}); run `ringside rules remove` first");
+        }
+        let sysctl = PathBuf::from(family.sysctl);
+        let was = std::fs::read_to_string(&sysctl)
+            .with_context(|| {
+                format!(
+                    "cannot read {} (is the br_netfilter module loaded? `modprobe br_netfilter`)",
+                    sysctl.display()
+                )
+            })?
+            .trim()
+            .to_owned();
+        for command in install_commands(options, &was) {
+            run(tool, &command)?;
+        }
+        std::fs::write(&sysctl, "1")
+            .with_context(|| format!("cannot write {}", sysctl.display()))?;
+    }
+    Ok(())
+}
+
+/// Removes the rules of both families and puts `bridge-nf-call-*` back as it was.
+pub fn remove(options: &RuleOptions) -> anyhow::Result<()> {
+    let mut found = false;
+    for family in FAMILIES {
+        let tool = family.tool();
+        let Ok(listing) = run(tool, &args(&["-S", CHAIN])) else {
+            continue;
+        };
+        found = true;
+        let was = listing
+            .split("ringside bridge-nf-call was ")
+            .nth(1)
+            .and_then(|rest| rest.chars().next())
+            .filter(char::is_ascii_digit);
+        for command in remove_commands(options) {
+            run(tool, &command)?;
+        }
+        if let Some(was) = was {
+            std::fs::write(family.sysctl, was.to_string())
+                .with_context(|| format!("cannot write {}", family.sysctl))?;
+        }
+    }
+    if !found {
+        bail!("no Ringside rules are installed");
+    }
+    Ok(())
+}
+
+fn run(tool: &str, arguments: &[String]) -> anyhow::Result<String> {
+    let output = Command::new(tool)
+        .args(arguments)
+        .output()
+        .with_context(|| format!("cannot run {tool} (is the iptables package installed?)"))?;
+    if !output.status.success() {
+        bail!(
+            "{tool} {} failed: {}",
+            quote(arguments),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+fn quote(arguments: &[String]) -> String {
+    arguments
+        .iter()
+        .map(|a| {
+            if a.contains(' ') {
+                format!("\"{a}\"")
+            } else {
+                a.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn install_queues_bridged_udp_and_sip_tcp_with_bypass_and_remove_mirrors_it() {
+        let options = RuleOptions {
+            bridge: "br0".into(),
+            queue: 5061,
+            sip_ports: vec![5060, 5061],
+        };
+        let install: Vec<String> = install_commands(&options, "0")
+            .iter()
+            .map(|c| quote(c))
+            .collect();
+        assert_eq!(install[0], "-N RINGSIDE");
+        assert_eq!(
+            install[1],
+            "-A RINGSIDE -p udp -m comment --comment \"ringside bridge-nf-call was 0\" -j NFQUEUE --queue-num 5061 --queue-bypass"
+        );
+        assert_eq!(
+            install[2],
+            "-A RINGSIDE -p tcp -m multiport --ports 5060,5061 -j NFQUEUE --queue-num 5061 --queue-bypass"
+        );
+        assert_eq!(install[3], "-I FORWARD 1 -i br0 -o br0 -j RINGSIDE");
+        let remove: Vec<String> = remove_commands(&options).iter().map(|c| quote(c)).collect();
+        assert_eq!(
+            remove,
+            [
+                "-D FORWARD -i br0 -o br0 -j RINGSIDE",
+                "-F RINGSIDE",
+                "-X RINGSIDE"
+            ]
+        );
+    }
+}
