@@ -17,6 +17,7 @@ pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod live;
 pub mod netmon;
 pub mod recorder;
 pub mod replay;

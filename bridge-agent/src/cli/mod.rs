@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 
+use crate::config::Config;
+use crate::live::RunOptions;
 use crate::replay::{replay, ReplayOptions};
+use crate::rules::{self, RuleOptions};
 use crate::store::{CallRecord, Store};
 
 mod filters;
@@ -30,6 +33,33 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run in the phone line: take packets from NFQUEUE, block, record, announce.
+    Run {
+        /// Where the database and recordings go (else `data_dir` from the config).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// The configuration file (default: /etc/ringside/ringside.toml when present).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The NFQUEUE number (else the config's, else 5061).
+        #[arg(long)]
+        queue: Option<u16>,
+    },
+    /// Install, remove or show the iptables rules that hand the bridge's traffic to Ringside.
+    Rules {
+        /// What to do.
+        #[command(subcommand)]
+        action: RulesAction,
+        /// The bridge interface.
+        #[arg(long, global = true, default_value = "br0")]
+        bridge: String,
+        /// The NFQUEUE number.
+        #[arg(long, global = true, default_value_t = 5061)]
+        queue: u16,
+        /// TCP ports that carry SIP (UDP is queued on every port).
+        #[arg(long, global = true, value_delimiter = ',', default_value = "5060")]
+        sip_ports: Vec<u16>,
+    },
     /// Run the engine over a capture file (pcap, pcapng, gzip) or a SIP text trace.
     Replay {
         /// The capture.
@@ -93,9 +123,61 @@ pub enum Command {
     },
 }
 
+/// Rules actions.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum RulesAction {
+    /// Put the rules in place and turn on bridge-nf-call-iptables.
+    Install,
+    /// Take them away and put the setting back.
+    Remove,
+    /// Print what `install` would run.
+    Show,
+}
+
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Run {
+            data_dir,
+            config,
+            queue,
+        } => {
+            let mut config = Config::load(config.as_deref())?;
+            if let Some(queue) = queue {
+                config.queue = queue;
+            }
+            let Some(data_dir) = data_dir.or_else(|| config.data_dir.clone()) else {
+                bail!("--data-dir is required (or `data_dir` in the configuration)");
+            };
+            crate::live::run(&RunOptions { data_dir, config })
+        }
+        Command::Rules {
+            action,
+            bridge,
+            queue,
+            sip_ports,
+        } => {
+            let options = RuleOptions {
+                bridge,
+                queue,
+                sip_ports,
+            };
+            match action {
+                RulesAction::Install => {
+                    rules::install(&options)?;
+                    println!(
+                        "rules installed: bridged traffic of {} goes to queue {}",
+                        options.bridge, options.queue
+                    );
+                }
+                RulesAction::Remove => {
+                    rules::remove(&options)?;
+                    println!("rules removed");
+                }
+                RulesAction::Show => rules::show(&options),
+            }
+            Ok(())
+        }
         Command::Replay {
             capture,
             data_dir,

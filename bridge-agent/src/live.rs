@@ -1,0 +1,314 @@
+//! `ringside run`: the engine on a live NFQUEUE, in the phone line.
+//!
+//! Threads: the queue thread receives each packet and gives its verdict as soon as the engine
+//! has decided (DESIGN rule 1); the sink thread writes the call log and recordings; the
+//! announcer sends LAN announcements; a housekeeping thread runs the engine's timers and
+//! swaps in new filters and settings when the store changes; the main thread waits for
+//! SIGTERM/SIGINT and then ends every call cleanly. Engine, outputs and injector sit behind
+//! one mutex that the queue thread holds for one packet at a time and the housekeeping
+//! thread for one timer tick.
+//!
+//! The queue is opened fail-open and the rules carry `--queue-bypass`: if the agent is slow,
+//! stopped or killed, calls go through unrecorded rather than not at all.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use anyhow::{bail, Context};
+use nix::sys::signal::{SigSet, Signal};
+use ringside_core::engine::Transmit;
+use ringside_core::packet::LinkType;
+use ringside_core::{Engine, EngineConfig, Timestamp, Verdict};
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+use crate::announcer::{default_targets, AnnouncerThread};
+use crate::config::Config;
+use crate::recorder::{repair_recordings, Recorder};
+use crate::sink::{EventSink, SinkThread};
+use crate::store::Store;
+
+/// Events waiting for the disk at most; beyond, copies are dropped and counted, packets never
+/// wait.
+const SINK_CAPACITY: usize = 16_384;
+/// Packets the kernel holds for the agent before `--queue-bypass`/fail-open let them pass.
+const QUEUE_MAX_LEN: u32 = 4096;
+/// How often timers run and the store is checked for new filters and settings.
+const HOUSEKEEPING: Duration = Duration::from_millis(250);
+
+/// What `ringside run` was asked to do.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// The configuration (file and defaults).
+    pub config: Config,
+}
+
+/// Everything the packet path touches, behind one lock.
+struct Core {
+    engine: Engine,
+    sink: SinkThread,
+    announcer: Option<AnnouncerThread>,
+    injector: Injector,
+}
+
+impl Core {
+    fn drain(&mut self) {
+        while let Some(transmit) = self.engine.poll_transmit() {
+            self.injector.send(&transmit);
+        }
+        while let Some(event) = self.engine.poll_event() {
+            if let Some(announcer) = &mut self.announcer {
+                announcer.offer(&event);
+            }
+            self.sink.try_send(event);
+        }
+    }
+}
+
+type Shared = Arc<Mutex<Option<Core>>>;
+
+/// Runs the agent until SIGTERM or SIGINT.
+pub fn run(options: &RunOptions) -> anyhow::Result<()> {
+    let config = &options.config;
+    let data_dir = &options.data_dir;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    let repaired = repair_recordings(data_dir).context("cannot check the recordings")?;
+    if !repaired.is_empty() {
+        tracing::warn!("mended {} recordings a crash had left open", repaired.len());
+    }
+    // Signals are taken by the main thread alone: block them before any thread starts.
+    let mut signals = SigSet::empty();
+    signals.add(Signal::SIGTERM);
+    signals.add(Signal::SIGINT);
+    signals.thread_block().context("cannot block signals")?;
+
+    let mut queue = open_queue(config.queue)?;
+    let injector = Injector::open()?;
+    let phone_port = match &config.phone_port {
+        Some(port) => Some(
+            nix::net::if_::if_nametoindex(port.as_str())
+                .with_context(|| format!("phone_port: there is no interface `{port}`"))?,
+        ),
+        None => None,
+    };
+    if let Some(user) = &config.user {
+        drop_privileges(user, data_dir)?;
+    }
+
+    let store = Store::open(data_dir).context("cannot open the database")?;
+    let mut engine = Engine::new(EngineConfig {
+        phone_addresses: config.phone_addresses.clone(),
+        ..EngineConfig::default()
+    });
+    engine.tracker_mut().set_policy(store.policy()?);
+    let announcer = if config.announce.enabled {
+        let targets = if config.announce.targets.is_empty() {
+            default_targets(&config.bridge)
+        } else {
+            config.announce.targets.clone()
+        };
+        tracing::info!("announcing calls to {targets:?}");
+        Some(AnnouncerThread::spawn(data_dir, targets)?)
+    } else {
+        None
+    };
+    let shared: Shared = Arc::new(Mutex::new(Some(Core {
+        engine,
+        sink: SinkThread::spawn(
+            EventSink::new(store, Recorder::new(data_dir)),
+            SINK_CAPACITY,
+        )?,
+        announcer,
+        injector,
+    })));
+
+    let for_queue = Arc::clone(&shared);
+    std::thread::Builder::new()
+        .name("ringside-queue".into())
+        .spawn(move || queue_loop(&mut queue, &for_queue, phone_port))?;
+    let for_housekeeping = Arc::clone(&shared);
+    let watcher = Store::open(data_dir)?;
+    std::thread::Builder::new()
+        .name("ringside-timers".into())
+        .spawn(move || housekeeping_loop(&for_housekeeping, &watcher))?;
+    eprintln!(
+        "ringside: running on queue {}, data in {}",
+        config.queue,
+        data_dir.display()
+    );
+
+    let signal = signals.wait().context("cannot wait for signals")?;
+    tracing::info!("{signal:?}: ending calls and closing recordings");
+    shut_down(&shared);
+    Ok(())
+}
+
+/// Ends every call, finishes the recordings and the log. The queue thread accepts whatever
+/// comes after this without looking.
+fn shut_down(shared: &Shared) {
+    let core = shared.lock().unwrap_or_else(PoisonError::into_inner).take();
+    let Some(mut core) = core else { return };
+    core.engine.finish(now());
+    core.drain();
+    if let Some(announcer) = core.announcer {
+        let _ = announcer.finish();
+    }
+    let report = core.sink.finish();
+    eprintln!(
+        "ringside: stopped; {} calls logged this run, {} recordings, {} events dropped",
+        report.calls.len(),
+        report.recordings,
+        report.dropped
+    );
+}
+
+fn open_queue(number: u16) -> anyhow::Result<nfq::Queue> {
+    let hint = "(is this root, with the nfnetlink_queue module?)";
+    let mut queue = nfq::Queue::open().with_context(|| format!("cannot open NFQUEUE {hint}"))?;
+    queue
+        .bind(number)
+        .with_context(|| format!("cannot bind NFQUEUE {number} {hint}"))?;
+    queue.set_fail_open(number, true)?;
+    queue.set_queue_max_len(number, QUEUE_MAX_LEN)?;
+    queue.set_copy_range(number, u16::MAX)?;
+    Ok(queue)
+}
+
+fn queue_loop(queue: &mut nfq::Queue, shared: &Shared, phone_port: Option<u32>) {
+    loop {
+        let mut message = match queue.recv() {
+            Ok(message) => message,
+            Err(error) => {
+                // ENOBUFS and the like: the kernel let packets pass (fail-open); go on.
+                tracing::warn!("queue: {error}");
+                continue;
+            }
+        };
+        let from_phone = phone_port.map(|port| message.get_physindev() == port);
+        let verdict = {
+            let mut guard = shared.lock().unwrap_or_else(PoisonError::into_inner);
+            match guard.as_mut() {
+                Some(core) => {
+                    let verdict = core.engine.handle_frame(
+                        now(),
+                        LinkType::RawIp,
+                        message.get_payload(),
+                        from_phone,
+                    );
+                    core.drain();
+                    verdict
+                }
+                None => Verdict::Accept,
+            }
+        };
+        message.set_verdict(match verdict {
+            Verdict::Accept => nfq::Verdict::Accept,
+            Verdict::Drop => nfq::Verdict::Drop,
+        });
+        if let Err(error) = queue.verdict(message) {
+            tracing::warn!("queue verdict: {error}");
+        }
+    }
+}
+
+fn housekeeping_loop(shared: &Shared, watcher: &Store) {
+    let mut version = watcher.data_version().ok();
+    loop {
+        std::thread::sleep(HOUSEKEEPING);
+        let changed = watcher.data_version().ok();
+        let policy = if changed == version {
+            None
+        } else {
+            version = changed;
+            match watcher.policy() {
+                Ok(policy) => Some(policy),
+                Err(error) => {
+                    tracing::error!("cannot read the filters, keeping the old ones: {error}");
+                    None
+                }
+            }
+        };
+        let mut guard = shared.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(core) = guard.as_mut() else { return };
+        if let Some(policy) = policy {
+            tracing::info!("filters and settings reloaded");
+            core.engine.tracker_mut().set_policy(policy);
+        }
+        core.engine.handle_timeout(now());
+        core.drain();
+    }
+}
+
+fn now() -> Timestamp {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(Timestamp::from)
+        .unwrap_or_default()
+}
+
+/// Sends the responses that turn blocked callers away, from the phone's address, through a
+/// raw socket (the bridge needs an IPv4 address with a route to the provider).
+struct Injector {
+    socket: Socket,
+}
+
+impl Injector {
+    fn open() -> anyhow::Result<Injector> {
+        let socket = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(255)))
+            .context("cannot open a raw socket to answer blocked calls (is this root?)")?;
+        socket.set_nonblocking(true)?;
+        Ok(Injector { socket })
+    }
+
+    fn send(&self, transmit: &Transmit) {
+        let (SocketAddr::V4(src), SocketAddr::V4(dst)) = (transmit.src, transmit.dst) else {
+            tracing::warn!("cannot answer a blocked call over IPv6; it is dropped silently");
+            return;
+        };
+        let mut packet = Vec::with_capacity(transmit.payload.len() + 28);
+        let written = etherparse::PacketBuilder::ipv4(src.ip().octets(), dst.ip().octets(), 64)
+            .udp(src.port(), dst.port())
+            .write(&mut packet, &transmit.payload);
+        let target = SockAddr::from(SocketAddr::new(IpAddr::V4(*dst.ip()), 0));
+        if let Err(error) = written
+            .map_err(std::io::Error::other)
+            .and_then(|()| self.socket.send_to(&packet, &target))
+        {
+            tracing::warn!("cannot send the response to a blocked call to {dst}: {error}");
+        }
+    }
+}
+
+/// Gives the data directory to `user`, then becomes that user (group first).
+fn drop_privileges(user: &str, data_dir: &Path) -> anyhow::Result<()> {
+    use nix::unistd::{chown, setgid, setgroups, setuid, User};
+    let Some(account) = User::from_name(user).context("cannot look up the user")? else {
+        bail!("user: there is no user `{user}` (create it, or remove `user` from the config)");
+    };
+    for entry in walk(data_dir) {
+        chown(&entry, Some(account.uid), Some(account.gid))
+            .with_context(|| format!("cannot give {} to {user}", entry.display()))?;
+    }
+    setgroups(&[account.gid]).context("cannot drop supplementary groups")?;
+    setgid(account.gid).context("cannot change group")?;
+    setuid(account.uid).context("cannot change user")?;
+    tracing::info!("running as {user}");
+    Ok(())
+}
+
+/// A directory and everything under it.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut found = vec![dir.to_owned()];
+    let mut index = 0;
+    while index < found.len() {
+        if let Ok(entries) = std::fs::read_dir(&found[index]) {
+            found.extend(entries.flatten().map(|e| e.path()));
+        }
+        index += 1;
+    }
+    found
+}
