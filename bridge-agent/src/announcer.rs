@@ -103,12 +103,19 @@ pub fn default_targets(bridge: &str) -> Vec<SocketAddr> {
     let mut targets = Vec::new();
     if let Ok(addresses) = nix::ifaddrs::getifaddrs() {
         for address in addresses.filter(|a| a.interface_name == bridge) {
-            let broadcast = address
-                .broadcast
+            // The broadcast address from address and mask: interfaces configured without
+            // `brd` report no (or a wrong) broadcast address of their own.
+            let ip = address
+                .address
                 .as_ref()
-                .and_then(|b| b.as_sockaddr_in().map(nix::sys::socket::SockaddrIn::ip));
-            if let Some(ip) = broadcast {
-                targets.push(SocketAddr::from((ip, PORT)));
+                .and_then(|a| a.as_sockaddr_in().map(nix::sys::socket::SockaddrIn::ip));
+            let mask = address
+                .netmask
+                .as_ref()
+                .and_then(|a| a.as_sockaddr_in().map(nix::sys::socket::SockaddrIn::ip));
+            if let (Some(ip), Some(mask)) = (ip, mask) {
+                let broadcast = Ipv4Addr::from(ip.to_bits() | !mask.to_bits());
+                targets.push(SocketAddr::from((broadcast, PORT)));
             }
         }
     }

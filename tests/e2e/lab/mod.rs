@@ -1,0 +1,350 @@
+//! The live bridge lab: three network namespaces (provider, bridge, phone) joined by veth
+//! pairs to a Linux bridge with `bridge-nf-call-iptables`, the rules from `ringside rules
+//! install`, `ringside run` in the bridge namespace, and sipp as provider and phone.
+//!
+//! Needs root, iproute2, iptables and sipp (CI installs them). Each lab has its own
+//! namespaces, torn down when it is dropped, also when a test fails.
+
+use std::fmt::Write as _;
+use std::net::UdpSocket;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use bridge_agent::store::{CallRecord, Store};
+use bridge_agent::synth::{self, SynthCall};
+
+mod calls;
+
+/// The provider's address (it talks to the phone across the bridge).
+pub const PROVIDER: &str = "10.77.0.1";
+/// The phone adapter's address.
+pub const PHONE: &str = "10.77.0.2";
+/// The bridge's own address (it sends announcements and answers for blocked calls).
+pub const BRIDGE: &str = "10.77.0.3";
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// One lab: namespaces, a data directory, the agent.
+pub struct Lab {
+    prefix: String,
+    /// The lab's files: the data directory, sipp's scenarios and logs, tone captures.
+    pub dir: tempfile::TempDir,
+    agent: Option<Child>,
+}
+
+fn run(program: &str, args: &[&str]) -> String {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program} (is it installed?): {e}"));
+    assert!(
+        output.status.success(),
+        "{program} {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The `ringside` binary built beside this test binary.
+pub fn ringside_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let binary = dir.join("ringside");
+    assert!(
+        binary.exists(),
+        "{} is missing: run `cargo test --workspace`",
+        binary.display()
+    );
+    binary
+}
+
+impl Lab {
+    /// Builds the namespaces, the bridge and the rules.
+    pub fn new() -> Lab {
+        let prefix = format!(
+            "rs{}-{}",
+            std::process::id() % 10_000,
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        let lab = Lab {
+            prefix,
+            dir: tempfile::tempdir().expect("tempdir"),
+            agent: None,
+        };
+        let (prov, br, phone) = (lab.ns("prov"), lab.ns("br"), lab.ns("phone"));
+        for ns in [&prov, &br, &phone] {
+            run("ip", &["netns", "add", ns]);
+            run("ip", &["-n", ns, "link", "set", "lo", "up"]);
+        }
+        run(
+            "ip",
+            &[
+                "link", "add", "p0", "netns", &prov, "type", "veth", "peer", "name", "p1", "netns",
+                &br,
+            ],
+        );
+        run(
+            "ip",
+            &[
+                "link", "add", "h0", "netns", &phone, "type", "veth", "peer", "name", "h1",
+                "netns", &br,
+            ],
+        );
+        run("ip", &["-n", &br, "link", "add", "br0", "type", "bridge"]);
+        for port in ["p1", "h1"] {
+            run("ip", &["-n", &br, "link", "set", port, "master", "br0"]);
+            run("ip", &["-n", &br, "link", "set", port, "up"]);
+        }
+        run("ip", &["-n", &br, "link", "set", "br0", "up"]);
+        run(
+            "ip",
+            &[
+                "-n",
+                &br,
+                "addr",
+                "add",
+                &format!("{BRIDGE}/24"),
+                "dev",
+                "br0",
+            ],
+        );
+        for (ns, dev, ip) in [(&prov, "p0", PROVIDER), (&phone, "h0", PHONE)] {
+            run(
+                "ip",
+                &["-n", ns, "addr", "add", &format!("{ip}/24"), "dev", dev],
+            );
+            run("ip", &["-n", ns, "link", "set", dev, "up"]);
+        }
+        lab.in_ns(
+            "br",
+            &[
+                ringside_binary().to_str().expect("utf-8"),
+                "rules",
+                "install",
+                "--bridge",
+                "br0",
+            ],
+        );
+        lab
+    }
+
+    /// The full name of one of the lab's namespaces (`prov`, `br`, `phone`).
+    pub fn ns(&self, which: &str) -> String {
+        format!("{}-{which}", self.prefix)
+    }
+
+    /// Runs a command in a namespace and returns its output.
+    pub fn in_ns(&self, which: &str, command: &[&str]) -> String {
+        let ns = self.ns(which);
+        let mut args = vec!["netns", "exec", ns.as_str()];
+        args.extend_from_slice(command);
+        run("ip", &args)
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Runs `ringside` (not `run`) on the lab's data directory.
+    pub fn ringside(&self, args: &[&str]) -> String {
+        let data = self.data_dir();
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--data-dir", data.to_str().expect("utf-8")]);
+        run(ringside_binary().to_str().expect("utf-8"), &all)
+    }
+
+    /// Starts `ringside run` in the bridge namespace and waits until it listens.
+    pub fn start_agent(&mut self) {
+        let config = self.dir.path().join("ringside.toml");
+        std::fs::write(&config, "bridge = \"br0\"\nphone_port = \"h1\"\n").expect("config");
+        let ns = self.ns("br");
+        let log = std::fs::File::create(self.dir.path().join("agent.log")).expect("log");
+        let child = Command::new("ip")
+            .args(["netns", "exec", &ns])
+            .arg(ringside_binary())
+            .args(["run", "--config"])
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .env("RINGSIDE_LOG", "info")
+            .stderr(log)
+            .spawn()
+            .expect("start ringside run");
+        self.agent = Some(child);
+        self.wait_for_log("running on queue");
+    }
+
+    /// Waits until the agent's log says `text`.
+    pub fn wait_for_log(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let log = self.agent_log();
+            if log.contains(text) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the agent never said {text:?}:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// What the agent wrote so far.
+    pub fn agent_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("agent.log")).unwrap_or_default()
+    }
+
+    /// Stops the agent with SIGTERM (clean shutdown) and waits for it.
+    pub fn stop_agent(&mut self) -> ExitStatus {
+        let mut child = self.agent.take().expect("an agent");
+        run("kill", &["-TERM", &child.id().to_string()]);
+        child.wait().expect("wait for the agent")
+    }
+
+    /// Kills the agent with SIGKILL, as a crash would.
+    pub fn kill_agent(&mut self) {
+        let mut child = self.agent.take().expect("an agent");
+        child.kill().expect("kill");
+        child.wait().expect("wait");
+    }
+
+    /// The agent's process id (of `ip netns exec`, which execs `ringside`).
+    pub fn agent_pid(&self) -> u32 {
+        self.agent.as_ref().expect("an agent").id()
+    }
+
+    /// Writes a capture of one side's RTP with a tone, for sipp's `play_pcap_audio`.
+    pub fn tone_pcap(&self, name: &str, hertz: f64, seconds: u64) -> PathBuf {
+        let mut call = SynthCall::inbound(1, "15550100001", None);
+        call.ring = Duration::ZERO;
+        call.outcome = synth::Outcome::Answered {
+            talk: Duration::from_secs(seconds),
+        };
+        call.remote_tone = hertz;
+        let from = call.endpoints.provider_rtp;
+        let rtp: Vec<_> = synth::packets(&[call], 3)
+            .into_iter()
+            .filter(|p| p.src == from && p.payload.first() == Some(&0x80))
+            .collect();
+        let path = self.dir.path().join(name);
+        synth::write_pcap(&path, Duration::from_secs(1_790_000_000), &rtp).expect("tone pcap");
+        path
+    }
+
+    /// Starts sipp in a namespace with a scenario from `tests/lab/`.
+    pub fn sipp(&self, which: &str, scenario: &str, args: &[&str]) -> Child {
+        let scenario = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("lab")
+            .join(scenario);
+        Command::new("ip")
+            .args(["netns", "exec", &self.ns(which), "sipp", "-sf"])
+            .arg(scenario)
+            .args(args)
+            .args(["-nostdin", "-trace_err", "-trace_msg"])
+            .current_dir(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sipp")
+    }
+
+    /// What sipp and the agent reported, for failure messages.
+    pub fn reports(&self) -> String {
+        let mut text = format!("agent log:\n{}\n", self.agent_log());
+        for entry in std::fs::read_dir(self.dir.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with("_errors.log") || name.ends_with("_messages.log") {
+                let body = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                let tail: Vec<&str> = body.lines().rev().take(60).collect();
+                let _ = writeln!(
+                    text,
+                    "--- {name} (last lines)\n{}",
+                    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+                );
+            }
+        }
+        text
+    }
+
+    /// A UDP socket bound inside a namespace (for listening to announcements on the LAN).
+    pub fn udp_socket(&self, which: &str, address: &str) -> UdpSocket {
+        let ns = format!("/run/netns/{}", self.ns(which));
+        let address = address.to_owned();
+        std::thread::spawn(move || {
+            let file = std::fs::File::open(&ns).expect("namespace file");
+            nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+            UdpSocket::bind(&address).expect("bind in the namespace")
+        })
+        .join()
+        .expect("socket thread")
+    }
+
+    /// The call log, newest first.
+    pub fn calls(&self) -> Vec<CallRecord> {
+        Store::open(&self.data_dir())
+            .expect("store")
+            .calls(100_000, 0)
+            .expect("calls")
+    }
+
+    /// Waits until the call log satisfies `done`.
+    pub fn wait_for_calls(
+        &self,
+        what: &str,
+        done: impl Fn(&[CallRecord]) -> bool,
+    ) -> Vec<CallRecord> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let calls = self.calls();
+            if done(&calls) {
+                return calls;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what}: the call log never got there: {calls:#?}\nagent log:\n{}",
+                self.agent_log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.agent.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        for which in ["prov", "br", "phone"] {
+            // Deleting a namespace removes its veth ends, its bridge and its rules.
+            let _ = Command::new("ip")
+                .args(["netns", "del", &self.ns(which)])
+                .status();
+        }
+    }
+}
+
+/// Waits for a child with a deadline; kills it when late.
+pub fn wait_with_timeout(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
