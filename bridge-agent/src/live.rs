@@ -100,6 +100,10 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
     }
 
     let store = Store::open(data_dir).context("cannot open the database")?;
+    let interrupted = store.settle_interrupted_calls()?;
+    if interrupted > 0 {
+        tracing::warn!("{interrupted} calls were cut off by a crash; their end time is unknown");
+    }
     let mut engine = Engine::new(EngineConfig {
         phone_addresses: config.phone_addresses.clone(),
         ..EngineConfig::default()

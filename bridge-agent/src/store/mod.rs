@@ -235,6 +235,20 @@ impl Store {
         Ok(())
     }
 
+    /// Gives calls that a crash left without an end the disposition their state implies
+    /// (answered, else missed inbound / failed outbound); their end time stays unknown.
+    /// Returns how many there were.
+    pub fn settle_interrupted_calls(&self) -> Result<usize, StoreError> {
+        Ok(self.conn.execute(
+            "UPDATE calls SET disposition = CASE
+                 WHEN answered_at IS NOT NULL THEN 'answered'
+                 WHEN direction = 'inbound' THEN 'missed'
+                 ELSE 'failed' END
+             WHERE disposition IS NULL",
+            [],
+        )?)
+    }
+
     /// The call log, newest first.
     pub fn calls(&self, limit: i64, offset: i64) -> Result<Vec<CallRecord>, StoreError> {
         let mut statement = self.conn.prepare_cached(

@@ -202,7 +202,8 @@ impl Lab {
     /// Stops the agent with SIGTERM (clean shutdown) and waits for it.
     pub fn stop_agent(&mut self) -> ExitStatus {
         let mut child = self.agent.take().expect("an agent");
-        run("kill", &["-TERM", &child.id().to_string()]);
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
         child.wait().expect("wait for the agent")
     }
 
