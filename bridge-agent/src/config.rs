@@ -171,6 +171,14 @@ targets = ["192.168.1.255:7651", "[ff02::7651]:7651"]
     }
 
     #[test]
+    fn the_shipped_example_configuration_is_valid() {
+        let text = include_str!("../packaging/ringside.toml");
+        let config = Config::parse(text, Path::new("ringside.toml")).expect("valid");
+        assert_eq!(config.user.as_deref(), Some("ringside"));
+        assert_eq!(config.queue, Config::default().queue);
+    }
+
+    #[test]
     fn errors_name_the_file_the_line_and_the_key() {
         let text = "queue = 5061\n\n[announce]\ntargetz = []\n";
         let error = Config::parse(text, Path::new("/etc/ringside/ringside.toml"))
