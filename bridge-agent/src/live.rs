@@ -182,13 +182,23 @@ fn open_queue(number: u16) -> anyhow::Result<nfq::Queue> {
     Ok(queue)
 }
 
+/// Consecutive queue errors after which the agent gives up, so that the kernel stops queueing
+/// to it and `--queue-bypass` lets every packet pass.
+const MAX_QUEUE_ERRORS: u32 = 100;
+
 fn queue_loop(queue: &mut nfq::Queue, shared: &Shared, phone_port: Option<u32>) {
+    let mut errors = 0;
     loop {
+        if errors >= MAX_QUEUE_ERRORS {
+            tracing::error!("the queue keeps failing; exiting so that packets bypass Ringside");
+            std::process::exit(3);
+        }
         let mut message = match queue.recv() {
             Ok(message) => message,
             Err(error) => {
                 // ENOBUFS and the like: the kernel let packets pass (fail-open); go on.
                 tracing::warn!("queue: {error}");
+                errors += 1;
                 continue;
             }
         };
@@ -213,8 +223,12 @@ fn queue_loop(queue: &mut nfq::Queue, shared: &Shared, phone_port: Option<u32>) 
             Verdict::Accept => nfq::Verdict::Accept,
             Verdict::Drop => nfq::Verdict::Drop,
         });
-        if let Err(error) = queue.verdict(message) {
-            tracing::warn!("queue verdict: {error}");
+        match queue.verdict(message) {
+            Ok(()) => errors = 0,
+            Err(error) => {
+                tracing::warn!("queue verdict: {error}");
+                errors += 1;
+            }
         }
     }
 }
@@ -287,8 +301,10 @@ impl Injector {
     }
 }
 
-/// Gives the data directory to `user`, then becomes that user (group first).
+/// Gives the data directory to `user`, then becomes that user (group first), keeping only
+/// `CAP_NET_ADMIN`: the kernel checks it on every verdict sent to the queue.
 fn drop_privileges(user: &str, data_dir: &Path) -> anyhow::Result<()> {
+    use caps::{CapSet, Capability, CapsHashSet};
     use nix::unistd::{chown, setgid, setgroups, setuid, User};
     let Some(account) = User::from_name(user).context("cannot look up the user")? else {
         bail!("user: there is no user `{user}` (create it, or remove `user` from the config)");
@@ -297,10 +313,16 @@ fn drop_privileges(user: &str, data_dir: &Path) -> anyhow::Result<()> {
         chown(&entry, Some(account.uid), Some(account.gid))
             .with_context(|| format!("cannot give {} to {user}", entry.display()))?;
     }
+    nix::sys::prctl::set_keepcaps(true).context("cannot keep capabilities")?;
     setgroups(&[account.gid]).context("cannot drop supplementary groups")?;
     setgid(account.gid).context("cannot change group")?;
     setuid(account.uid).context("cannot change user")?;
-    tracing::info!("running as {user}");
+    let keep: CapsHashSet = [Capability::CAP_NET_ADMIN].into_iter().collect();
+    for set in [CapSet::Effective, CapSet::Permitted] {
+        caps::set(None, set, &keep).context("cannot keep CAP_NET_ADMIN")?;
+    }
+    caps::clear(None, CapSet::Inheritable).context("cannot clear capabilities")?;
+    tracing::info!("running as {user}, with CAP_NET_ADMIN only");
     Ok(())
 }
 

@@ -156,7 +156,23 @@ fn heard(listener: &std::net::UdpSocket) -> ringside_core::announce::Announcemen
 fn an_inbound_call_is_announced_logged_and_recorded_in_stereo() {
     let mut lab = Lab::new();
     lab.ringside(&["phonebook", "set", "15550100001", "Mom"]);
-    lab.start_agent();
+    // The agent drops root for `nobody`, who must reach the data directory.
+    std::fs::set_permissions(
+        lab.dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    lab.start_agent_with("user = \"nobody\"\n");
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", lab.agent_pid())).expect("status");
+    let uid = status
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .expect("Uid line");
+    assert!(
+        uid.split_whitespace().skip(1).all(|id| id == "65534"),
+        "still root: {uid}"
+    );
     let listener = lab.udp_socket("phone", "0.0.0.0:7651");
     listener
         .set_read_timeout(Some(Duration::from_secs(20)))

@@ -159,8 +159,14 @@ impl Lab {
 
     /// Starts `ringside run` in the bridge namespace and waits until it listens.
     pub fn start_agent(&mut self) {
+        self.start_agent_with("");
+    }
+
+    /// Starts `ringside run` with more configuration lines.
+    pub fn start_agent_with(&mut self, more_config: &str) {
         let config = self.dir.path().join("ringside.toml");
-        std::fs::write(&config, "bridge = \"br0\"\nphone_port = \"h1\"\n").expect("config");
+        let text = format!("bridge = \"br0\"\nphone_port = \"h1\"\n{more_config}");
+        std::fs::write(&config, text).expect("config");
         let ns = self.ns("br");
         let log = std::fs::File::create(self.dir.path().join("agent.log")).expect("log");
         let child = Command::new("ip")
