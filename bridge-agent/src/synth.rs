@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufWriter};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
@@ -69,13 +69,17 @@ impl Endpoints {
     /// `sip_port`, RTP ports derived from `index` so concurrent calls do not collide.
     #[must_use]
     pub fn standard(index: u16, sip_port: u16) -> Endpoints {
-        let provider = [203, 0, 113, 5];
-        let phone = [192, 168, 1, 20];
+        Endpoints::between([203, 0, 113, 5].into(), [192, 168, 1, 20].into(), index, sip_port)
+    }
+
+    /// The same ports between the given provider and phone addresses.
+    #[must_use]
+    pub fn between(provider: IpAddr, phone: IpAddr, index: u16, sip_port: u16) -> Endpoints {
         Endpoints {
-            provider_sip: SocketAddr::from((provider, sip_port)),
-            phone_sip: SocketAddr::from((phone, sip_port)),
-            provider_rtp: SocketAddr::from((provider, 20_000 + index * 2)),
-            phone_rtp: SocketAddr::from((phone, 30_000 + index * 2)),
+            provider_sip: SocketAddr::new(provider, sip_port),
+            phone_sip: SocketAddr::new(phone, sip_port),
+            provider_rtp: SocketAddr::new(provider, 20_000 + index * 2),
+            phone_rtp: SocketAddr::new(phone, 30_000 + index * 2),
         }
     }
 }

@@ -1,1 +1,6 @@
-//! End-to-end tests live in `e2e/`; this crate has no library code of its own.
+//! What Ringside's end-to-end tests and lab benchmarks share: the live bridge lab.
+
+// Test support: it panics on broken expectations like the tests that use it.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::missing_panics_doc)]
+
+pub mod lab;

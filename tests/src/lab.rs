@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 use bridge_agent::store::{CallRecord, Store};
 use bridge_agent::synth::{self, SynthCall};
 
-mod calls;
 
 /// The provider's address (it talks to the phone across the bridge).
 pub const PROVIDER: &str = "10.77.0.1";
@@ -48,14 +47,14 @@ fn run(program: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// The `ringside` binary built beside this test binary.
+/// The `ringside` binary built beside this test (or benchmark) binary.
 pub fn ringside_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
     let binary = dir.join("ringside");
     assert!(
         binary.exists(),
-        "{} is missing: run `cargo test --workspace`",
+        "{} is missing: build it first (`cargo test --workspace` or `cargo build --release`)",
         binary.display()
     );
     binary

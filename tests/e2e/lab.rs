@@ -1,10 +1,10 @@
-//! Calls through the live lab.
+//! Calls through the live bridge lab (`ringside_e2e::lab`): real NFQUEUE, bridge and sipp.
 
 use std::time::Duration;
 
 use ringside_core::announce::{decode, EventKind};
 
-use super::{wait_with_timeout, Lab, PHONE, PROVIDER};
+use ringside_e2e::lab::{wait_with_timeout, Lab, PHONE, PROVIDER};
 use crate::support::assert_tone;
 
 /// Reads a WAV of the lab's data directory as (left, right).
