@@ -69,7 +69,12 @@ impl Endpoints {
     /// `sip_port`, RTP ports derived from `index` so concurrent calls do not collide.
     #[must_use]
     pub fn standard(index: u16, sip_port: u16) -> Endpoints {
-        Endpoints::between([203, 0, 113, 5].into(), [192, 168, 1, 20].into(), index, sip_port)
+        Endpoints::between(
+            [203, 0, 113, 5].into(),
+            [192, 168, 1, 20].into(),
+            index,
+            sip_port,
+        )
     }
 
     /// The same ports between the given provider and phone addresses.

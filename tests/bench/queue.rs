@@ -14,7 +14,10 @@
 //! Needs root, iproute2, iptables and a release build of `ringside`:
 //! `cargo build --release && cargo bench -p ringside-e2e --bench queue`.
 
-#![allow(clippy::expect_used, reason = "a benchmark harness stops on a broken set-up")]
+#![allow(
+    clippy::expect_used,
+    reason = "a benchmark harness stops on a broken set-up"
+)]
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
@@ -186,7 +189,7 @@ fn measure(
     let sent: Arc<Mutex<HashMap<u16, Instant>>> = Arc::default();
     let received = Arc::new(AtomicU64::new(0));
     let done = Arc::new(AtomicBool::new(false));
-    let receiver = {
+    let probe_thread = {
         let socket = sockets[&probe.phone_rtp].try_clone().expect("clone");
         socket
             .set_read_timeout(Some(Duration::from_millis(200)))
@@ -196,7 +199,9 @@ fn measure(
             let mut latencies = Vec::new();
             let mut buffer = [0u8; 2048];
             while !done.load(Ordering::Relaxed) {
-                let Ok(n) = socket.recv(&mut buffer) else { continue };
+                let Ok(n) = socket.recv(&mut buffer) else {
+                    continue;
+                };
                 let at = Instant::now();
                 received.fetch_add(1, Ordering::Relaxed);
                 if n >= 12 {
@@ -249,7 +254,7 @@ fn measure(
     let through = queued(lab).saturating_sub(before);
     std::thread::sleep(Duration::from_millis(300));
     done.store(true, Ordering::Relaxed);
-    let latencies_us = receiver.join().expect("receiver");
+    let latencies_us = probe_thread.join().expect("receiver");
     Figures {
         latencies_us,
         queued_per_second: through as f64 / seconds,

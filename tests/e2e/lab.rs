@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use ringside_core::announce::{decode, EventKind};
 
-use ringside_e2e::lab::{wait_with_timeout, Lab, PHONE, PROVIDER};
 use crate::support::assert_tone;
+use ringside_e2e::lab::{wait_with_timeout, Lab, PHONE, PROVIDER};
 
 /// Reads a WAV of the lab's data directory as (left, right).
 fn channels(lab: &Lab, relative: &str) -> (Vec<i16>, Vec<i16>) {
@@ -417,13 +417,10 @@ fn sip_on_udp_port_10000_is_read() {
     assert!(calls[0].recording.is_some());
 }
 
-#[test]
-fn a_killed_agent_never_cuts_the_call_and_its_recording_survives() {
-    let mut lab = Lab::new();
-    lab.start_agent();
+/// An 8-second call with a tone each way, started and left running: (phone, provider).
+fn start_long_call(lab: &Lab) -> (std::process::Child, std::process::Child) {
     let remote = lab.tone_pcap("remote.pcap", 440.0, 8);
     let phone_audio = lab.tone_pcap("phone.pcap", 1000.0, 8);
-    let args = |side: &Side<'_>| side.args.clone();
     let answering = phone_answers(5060, path(&phone_audio));
     let calling = from_provider(
         "provider_calls.xml",
@@ -432,28 +429,21 @@ fn a_killed_agent_never_cuts_the_call_and_its_recording_survives() {
         "Mom",
         &["-key", "talk_pcap", path(&remote), "-d", "8000"],
     );
-    let answering_args = args(&answering);
-    let calling_args = args(&calling);
-    let mut phone = lab.sipp(
-        "phone",
-        answering.scenario,
-        &answering_args
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-    );
+    let phone = lab.sipp("phone", answering.scenario, &args(&answering));
     std::thread::sleep(Duration::from_millis(300));
-    let mut provider = lab.sipp(
-        "prov",
-        calling.scenario,
-        &calling_args.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
-    std::thread::sleep(Duration::from_millis(4500));
-    lab.kill_agent();
+    let provider = lab.sipp("prov", calling.scenario, &args(&calling));
+    (phone, provider)
+}
+
+/// Waits for both sides of a call started by [`start_long_call`] to finish well.
+fn finish_long_call(
+    lab: &Lab,
+    (mut phone, mut provider): (std::process::Child, std::process::Child),
+) {
     let status = wait_with_timeout(&mut provider, Duration::from_secs(30));
     assert!(
         status.is_some_and(|s| s.success()),
-        "the call broke when the agent died\n{}",
+        "the call broke\n{}",
         lab.reports()
     );
     let status = wait_with_timeout(&mut phone, Duration::from_secs(10));
@@ -462,24 +452,54 @@ fn a_killed_agent_never_cuts_the_call_and_its_recording_survives() {
         "the phone's side broke\n{}",
         lab.reports()
     );
+}
 
-    lab.start_agent();
-    let calls = lab.wait_for_calls("the call is in the log", |calls| calls.len() == 1);
+/// The one call of the log, answered, with a recording of `seconds` (range) with both tones.
+fn assert_partial_recording(lab: &Lab, seconds: std::ops::Range<f64>) {
+    let calls = lab.wait_for_calls("the call is in the log", |calls| {
+        calls.len() == 1 && calls[0].disposition.is_some()
+    });
     let call = &calls[0];
     assert_eq!(call.number.as_deref(), Some("15550100001"));
-    assert_eq!(
-        call.disposition.as_deref(),
-        Some("answered"),
-        "settled after the restart"
-    );
-    let (left, right) = channels(&lab, call.recording.as_deref().expect("a recording"));
-    let seconds = left.len() as f64 / 8000.0;
+    assert_eq!(call.disposition.as_deref(), Some("answered"));
+    let (left, right) = channels(lab, call.recording.as_deref().expect("a recording"));
+    let length = left.len() as f64 / 8000.0;
+    assert!(seconds.contains(&length), "{length} s recorded");
+    assert_tone(&left[..8000], 440.0, &[1000.0], "left");
+    assert_tone(&right[..8000], 1000.0, &[440.0], "right");
+}
+
+#[test]
+fn a_killed_agent_never_cuts_the_call_and_its_recording_survives() {
+    let mut lab = Lab::new();
+    lab.start_agent();
+    let call = start_long_call(&lab);
+    std::thread::sleep(Duration::from_millis(4500));
+    lab.kill_agent();
+    finish_long_call(&lab, call);
+    // After a restart: the header mended, the call settled as answered.
+    lab.start_agent();
+    assert_partial_recording(&lab, 1.0..4.5);
+}
+
+#[test]
+fn sigterm_logs_the_call_in_progress_and_closes_its_recording() {
+    let mut lab = Lab::new();
+    lab.start_agent();
+    let call = start_long_call(&lab);
+    std::thread::sleep(Duration::from_millis(4500));
+    assert!(lab.stop_agent().success(), "a clean exit");
+    assert!(lab
+        .agent_log()
+        .contains("ending calls and closing recordings"));
+    finish_long_call(&lab, call);
+    assert_partial_recording(&lab, 2.0..4.5);
+    let calls = lab.calls();
     assert!(
-        (1.0..4.5).contains(&seconds),
-        "{seconds} s recorded before the kill"
+        calls[0].ended_at.is_some(),
+        "ended at shutdown: {:?}",
+        calls[0]
     );
-    assert_tone(&left[..8000], 440.0, &[1000.0], "left before the kill");
-    assert_tone(&right[..8000], 1000.0, &[440.0], "right before the kill");
 }
 
 /// The agent's resident memory, in KiB.

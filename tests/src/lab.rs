@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 use bridge_agent::store::{CallRecord, Store};
 use bridge_agent::synth::{self, SynthCall};
 
-
 /// The provider's address (it talks to the phone across the bridge).
 pub const PROVIDER: &str = "10.77.0.1";
 /// The phone adapter's address.

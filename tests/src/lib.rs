@@ -1,6 +1,12 @@
 //! What Ringside's end-to-end tests and lab benchmarks share: the live bridge lab.
 
 // Test support: it panics on broken expectations like the tests that use it.
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::missing_panics_doc)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::missing_panics_doc,
+    clippy::must_use_candidate,
+    clippy::new_without_default
+)]
 
 pub mod lab;
