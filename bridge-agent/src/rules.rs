@@ -25,12 +25,27 @@ pub struct RuleOptions {
     pub queue: u16,
     /// TCP ports that carry SIP (UDP is queued whatever the port: RTP ports are dynamic).
     pub sip_ports: Vec<u16>,
+    /// Which iptables.
+    pub backend: Backend,
+}
+
+/// Which iptables the rules go through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Backend {
+    /// `iptables-legacy` when installed, else `iptables`.
+    #[default]
+    Auto,
+    /// `iptables-legacy` / `ip6tables-legacy` (xtables).
+    Legacy,
+    /// `iptables-nft` / `ip6tables-nft` (nf_tables; needs the kernel's nft `queue`).
+    Nft,
 }
 
 /// One IP family's tools and setting.
 #[derive(Debug, Clone, Copy)]
 struct Family {
     legacy: &'static str,
+    nft: &'static str,
     plain: &'static str,
     sysctl: &'static str,
 }
@@ -38,27 +53,35 @@ struct Family {
 const FAMILIES: [Family; 2] = [
     Family {
         legacy: "iptables-legacy",
+        nft: "iptables-nft",
         plain: "iptables",
         sysctl: "/proc/sys/net/bridge/bridge-nf-call-iptables",
     },
     Family {
         legacy: "ip6tables-legacy",
+        nft: "ip6tables-nft",
         plain: "ip6tables",
         sysctl: "/proc/sys/net/bridge/bridge-nf-call-ip6tables",
     },
 ];
 
 impl Family {
-    /// The legacy tool when present (the kernels Ringside meets do not all have the nft
-    /// `queue` expression), else whatever `iptables` is.
-    fn tool(self) -> &'static str {
-        let found = ["/usr/sbin", "/sbin", "/usr/bin"]
-            .iter()
-            .any(|dir| Path::new(dir).join(self.legacy).exists());
-        if found {
-            self.legacy
-        } else {
-            self.plain
+    /// The tool for `backend`. `Auto` takes the legacy tool when present (not every kernel
+    /// Ringside meets has the nft `queue` expression), else whatever `iptables` is.
+    fn tool(self, backend: Backend) -> &'static str {
+        match backend {
+            Backend::Legacy => self.legacy,
+            Backend::Nft => self.nft,
+            Backend::Auto => {
+                let found = ["/usr/sbin", "/sbin", "/usr/bin"]
+                    .iter()
+                    .any(|dir| Path::new(dir).join(self.legacy).exists());
+                if found {
+                    self.legacy
+                } else {
+                    self.plain
+                }
+            }
         }
     }
 }
@@ -129,7 +152,7 @@ pub fn show(options: &RuleOptions) {
     for family in FAMILIES {
         println!("echo 1 > {}", family.sysctl);
         for command in install_commands(options, "N") {
-            println!("{} {}", family.tool(), quote(&command));
+            println!("{} {}", family.tool(options.backend), quote(&command));
         }
     }
 }
@@ -138,7 +161,7 @@ pub fn show(options: &RuleOptions) {
 /// in place already.
 pub fn install(options: &RuleOptions) -> anyhow::Result<()> {
     for family in FAMILIES {
-        let tool = family.tool();
+        let tool = family.tool(options.backend);
         if run(tool, &args(&["-S", CHAIN])).is_ok() {
             bail!("the {CHAIN} chain exists already ({tool}); run `ringside rules remove` first");
         }
@@ -165,7 +188,7 @@ pub fn install(options: &RuleOptions) -> anyhow::Result<()> {
 pub fn remove(options: &RuleOptions) -> anyhow::Result<()> {
     let mut found = false;
     for family in FAMILIES {
-        let tool = family.tool();
+        let tool = family.tool(options.backend);
         let Ok(listing) = run(tool, &args(&["-S", CHAIN])) else {
             continue;
         };
@@ -228,6 +251,7 @@ mod tests {
             bridge: "br0".into(),
             queue: 5061,
             sip_ports: vec![5060, 5061],
+            backend: Backend::Auto,
         };
         let install: Vec<String> = install_commands(&options, "0")
             .iter()

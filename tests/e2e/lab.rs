@@ -576,3 +576,53 @@ fn a_flood_of_invites_keeps_memory_bounded_and_real_calls_get_through() {
     );
     assert!(lab.stop_agent().success());
 }
+
+/// Installs with `backend`, carries a call through the queue, removes, and checks that
+/// nothing is left and the bridge setting is back at 0.
+fn rules_round_trip(backend: &str, tool: &str) {
+    let mut lab = Lab::with_rules(&["--backend", backend]);
+    let chain = lab.in_ns("br", &[tool, "-S", "RINGSIDE"]);
+    assert!(
+        chain.contains("--queue-num 5061") && chain.contains("--queue-bypass"),
+        "{chain}"
+    );
+    let setting = "/proc/sys/net/bridge/bridge-nf-call-iptables";
+    assert_eq!(lab.in_ns("br", &["cat", setting]).trim(), "1");
+    lab.start_agent();
+    answered_call(&lab, 5060, "15550100001", "Through Rules", 1);
+    lab.wait_for_calls("the call ends", |calls| {
+        calls.len() == 1 && calls[0].disposition.as_deref() == Some("answered")
+    });
+    assert!(lab.stop_agent().success());
+    let binary = ringside_e2e::lab::ringside_binary();
+    let binary = binary.to_str().expect("utf-8");
+    lab.in_ns(
+        "br",
+        &[
+            binary,
+            "rules",
+            "remove",
+            "--bridge",
+            "br0",
+            "--backend",
+            backend,
+        ],
+    );
+    let all = lab.in_ns("br", &[tool, "-S"]);
+    assert!(!all.contains("RINGSIDE"), "left behind:\n{all}");
+    assert_eq!(
+        lab.in_ns("br", &["cat", setting]).trim(),
+        "0",
+        "the setting is restored"
+    );
+}
+
+#[test]
+fn rules_install_and_remove_with_iptables_legacy() {
+    rules_round_trip("legacy", "iptables-legacy");
+}
+
+#[test]
+fn rules_install_and_remove_with_iptables_nft() {
+    rules_round_trip("nft", "iptables-nft");
+}

@@ -62,6 +62,12 @@ pub fn ringside_binary() -> PathBuf {
 impl Lab {
     /// Builds the namespaces, the bridge and the rules.
     pub fn new() -> Lab {
+        Lab::with_rules(&[])
+    }
+
+    /// The same, with more arguments for `ringside rules install` (`--backend nft`); the
+    /// `bridge-nf-call-*` settings start at 0 so that installing must turn them on.
+    pub fn with_rules(rule_args: &[&str]) -> Lab {
         let prefix = format!(
             "rs{}-{}",
             std::process::id() % 10_000,
@@ -116,16 +122,20 @@ impl Lab {
             );
             run("ip", &["-n", ns, "link", "set", dev, "up"]);
         }
-        lab.in_ns(
-            "br",
-            &[
-                ringside_binary().to_str().expect("utf-8"),
-                "rules",
-                "install",
-                "--bridge",
-                "br0",
-            ],
-        );
+        for family in ["iptables", "ip6tables"] {
+            let sysctl = format!("echo 0 > /proc/sys/net/bridge/bridge-nf-call-{family}");
+            lab.in_ns("br", &["sh", "-c", &sysctl]);
+        }
+        let binary = ringside_binary();
+        let mut install = vec![
+            binary.to_str().expect("utf-8"),
+            "rules",
+            "install",
+            "--bridge",
+            "br0",
+        ];
+        install.extend_from_slice(rule_args);
+        lab.in_ns("br", &install);
         lab
     }
 

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use crate::config::Config;
 use crate::live::RunOptions;
 use crate::replay::{replay, ReplayOptions};
-use crate::rules::{self, RuleOptions};
+use crate::rules::{self, Backend, RuleOptions};
 use crate::store::{CallRecord, Store};
 
 mod filters;
@@ -59,6 +59,9 @@ pub enum Command {
         /// TCP ports that carry SIP (UDP is queued on every port).
         #[arg(long, global = true, value_delimiter = ',', default_value = "5060")]
         sip_ports: Vec<u16>,
+        /// Which iptables: `auto` (legacy when installed), `legacy` or `nft`.
+        #[arg(long, global = true, value_enum, default_value_t = Backend::Auto)]
+        backend: Backend,
     },
     /// Run the engine over a capture file (pcap, pcapng, gzip) or a SIP text trace.
     Replay {
@@ -156,11 +159,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             bridge,
             queue,
             sip_ports,
+            backend,
         } => {
             let options = RuleOptions {
                 bridge,
                 queue,
                 sip_ports,
+                backend,
             };
             match action {
                 RulesAction::Install => {
