@@ -37,7 +37,7 @@ pub enum Backend {
     Auto,
     /// `iptables-legacy` / `ip6tables-legacy` (xtables).
     Legacy,
-    /// `iptables-nft` / `ip6tables-nft` (nf_tables; needs the kernel's nft `queue`).
+    /// `iptables-nft` / `ip6tables-nft` (`nf_tables`; needs the kernel's nft `queue`).
     Nft,
 }
 
