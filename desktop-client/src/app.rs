@@ -1,0 +1,430 @@
+//! The client's state: announcements in, effects out (`App::update(input) -> Vec<Effect>`),
+//! with no sockets, windows or processes inside, so every rule is tested on its own.
+//!
+//! Rules: one popup per call, even when announcements repeat or arrive over both IPv4 and
+//! IPv6; a call's popup is replaced (never stacked) as its state moves on, ringing →
+//! answered or missed, and ended; with a shared secret,
+//! datagrams without a valid HMAC are refused and logged.
+
+use std::collections::{HashMap, VecDeque};
+
+use ringside_core::announce::{self, Announcement, Direction, EventKind};
+
+use crate::format::readable_number;
+
+/// How many calls the client remembers for deduplication.
+const REMEMBERED_CALLS: usize = 256;
+
+/// What the client is told to do by its configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// The shared secret; announcements must carry its HMAC when set.
+    pub secret: Option<String>,
+    /// Also pop up the phone's own outgoing calls.
+    pub outbound: bool,
+    /// Print one line per event (`--print`).
+    pub print: bool,
+    /// Run this program (and arguments) per event, with the caller-ID in the environment.
+    pub exec: Option<Vec<String>>,
+    /// The web console's address, for the "Open console" action.
+    pub console_url: Option<String>,
+}
+
+/// What happens to the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A datagram arrived on the announcement port.
+    Datagram(Vec<u8>),
+}
+
+/// A popup's look.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Popup {
+    /// The call it belongs to: a later popup of the same call replaces it.
+    pub call: String,
+    /// The big line: the name to show (phonebook, else signalled, else the number).
+    pub summary: String,
+    /// The smaller lines: the number for reading, and what happened.
+    pub body: String,
+    /// Whether it asks for attention (a ringing phone) or informs (missed, answered).
+    pub urgent: bool,
+    /// Actions to offer, when the desktop supports them.
+    pub actions: Vec<PopupAction>,
+}
+
+/// A button on a popup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PopupAction {
+    /// Open the call in the web console at this address.
+    OpenConsole(String),
+}
+
+/// What the shell around the app must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Show (or replace) the call's popup.
+    Show(Popup),
+    /// Write a line to standard output.
+    Print(String),
+    /// Run a program directly (never through a shell), with extra environment variables.
+    Exec {
+        /// The program.
+        program: String,
+        /// Its arguments.
+        args: Vec<String>,
+        /// `RINGSIDE_*` variables.
+        env: Vec<(String, String)>,
+    },
+    /// Something to log.
+    Warn(String),
+}
+
+/// The client's state.
+#[derive(Debug, Default)]
+pub struct App {
+    settings: Settings,
+    calls: HashMap<String, EventKind>,
+    order: VecDeque<String>,
+}
+
+impl App {
+    /// A client with these settings.
+    #[must_use]
+    pub fn new(settings: Settings) -> App {
+        App {
+            settings,
+            ..App::default()
+        }
+    }
+
+    /// Takes an input; returns what to do, in order.
+    pub fn update(&mut self, input: Input) -> Vec<Effect> {
+        let Input::Datagram(bytes) = input;
+        let secret = self.settings.secret.as_deref().map(str::as_bytes);
+        let announcement = match announce::decode(&bytes, secret) {
+            Ok(announcement) => announcement,
+            Err(announce::DecodeError::NotRingside) => return Vec::new(),
+            Err(error) => return vec![Effect::Warn(format!("ignored an announcement: {error}"))],
+        };
+        if !self.is_news(&announcement) {
+            return Vec::new();
+        }
+        let mut effects = Vec::new();
+        if self.settings.print {
+            effects.push(Effect::Print(print_line(&announcement)));
+        }
+        if let Some(command) = &self.settings.exec {
+            if let Some((program, args)) = command.split_first() {
+                effects.push(Effect::Exec {
+                    program: program.clone(),
+                    args: args.to_vec(),
+                    env: environment(&announcement),
+                });
+            }
+        }
+        if announcement.direction == Direction::Inbound || self.settings.outbound {
+            effects.push(self.popup(&announcement));
+        }
+        effects
+    }
+
+    /// Whether the announcement moves its call on (not a repeat, not an older state that
+    /// arrived late over the other IP family).
+    fn is_news(&mut self, announcement: &Announcement) -> bool {
+        if announcement.event == EventKind::Voicemail {
+            return true;
+        }
+        let rank = |event: EventKind| match event {
+            EventKind::Ring => 0,
+            EventKind::Answered => 1,
+            EventKind::Missed | EventKind::Ended | EventKind::Voicemail => 2,
+        };
+        match self.calls.get(&announcement.call) {
+            Some(&seen) if rank(seen) >= rank(announcement.event) => false,
+            Some(_) => {
+                self.calls
+                    .insert(announcement.call.clone(), announcement.event);
+                true
+            }
+            None => {
+                if self.order.len() == REMEMBERED_CALLS {
+                    if let Some(oldest) = self.order.pop_front() {
+                        self.calls.remove(&oldest);
+                    }
+                }
+                self.order.push_back(announcement.call.clone());
+                self.calls
+                    .insert(announcement.call.clone(), announcement.event);
+                true
+            }
+        }
+    }
+
+    fn popup(&self, a: &Announcement) -> Effect {
+        let who = who(a);
+        let number = a
+            .number
+            .as_deref()
+            .map_or_else(|| "Number withheld".to_owned(), readable_number);
+        let (what, urgent) = match (a.event, a.direction) {
+            (EventKind::Ring, Direction::Inbound) => ("Incoming call", true),
+            (EventKind::Ring, Direction::Outbound) => ("Calling", false),
+            (EventKind::Answered, _) => ("Answered", false),
+            (EventKind::Missed, _) => ("Missed call", true),
+            (EventKind::Ended, _) => ("Call ended", false),
+            (EventKind::Voicemail, _) => {
+                let waiting = a.messages_waiting.unwrap_or(0);
+                let body = match waiting {
+                    0 => "No messages waiting".to_owned(),
+                    1 => "1 message waiting".to_owned(),
+                    n => format!("{n} messages waiting"),
+                };
+                return Effect::Show(Popup {
+                    call: a.call.clone(),
+                    summary: "Voicemail".into(),
+                    body,
+                    urgent: waiting > 0,
+                    actions: Vec::new(),
+                });
+            }
+        };
+        let actions = self
+            .settings
+            .console_url
+            .iter()
+            .map(|url| PopupAction::OpenConsole(format!("{}/#calls", url.trim_end_matches('/'))))
+            .collect();
+        Effect::Show(Popup {
+            call: a.call.clone(),
+            summary: who,
+            body: format!("{number}\n{what}"),
+            urgent,
+            actions,
+        })
+    }
+}
+
+/// The name to show: the phonebook's, else the signalled one, else "Anonymous" or the number.
+fn who(a: &Announcement) -> String {
+    if a.anonymous {
+        return a
+            .display
+            .clone()
+            .filter(|d| !d.eq_ignore_ascii_case("anonymous"))
+            .unwrap_or_else(|| "Anonymous".to_owned());
+    }
+    a.display
+        .clone()
+        .or_else(|| a.name.clone())
+        .or_else(|| a.number.as_deref().map(readable_number))
+        .unwrap_or_else(|| "Unknown caller".to_owned())
+}
+
+fn event_word(event: EventKind) -> &'static str {
+    match event {
+        EventKind::Ring => "ring",
+        EventKind::Answered => "answered",
+        EventKind::Missed => "missed",
+        EventKind::Ended => "ended",
+        EventKind::Voicemail => "voicemail",
+    }
+}
+
+/// `--print`: display name, number, event, tab-separated.
+fn print_line(a: &Announcement) -> String {
+    let number = if a.anonymous {
+        "anonymous".to_owned()
+    } else {
+        a.number.clone().unwrap_or_default()
+    };
+    format!("{}\t{number}\t{}", who(a), event_word(a.event))
+}
+
+/// `--exec`: the caller-ID as environment variables.
+fn environment(a: &Announcement) -> Vec<(String, String)> {
+    let pairs = [
+        ("RINGSIDE_EVENT", event_word(a.event).to_owned()),
+        ("RINGSIDE_CALL", a.call.clone()),
+        (
+            "RINGSIDE_DIRECTION",
+            match a.direction {
+                Direction::Inbound => "inbound",
+                Direction::Outbound => "outbound",
+            }
+            .to_owned(),
+        ),
+        ("RINGSIDE_NUMBER", a.number.clone().unwrap_or_default()),
+        ("RINGSIDE_NAME", a.name.clone().unwrap_or_default()),
+        ("RINGSIDE_DISPLAY", who(a)),
+        ("RINGSIDE_ANONYMOUS", a.anonymous.to_string()),
+        ("RINGSIDE_TIME", a.time.clone()),
+    ];
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn announcement(call: &str, event: EventKind) -> Announcement {
+        Announcement {
+            event,
+            call: call.into(),
+            direction: Direction::Inbound,
+            number: Some("15550100001".into()),
+            name: Some("WIRELESS CALLER".into()),
+            display: Some("Mom".into()),
+            anonymous: false,
+            line: None,
+            time: "2026-11-22T10:00:00.000000Z".into(),
+            disposition: None,
+            messages_waiting: None,
+        }
+    }
+
+    fn datagram(a: &Announcement, secret: Option<&str>) -> Input {
+        Input::Datagram(announce::encode(a, secret.map(str::as_bytes)))
+    }
+
+    fn shown(effects: &[Effect]) -> Vec<&Popup> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Show(p) => Some(p),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_popup_per_call_even_over_both_ip_families() {
+        let mut app = App::new(Settings::default());
+        let ring = announcement("c1", EventKind::Ring);
+        let first = app.update(datagram(&ring, None));
+        let popups = shown(&first);
+        assert_eq!(popups.len(), 1);
+        assert_eq!(popups[0].summary, "Mom");
+        assert_eq!(popups[0].body, "+1 (555) 010-0001\nIncoming call");
+        assert!(popups[0].urgent);
+        assert!(
+            app.update(datagram(&ring, None)).is_empty(),
+            "the IPv6 copy"
+        );
+        let other = app.update(datagram(&announcement("c2", EventKind::Ring), None));
+        assert_eq!(shown(&other).len(), 1, "another call pops up");
+    }
+
+    #[test]
+    fn the_popup_is_replaced_as_the_call_moves_on_to_its_end() {
+        let mut app = App::new(Settings::default());
+        app.update(datagram(&announcement("c1", EventKind::Ring), None));
+        let answered = app.update(datagram(&announcement("c1", EventKind::Answered), None));
+        let popup = shown(&answered)[0];
+        assert_eq!(popup.call, "c1", "same call: the shell replaces the popup");
+        assert!(popup.body.ends_with("Answered"));
+        assert!(!popup.urgent);
+        let late_ring = app.update(datagram(&announcement("c1", EventKind::Ring), None));
+        assert!(
+            late_ring.is_empty(),
+            "an older state arriving late changes nothing"
+        );
+        let ended = app.update(datagram(&announcement("c1", EventKind::Ended), None));
+        let popup = shown(&ended)[0];
+        assert_eq!((popup.call.as_str(), popup.summary.as_str()), ("c1", "Mom"));
+        assert!(popup.body.ends_with("Call ended"));
+    }
+
+    #[test]
+    fn a_ringing_call_that_ends_unanswered_becomes_a_missed_call_popup() {
+        let mut app = App::new(Settings::default());
+        app.update(datagram(&announcement("c1", EventKind::Ring), None));
+        let mut missed = announcement("c1", EventKind::Missed);
+        missed.anonymous = true;
+        missed.number = None;
+        missed.display = Some("Anonymous".into());
+        let effects = app.update(datagram(&missed, None));
+        let popup = shown(&effects)[0];
+        assert_eq!(popup.summary, "Anonymous");
+        assert_eq!(popup.body, "Number withheld\nMissed call");
+        assert!(app.update(datagram(&missed, None)).is_empty());
+    }
+
+    #[test]
+    fn with_a_secret_unsigned_and_forged_announcements_are_refused_and_logged() {
+        let mut app = App::new(Settings {
+            secret: Some("kitchen-table-secret".into()),
+            ..Settings::default()
+        });
+        let ring = announcement("c1", EventKind::Ring);
+        let unsigned = app.update(datagram(&ring, None));
+        assert!(matches!(unsigned.as_slice(), [Effect::Warn(w)] if w.contains("not signed")));
+        let forged = app.update(datagram(&ring, Some("guessed-wrong-secret")));
+        assert!(matches!(forged.as_slice(), [Effect::Warn(w)] if w.contains("signature")));
+        let good = app.update(datagram(&ring, Some("kitchen-table-secret")));
+        assert_eq!(shown(&good).len(), 1);
+        assert!(app.update(Input::Datagram(b"not ours".to_vec())).is_empty());
+    }
+
+    #[test]
+    fn print_and_exec_carry_the_caller_id_without_a_shell() {
+        let mut app = App::new(Settings {
+            print: true,
+            exec: Some(vec!["/usr/bin/logger".into(), "-t".into(), "phone".into()]),
+            console_url: Some("http://bridge:8080/".into()),
+            ..Settings::default()
+        });
+        let effects = app.update(datagram(&announcement("c1", EventKind::Ring), None));
+        assert_eq!(effects[0], Effect::Print("Mom\t15550100001\tring".into()));
+        let Effect::Exec { program, args, env } = &effects[1] else {
+            panic!("an exec: {effects:?}")
+        };
+        assert_eq!(program, "/usr/bin/logger");
+        assert_eq!(args, &["-t", "phone"]);
+        let get = |k: &str| {
+            env.iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(get("RINGSIDE_NUMBER"), Some("15550100001"));
+        assert_eq!(get("RINGSIDE_DISPLAY"), Some("Mom"));
+        assert_eq!(get("RINGSIDE_NAME"), Some("WIRELESS CALLER"));
+        assert_eq!(get("RINGSIDE_EVENT"), Some("ring"));
+        assert_eq!(get("RINGSIDE_ANONYMOUS"), Some("false"));
+        assert_eq!(
+            shown(&effects)[0].actions,
+            vec![PopupAction::OpenConsole("http://bridge:8080/#calls".into())]
+        );
+    }
+
+    #[test]
+    fn outbound_calls_pop_up_only_when_asked_and_voicemail_always() {
+        let mut app = App::new(Settings::default());
+        let mut dial = announcement("out", EventKind::Ring);
+        dial.direction = Direction::Outbound;
+        assert!(app.update(datagram(&dial, None)).is_empty());
+        let mut voicemail = announcement("vm", EventKind::Voicemail);
+        voicemail.messages_waiting = Some(2);
+        let effects = app.update(datagram(&voicemail, None));
+        assert_eq!(shown(&effects)[0].body, "2 messages waiting");
+        let mut app = App::new(Settings {
+            outbound: true,
+            ..Settings::default()
+        });
+        assert_eq!(
+            shown(&app.update(datagram(&dial, None)))[0].body,
+            "+1 (555) 010-0001\nCalling"
+        );
+    }
+
+    #[test]
+    fn the_client_remembers_a_bounded_number_of_calls() {
+        let mut app = App::new(Settings::default());
+        for i in 0..(REMEMBERED_CALLS + 50) {
+            app.update(datagram(
+                &announcement(&format!("c{i}"), EventKind::Ring),
+                None,
+            ));
+        }
+        assert_eq!(app.calls.len(), REMEMBERED_CALLS);
+    }
+}

@@ -1,0 +1,117 @@
+//! Carries out the app's effects: desktop notifications (`notify-rust`), printed lines, and
+//! programs run directly, never through a shell.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::process::Command;
+
+use notify_rust::{Notification, Timeout};
+
+use crate::app::{Effect, Popup, PopupAction};
+
+/// The desktop side of the client.
+pub struct Desktop {
+    /// Show popups (off in `--print` mode on a headless box).
+    popups: bool,
+    icon: String,
+    /// The notification id of each call's popup, so a new state replaces it.
+    ids: HashMap<String, u32>,
+}
+
+impl Desktop {
+    /// A desktop showing popups with `icon` (when `popups`).
+    #[must_use]
+    pub fn new(popups: bool, icon: &str) -> Desktop {
+        Desktop {
+            popups,
+            icon: icon.to_owned(),
+            ids: HashMap::new(),
+        }
+    }
+
+    /// Carries out one effect; failures are logged, never fatal.
+    pub fn apply(&mut self, effect: Effect) {
+        match effect {
+            Effect::Show(popup) if self.popups => self.show(&popup),
+            Effect::Show(_) => {}
+            Effect::Print(line) => {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            }
+            Effect::Exec { program, args, env } => {
+                match Command::new(&program).args(&args).envs(env).spawn() {
+                    // Reaped on a thread of its own: a slow script never holds up popups.
+                    Ok(mut child) => {
+                        std::thread::spawn(move || child.wait());
+                    }
+                    Err(error) => tracing::warn!("cannot run {program}: {error}"),
+                }
+            }
+            Effect::Warn(message) => tracing::warn!("{message}"),
+        }
+    }
+
+    fn show(&mut self, popup: &Popup) {
+        let mut notification = Notification::new();
+        notification
+            .appname("Ringside")
+            .summary(&popup.summary)
+            .body(&popup.body)
+            .icon(&self.icon)
+            .timeout(if popup.urgent {
+                Timeout::Milliseconds(30_000)
+            } else {
+                Timeout::Milliseconds(8_000)
+            });
+        #[cfg(all(unix, not(target_os = "macos")))]
+        {
+            notification
+                .urgency(if popup.urgent {
+                    notify_rust::Urgency::Critical
+                } else {
+                    notify_rust::Urgency::Normal
+                })
+                .hint(notify_rust::Hint::Category("im.received".into()));
+            if let Some(&id) = self.ids.get(&popup.call) {
+                notification.id(id);
+            }
+            for action in &popup.actions {
+                match action {
+                    PopupAction::OpenConsole(_) => notification.action("open", "Open console"),
+                };
+            }
+        }
+        match notification.show() {
+            Ok(handle) => self.shown(popup, handle),
+            Err(error) => tracing::warn!("cannot show a notification: {error}"),
+        }
+    }
+
+    #[cfg(all(unix, not(target_os = "macos")))]
+    fn shown(&mut self, popup: &Popup, handle: notify_rust::NotificationHandle) {
+        self.ids.insert(popup.call.clone(), handle.id());
+        let url = popup
+            .actions
+            .iter()
+            .map(|action| match action {
+                PopupAction::OpenConsole(url) => url.clone(),
+            })
+            .next();
+        if let Some(url) = url {
+            // Waits for a click on its own thread; the popup stays replaceable by id.
+            std::thread::spawn(move || {
+                handle.wait_for_action(|action| {
+                    if action == "open" {
+                        if let Err(error) = open::that(&url) {
+                            tracing::warn!("cannot open {url}: {error}");
+                        }
+                    }
+                });
+            });
+        }
+    }
+
+    #[cfg(not(all(unix, not(target_os = "macos"))))]
+    fn shown(&mut self, _popup: &Popup, _handle: notify_rust::NotificationHandle) {}
+}

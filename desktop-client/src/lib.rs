@@ -1,0 +1,17 @@
+//! `ringside-notify`: caller-ID popups on the desktops of the LAN, from the announcements
+//! the Ringside agent broadcasts (`ringside_core::announce`).
+//!
+//! # Layout
+//!
+//! - [`app`]: the sans-IO state (`App::update(input) -> Vec<Effect>`): dedup, replacement,
+//!   missed calls, HMAC checks, what to print and run.
+//! - [`format`]: numbers for reading.
+//! - [`config`]: the TOML file in the user's configuration directory.
+//! - [`listen`]: the IPv4 and IPv6 sockets.
+//! - [`desktop`]: notifications, printed lines, programs run per event.
+
+pub mod app;
+pub mod config;
+pub mod desktop;
+pub mod format;
+pub mod listen;
