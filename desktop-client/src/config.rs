@@ -115,6 +115,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_shipped_example_is_valid() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("notify.toml");
+        std::fs::write(&path, include_str!("../packaging/notify.toml")).expect("write");
+        let config = Config::load(Some(&path)).expect("valid");
+        assert_eq!(config.exec.first().map(String::as_str), Some("/usr/bin/logger"));
+        assert_eq!(config.port, Config::default().port);
+    }
+
+    #[test]
     fn a_file_sets_the_settings_and_errors_name_the_line() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("notify.toml");

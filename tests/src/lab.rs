@@ -48,9 +48,14 @@ fn run(program: &str, args: &[&str]) -> String {
 
 /// The `ringside` binary built beside this test (or benchmark) binary.
 pub fn ringside_binary() -> PathBuf {
+    built_binary("ringside")
+}
+
+/// A binary of the workspace built beside this test (or benchmark) binary.
+pub fn built_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let binary = dir.join("ringside");
+    let binary = dir.join(name);
     assert!(
         binary.exists(),
         "{} is missing: build it first (`cargo test --workspace` or `cargo build --release`)",
