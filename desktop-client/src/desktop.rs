@@ -7,14 +7,21 @@ use std::process::Command;
 
 use notify_rust::{Notification, Timeout};
 
-use crate::app::{Effect, Popup, PopupAction};
+use crate::app::{Effect, Popup};
+#[cfg(all(unix, not(target_os = "macos")))]
+use crate::app::PopupAction;
 
 /// The desktop side of the client.
 pub struct Desktop {
     /// Show popups (off in `--print` mode on a headless box).
     popups: bool,
     icon: String,
-    /// The notification id of each call's popup, so a new state replaces it.
+    /// The notification id of each call's popup, so a new state replaces it (where the
+    /// desktop has notification ids: freedesktop desktops).
+    #[cfg_attr(
+        not(all(unix, not(target_os = "macos"))),
+        allow(dead_code, reason = "only freedesktop notifications have ids to replace")
+    )]
     ids: HashMap<String, u32>,
 }
 
