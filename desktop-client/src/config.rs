@@ -120,7 +120,10 @@ mod tests {
         let path = dir.path().join("notify.toml");
         std::fs::write(&path, include_str!("../packaging/notify.toml")).expect("write");
         let config = Config::load(Some(&path)).expect("valid");
-        assert_eq!(config.exec.first().map(String::as_str), Some("/usr/bin/logger"));
+        assert_eq!(
+            config.exec.first().map(String::as_str),
+            Some("/usr/bin/logger")
+        );
         assert_eq!(config.port, Config::default().port);
     }
 

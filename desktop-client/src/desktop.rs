@@ -7,9 +7,9 @@ use std::process::Command;
 
 use notify_rust::{Notification, Timeout};
 
-use crate::app::{Effect, Popup};
 #[cfg(all(unix, not(target_os = "macos")))]
 use crate::app::PopupAction;
+use crate::app::{Effect, Popup};
 
 /// The desktop side of the client.
 pub struct Desktop {
@@ -20,7 +20,10 @@ pub struct Desktop {
     /// desktop has notification ids: freedesktop desktops).
     #[cfg_attr(
         not(all(unix, not(target_os = "macos"))),
-        allow(dead_code, reason = "only freedesktop notifications have ids to replace")
+        allow(
+            dead_code,
+            reason = "only freedesktop notifications have ids to replace"
+        )
     )]
     ids: HashMap<String, u32>,
 }
