@@ -7,7 +7,7 @@
 //! - [`replay`]: the engine over a capture, into a data directory.
 //! - [`sink`]: engine events to the store and the recorder, on their own thread.
 //! - [`recorder`]: WAV and raw-RTP files, crash repair.
-//! - [`store`]: the `SQLite` call log and phonebook (all SQL is here).
+//! - [`store`]: the `SQLite` store (crate `ringside-store`, all SQL is there).
 //! - [`synth`]: generated calls (SIP + RTP with tones) for the demo and the tests.
 //! - [`demo`]: the newcomer's first command.
 //! - [`cli`]: arguments and output.
@@ -23,6 +23,8 @@ pub mod recorder;
 pub mod replay;
 pub mod rules;
 pub mod sink;
-pub mod store;
 pub mod synth;
 pub mod timefmt;
+
+/// The store lives in its own crate, shared with the web console.
+pub use ringside_store as store;

@@ -16,8 +16,8 @@ pub use settings::{Setting, SettingError};
 
 /// The migrations, in order; the database's `user_version` says how many have run.
 const MIGRATIONS: &[&str] = &[
-    include_str!("../../migrations/001_calls_phonebook.sql"),
-    include_str!("../../migrations/002_filters_settings.sql"),
+    include_str!("../migrations/001_calls_phonebook.sql"),
+    include_str!("../migrations/002_filters_settings.sql"),
 ];
 
 /// The database file's name inside the data directory.
