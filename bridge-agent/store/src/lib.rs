@@ -7,10 +7,12 @@ use std::path::Path;
 use rusqlite::{params, Connection};
 use serde::Serialize;
 
+mod call_log;
 mod filters;
 mod phonebook;
 mod settings;
 
+pub use call_log::CallQuery;
 pub use phonebook::PhonebookEntry;
 pub use settings::{Setting, SettingError};
 
@@ -247,43 +249,6 @@ impl Store {
              WHERE disposition IS NULL",
             [],
         )?)
-    }
-
-    /// The call log, newest first.
-    pub fn calls(&self, limit: i64, offset: i64) -> Result<Vec<CallRecord>, StoreError> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT c.id, c.call_id, c.direction, c.number, c.name, COALESCE(p.user_name, c.name),
-                    c.anonymous, c.caller_id_source, c.caller_id_header, c.started_at, c.answered_at,
-                    c.ended_at, c.disposition, c.recording, c.raw_rtp, c.codec, c.quality,
-                    c.blocked_by_filter, c.blocked_by
-             FROM calls c LEFT JOIN phonebook p ON p.number = c.number
-             ORDER BY c.started_at DESC, c.id DESC LIMIT ?1 OFFSET ?2",
-        )?;
-        let rows = statement.query_map(params![limit, offset], |row| {
-            let quality: Option<String> = row.get(16)?;
-            Ok(CallRecord {
-                id: row.get(0)?,
-                call_id: row.get(1)?,
-                direction: row.get(2)?,
-                number: row.get(3)?,
-                name: row.get(4)?,
-                display: row.get(5)?,
-                anonymous: row.get(6)?,
-                caller_id_source: row.get(7)?,
-                caller_id_header: row.get(8)?,
-                started_at: row.get(9)?,
-                answered_at: row.get(10)?,
-                ended_at: row.get(11)?,
-                disposition: row.get(12)?,
-                recording: row.get(13)?,
-                raw_rtp: row.get(14)?,
-                codec: row.get(15)?,
-                quality: quality.and_then(|q| serde_json::from_str(&q).ok()),
-                blocked_by_filter: row.get(17)?,
-                blocked_by: row.get(18)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
     }
 }
 
