@@ -1,0 +1,401 @@
+//! The API through `app(state)` with `oneshot`, against a store in a temporary directory:
+//! every endpoint, its errors, CSRF, Range requests on recordings, and path tricks refused.
+
+#![allow(clippy::expect_used)]
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use ringside_store::{NewCall, Store};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+use web_console::{app, ConsoleState};
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    /// The recorded call's id, and its WAV's bytes.
+    recorded: (i64, Vec<u8>),
+    /// A call without a recording.
+    plain: i64,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(dir.path()).expect("store");
+    let mut insert = |number: &str, name: &str, at: &str| {
+        store
+            .insert_call(&NewCall {
+                call_id: at,
+                direction: "inbound",
+                number: Some(number),
+                name: Some(name),
+                anonymous: false,
+                caller_id_source: "from",
+                caller_id_header: "",
+                started_at: at,
+                phone_address: "10.0.0.2:5060",
+                remote_address: "10.0.0.1:5060",
+                blocked_by: None,
+            })
+            .expect("insert")
+    };
+    let recorded = insert(
+        "15550100001",
+        "WIRELESS CALLER",
+        "2026-11-22T09:00:00.000000Z",
+    );
+    let plain = insert(
+        "15550100003",
+        "Bright Smile Dental",
+        "2026-11-22T09:15:00.000000Z",
+    );
+    let relative = "recordings/2026/11/22/090000-1.wav";
+    let bytes: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+    let path = dir.path().join(relative);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
+    std::fs::write(&path, &bytes).expect("wav");
+    store.set_recording(recorded, relative).expect("recording");
+    Fixture {
+        dir,
+        recorded: (recorded, bytes),
+        plain,
+    }
+}
+
+async fn send(
+    fixture: &Fixture,
+    request: Request<Body>,
+) -> (StatusCode, Vec<u8>, axum::http::HeaderMap) {
+    let response = app(ConsoleState::new(fixture.dir.path().to_owned()))
+        .oneshot(request)
+        .await
+        .expect("a response");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    (status, body, headers)
+}
+
+async fn get_json(fixture: &Fixture, uri: &str) -> (StatusCode, Value) {
+    let (status, body, _) = send(
+        fixture,
+        Request::get(uri).body(Body::empty()).expect("request"),
+    )
+    .await;
+    (status, serde_json::from_slice(&body).expect("JSON"))
+}
+
+fn change(method: &str, uri: &str, body: &Value) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("x-ringside", "1")
+        .body(Body::from(body.to_string()))
+        .expect("request")
+}
+
+#[tokio::test]
+async fn calls_are_listed_newest_first_searched_and_paged() {
+    let f = fixture();
+    let (status, calls) = get_json(&f, "/api/calls").await;
+    assert_eq!(status, StatusCode::OK);
+    let calls = calls.as_array().expect("an array");
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0]["number"], "15550100003", "newest first");
+    for key in [
+        "id",
+        "call_id",
+        "direction",
+        "number",
+        "name",
+        "display",
+        "anonymous",
+        "caller_id_source",
+        "started_at",
+        "answered_at",
+        "ended_at",
+        "disposition",
+        "recording",
+    ] {
+        assert!(calls[0].get(key).is_some(), "{key} missing");
+    }
+    let (_, found) = get_json(&f, "/api/calls?search=wireless").await;
+    assert_eq!(found.as_array().map(Vec::len), Some(1));
+    let (_, page) = get_json(&f, "/api/calls?limit=1&offset=1").await;
+    assert_eq!(page[0]["number"], "15550100001");
+    let (status, error) = get_json(&f, "/api/calls?limit=0").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(error["error"].as_str().is_some_and(|e| e.contains("limit")));
+    let (status, one) = get_json(&f, &format!("/api/calls/{}", f.plain)).await;
+    assert_eq!(
+        (status, one["name"].as_str()),
+        (StatusCode::OK, Some("Bright Smile Dental"))
+    );
+    let (status, missing) = get_json(&f, "/api/calls/999").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(missing["error"], "there is no call 999");
+}
+
+#[tokio::test]
+async fn recordings_are_served_whole_and_by_range() {
+    let f = fixture();
+    let (id, bytes) = &f.recorded;
+    let uri = format!("/api/calls/{id}/recording");
+    let (status, body, headers) =
+        send(&f, Request::get(&uri).body(Body::empty()).expect("request")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "audio/wav");
+    assert_eq!(headers[header::ACCEPT_RANGES], "bytes");
+    assert_eq!(&body, bytes);
+    let ranged = Request::get(&uri)
+        .header(header::RANGE, "bytes=1000-1099")
+        .body(Body::empty())
+        .expect("request");
+    let (status, body, headers) = send(&f, ranged).await;
+    assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(headers[header::CONTENT_RANGE], "bytes 1000-1099/5000");
+    assert_eq!(body, bytes[1000..1100]);
+    let tail = Request::get(&uri)
+        .header(header::RANGE, "bytes=4990-")
+        .body(Body::empty())
+        .expect("request");
+    let (status, body, _) = send(&f, tail).await;
+    assert_eq!(
+        (status, body.as_slice()),
+        (StatusCode::PARTIAL_CONTENT, &bytes[4990..])
+    );
+    let (status, _) = get_json(&f, &format!("/api/calls/{}/recording", f.plain)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a call without a recording");
+}
+
+#[tokio::test]
+async fn path_tricks_never_reach_a_file() {
+    let f = fixture();
+    std::fs::write(f.dir.path().join("secret.txt"), "private").expect("file");
+    for uri in [
+        "/api/calls/..%2Fsecret.txt/recording",
+        "/api/calls/1%2F..%2F..%2Fsecret.txt/recording",
+        "/api/calls/../../secret.txt",
+        "/api/recordings/secret.txt",
+        "/api/calls/-1/recording",
+    ] {
+        let (status, body, _) =
+            send(&f, Request::get(uri).body(Body::empty()).expect("request")).await;
+        assert!(status.is_client_error(), "{uri}: {status}");
+        assert!(!String::from_utf8_lossy(&body).contains("private"), "{uri}");
+    }
+    // A recording path in the database pointing outside the data directory is refused too.
+    let store = Store::open(f.dir.path()).expect("store");
+    store
+        .set_recording(f.plain, "../secret.txt")
+        .expect("tamper");
+    let (status, body, _) = send(
+        &f,
+        Request::get(format!("/api/calls/{}/recording", f.plain))
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!String::from_utf8_lossy(&body).contains("private"));
+}
+
+#[tokio::test]
+async fn the_phonebook_is_named_listed_and_pruned_and_names_reach_the_call_log() {
+    let f = fixture();
+    let (status, body, _) = send(
+        &f,
+        change("PUT", "/api/phonebook/15550100001", &json!({"name": "Mom"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let (_, calls) = get_json(&f, "/api/calls?search=mom").await;
+    assert_eq!(calls[0]["display"], "Mom");
+    let (_, book) = get_json(&f, "/api/phonebook").await;
+    let mom = book
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|e| e["number"] == "15550100001")
+        .expect("entry");
+    assert_eq!(
+        (mom["user_name"].as_str(), mom["network_name"].as_str()),
+        (Some("Mom"), Some("WIRELESS CALLER"))
+    );
+    let (status, _, _) = send(
+        &f,
+        change("PUT", "/api/phonebook/15550100001", &json!({"name": "  "})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _, _) = send(
+        &f,
+        change("DELETE", "/api/phonebook/15550100001", &json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = send(
+        &f,
+        change("DELETE", "/api/phonebook/15550100001", &json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn filters_are_added_moved_tested_and_removed() {
+    let f = fixture();
+    let (status, body, _) = send(
+        &f,
+        change(
+            "POST",
+            "/api/filters",
+            &json!({"pattern": "*", "action": "block"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let all: Value = serde_json::from_slice(&body).expect("JSON");
+    let (status, body, _) = send(
+        &f,
+        change(
+            "POST",
+            "/api/filters",
+            &json!({"pattern": "1555*", "action": "allow", "position": 1}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let friends: Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(friends["position"], 1);
+    let (status, decided, _) = send(
+        &f,
+        change(
+            "POST",
+            "/api/filters/test",
+            &json!({"number": "12125550100"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let decided: Value = serde_json::from_slice(&decided).expect("JSON");
+    assert_eq!(
+        (
+            decided["blocked"].as_bool(),
+            decided["block_filter"].as_i64()
+        ),
+        (Some(true), all["id"].as_i64())
+    );
+    assert!(decided["block_reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("position 2")));
+    let uri = format!("/api/filters/{}/move", all["id"]);
+    let (status, moved, _) = send(&f, change("POST", &uri, &json!({"position": 1}))).await;
+    assert_eq!(status, StatusCode::OK);
+    let moved: Value = serde_json::from_slice(&moved).expect("JSON");
+    assert_eq!(moved[0]["id"], all["id"]);
+    let (status, error, _) = send(
+        &f,
+        change(
+            "POST",
+            "/api/filters",
+            &json!({"pattern": "12ab", "action": "block"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8_lossy(&error).contains("not a number pattern"));
+    let (status, _, _) = send(
+        &f,
+        change(
+            "POST",
+            "/api/filters",
+            &json!({"pattern": "1", "action": "drop"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _, _) = send(
+        &f,
+        change("DELETE", &format!("/api/filters/{}", all["id"]), &json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, left) = get_json(&f, "/api/filters").await;
+    assert_eq!(left.as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn settings_change_and_the_secret_is_never_shown() {
+    let f = fixture();
+    let (status, _, _) = send(
+        &f,
+        change(
+            "PUT",
+            "/api/settings/block_response",
+            &json!({"value": "decline"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = send(
+        &f,
+        change(
+            "PUT",
+            "/api/settings/announce_secret",
+            &json!({"value": "a-long-kitchen-secret"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, settings) = get_json(&f, "/api/settings").await;
+    assert_eq!(settings["block_response"], "decline");
+    assert_eq!(settings["announce_secret"], true, "only whether one is set");
+    let (status, _, _) = send(
+        &f,
+        change(
+            "PUT",
+            "/api/settings/block_response",
+            &json!({"value": "hang up"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _, _) = send(
+        &f,
+        change("PUT", "/api/settings/volume", &json!({"value": "11"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn changes_without_the_csrf_header_or_by_get_are_refused() {
+    let f = fixture();
+    let forged = Request::builder()
+        .method("POST")
+        .uri("/api/filters")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({"pattern": "*", "action": "block"}).to_string(),
+        ))
+        .expect("request");
+    let (status, body, _) = send(&f, forged).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(String::from_utf8_lossy(&body).contains("CSRF"));
+    let (_, filters) = get_json(&f, "/api/filters").await;
+    assert_eq!(
+        filters.as_array().map(Vec::len),
+        Some(0),
+        "nothing was added"
+    );
+    let (status, _) = get_json(&f, "/api/nothing-here").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
