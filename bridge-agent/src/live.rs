@@ -87,6 +87,7 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
     signals.thread_block().context("cannot block signals")?;
 
     let mut queue = open_queue(config.queue)?;
+    let console = web_console::bind(config.http)?;
     let injector = Injector::open()?;
     let phone_port = match &config.phone_port {
         Some(port) => Some(
@@ -130,6 +131,14 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
         injector,
     })));
 
+    let console_state = web_console::ConsoleState::new(data_dir.clone());
+    std::thread::Builder::new()
+        .name("ringside-console".into())
+        .spawn(move || {
+            if let Err(error) = web_console::serve(console, console_state) {
+                tracing::error!("the console stopped: {error}");
+            }
+        })?;
     let for_queue = Arc::clone(&shared);
     std::thread::Builder::new()
         .name("ringside-queue".into())
@@ -140,9 +149,11 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
         .name("ringside-timers".into())
         .spawn(move || housekeeping_loop(&for_housekeeping, &watcher))?;
     eprintln!(
-        "ringside: running on queue {}, data in {}",
+        "ringside: running on queue {}, data in {}, console on http://{}/ (loopback only: no \
+         password is set)",
         config.queue,
-        data_dir.display()
+        data_dir.display(),
+        config.http
     );
 
     let signal = signals.wait().context("cannot wait for signals")?;

@@ -257,3 +257,60 @@ fn receive(listener: &UdpSocket, count: usize, secret: &str) -> Vec<Announcement
     );
     seen
 }
+
+/// A plain HTTP/1.1 GET; the status line and the body.
+fn http_get(address: &str, path: &str) -> Option<(String, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    Some((head.lines().next()?.to_owned(), body.to_owned()))
+}
+
+#[test]
+fn the_console_serves_the_same_call_log_as_the_command_line_on_loopback_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("demo");
+    let data_arg = data.to_str().expect("utf-8");
+    stdout(&ringside(&["demo", "--data-dir", data_arg]));
+    let refused = ringside(&["console", "--data-dir", data_arg, "--http", "0.0.0.0:18080"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("loopback only"));
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let mut console = Command::new(env!("CARGO_BIN_EXE_ringside"))
+        .args(["console", "--data-dir", data_arg, "--http", &address])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start the console");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let answer = loop {
+        if let Some(answer) = http_get(&address, "/api/calls?limit=1000") {
+            break answer;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the console never answered"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let _ = console.kill();
+    let _ = console.wait();
+    assert_eq!(answer.0, "HTTP/1.1 200 OK");
+    let api: Vec<serde_json::Value> = serde_json::from_str(&answer.1).expect("a JSON array");
+    assert_eq!(
+        api,
+        calls_json(&data),
+        "the same objects as `ringside calls --json`"
+    );
+}

@@ -204,6 +204,9 @@ fn an_inbound_call_is_announced_logged_and_recorded_in_stereo() {
     let call = &calls[0];
     assert_eq!(call.direction, "inbound");
     assert_eq!(call.display.as_deref(), Some("Mom"));
+    let (status, body) = lab.console_get("/api/calls");
+    assert_eq!(status, "HTTP/1.1 200 OK", "the agent serves its console");
+    assert!(body.contains("\"display\":\"Mom\""), "{body}");
     let (left, right) = channels(&lab, call.recording.as_deref().expect("a recording"));
     let seconds = left.len() as f64 / 8000.0;
     assert!((3.5..6.0).contains(&seconds), "{seconds} s recorded");

@@ -308,6 +308,33 @@ impl Lab {
         .expect("socket thread")
     }
 
+    /// `GET path` from the agent's console (127.0.0.1:8080 in the bridge namespace): the
+    /// status line and the body.
+    pub fn console_get(&self, path: &str) -> (String, String) {
+        use std::io::{Read, Write};
+        let ns = format!("/run/netns/{}", self.ns("br"));
+        let path = path.to_owned();
+        std::thread::spawn(move || {
+            let file = std::fs::File::open(&ns).expect("namespace file");
+            nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+            let mut stream = std::net::TcpStream::connect("127.0.0.1:8080").expect("console");
+            write!(
+                stream,
+                "GET {path} HTTP/1.1\r\nHost: console\r\nConnection: close\r\n\r\n"
+            )
+            .expect("request");
+            let mut response = String::new();
+            stream.read_to_string(&mut response).expect("response");
+            let (head, body) = response.split_once("\r\n\r\n").expect("HTTP response");
+            (
+                head.lines().next().unwrap_or_default().to_owned(),
+                body.to_owned(),
+            )
+        })
+        .join()
+        .expect("console thread")
+    }
+
     /// The call log, newest first.
     pub fn calls(&self) -> Vec<CallRecord> {
         Store::open(&self.data_dir())

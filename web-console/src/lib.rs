@@ -45,3 +45,46 @@ pub fn app(state: ConsoleState) -> Router {
         .layer(axum::middleware::from_fn(csrf::require_header))
         .with_state(state)
 }
+
+/// Why the console will not listen where it was asked to.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Not loopback, and no password protects the recordings.
+    #[error(
+        "the console holds private recordings: without a password it listens on loopback \
+         only, and {0} is not a loopback address (use 127.0.0.1:PORT, or reach it through an \
+         SSH tunnel)"
+    )]
+    NotLoopback(std::net::SocketAddr),
+    /// The address cannot be bound.
+    #[error("cannot listen on {0}: {1}")]
+    Bind(std::net::SocketAddr, std::io::Error),
+}
+
+/// A listener for the console, checked against the security rule (loopback only while no
+/// password is configured). Bind before dropping root; serve afterwards.
+pub fn bind(address: std::net::SocketAddr) -> Result<std::net::TcpListener, ServeError> {
+    if !address.ip().is_loopback() {
+        return Err(ServeError::NotLoopback(address));
+    }
+    let listener =
+        std::net::TcpListener::bind(address).map_err(|e| ServeError::Bind(address, e))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| ServeError::Bind(address, e))?;
+    Ok(listener)
+}
+
+/// Serves the console on `listener` until the process ends (its own runtime; call it on a
+/// thread of its own).
+pub fn serve(listener: std::net::TcpListener, state: ConsoleState) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("ringside-console")
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        axum::serve(listener, app(state)).await
+    })
+}

@@ -44,6 +44,18 @@ pub enum Command {
         /// The NFQUEUE number (else the config's, else 5061).
         #[arg(long)]
         queue: Option<u16>,
+        /// Where the web console listens (else the config's, else 127.0.0.1:8080).
+        #[arg(long)]
+        http: Option<std::net::SocketAddr>,
+    },
+    /// Serve the web console over a data directory (a replay's, or the agent's).
+    Console {
+        /// The data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Where to listen (loopback only while no password is set).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        http: std::net::SocketAddr,
     },
     /// Install, remove or show the iptables rules that hand the bridge's traffic to Ringside.
     Rules {
@@ -144,15 +156,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             data_dir,
             config,
             queue,
-        } => {
-            let mut config = Config::load(config.as_deref())?;
-            if let Some(queue) = queue {
-                config.queue = queue;
-            }
-            let Some(data_dir) = data_dir.or_else(|| config.data_dir.clone()) else {
-                bail!("--data-dir is required (or `data_dir` in the configuration)");
-            };
-            crate::live::run(&RunOptions { data_dir, config })
+            http,
+        } => run_agent(data_dir, config.as_deref(), queue, http),
+        Command::Console { data_dir, http } => {
+            open_existing(&data_dir)?;
+            let listener = web_console::bind(http)?;
+            println!("console on http://{http}/ (loopback only: no password is set)");
+            web_console::serve(listener, web_console::ConsoleState::new(data_dir))?;
+            Ok(())
         }
         Command::Rules {
             action,
@@ -160,29 +171,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             queue,
             sip_ports,
             backend,
-        } => {
-            let options = RuleOptions {
+        } => rules_command(
+            action,
+            &RuleOptions {
                 bridge,
                 queue,
                 sip_ports,
                 backend,
-            };
-            match action {
-                RulesAction::Install => {
-                    rules::install(&options)?;
-                    println!(
-                        "rules installed: bridged traffic of {} goes to queue {}",
-                        options.bridge, options.queue
-                    );
-                }
-                RulesAction::Remove => {
-                    rules::remove(&options)?;
-                    println!("rules removed");
-                }
-                RulesAction::Show => rules::show(&options),
-            }
-            Ok(())
-        }
+            },
+        ),
         Command::Replay {
             capture,
             data_dir,
@@ -238,6 +235,43 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             settings::run(&open_or_create(&data_dir)?, action)
         }
     }
+}
+
+fn run_agent(
+    data_dir: Option<PathBuf>,
+    config: Option<&std::path::Path>,
+    queue: Option<u16>,
+    http: Option<std::net::SocketAddr>,
+) -> anyhow::Result<()> {
+    let mut config = Config::load(config)?;
+    if let Some(queue) = queue {
+        config.queue = queue;
+    }
+    if let Some(http) = http {
+        config.http = http;
+    }
+    let Some(data_dir) = data_dir.or_else(|| config.data_dir.clone()) else {
+        bail!("--data-dir is required (or `data_dir` in the configuration)");
+    };
+    crate::live::run(&RunOptions { data_dir, config })
+}
+
+fn rules_command(action: RulesAction, options: &RuleOptions) -> anyhow::Result<()> {
+    match action {
+        RulesAction::Install => {
+            rules::install(options)?;
+            println!(
+                "rules installed: bridged traffic of {} goes to queue {}",
+                options.bridge, options.queue
+            );
+        }
+        RulesAction::Remove => {
+            rules::remove(options)?;
+            println!("rules removed");
+        }
+        RulesAction::Show => rules::show(options),
+    }
+    Ok(())
 }
 
 fn open_or_create(data_dir: &std::path::Path) -> anyhow::Result<Store> {
