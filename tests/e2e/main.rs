@@ -5,12 +5,14 @@
 //! - `real_captures`: every capture in `../shared/captures/` replays, and the callers,
 //!   sources, directions, dispositions and recordings they hold are found.
 //! - `torture`: the RFC 4475 torture messages.
+//! - `browser`: the web console in headless chromium (playwright-core).
 //! - `desktop`: the desktop client under Xvfb with dunst on a session D-Bus.
 //! - `lab`: the live bridge lab (network namespaces, NFQUEUE, sipp; root).
 
 // A test binary: its helpers panic on broken expectations like the tests themselves.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod browser;
 mod desktop;
 mod generated;
 mod lab;

@@ -7,6 +7,7 @@
 //! - [`error`]: [`error::AppError`], the one error type every handler returns (JSON, right
 //!   status, cause logged).
 //! - [`csrf`]: state changes need a non-GET request carrying the console's header.
+//! - [`page`]: the browser page (HTML, CSS, JavaScript embedded in the binary).
 //!
 //! Every handler opens the store on a blocking thread (`SQLite` connections are cheap, and the
 //! agent's packet path never shares one with the console). Recordings are found by call id,
@@ -20,6 +21,7 @@ use axum::Router;
 pub mod api;
 pub mod csrf;
 pub mod error;
+pub mod page;
 
 /// What every handler needs.
 #[derive(Debug, Clone)]
@@ -42,6 +44,7 @@ impl ConsoleState {
 pub fn app(state: ConsoleState) -> Router {
     Router::new()
         .nest("/api", api::router())
+        .merge(page::router())
         .layer(axum::middleware::from_fn(csrf::require_header))
         .with_state(state)
 }

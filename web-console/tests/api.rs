@@ -399,3 +399,24 @@ async fn changes_without_the_csrf_header_or_by_get_are_refused() {
     let (status, _) = get_json(&f, "/api/nothing-here").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_page_and_its_assets_are_served_from_the_binary() {
+    let f = fixture();
+    for (uri, kind, needle) in [
+        ("/", "text/html", "Ringside"),
+        ("/app.js", "text/javascript", "X-Ringside"),
+        ("/app.css", "text/css", "--accent"),
+    ] {
+        let (status, body, headers) =
+            send(&f, Request::get(uri).body(Body::empty()).expect("request")).await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        assert!(
+            headers[header::CONTENT_TYPE]
+                .to_str()
+                .is_ok_and(|t| t.starts_with(kind)),
+            "{uri}"
+        );
+        assert!(String::from_utf8_lossy(&body).contains(needle), "{uri}");
+    }
+}

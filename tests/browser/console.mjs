@@ -1,0 +1,80 @@
+// The web console in Debian's headless chromium, driven by playwright-core. Run by
+// tests/e2e/browser.rs with CONSOLE_URL, SHOTS (a directory) and WAV_SECONDS set; prints one
+// JSON object with what it saw, which the Rust test checks.
+import { chromium } from "playwright-core";
+
+const base = process.env.CONSOLE_URL;
+const shots = process.env.SHOTS;
+const result = {};
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required",
+  ],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  page.on("dialog", (dialog) => dialog.accept());
+
+  // The call log shows the replayed calls, with the phonebook's name.
+  await page.goto(`${base}/#calls`);
+  await page.waitForSelector("#call-table tbody tr[data-id]");
+  result.callers = await page.$$eval("#call-table tbody td.who", (cells) => cells.map((c) => c.textContent));
+  await page.screenshot({ path: `${shots}/console-calls.png` });
+
+  // Rename a caller in the phonebook; the call log shows the new name.
+  await page.goto(`${base}/#phonebook`);
+  await page.waitForSelector("#phonebook-table tbody tr");
+  await page.fill("#phonebook-add input[name=number]", "15550100003");
+  await page.fill("#phonebook-add input[name=name]", "Dr. Smile");
+  await page.click("#phonebook-add button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#phonebook-table").textContent.includes("Dr. Smile"));
+  await page.screenshot({ path: `${shots}/console-phonebook.png` });
+  await page.goto(`${base}/#calls`);
+  await page.waitForFunction(() => document.querySelector("#call-table").textContent.includes("Dr. Smile"));
+  result.renamed = await page.$$eval("#call-table tbody td.who", (cells) => cells.map((c) => c.textContent));
+
+  // Add two filters, then move the second one up.
+  await page.goto(`${base}/#filters`);
+  for (const [pattern, action] of [["anonymous", "block"], ["1555*", "allow"]]) {
+    await page.fill("#filter-add input[name=pattern]", pattern);
+    await page.selectOption("#filter-add select[name=action]", action);
+    await page.click("#filter-add button[type=submit]");
+    await page.waitForFunction((p) => document.querySelector("#filter-list").textContent.includes(p), pattern);
+  }
+  await page.click("#filter-list li:nth-child(2) button[title='Move up']");
+  await page.waitForFunction(() => document.querySelector("#filter-list li .rule").textContent.startsWith("allow"));
+  result.filters = await page.$$eval("#filter-list li .rule", (rules) => rules.map((r) => r.textContent));
+  await page.fill("#filter-test input[name=number]", "anonymous");
+  await page.click("#filter-test button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#filter-verdict").textContent.length > 0);
+  result.verdict = await page.textContent("#filter-verdict");
+  await page.screenshot({ path: `${shots}/console-filters.png` });
+
+  // Play a recording: its time advances and its duration is the WAV's.
+  await page.goto(`${base}/#calls`);
+  await page.waitForSelector("#call-table audio");
+  const audio = await page.$("#call-table audio");
+  await audio.evaluate((a) => a.play());
+  await page.waitForTimeout(1500);
+  result.playback = await audio.evaluate((a) => ({ currentTime: a.currentTime, duration: a.duration, error: a.error && a.error.code }));
+  await page.screenshot({ path: `${shots}/console-playing.png` });
+
+  await page.goto(`${base}/#settings`);
+  await page.waitForFunction(() => document.querySelector("#settings-form select[name=block_response]").value !== "");
+  await page.selectOption("#settings-form select[name=block_response]", "decline");
+  await page.click("#settings-form button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#settings-saved").textContent === "Saved.");
+  result.settings_saved = true;
+  await page.screenshot({ path: `${shots}/console-settings.png` });
+
+  await page.setViewportSize({ width: 390, height: 800 });
+  await page.goto(`${base}/#glance`);
+  await page.waitForSelector("#recent-calls li");
+  await page.screenshot({ path: `${shots}/console-glance-phone.png` });
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(result));

@@ -1,0 +1,136 @@
+//! The web console in Debian's headless chromium (driven by playwright-core, in
+//! `tests/browser/console.mjs`): a replayed call in the call log, a caller renamed in the
+//! phonebook and seen renamed in the call log, filters added and reordered, a recording that
+//! plays (its time advances, its duration is the WAV's), settings saved. Screenshots of each
+//! page go to `target/test-artifacts/console-*.png`.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ringside_e2e::lab::built_binary;
+
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_console_in_a_real_browser() {
+    let browser_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
+    assert!(
+        browser_dir.join("node_modules/playwright-core").exists(),
+        "playwright-core is missing: run `npm ci` in {} (CI does)",
+        browser_dir.display()
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("demo");
+    let ringside = built_binary("ringside");
+    let demo = Command::new(&ringside)
+        .args(["demo", "--data-dir"])
+        .arg(&data)
+        .output()
+        .expect("demo");
+    assert!(demo.status.success());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let _console = Killed(
+        Command::new(&ringside)
+            .args(["console", "--http", &address, "--data-dir"])
+            .arg(&data)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("console"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(&address).is_err() {
+        assert!(Instant::now() < deadline, "the console never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // The WAV the page will play first: the newest call with a recording.
+    let store = ringside_store::Store::open(&data).expect("store");
+    let calls = store.calls(100, 0).expect("calls");
+    let first = calls
+        .iter()
+        .find(|c| c.recording.is_some())
+        .expect("a recorded call");
+    let wav = hound::WavReader::open(data.join(first.recording.as_deref().expect("path")))
+        .expect("a WAV");
+    let wav_seconds = f64::from(wav.duration()) / 8000.0;
+
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts");
+    std::fs::create_dir_all(&shots).expect("artifacts");
+    let run = Command::new("node")
+        .arg(browser_dir.join("console.mjs"))
+        .env("CONSOLE_URL", format!("http://{address}"))
+        .env("SHOTS", &shots)
+        .output()
+        .expect("node (the machine's Node.js)");
+    assert!(
+        run.status.success(),
+        "the browser script failed:\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&run.stdout).expect("the script's JSON");
+    let texts = |key: &str| -> Vec<String> {
+        seen[key]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    };
+    assert!(texts("callers").contains(&"Mom".to_owned()), "{seen}");
+    assert!(texts("renamed").contains(&"Dr. Smile".to_owned()), "{seen}");
+    assert_eq!(
+        texts("filters"),
+        ["allow number 1555*", "block number anonymous"],
+        "added, then the second moved up"
+    );
+    assert!(
+        seen["verdict"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("Blocked")),
+        "{seen}"
+    );
+    let playback = &seen["playback"];
+    let current = playback["currentTime"].as_f64().expect("currentTime");
+    let duration = playback["duration"].as_f64().expect("duration");
+    assert!(current > 0.5, "the recording plays: {playback}");
+    assert!(
+        (duration - wav_seconds).abs() < 0.05,
+        "duration {duration} s against the WAV's {wav_seconds} s"
+    );
+    assert_eq!(seen["settings_saved"], true);
+    let renamed = ringside_store::Store::open(&data)
+        .expect("store")
+        .phonebook_entry("15550100003")
+        .expect("query")
+        .and_then(|e| e.user_name);
+    assert_eq!(
+        renamed.as_deref(),
+        Some("Dr. Smile"),
+        "the rename reached the store"
+    );
+    for page in [
+        "calls",
+        "phonebook",
+        "filters",
+        "playing",
+        "settings",
+        "glance-phone",
+    ] {
+        assert!(
+            shots.join(format!("console-{page}.png")).exists(),
+            "{page} screenshot"
+        );
+    }
+}

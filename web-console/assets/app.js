@@ -1,0 +1,236 @@
+// Ringside's console: one page, talking to the JSON API under /api/. No build step, no CDN.
+"use strict";
+
+const PAGE_SIZE = 25;
+const state = { offset: 0, query: {} };
+
+const $ = (selector, root = document) => root.querySelector(selector);
+const el = (tag, props = {}, ...children) => {
+  const { dataset, ...rest } = props;
+  const node = Object.assign(document.createElement(tag), rest);
+  if (dataset) Object.assign(node.dataset, dataset);
+  for (const child of children) node.append(child);
+  return node;
+};
+
+async function api(method, path, body) {
+  const options = { method, headers: {} };
+  if (method !== "GET") {
+    options.headers["X-Ringside"] = "1"; // CSRF protection: the console refuses changes without it
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body ?? {});
+  }
+  const response = await fetch(`/api${path}`, options);
+  if (!response.ok) {
+    const error = await response.json().catch(() => ({ error: response.statusText }));
+    throw new Error(error.error || response.statusText);
+  }
+  return response.status === 204 ? null : response.json();
+}
+
+function when(rfc3339) {
+  const date = new Date(rfc3339);
+  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+function length(call) {
+  if (!call.answered_at || !call.ended_at) return "";
+  const seconds = Math.round((new Date(call.ended_at) - new Date(call.answered_at)) / 1000);
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+function who(call) {
+  if (call.anonymous) return "Anonymous";
+  return call.display || call.name || call.number || "Unknown";
+}
+
+function badge(disposition) {
+  return el("span", { className: `badge ${disposition || "ongoing"}`, textContent: disposition || "in progress" });
+}
+
+function player(call) {
+  if (!call.recording) return "";
+  return el("audio", { controls: true, preload: "metadata", src: `/api/calls/${call.id}/recording` });
+}
+
+// ---- Call log ----------------------------------------------------------------------------
+async function loadCalls() {
+  const params = new URLSearchParams({ ...state.query, limit: PAGE_SIZE, offset: state.offset });
+  for (const [key, value] of [...params]) if (!value) params.delete(key);
+  const calls = await api("GET", `/calls?${params}`);
+  const body = $("#call-table tbody");
+  body.replaceChildren();
+  if (calls.length === 0) body.append(el("tr", {}, el("td", { colSpan: 7, className: "empty", textContent: "No calls." })));
+  for (const call of calls) {
+    const actions = el("td", { className: "actions" });
+    if (call.number) {
+      actions.append(
+        el("button", { className: "plain", textContent: "Name…", title: "Add to the phonebook", onclick: () => nameNumber(call.number, call.display || call.name || "") }),
+        " ",
+        el("button", { className: "danger", textContent: "Block", title: "Block this number", onclick: () => blockNumber(call.number) }),
+      );
+    }
+    const outcome = el("td", {}, badge(call.disposition));
+    if (call.blocked_by) outcome.append(el("div", { className: "meta", textContent: call.blocked_by }));
+    body.append(el("tr", { dataset: { id: call.id } },
+      el("td", { textContent: when(call.started_at) }),
+      el("td", { className: "who", textContent: `${call.direction === "outbound" ? "→ " : ""}${who(call)}`, title: `caller-ID from ${call.caller_id_source}` }),
+      el("td", { textContent: call.number || "withheld" }),
+      outcome,
+      el("td", { textContent: length(call) }),
+      el("td", {}, player(call)),
+      actions,
+    ));
+  }
+  $("#page-label").textContent = `${state.offset + 1}–${state.offset + calls.length}`;
+  $("#prev-page").disabled = state.offset === 0;
+  $("#next-page").disabled = calls.length < PAGE_SIZE;
+}
+
+async function nameNumber(number, suggestion) {
+  const name = prompt(`Name for ${number}`, suggestion);
+  if (!name) return;
+  await api("PUT", `/phonebook/${encodeURIComponent(number)}`, { name });
+  await refresh();
+}
+
+async function blockNumber(number) {
+  if (!confirm(`Block ${number}? Its calls will go to voicemail without ringing.`)) return;
+  await api("POST", "/filters", { pattern: number, action: "block", position: 1 });
+  await refresh();
+}
+
+// ---- At a glance -------------------------------------------------------------------------
+async function loadGlance() {
+  const calls = await api("GET", "/calls?limit=12");
+  const live = $("#live-calls");
+  const recent = $("#recent-calls");
+  live.replaceChildren();
+  recent.replaceChildren();
+  for (const call of calls) {
+    const card = el("li", {},
+      el("div", { className: "who", textContent: who(call) }),
+      el("div", { className: "meta", textContent: `${call.number || "withheld"} · ${when(call.started_at)}` }),
+      badge(call.disposition));
+    (call.disposition ? recent : live).append(card);
+  }
+  if (!live.children.length) live.append(el("li", { className: "empty", textContent: "No call right now." }));
+}
+
+// ---- Phonebook ---------------------------------------------------------------------------
+async function loadPhonebook() {
+  const entries = await api("GET", "/phonebook");
+  const filter = $("#phonebook-search").value.trim().toLowerCase();
+  const body = $("#phonebook-table tbody");
+  body.replaceChildren();
+  for (const entry of entries) {
+    const text = `${entry.number} ${entry.user_name || ""} ${entry.network_name || ""}`.toLowerCase();
+    if (filter && !text.includes(filter)) continue;
+    body.append(el("tr", {},
+      el("td", { textContent: entry.number }),
+      el("td", { className: "who", textContent: entry.user_name || "" }),
+      el("td", { textContent: entry.network_name || "" }),
+      el("td", { textContent: entry.calls }),
+      el("td", { textContent: when(entry.last_seen) }),
+      el("td", { className: "actions" },
+        el("button", { className: "plain", textContent: "Rename", onclick: () => nameNumber(entry.number, entry.user_name || entry.network_name || "") }),
+        " ",
+        el("button", { className: "danger", textContent: "Delete", onclick: async () => {
+          if (confirm(`Remove ${entry.number} from the phonebook?`)) { await api("DELETE", `/phonebook/${encodeURIComponent(entry.number)}`); await loadPhonebook(); }
+        } })),
+    ));
+  }
+}
+
+// ---- Filters -----------------------------------------------------------------------------
+async function loadFilters() {
+  const filters = await api("GET", "/filters");
+  const list = $("#filter-list");
+  list.replaceChildren();
+  if (filters.length === 0) list.append(el("li", { className: "empty", textContent: "No filters: every call rings." }));
+  for (const filter of filters) {
+    const move = (position) => async () => { await api("POST", `/filters/${filter.id}/move`, { position }); await loadFilters(); };
+    list.append(el("li", { dataset: { id: filter.id } },
+      el("span", { className: "rule", textContent: `${filter.action} ${filter.field} ${filter.pattern}` }),
+      el("button", { className: "plain", textContent: "↑", title: "Move up", disabled: filter.position === 1, onclick: move(filter.position - 1) }),
+      el("button", { className: "plain", textContent: "↓", title: "Move down", disabled: filter.position === filters.length, onclick: move(filter.position + 1) }),
+      el("button", { className: "danger", textContent: "Delete", onclick: async () => { await api("DELETE", `/filters/${filter.id}`); await loadFilters(); } }),
+    ));
+  }
+}
+
+// ---- Settings ----------------------------------------------------------------------------
+async function loadSettings() {
+  const settings = await api("GET", "/settings");
+  const form = $("#settings-form");
+  form.record_by_default.value = settings.record_by_default;
+  form.block_response.value = settings.block_response;
+  form.announce_secret.placeholder = settings.announce_secret ? "set (type to change)" : "none";
+}
+
+// ---- Wiring ------------------------------------------------------------------------------
+const loaders = { glance: loadGlance, calls: loadCalls, phonebook: loadPhonebook, filters: loadFilters, settings: loadSettings };
+
+function currentPage() {
+  const name = location.hash.replace("#", "").split("?")[0];
+  return loaders[name] ? name : "glance";
+}
+
+async function refresh() {
+  const page = currentPage();
+  for (const section of document.querySelectorAll(".page")) section.classList.toggle("active", section.id === page);
+  for (const link of document.querySelectorAll("nav a")) link.classList.toggle("active", link.dataset.page === page);
+  try { await loaders[page](); } catch (error) { alert(error.message); }
+}
+
+$("#call-search").addEventListener("submit", (event) => {
+  event.preventDefault();
+  state.query = Object.fromEntries(new FormData(event.target));
+  state.offset = 0;
+  loadCalls();
+});
+$("#prev-page").onclick = () => { state.offset = Math.max(0, state.offset - PAGE_SIZE); loadCalls(); };
+$("#next-page").onclick = () => { state.offset += PAGE_SIZE; loadCalls(); };
+$("#phonebook-search").addEventListener("input", loadPhonebook);
+$("#phonebook-add").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  await api("PUT", `/phonebook/${encodeURIComponent(form.number.value.trim())}`, { name: form.name.value });
+  form.reset();
+  await loadPhonebook();
+});
+$("#filter-add").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  try {
+    await api("POST", "/filters", { pattern: form.pattern.value, field: form.field.value, action: form.action.value });
+    $("#filter-error").textContent = "";
+    form.pattern.value = "";
+  } catch (error) {
+    $("#filter-error").textContent = error.message;
+  }
+  await loadFilters();
+});
+$("#filter-test").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const verdict = await api("POST", "/filters/test", { number: form.number.value, name: form.name.value || null });
+  $("#filter-verdict").textContent =
+    `${verdict.blocked ? "Blocked" : "Rings"} — ${verdict.block_reason}. ${verdict.recorded ? "Recorded" : "Not recorded"} — ${verdict.record_reason}.`;
+});
+$("#settings-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  try {
+    await api("PUT", "/settings/record_by_default", { value: form.record_by_default.value });
+    await api("PUT", "/settings/block_response", { value: form.block_response.value });
+    if (form.announce_secret.value) await api("PUT", "/settings/announce_secret", { value: form.announce_secret.value });
+    form.announce_secret.value = "";
+    $("#settings-saved").textContent = "Saved.";
+  } catch (error) {
+    $("#settings-saved").textContent = error.message;
+  }
+  await loadSettings();
+});
+window.addEventListener("hashchange", refresh);
+refresh();
