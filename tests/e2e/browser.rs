@@ -19,6 +19,58 @@ impl Drop for Killed {
     }
 }
 
+/// `ringside console` on a free loopback port over `data`, once it listens.
+fn start_console(data: &Path) -> (Killed, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let console = Killed(
+        Command::new(built_binary("ringside"))
+            .args(["console", "--http", &address, "--data-dir"])
+            .arg(data)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("console"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(&address).is_err() {
+        assert!(Instant::now() < deadline, "the console never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (console, address)
+}
+
+/// The length of the WAV the page plays first: the newest call with a recording.
+fn first_recording_seconds(data: &Path) -> f64 {
+    let store = ringside_store::Store::open(data).expect("store");
+    let calls = store.calls(100, 0).expect("calls");
+    let first = calls
+        .iter()
+        .find(|c| c.recording.is_some())
+        .expect("a recorded call");
+    let wav = hound::WavReader::open(data.join(first.recording.as_deref().expect("path")))
+        .expect("a WAV");
+    f64::from(wav.duration()) / 8000.0
+}
+
+/// Runs the browser script against the console; what it saw.
+fn browse(browser_dir: &Path, address: &str, shots: &Path) -> serde_json::Value {
+    let run = Command::new("node")
+        .arg(browser_dir.join("console.mjs"))
+        .env("CONSOLE_URL", format!("http://{address}"))
+        .env("SHOTS", shots)
+        .output()
+        .expect("node (the machine's Node.js)");
+    assert!(
+        run.status.success(),
+        "the browser script failed:\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    serde_json::from_slice(&run.stdout).expect("the script's JSON")
+}
+
 #[test]
 fn the_console_in_a_real_browser() {
     let browser_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
@@ -29,57 +81,18 @@ fn the_console_in_a_real_browser() {
     );
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("demo");
-    let ringside = built_binary("ringside");
-    let demo = Command::new(&ringside)
+    let demo = Command::new(built_binary("ringside"))
         .args(["demo", "--data-dir"])
         .arg(&data)
         .output()
         .expect("demo");
     assert!(demo.status.success());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let address = format!("127.0.0.1:{port}");
-    let _console = Killed(
-        Command::new(&ringside)
-            .args(["console", "--http", &address, "--data-dir"])
-            .arg(&data)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("console"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(&address).is_err() {
-        assert!(Instant::now() < deadline, "the console never listened");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-
-    // The WAV the page will play first: the newest call with a recording.
-    let store = ringside_store::Store::open(&data).expect("store");
-    let calls = store.calls(100, 0).expect("calls");
-    let first = calls
-        .iter()
-        .find(|c| c.recording.is_some())
-        .expect("a recorded call");
-    let wav = hound::WavReader::open(data.join(first.recording.as_deref().expect("path")))
-        .expect("a WAV");
-    let wav_seconds = f64::from(wav.duration()) / 8000.0;
-
+    let (_console, address) = start_console(&data);
+    let wav_seconds = first_recording_seconds(&data);
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts");
     std::fs::create_dir_all(&shots).expect("artifacts");
-    let run = Command::new("node")
-        .arg(browser_dir.join("console.mjs"))
-        .env("CONSOLE_URL", format!("http://{address}"))
-        .env("SHOTS", &shots)
-        .output()
-        .expect("node (the machine's Node.js)");
-    assert!(
-        run.status.success(),
-        "the browser script failed:\n{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let seen: serde_json::Value = serde_json::from_slice(&run.stdout).expect("the script's JSON");
+    let seen = browse(&browser_dir, &address, &shots);
+
     let texts = |key: &str| -> Vec<String> {
         seen[key]
             .as_array()
