@@ -95,6 +95,9 @@ pub enum Command {
         /// Where the demo's database and recordings go.
         #[arg(long, default_value = "ringside-demo")]
         data_dir: PathBuf,
+        /// Then open the web console on the demo's data (Ctrl-C to stop), at this address.
+        #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:8080")]
+        console: Option<std::net::SocketAddr>,
     },
     /// Print the call log, newest first.
     Calls {
@@ -160,10 +163,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         } => run_agent(data_dir, config.as_deref(), queue, http),
         Command::Console { data_dir, http } => {
             open_existing(&data_dir)?;
-            let listener = web_console::bind(http)?;
-            println!("console on http://{http}/ (loopback only: no password is set)");
-            web_console::serve(listener, web_console::ConsoleState::new(data_dir))?;
-            Ok(())
+            serve_console(data_dir, http)
         }
         Command::Rules {
             action,
@@ -197,7 +197,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Demo { data_dir } => crate::demo::run(&data_dir),
+        Command::Demo { data_dir, console } => {
+            crate::demo::run(&data_dir)?;
+            match console {
+                Some(http) => serve_console(data_dir, http),
+                None => Ok(()),
+            }
+        }
         Command::Calls {
             data_dir,
             json,
@@ -235,6 +241,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             settings::run(&open_or_create(&data_dir)?, action)
         }
     }
+}
+
+fn serve_console(data_dir: PathBuf, http: std::net::SocketAddr) -> anyhow::Result<()> {
+    let listener = web_console::bind(http)?;
+    println!("console on http://{http}/ (loopback only: no password is set; Ctrl-C to stop)");
+    web_console::serve(listener, web_console::ConsoleState::new(data_dir))?;
+    Ok(())
 }
 
 fn run_agent(
