@@ -197,7 +197,23 @@ fn open_queue(number: u16) -> anyhow::Result<nfq::Queue> {
 /// to it and `--queue-bypass` lets every packet pass.
 const MAX_QUEUE_ERRORS: u32 = 100;
 
+/// Puts the calling thread (the queue's) ahead of the recorder, the console and everything
+/// else on the box: a verdict never waits for a CPU behind a disk write.
+fn raise_priority() {
+    use thread_priority::{
+        set_thread_priority_and_policy, thread_native_id, RealtimeThreadSchedulePolicy,
+        ThreadPriority, ThreadSchedulePolicy,
+    };
+    let policy = ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo);
+    let priority =
+        ThreadPriority::from_posix(thread_priority::ScheduleParams { sched_priority: 10 });
+    if let Err(error) = set_thread_priority_and_policy(thread_native_id(), priority, policy) {
+        tracing::warn!("the queue thread keeps a normal priority: {error:?}");
+    }
+}
+
 fn queue_loop(queue: &mut nfq::Queue, shared: &Shared, phone_port: Option<u32>) {
+    raise_priority();
     let mut errors = 0;
     loop {
         if errors >= MAX_QUEUE_ERRORS {
@@ -313,7 +329,8 @@ impl Injector {
 }
 
 /// Gives the data directory to `user`, then becomes that user (group first), keeping only
-/// `CAP_NET_ADMIN`: the kernel checks it on every verdict sent to the queue.
+/// `CAP_NET_ADMIN` (the kernel checks it on every verdict sent to the queue) and
+/// `CAP_SYS_NICE` (the queue thread's real-time priority).
 fn drop_privileges(user: &str, data_dir: &Path) -> anyhow::Result<()> {
     use caps::{CapSet, Capability, CapsHashSet};
     use nix::unistd::{chown, setgid, setgroups, setuid, User};
@@ -328,12 +345,14 @@ fn drop_privileges(user: &str, data_dir: &Path) -> anyhow::Result<()> {
     setgroups(&[account.gid]).context("cannot drop supplementary groups")?;
     setgid(account.gid).context("cannot change group")?;
     setuid(account.uid).context("cannot change user")?;
-    let keep: CapsHashSet = [Capability::CAP_NET_ADMIN].into_iter().collect();
+    let keep: CapsHashSet = [Capability::CAP_NET_ADMIN, Capability::CAP_SYS_NICE]
+        .into_iter()
+        .collect();
     for set in [CapSet::Effective, CapSet::Permitted] {
         caps::set(None, set, &keep).context("cannot keep CAP_NET_ADMIN")?;
     }
     caps::clear(None, CapSet::Inheritable).context("cannot clear capabilities")?;
-    tracing::info!("running as {user}, with CAP_NET_ADMIN only");
+    tracing::info!("running as {user}, with CAP_NET_ADMIN and CAP_SYS_NICE only");
     Ok(())
 }
 

@@ -7,6 +7,25 @@ use ringside_core::announce::{decode, EventKind};
 use crate::support::assert_tone;
 use ringside_e2e::lab::{wait_with_timeout, Lab, PHONE, PROVIDER};
 
+/// The scheduling policy (`/proc/.../stat` field 41) of the agent's queue thread.
+fn queue_thread_policy(pid: u32) -> u32 {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("tasks");
+    for task in tasks.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim() == "ringside-queue" {
+            let stat = std::fs::read_to_string(task.path().join("stat")).expect("stat");
+            // Fields after the command name, which is in parentheses.
+            let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+            return after
+                .split_whitespace()
+                .nth(41 - 3)
+                .and_then(|p| p.parse().ok())
+                .expect("a policy");
+        }
+    }
+    panic!("no ringside-queue thread in {pid}");
+}
+
 /// Reads a WAV of the lab's data directory as (left, right).
 fn channels(lab: &Lab, relative: &str) -> (Vec<i16>, Vec<i16>) {
     let reader = hound::WavReader::open(lab.data_dir().join(relative)).expect("a valid WAV");
