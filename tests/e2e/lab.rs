@@ -192,6 +192,8 @@ fn an_inbound_call_is_announced_logged_and_recorded_in_stereo() {
         uid.split_whitespace().skip(1).all(|id| id == "65534"),
         "still root: {uid}"
     );
+    let policy = queue_thread_policy(lab.agent_pid());
+    assert_eq!(policy, 1, "the queue thread runs SCHED_FIFO");
     let listener = lab.udp_socket("phone", "0.0.0.0:7651");
     listener
         .set_read_timeout(Some(Duration::from_secs(20)))
