@@ -87,7 +87,8 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
     signals.thread_block().context("cannot block signals")?;
 
     let mut queue = open_queue(config.queue)?;
-    let console = web_console::bind(config.http)?;
+    let password_set = Store::open(data_dir)?.console_password_hash()?.is_some();
+    let console = web_console::bind(config.http, password_set)?;
     let injector = Injector::open()?;
     let phone_port = match &config.phone_port {
         Some(port) => Some(
@@ -149,11 +150,11 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
         .name("ringside-timers".into())
         .spawn(move || housekeeping_loop(&for_housekeeping, &watcher))?;
     eprintln!(
-        "ringside: running on queue {}, data in {}, console on http://{}/ (loopback only: no \
-         password is set)",
+        "ringside: running on queue {}, data in {}, console on http://{}/ ({})",
         config.queue,
         data_dir.display(),
-        config.http
+        config.http,
+        web_console::access_note(password_set)
     );
 
     let signal = signals.wait().context("cannot wait for signals")?;

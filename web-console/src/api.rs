@@ -15,6 +15,8 @@
 //! | `POST /api/filters/test` `{"number","name"}` | which filters decide for a caller, and why |
 //! | `GET /api/settings` | the settings |
 //! | `PUT /api/settings/{key}` `{"value"}` | change one |
+//! | `POST /api/login` `{"password"}` | a session cookie (when a console password is set) |
+//! | `POST /api/logout` | end the session |
 
 use std::path::{Component, Path};
 
@@ -46,6 +48,8 @@ pub fn router() -> Router<ConsoleState> {
         .route("/filters/{id}/move", post(move_filter))
         .route("/settings", get(settings))
         .route("/settings/{key}", put(set_setting))
+        .route("/login", post(crate::auth::login))
+        .route("/logout", post(crate::auth::logout))
         .fallback(|| async { AppError::not_found("no such API endpoint") })
 }
 

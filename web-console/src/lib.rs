@@ -6,6 +6,7 @@
 //! - [`api`]: the JSON API under `/api/` (calls, recordings, phonebook, filters, settings).
 //! - [`error`]: [`error::AppError`], the one error type every handler returns (JSON, right
 //!   status, cause logged).
+//! - [`auth`]: the console password, sessions and login rate limits.
 //! - [`csrf`]: state changes need a non-GET request carrying the console's header.
 //! - [`page`]: the browser page (HTML, CSS, JavaScript embedded in the binary).
 //!
@@ -19,6 +20,7 @@ use std::sync::Arc;
 use axum::Router;
 
 pub mod api;
+pub mod auth;
 pub mod csrf;
 pub mod error;
 pub mod page;
@@ -28,6 +30,8 @@ pub mod page;
 pub struct ConsoleState {
     /// The data directory (`ringside.db`, `recordings/`).
     pub data_dir: Arc<PathBuf>,
+    /// Logged-in sessions and failed logins.
+    pub sessions: auth::Sessions,
 }
 
 impl ConsoleState {
@@ -36,6 +40,7 @@ impl ConsoleState {
     pub fn new(data_dir: PathBuf) -> ConsoleState {
         ConsoleState {
             data_dir: Arc::new(data_dir),
+            sessions: auth::Sessions::default(),
         }
     }
 }
@@ -45,6 +50,10 @@ pub fn app(state: ConsoleState) -> Router {
     Router::new()
         .nest("/api", api::router())
         .merge(page::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_login,
+        ))
         .layer(axum::middleware::from_fn(csrf::require_header))
         .with_state(state)
 }
@@ -55,8 +64,8 @@ pub enum ServeError {
     /// Not loopback, and no password protects the recordings.
     #[error(
         "the console holds private recordings: without a password it listens on loopback \
-         only, and {0} is not a loopback address (use 127.0.0.1:PORT, or reach it through an \
-         SSH tunnel)"
+         only, and {0} is not a loopback address (set one with `ringside console-password \
+         set`, or reach the console through an SSH tunnel)"
     )]
     NotLoopback(std::net::SocketAddr),
     /// The address cannot be bound.
@@ -66,8 +75,11 @@ pub enum ServeError {
 
 /// A listener for the console, checked against the security rule (loopback only while no
 /// password is configured). Bind before dropping root; serve afterwards.
-pub fn bind(address: std::net::SocketAddr) -> Result<std::net::TcpListener, ServeError> {
-    if !address.ip().is_loopback() {
+pub fn bind(
+    address: std::net::SocketAddr,
+    password_set: bool,
+) -> Result<std::net::TcpListener, ServeError> {
+    if !password_set && !address.ip().is_loopback() {
         return Err(ServeError::NotLoopback(address));
     }
     let listener =
@@ -76,6 +88,16 @@ pub fn bind(address: std::net::SocketAddr) -> Result<std::net::TcpListener, Serv
         .set_nonblocking(true)
         .map_err(|e| ServeError::Bind(address, e))?;
     Ok(listener)
+}
+
+/// What the start-up message says about who may use the console.
+#[must_use]
+pub fn access_note(password_set: bool) -> &'static str {
+    if password_set {
+        "a password is set: every page needs a login"
+    } else {
+        "loopback only: no password is set"
+    }
 }
 
 /// Serves the console on `listener` until the process ends (its own runtime; call it on a
@@ -88,6 +110,7 @@ pub fn serve(listener: std::net::TcpListener, state: ConsoleState) -> std::io::R
         .build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener)?;
-        axum::serve(listener, app(state)).await
+        let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, service).await
     })
 }

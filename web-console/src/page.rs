@@ -11,13 +11,18 @@ use crate::ConsoleState;
 const INDEX: &str = include_str!("../assets/index.html");
 const SCRIPT: &str = include_str!("../assets/app.js");
 const STYLE: &str = include_str!("../assets/app.css");
+const LOGIN: &str = include_str!("../assets/login.html");
 
-/// `/`, `/app.js` and `/app.css`.
+/// `/`, `/login`, `/app.js` and `/app.css`.
 pub fn router() -> Router<ConsoleState> {
     Router::new()
         .route(
             "/",
             get(|| async { asset("text/html; charset=utf-8", INDEX) }),
+        )
+        .route(
+            "/login",
+            get(|| async { asset("text/html; charset=utf-8", LOGIN) }),
         )
         .route(
             "/app.js",

@@ -57,6 +57,15 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         http: std::net::SocketAddr,
     },
+    /// Set or remove the web console's password (read from standard input).
+    ConsolePassword {
+        /// `set` or `remove`.
+        #[command(subcommand)]
+        action: PasswordAction,
+        /// The data directory.
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+    },
     /// Install, remove or show the iptables rules that hand the bridge's traffic to Ringside.
     Rules {
         /// What to do.
@@ -141,6 +150,15 @@ pub enum Command {
     },
 }
 
+/// Console password actions.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum PasswordAction {
+    /// Read a password (8 characters or more) from standard input and require it from now on.
+    Set,
+    /// Remove the password: the console then listens on loopback only.
+    Remove,
+}
+
 /// Rules actions.
 #[derive(Debug, Clone, Copy, Subcommand)]
 pub enum RulesAction {
@@ -161,6 +179,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             queue,
             http,
         } => run_agent(data_dir, config.as_deref(), queue, http),
+        Command::ConsolePassword { action, data_dir } => {
+            let Some(data_dir) = data_dir else {
+                bail!("--data-dir is required");
+            };
+            console_password(&open_or_create(&data_dir)?, action)
+        }
         Command::Console { data_dir, http } => {
             open_existing(&data_dir)?;
             serve_console(data_dir, http)
@@ -243,9 +267,38 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+fn console_password(store: &Store, action: PasswordAction) -> anyhow::Result<()> {
+    match action {
+        PasswordAction::Set => {
+            if std::io::stdin().is_terminal() {
+                eprint!("New console password: ");
+            }
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            let password = line.trim_end_matches(['\r', '\n']);
+            if password.chars().count() < 8 {
+                bail!("the password needs 8 characters or more");
+            }
+            let hash = web_console::auth::hash_password(password)
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            store.set_console_password_hash(Some(&hash))?;
+            println!("console password set: every page, API call and recording now needs a login");
+        }
+        PasswordAction::Remove => {
+            store.set_console_password_hash(None)?;
+            println!("console password removed: the console listens on loopback only");
+        }
+    }
+    Ok(())
+}
+
 fn serve_console(data_dir: PathBuf, http: std::net::SocketAddr) -> anyhow::Result<()> {
-    let listener = web_console::bind(http)?;
-    println!("console on http://{http}/ (loopback only: no password is set; Ctrl-C to stop)");
+    let password_set = Store::open(&data_dir)?.console_password_hash()?.is_some();
+    let listener = web_console::bind(http, password_set)?;
+    println!(
+        "console on http://{http}/ ({}; Ctrl-C to stop)",
+        web_console::access_note(password_set)
+    );
     web_console::serve(listener, web_console::ConsoleState::new(data_dir))?;
     Ok(())
 }

@@ -96,7 +96,39 @@ impl Setting {
     }
 }
 
+/// The key of the console password's hash (not a [`Setting`]: it is never shown or set
+/// through the settings API).
+const CONSOLE_PASSWORD: &str = "console_password_hash";
+
 impl Store {
+    /// The console password's hash (a PHC string), if a password is set.
+    pub fn console_password_hash(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT value FROM settings WHERE key = ?1",
+                params![CONSOLE_PASSWORD],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Stores the console password's hash, or removes the password (`None`).
+    pub fn set_console_password_hash(&self, hash: Option<&str>) -> Result<(), StoreError> {
+        match hash {
+            Some(hash) => self.conn.execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![CONSOLE_PASSWORD, hash],
+            )?,
+            None => self.conn.execute(
+                "DELETE FROM settings WHERE key = ?1",
+                params![CONSOLE_PASSWORD],
+            )?,
+        };
+        Ok(())
+    }
+
     /// A setting's value (its default when never set).
     pub fn setting(&self, setting: Setting) -> Result<String, StoreError> {
         let value: Option<String> = self

@@ -1,0 +1,133 @@
+//! The console password: without a session nothing but the login page answers; a login sets
+//! an `HttpOnly`, `SameSite` cookie; failed logins are rate-limited; logout ends the session.
+
+#![allow(clippy::expect_used)]
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use ringside_store::Store;
+use tower::ServiceExt;
+use web_console::{app, auth, ConsoleState};
+
+fn console() -> (tempfile::TempDir, Router) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("store");
+    let hash = auth::hash_password("correct horse battery").expect("hash");
+    store.set_console_password_hash(Some(&hash)).expect("set");
+    let router = app(ConsoleState::new(dir.path().to_owned()));
+    (dir, router)
+}
+
+async fn send(router: &Router, request: Request<Body>) -> axum::response::Response {
+    router.clone().oneshot(request).await.expect("a response")
+}
+
+fn get(uri: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut request = Request::get(uri);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    request.body(Body::empty()).expect("request")
+}
+
+fn post(uri: &str, body: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut request = Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("x-ringside", "1");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    request.body(Body::from(body.to_owned())).expect("request")
+}
+
+async fn login(router: &Router, password: &str) -> axum::response::Response {
+    let body = serde_json::json!({ "password": password }).to_string();
+    send(router, post("/api/login", &body, None)).await
+}
+
+#[tokio::test]
+async fn everything_needs_a_login_once_a_password_is_set() {
+    let (_dir, router) = console();
+    for uri in [
+        "/api/calls",
+        "/api/calls/1/recording",
+        "/api/phonebook",
+        "/api/settings",
+    ] {
+        let response = send(&router, get(uri, None)).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{uri}");
+    }
+    let page = send(&router, get("/", None)).await;
+    assert!(page.status().is_redirection());
+    assert_eq!(page.headers()[header::LOCATION], "/login");
+    assert_eq!(
+        send(&router, get("/login", None)).await.status(),
+        StatusCode::OK
+    );
+    let forged = send(
+        &router,
+        post(
+            "/api/filters",
+            r#"{"pattern":"*","action":"block"}"#,
+            Some("ringside_session=guess"),
+        ),
+    )
+    .await;
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_login_gives_an_httponly_samesite_session_and_logout_ends_it() {
+    let (_dir, router) = console();
+    assert_eq!(
+        login(&router, "wrong").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let response = login(&router, "correct horse battery").await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let set_cookie = response.headers()[header::SET_COOKIE]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"),
+        "{set_cookie}"
+    );
+    let cookie = set_cookie.split(';').next().expect("name=value").to_owned();
+    assert_eq!(
+        send(&router, get("/api/calls", Some(&cookie)))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(&router, get("/", Some(&cookie))).await.status(),
+        StatusCode::OK
+    );
+    let logout = send(&router, post("/api/logout", "{}", Some(&cookie))).await;
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        send(&router, get("/api/calls", Some(&cookie)))
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn failed_logins_are_limited() {
+    let (_dir, router) = console();
+    for _ in 0..5 {
+        assert_eq!(
+            login(&router, "guess").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let limited = login(&router, "correct horse battery").await;
+    assert_eq!(
+        limited.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
+}
