@@ -1,5 +1,5 @@
 // The web console in Debian's headless chromium, driven by playwright-core. Run by
-// tests/e2e/browser.rs with CONSOLE_URL, SHOTS (a directory) and WAV_SECONDS set; prints one
+// tests/e2e/browser.rs with CONSOLE_URL, SHOTS (a directory) and PASSWORD set; prints one
 // JSON object with what it saw, which the Rust test checks.
 import { chromium } from "playwright-core";
 
@@ -17,6 +17,18 @@ const browser = await chromium.launch({
 try {
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
   page.on("dialog", (dialog) => dialog.accept());
+
+  // Log in: the console has a password, so every page leads to the login form first.
+  await page.goto(`${base}/#calls`);
+  await page.waitForSelector("form#login input[name=password]");
+  await page.fill("input[name=password]", "wrong password");
+  await page.click("button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#login-error").textContent.length > 0);
+  result.wrong_login = await page.textContent("#login-error");
+  await page.screenshot({ path: `${shots}/console-login.png` });
+  await page.fill("input[name=password]", process.env.PASSWORD);
+  await page.click("button[type=submit]");
+  await page.waitForSelector("#call-table", { state: "attached" });
 
   // The call log shows the replayed calls, with the phonebook's name.
   await page.goto(`${base}/#calls`);

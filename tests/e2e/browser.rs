@@ -1,5 +1,6 @@
 //! The web console in Debian's headless chromium (driven by playwright-core, in
-//! `tests/browser/console.mjs`): a replayed call in the call log, a caller renamed in the
+//! `tests/browser/console.mjs`): a login (a wrong password refused first), a replayed call in
+//! the call log, a caller renamed in the
 //! phonebook and seen renamed in the call log, filters added and reordered, a recording that
 //! plays (its time advances, its duration is the WAV's), settings saved. Screenshots of each
 //! page go to `target/test-artifacts/console-*.png`.
@@ -9,6 +10,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ringside_e2e::lab::built_binary;
+
+const PASSWORD: &str = "correct horse battery";
 
 struct Killed(std::process::Child);
 
@@ -61,6 +64,7 @@ fn browse(browser_dir: &Path, address: &str, shots: &Path) -> serde_json::Value 
         .arg(browser_dir.join("console.mjs"))
         .env("CONSOLE_URL", format!("http://{address}"))
         .env("SHOTS", shots)
+        .env("PASSWORD", PASSWORD)
         .output()
         .expect("node (the machine's Node.js)");
     assert!(
@@ -87,6 +91,19 @@ fn the_console_in_a_real_browser() {
         .output()
         .expect("demo");
     assert!(demo.status.success());
+    let mut set = Command::new(built_binary("ringside"))
+        .args(["console-password", "set", "--data-dir"])
+        .arg(&data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("console-password");
+    std::io::Write::write_all(
+        &mut set.stdin.take().expect("stdin"),
+        format!("{PASSWORD}\n").as_bytes(),
+    )
+    .expect("password");
+    assert!(set.wait().expect("wait").success());
     let (_console, address) = start_console(&data);
     let wav_seconds = first_recording_seconds(&data);
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts");
@@ -101,6 +118,7 @@ fn the_console_in_a_real_browser() {
             .filter_map(|v| v.as_str().map(str::to_owned))
             .collect()
     };
+    assert_eq!(seen["wrong_login"], "wrong password");
     assert!(texts("callers").contains(&"Mom".to_owned()), "{seen}");
     assert!(texts("renamed").contains(&"Dr. Smile".to_owned()), "{seen}");
     assert_eq!(

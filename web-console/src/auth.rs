@@ -67,10 +67,12 @@ impl Sessions {
     fn open(&self) -> Result<String, AppError> {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes).map_err(|e| AppError::internal(&e))?;
-        let token = bytes.iter().fold(String::with_capacity(64), |mut token, b| {
-            let _ = write!(token, "{b:02x}");
-            token
-        });
+        let token = bytes
+            .iter()
+            .fold(String::with_capacity(64), |mut token, b| {
+                let _ = write!(token, "{b:02x}");
+                token
+            });
         self.lock().sessions.insert(token.clone(), Instant::now());
         Ok(token)
     }
