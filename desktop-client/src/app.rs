@@ -57,6 +57,13 @@ pub struct Popup {
 pub enum PopupAction {
     /// Open the call in the web console at this address.
     OpenConsole(String),
+    /// Add a block filter for the number through the console's API.
+    Block {
+        /// The console's address.
+        console_url: String,
+        /// The caller's number.
+        number: String,
+    },
 }
 
 /// What the shell around the app must do.
@@ -188,12 +195,20 @@ impl App {
                 });
             }
         };
-        let actions = self
-            .settings
-            .console_url
-            .iter()
-            .map(|url| PopupAction::OpenConsole(format!("{}/#calls", url.trim_end_matches('/'))))
-            .collect();
+        let mut actions = Vec::new();
+        if let Some(url) = &self.settings.console_url {
+            let url = url.trim_end_matches('/');
+            actions.push(PopupAction::OpenConsole(format!("{url}/#calls")));
+            // Blocking a caller makes sense while it rings or after it was missed.
+            let blockable = matches!(a.event, EventKind::Ring | EventKind::Missed)
+                && a.direction == Direction::Inbound;
+            if let (true, Some(number)) = (blockable, &a.number) {
+                actions.push(PopupAction::Block {
+                    console_url: url.to_owned(),
+                    number: number.clone(),
+                });
+            }
+        }
         Effect::Show(Popup {
             call: a.call.clone(),
             summary: who,
@@ -392,7 +407,19 @@ mod tests {
         assert_eq!(get("RINGSIDE_ANONYMOUS"), Some("false"));
         assert_eq!(
             shown(&effects)[0].actions,
-            vec![PopupAction::OpenConsole("http://bridge:8080/#calls".into())]
+            vec![
+                PopupAction::OpenConsole("http://bridge:8080/#calls".into()),
+                PopupAction::Block {
+                    console_url: "http://bridge:8080".into(),
+                    number: "15550100001".into()
+                }
+            ]
+        );
+        let answered = app.update(datagram(&announcement("c1", EventKind::Answered), None));
+        assert_eq!(
+            shown(&answered)[0].actions.len(),
+            1,
+            "no Block once answered"
         );
     }
 

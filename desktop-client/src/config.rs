@@ -29,8 +29,11 @@ pub struct Config {
     pub popups: bool,
     /// A program and its arguments to run per event, with `RINGSIDE_*` variables set.
     pub exec: Vec<String>,
-    /// The web console, for the "Open console" button (for example `http://bridge:8080`).
+    /// The web console, for the "Open console" and "Block" buttons (for example
+    /// `http://bridge:8080`).
     pub console_url: String,
+    /// The console's password, for the "Block" button (keep this file private).
+    pub console_password: String,
     /// The icon name (freedesktop icon theme) or path.
     pub icon: String,
 }
@@ -46,6 +49,7 @@ impl Default for Config {
             popups: true,
             exec: Vec::new(),
             console_url: String::new(),
+            console_password: String::new(),
             icon: "call-start".into(),
         }
     }

@@ -11,11 +11,33 @@ use notify_rust::{Notification, Timeout};
 use crate::app::PopupAction;
 use crate::app::{Effect, Popup};
 
+/// The "Block" button: adds the filter, then says how it went in a popup of its own.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn block_and_confirm(console_url: &str, password: Option<&str>, number: &str) {
+    let summary = match crate::console::block(console_url, password, number) {
+        Ok(()) => format!("Blocked {}", crate::format::readable_number(number)),
+        Err(error) => {
+            tracing::warn!("{error}");
+            format!("Could not block {number}")
+        }
+    };
+    let _ = Notification::new()
+        .appname("Ringside")
+        .summary(&summary)
+        .show();
+}
+
 /// The desktop side of the client.
 pub struct Desktop {
     /// Show popups (off in `--print` mode on a headless box).
     popups: bool,
     icon: String,
+    /// The console's password, for the "Block" button.
+    #[cfg_attr(
+        not(all(unix, not(target_os = "macos"))),
+        allow(dead_code, reason = "only freedesktop notifications have buttons here")
+    )]
+    console_password: Option<String>,
     /// The notification id of each call's popup, so a new state replaces it (where the
     /// desktop has notification ids: freedesktop desktops).
     #[cfg_attr(
@@ -29,12 +51,14 @@ pub struct Desktop {
 }
 
 impl Desktop {
-    /// A desktop showing popups with `icon` (when `popups`).
+    /// A desktop showing popups with `icon` (when `popups`); `console_password` logs the
+    /// "Block" button in to the console.
     #[must_use]
-    pub fn new(popups: bool, icon: &str) -> Desktop {
+    pub fn new(popups: bool, icon: &str, console_password: Option<String>) -> Desktop {
         Desktop {
             popups,
             icon: icon.to_owned(),
+            console_password,
             ids: HashMap::new(),
         }
     }
@@ -89,6 +113,7 @@ impl Desktop {
             for action in &popup.actions {
                 match action {
                     PopupAction::OpenConsole(_) => notification.action("open", "Open console"),
+                    PopupAction::Block { .. } => notification.action("block", "Block"),
                 };
             }
         }
@@ -101,25 +126,32 @@ impl Desktop {
     #[cfg(all(unix, not(target_os = "macos")))]
     fn shown(&mut self, popup: &Popup, handle: notify_rust::NotificationHandle) {
         self.ids.insert(popup.call.clone(), handle.id());
-        let url = popup
-            .actions
-            .iter()
-            .map(|action| match action {
-                PopupAction::OpenConsole(url) => url.clone(),
-            })
-            .next();
-        if let Some(url) = url {
-            // Waits for a click on its own thread; the popup stays replaceable by id.
-            std::thread::spawn(move || {
-                handle.wait_for_action(|action| {
-                    if action == "open" {
-                        if let Err(error) = open::that(&url) {
-                            tracing::warn!("cannot open {url}: {error}");
-                        }
-                    }
-                });
-            });
+        if popup.actions.is_empty() {
+            return;
         }
+        let actions = popup.actions.clone();
+        let password = self.console_password.clone();
+        // Waits for a click on its own thread; the popup stays replaceable by id.
+        std::thread::spawn(move || {
+            handle.wait_for_action(|clicked| {
+                for action in &actions {
+                    match action {
+                        PopupAction::OpenConsole(url) if clicked == "open" => {
+                            if let Err(error) = open::that(url) {
+                                tracing::warn!("cannot open {url}: {error}");
+                            }
+                        }
+                        PopupAction::Block {
+                            console_url,
+                            number,
+                        } if clicked == "block" => {
+                            block_and_confirm(console_url, password.as_deref(), number);
+                        }
+                        _ => {}
+                    }
+                }
+            });
+        });
     }
 
     #[cfg(not(all(unix, not(target_os = "macos"))))]

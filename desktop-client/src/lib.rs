@@ -8,10 +8,12 @@
 //! - [`format`]: numbers for reading.
 //! - [`config`]: the TOML file in the user's configuration directory.
 //! - [`listen`]: the IPv4 and IPv6 sockets.
+//! - [`console`]: the web console's API, for the "Block" button.
 //! - [`desktop`]: notifications, printed lines, programs run per event.
 
 pub mod app;
 pub mod config;
+pub mod console;
 pub mod desktop;
 pub mod format;
 pub mod listen;

@@ -66,7 +66,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         config.port
     );
     let mut app = App::new(config.settings());
-    let mut desktop = Desktop::new(config.popups, &config.icon);
+    let password = (!config.console_password.is_empty()).then(|| config.console_password.clone());
+    let mut desktop = Desktop::new(config.popups, &config.icon, password);
     while let Ok(datagram) = receiver.recv() {
         for effect in app.update(Input::Datagram(datagram)) {
             desktop.apply(effect);
