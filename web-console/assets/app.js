@@ -50,7 +50,15 @@ function badge(disposition) {
 
 function player(call) {
   if (!call.recording) return "";
-  return el("audio", { controls: true, preload: "metadata", src: `/api/calls/${call.id}/recording` });
+  const url = `/api/calls/${call.id}/recording`;
+  return el("span", { className: "recording" },
+    el("audio", { controls: true, preload: "metadata", src: url }),
+    " ",
+    el("a", { href: url, download: `ringside-call-${call.id}.wav`, title: "Download the WAV", textContent: "⤓" }),
+    " ",
+    el("button", { className: "danger", textContent: "✕", title: "Delete the recording", onclick: async () => {
+      if (confirm("Delete this recording? The call stays in the log.")) { await api("DELETE", url); await loadCalls(); }
+    } }));
 }
 
 // ---- Call log ----------------------------------------------------------------------------
@@ -192,6 +200,15 @@ $("#call-search").addEventListener("submit", (event) => {
 $("#prev-page").onclick = () => { state.offset = Math.max(0, state.offset - PAGE_SIZE); loadCalls(); };
 $("#next-page").onclick = () => { state.offset += PAGE_SIZE; loadCalls(); };
 $("#phonebook-search").addEventListener("input", loadPhonebook);
+$("#phonebook-import").addEventListener("change", async (event) => {
+  const file = event.target.files[0];
+  if (!file) return;
+  const response = await fetch("/api/phonebook.csv", { method: "POST", headers: { "X-Ringside": "1", "Content-Type": "text/csv" }, body: await file.text() });
+  const result = await response.json();
+  $("#phonebook-status").textContent = response.ok ? `Imported ${result.imported} names.` : result.error;
+  event.target.value = "";
+  await loadPhonebook();
+});
 $("#phonebook-add").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = event.target;

@@ -5,7 +5,10 @@
 //! | `GET /api/calls?search=&direction=&disposition=&since=&until=&limit=&offset=` | the call log, newest first (the objects of `ringside calls --json`) |
 //! | `GET /api/calls/{id}` | one call |
 //! | `GET /api/calls/{id}/recording` | its WAV (`audio/wav`, Range requests) |
+//! | `DELETE /api/calls/{id}/recording` | delete its WAV (the call stays in the log) |
 //! | `GET /api/phonebook` | the phonebook |
+//! | `GET /api/phonebook.csv` | the phonebook as CSV (number, name, network name, calls, last seen) |
+//! | `POST /api/phonebook.csv` (CSV body: number, name) | import names |
 //! | `PUT /api/phonebook/{number}` `{"name"}` | name a number |
 //! | `DELETE /api/phonebook/{number}` | remove it |
 //! | `GET /api/filters` | the filters in order |
@@ -39,8 +42,15 @@ pub fn router() -> Router<ConsoleState> {
     Router::new()
         .route("/calls", get(calls))
         .route("/calls/{id}", get(call))
-        .route("/calls/{id}/recording", get(recording))
+        .route(
+            "/calls/{id}/recording",
+            get(recording).delete(delete_recording),
+        )
         .route("/phonebook", get(phonebook))
+        .route(
+            "/phonebook.csv",
+            get(export_phonebook).post(import_phonebook),
+        )
         .route("/phonebook/{number}", put(set_name).delete(remove_number))
         .route("/filters", get(filters).post(add_filter))
         .route("/filters/test", post(test_filter))
@@ -161,6 +171,94 @@ async fn recording(
         )));
     }
     Ok(response.map(axum::body::Body::new))
+}
+
+async fn delete_recording(
+    State(state): State<ConsoleState>,
+    UrlPath(id): UrlPath<i64>,
+) -> Result<StatusCode, AppError> {
+    let dir = state.data_dir.clone();
+    with_store(&state, move |store| {
+        let call = store
+            .call(id)?
+            .ok_or_else(|| AppError::not_found(format!("there is no call {id}")))?;
+        let relative = call
+            .recording
+            .ok_or_else(|| AppError::not_found(format!("call {id} has no recording")))?;
+        if Path::new(&relative)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+        {
+            match std::fs::remove_file(dir.join(&relative)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(AppError::internal(&e)),
+            }
+        }
+        store.clear_recording(id)?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+async fn export_phonebook(State(state): State<ConsoleState>) -> Result<Response, AppError> {
+    let entries = with_store(&state, |store| Ok(store.phonebook()?)).await?;
+    let mut text = String::from("number,name,network_name,calls,last_seen\r\n");
+    for e in entries {
+        let row = [
+            crate::csv::field(&e.number),
+            crate::csv::field(e.user_name.as_deref().unwrap_or_default()),
+            crate::csv::field(e.network_name.as_deref().unwrap_or_default()),
+            e.calls.to_string(),
+            crate::csv::field(&e.last_seen),
+        ];
+        text.push_str(&row.join(","));
+        text.push_str("\r\n");
+    }
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"ringside-phonebook.csv\"",
+            ),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+/// Imports `number,name` rows (a header row and further columns are ignored); every row is
+/// checked before anything is stored.
+async fn import_phonebook(
+    State(state): State<ConsoleState>,
+    body: String,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let records = crate::csv::parse(&body).map_err(AppError::bad_request)?;
+    let mut names = Vec::new();
+    for (line, record) in records {
+        let number = record.first().map_or("", |s| s.trim());
+        let name = record.get(1).map_or("", |s| s.trim());
+        if line == 1 && number.eq_ignore_ascii_case("number") {
+            continue;
+        }
+        if number.is_empty() || name.is_empty() {
+            return Err(AppError::bad_request(format!(
+                "line {line}: a number and a name are needed"
+            )));
+        }
+        names.push((number.to_owned(), name.to_owned()));
+    }
+    let count = names.len();
+    with_store(&state, move |store| {
+        let now = now();
+        for (number, name) in &names {
+            store.set_phonebook_name(number, name, &now)?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(Json(serde_json::json!({ "imported": count })))
 }
 
 async fn phonebook(

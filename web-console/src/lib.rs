@@ -8,6 +8,7 @@
 //!   status, cause logged).
 //! - [`auth`]: the console password, sessions and login rate limits.
 //! - [`csrf`]: state changes need a non-GET request carrying the console's header.
+//! - [`csv`]: the phonebook's CSV import and export.
 //! - [`page`]: the browser page (HTML, CSS, JavaScript embedded in the binary).
 //!
 //! Every handler opens the store on a blocking thread (`SQLite` connections are cheap, and the
@@ -22,6 +23,7 @@ use axum::Router;
 pub mod api;
 pub mod auth;
 pub mod csrf;
+pub mod csv;
 pub mod error;
 pub mod page;
 

@@ -420,3 +420,73 @@ async fn the_page_and_its_assets_are_served_from_the_binary() {
         assert!(String::from_utf8_lossy(&body).contains(needle), "{uri}");
     }
 }
+
+#[tokio::test]
+async fn the_phonebook_exports_and_imports_csv() {
+    let f = fixture();
+    let csv = "number,name\r\n15550100001,\"Mom, at home\"\n15550100009,Plumber\n";
+    let import = Request::post("/api/phonebook.csv")
+        .header(header::CONTENT_TYPE, "text/csv")
+        .header("x-ringside", "1")
+        .body(Body::from(csv))
+        .expect("request");
+    let (status, body, _) = send(&f, import).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).expect("JSON")["imported"],
+        2
+    );
+    let (status, body, headers) = send(
+        &f,
+        Request::get("/api/phonebook.csv")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers[header::CONTENT_TYPE]
+        .to_str()
+        .is_ok_and(|t| t.starts_with("text/csv")));
+    let text = String::from_utf8(body).expect("UTF-8");
+    assert!(
+        text.starts_with("number,name,network_name,calls,last_seen\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("15550100001,\"Mom, at home\",WIRELESS CALLER,1,"),
+        "{text}"
+    );
+    assert!(text.contains("15550100009,Plumber,,0,"), "{text}");
+    let bad = Request::post("/api/phonebook.csv")
+        .header("x-ringside", "1")
+        .body(Body::from("15550100005,Fine\n15550100006\n"))
+        .expect("request");
+    let (status, body, _) = send(&f, bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8_lossy(&body).contains("line 2"));
+    let (_, book) = get_json(&f, "/api/phonebook").await;
+    assert!(
+        !book.to_string().contains("15550100005"),
+        "a bad file imports nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_recording_can_be_deleted_and_the_call_stays() {
+    let f = fixture();
+    let (id, _) = f.recorded;
+    let path = f.dir.path().join("recordings/2026/11/22/090000-1.wav");
+    assert!(path.exists());
+    let (status, _, _) = send(
+        &f,
+        change("DELETE", &format!("/api/calls/{id}/recording"), &json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(!path.exists(), "the file is gone");
+    let (status, call) = get_json(&f, &format!("/api/calls/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(call["recording"].is_null());
+    let (status, _) = get_json(&f, &format!("/api/calls/{id}/recording")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -219,6 +219,15 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets a call's recording (its file was deleted).
+    pub fn clear_recording(&self, id: i64) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE calls SET recording = NULL WHERE id = ?1",
+            params![id],
+        )?;
+        Ok(())
+    }
+
     /// Records the raw-RTP pcap's path (relative to the data directory).
     pub fn set_raw_rtp(&self, id: i64, path: &str) -> Result<(), StoreError> {
         self.conn.execute(
