@@ -4,7 +4,9 @@
 //! has decided (DESIGN rule 1); the sink thread writes the call log and recordings; the
 //! announcer sends LAN announcements; a housekeeping thread runs the engine's timers and
 //! swaps in new filters and settings when the store changes; the main thread waits for
-//! SIGTERM/SIGINT and then ends every call cleanly. Engine, outputs and injector sit behind
+//! SIGTERM/SIGINT and then ends every call cleanly; the console (its own thread and runtime)
+//! sees the calls in progress through a [`LiveHub`] and sends its commands back through the
+//! housekeeping thread. Engine, outputs and injector sit behind
 //! one mutex that the queue thread holds for one packet at a time and the housekeeping
 //! thread for one timer tick.
 //!
@@ -18,16 +20,19 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::{bail, Context};
 use nix::sys::signal::{SigSet, Signal};
+use ringside_core::call::CallKey;
 use ringside_core::engine::Transmit;
 use ringside_core::packet::LinkType;
-use ringside_core::{Engine, EngineConfig, Timestamp, Verdict};
+use ringside_core::{Engine, EngineConfig, Event, Timestamp, Verdict};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use web_console::live::{Command, LiveCall, LiveHub};
 
 use crate::announcer::{default_targets, AnnouncerThread};
 use crate::config::Config;
 use crate::recorder::{repair_recordings, Recorder};
 use crate::sink::{EventSink, SinkThread};
 use crate::store::Store;
+use crate::timefmt::rfc3339;
 
 /// Events waiting for the disk at most; beyond, copies are dropped and counted, packets never
 /// wait.
@@ -52,6 +57,8 @@ struct Core {
     sink: SinkThread,
     announcer: Option<AnnouncerThread>,
     injector: Injector,
+    /// Calls in progress, for the console.
+    hub: LiveHub,
 }
 
 impl Core {
@@ -63,7 +70,44 @@ impl Core {
             if let Some(announcer) = &mut self.announcer {
                 announcer.offer(&event);
             }
+            self.tell_console(&event);
             self.sink.try_send(event);
+        }
+    }
+
+    fn tell_console(&self, event: &Event) {
+        match event {
+            Event::CallStarted(info) if info.blocked_by.is_none() => {
+                let recording = self
+                    .engine
+                    .tracker()
+                    .call(info.key)
+                    .is_some_and(|call| call.record);
+                self.hub.started(LiveCall {
+                    key: info.key.0,
+                    call_id: info.call_id.clone(),
+                    direction: info.direction.as_str().to_owned(),
+                    number: info.party.number.clone(),
+                    name: info.party.name.clone(),
+                    anonymous: info.party.anonymous,
+                    started_at: rfc3339(info.started_at),
+                    answered_at: None,
+                    recording,
+                });
+            }
+            Event::CallAnswered { call, at } => self.hub.answered(call.0, rfc3339(*at)),
+            Event::CallEnded { call, .. } => self.hub.ended(call.0),
+            _ => {}
+        }
+    }
+
+    /// Carries out what the console asked.
+    fn obey(&mut self, command: Command) {
+        match command {
+            Command::SetRecording { key, on } => {
+                self.engine.tracker_mut().set_recording(CallKey(key), on);
+                self.hub.recording(key, on);
+            }
         }
     }
 }
@@ -122,6 +166,7 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
     } else {
         None
     };
+    let (hub, commands) = LiveHub::new();
     let shared: Shared = Arc::new(Mutex::new(Some(Core {
         engine,
         sink: SinkThread::spawn(
@@ -130,9 +175,10 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
         )?,
         announcer,
         injector,
+        hub: hub.clone(),
     })));
 
-    let console_state = web_console::ConsoleState::new(data_dir.clone());
+    let console_state = web_console::ConsoleState::new(data_dir.clone()).with_live(hub);
     std::thread::Builder::new()
         .name("ringside-console".into())
         .spawn(move || {
@@ -148,7 +194,7 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
     let watcher = Store::open(data_dir)?;
     std::thread::Builder::new()
         .name("ringside-timers".into())
-        .spawn(move || housekeeping_loop(&for_housekeeping, &watcher))?;
+        .spawn(move || housekeeping_loop(&for_housekeeping, &watcher, &commands))?;
     eprintln!(
         "ringside: running on queue {}, data in {}, console on http://{}/ ({})",
         config.queue,
@@ -261,7 +307,11 @@ fn queue_loop(queue: &mut nfq::Queue, shared: &Shared, phone_port: Option<u32>) 
     }
 }
 
-fn housekeeping_loop(shared: &Shared, watcher: &Store) {
+fn housekeeping_loop(
+    shared: &Shared,
+    watcher: &Store,
+    commands: &std::sync::mpsc::Receiver<Command>,
+) {
     let mut version = watcher.data_version().ok();
     loop {
         std::thread::sleep(HOUSEKEEPING);
@@ -283,6 +333,9 @@ fn housekeeping_loop(shared: &Shared, watcher: &Store) {
         if let Some(policy) = policy {
             tracing::info!("filters and settings reloaded");
             core.engine.tracker_mut().set_policy(policy);
+        }
+        while let Ok(command) = commands.try_recv() {
+            core.obey(command);
         }
         core.engine.handle_timeout(now());
         core.drain();

@@ -650,3 +650,27 @@ fn rules_install_and_remove_with_iptables_legacy() {
 fn rules_install_and_remove_with_iptables_nft() {
     rules_round_trip("nft", "iptables-nft");
 }
+
+#[test]
+fn the_console_switches_recording_off_for_a_call_in_progress() {
+    let mut lab = Lab::new();
+    lab.start_agent();
+    let call = start_long_call(&lab);
+    std::thread::sleep(Duration::from_millis(3000));
+    let (status, live) = lab.console_get("/api/live/calls");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    let live: serde_json::Value = serde_json::from_str(&live).expect("JSON");
+    assert_eq!(live[0]["number"], "15550100001", "{live}");
+    assert_eq!(live[0]["recording"], true);
+    let key = live[0]["key"].as_u64().expect("a key");
+    let path = format!("/api/live/calls/{key}/recording");
+    let (status, _) = lab.console_request("POST", &path, r#"{"on": false}"#);
+    assert_eq!(status, "HTTP/1.1 202 Accepted");
+    std::thread::sleep(Duration::from_millis(600));
+    let (_, live) = lab.console_get("/api/live/calls");
+    assert!(live.contains("\"recording\":false"), "{live}");
+    finish_long_call(&lab, call);
+    assert!(lab.stop_agent().success());
+    // The call talked for 8 s; the recording stops about 3 s in.
+    assert_partial_recording(&lab, 1.5..5.0);
+}

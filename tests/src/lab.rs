@@ -311,18 +311,23 @@ impl Lab {
     /// `GET path` from the agent's console (127.0.0.1:8080 in the bridge namespace): the
     /// status line and the body.
     pub fn console_get(&self, path: &str) -> (String, String) {
+        self.console_request("GET", path, "")
+    }
+
+    /// A request to the agent's console with the CSRF header and a JSON body.
+    pub fn console_request(&self, method: &str, path: &str, body: &str) -> (String, String) {
         use std::io::{Read, Write};
         let ns = format!("/run/netns/{}", self.ns("br"));
-        let path = path.to_owned();
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: console\r\nConnection: close\r\n\
+             X-Ringside: 1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
         std::thread::spawn(move || {
             let file = std::fs::File::open(&ns).expect("namespace file");
             nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
             let mut stream = std::net::TcpStream::connect("127.0.0.1:8080").expect("console");
-            write!(
-                stream,
-                "GET {path} HTTP/1.1\r\nHost: console\r\nConnection: close\r\n\r\n"
-            )
-            .expect("request");
+            stream.write_all(request.as_bytes()).expect("request");
             let mut response = String::new();
             stream.read_to_string(&mut response).expect("response");
             let (head, body) = response.split_once("\r\n\r\n").expect("HTTP response");

@@ -109,20 +109,48 @@ async function blockNumber(number) {
 }
 
 // ---- At a glance -------------------------------------------------------------------------
+function ticking(since) {
+  const seconds = Math.max(0, Math.round((Date.now() - new Date(since)) / 1000));
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
 async function loadGlance() {
-  const calls = await api("GET", "/calls?limit=12");
-  const live = $("#live-calls");
+  const [live, calls] = await Promise.all([api("GET", "/live/calls"), api("GET", "/calls?limit=12")]);
+  const liveList = $("#live-calls");
+  liveList.replaceChildren();
+  for (const call of live) {
+    const toggle = el("button", {
+      className: call.recording ? "danger" : "plain",
+      textContent: call.recording ? "● Recording — stop" : "Record",
+      onclick: async () => { await api("POST", `/live/calls/${call.key}/recording`, { on: !call.recording }); },
+    });
+    liveList.append(el("li", { dataset: { key: call.key } },
+      el("div", { className: "who", textContent: `${call.direction === "outbound" ? "→ " : ""}${call.anonymous ? "Anonymous" : call.name || call.number}` }),
+      el("div", { className: "meta", textContent: call.number || "withheld" }),
+      el("div", { className: "meta" }, call.answered_at ? "talking " : "ringing ",
+        el("span", { className: "tick", dataset: { since: call.answered_at || call.started_at }, textContent: ticking(call.answered_at || call.started_at) })),
+      toggle));
+  }
+  if (!live.length) liveList.append(el("li", { className: "empty", textContent: "No call right now." }));
   const recent = $("#recent-calls");
-  live.replaceChildren();
   recent.replaceChildren();
-  for (const call of calls) {
-    const card = el("li", {},
+  for (const call of calls.filter((c) => c.disposition)) {
+    recent.append(el("li", {},
       el("div", { className: "who", textContent: who(call) }),
       el("div", { className: "meta", textContent: `${call.number || "withheld"} · ${when(call.started_at)}` }),
-      badge(call.disposition));
-    (call.disposition ? recent : live).append(card);
+      badge(call.disposition)));
   }
-  if (!live.children.length) live.append(el("li", { className: "empty", textContent: "No call right now." }));
+}
+
+setInterval(() => {
+  for (const tick of document.querySelectorAll(".tick")) tick.textContent = ticking(tick.dataset.since);
+}, 1000);
+
+// Live updates from the agent (a console over a data directory alone has none).
+function followLiveEvents() {
+  const source = new EventSource("/api/live/events");
+  source.onmessage = () => { if (currentPage() === "glance") loadGlance(); };
+  source.onerror = () => { if (source.readyState === EventSource.CLOSED) return; };
 }
 
 // ---- Phonebook ---------------------------------------------------------------------------
@@ -251,3 +279,4 @@ $("#settings-form").addEventListener("submit", async (event) => {
 });
 window.addEventListener("hashchange", refresh);
 refresh();
+followLiveEvents();

@@ -18,6 +18,9 @@
 //! | `POST /api/filters/test` `{"number","name"}` | which filters decide for a caller, and why |
 //! | `GET /api/settings` | the settings |
 //! | `PUT /api/settings/{key}` `{"value"}` | change one |
+//! | `GET /api/live/calls` | calls in progress (from `ringside run`) |
+//! | `GET /api/live/events` | their changes, as server-sent events |
+//! | `POST /api/live/calls/{key}/recording` `{"on"}` | record a call in progress, or stop |
 //! | `POST /api/login` `{"password"}` | a session cookie (when a console password is set) |
 //! | `POST /api/logout` | end the session |
 
@@ -58,6 +61,12 @@ pub fn router() -> Router<ConsoleState> {
         .route("/filters/{id}/move", post(move_filter))
         .route("/settings", get(settings))
         .route("/settings/{key}", put(set_setting))
+        .route("/live/calls", get(crate::live::calls))
+        .route("/live/events", get(crate::live::events))
+        .route(
+            "/live/calls/{key}/recording",
+            post(crate::live::set_recording),
+        )
         .route("/login", post(crate::auth::login))
         .route("/logout", post(crate::auth::logout))
         .fallback(|| async { AppError::not_found("no such API endpoint") })

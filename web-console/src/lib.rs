@@ -9,6 +9,7 @@
 //! - [`auth`]: the console password, sessions and login rate limits.
 //! - [`csrf`]: state changes need a non-GET request carrying the console's header.
 //! - [`csv`]: the phonebook's CSV import and export.
+//! - [`live`]: calls in progress, their events and the per-call recording switch.
 //! - [`page`]: the browser page (HTML, CSS, JavaScript embedded in the binary).
 //!
 //! Every handler opens the store on a blocking thread (`SQLite` connections are cheap, and the
@@ -25,6 +26,7 @@ pub mod auth;
 pub mod csrf;
 pub mod csv;
 pub mod error;
+pub mod live;
 pub mod page;
 
 /// What every handler needs.
@@ -34,6 +36,8 @@ pub struct ConsoleState {
     pub data_dir: Arc<PathBuf>,
     /// Logged-in sessions and failed logins.
     pub sessions: auth::Sessions,
+    /// Calls in progress, when the console runs inside the agent.
+    pub live: Option<live::LiveHub>,
 }
 
 impl ConsoleState {
@@ -43,6 +47,16 @@ impl ConsoleState {
         ConsoleState {
             data_dir: Arc::new(data_dir),
             sessions: auth::Sessions::default(),
+            live: None,
+        }
+    }
+
+    /// The same, with the agent's calls in progress.
+    #[must_use]
+    pub fn with_live(self, hub: live::LiveHub) -> ConsoleState {
+        ConsoleState {
+            live: Some(hub),
+            ..self
         }
     }
 }

@@ -1,0 +1,182 @@
+//! Calls in progress, live: the agent (`ringside run`) feeds a [`LiveHub`] as calls start,
+//! are answered and end; the page reads the current list (`GET /api/live/calls`) and follows
+//! changes as server-sent events (`GET /api/live/events`), and turns recording of one call on
+//! or off (`POST /api/live/calls/{key}/recording`), a command the agent applies within a
+//! quarter of a second. A console over a data directory alone has no hub: the list is empty.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::Json;
+use futures_util::stream::{self, Stream};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+use crate::error::AppError;
+use crate::ConsoleState;
+
+/// A call in progress, as the page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LiveCall {
+    /// The agent's handle for the call (not the call log's id, which the disk assigns later).
+    pub key: u64,
+    /// SIP Call-ID.
+    pub call_id: String,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    /// The other party's number; `None` when withheld.
+    pub number: Option<String>,
+    /// The name the network gave.
+    pub name: Option<String>,
+    /// Whether the caller withheld their identity.
+    pub anonymous: bool,
+    /// RFC 3339.
+    pub started_at: String,
+    /// RFC 3339, once answered.
+    pub answered_at: Option<String>,
+    /// Whether it is being recorded.
+    pub recording: bool,
+}
+
+/// What the console asks of the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Record the call from now on, or stop.
+    SetRecording {
+        /// The call.
+        key: u64,
+        /// Record or not.
+        on: bool,
+    },
+}
+
+/// The live state the agent shares with the console.
+#[derive(Debug, Clone)]
+pub struct LiveHub {
+    calls: Arc<Mutex<BTreeMap<u64, LiveCall>>>,
+    events: broadcast::Sender<String>,
+    commands: Sender<Command>,
+}
+
+impl LiveHub {
+    /// A hub, and the receiving end of the console's commands (for the agent).
+    #[must_use]
+    pub fn new() -> (LiveHub, Receiver<Command>) {
+        let (commands, receiver) = channel();
+        let hub = LiveHub {
+            calls: Arc::default(),
+            events: broadcast::channel(256).0,
+            commands,
+        };
+        (hub, receiver)
+    }
+
+    fn table(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, LiveCall>> {
+        self.calls.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn publish(&self, kind: &str, call: &LiveCall) {
+        let message = serde_json::json!({ "type": kind, "call": call }).to_string();
+        // No subscriber is fine: nobody has the page open.
+        let _ = self.events.send(message);
+    }
+
+    /// A call began.
+    pub fn started(&self, call: LiveCall) {
+        self.publish("started", &call);
+        self.table().insert(call.key, call);
+    }
+
+    /// A call was answered at `at` (RFC 3339).
+    pub fn answered(&self, key: u64, at: String) {
+        let call = self.table().get_mut(&key).map(|call| {
+            call.answered_at = Some(at);
+            call.clone()
+        });
+        if let Some(call) = call {
+            self.publish("answered", &call);
+        }
+    }
+
+    /// Recording of a call was turned on or off.
+    pub fn recording(&self, key: u64, on: bool) {
+        let call = self.table().get_mut(&key).map(|call| {
+            call.recording = on;
+            call.clone()
+        });
+        if let Some(call) = call {
+            self.publish("recording", &call);
+        }
+    }
+
+    /// A call ended.
+    pub fn ended(&self, key: u64) {
+        let call = self.table().remove(&key);
+        if let Some(call) = call {
+            self.publish("ended", &call);
+        }
+    }
+
+    /// The calls in progress, oldest first.
+    #[must_use]
+    pub fn calls(&self) -> Vec<LiveCall> {
+        self.table().values().cloned().collect()
+    }
+}
+
+/// `GET /api/live/calls`.
+pub async fn calls(State(state): State<ConsoleState>) -> Json<Vec<LiveCall>> {
+    Json(state.live.as_ref().map(LiveHub::calls).unwrap_or_default())
+}
+
+/// `GET /api/live/events`: server-sent events, one JSON object per change.
+pub async fn events(
+    State(state): State<ConsoleState>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    let hub = state
+        .live
+        .ok_or_else(|| AppError::not_found("live events come from `ringside run`"))?;
+    let receiver = hub.events.subscribe();
+    let stream = stream::unfold(receiver, |mut receiver| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(message) => return Some((Ok(Event::default().data(message)), receiver)),
+                // A slow page skips what it missed; the list endpoint has the truth.
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// Body of `POST /api/live/calls/{key}/recording`.
+#[derive(Debug, Deserialize)]
+pub struct RecordingBody {
+    on: bool,
+}
+
+/// `POST /api/live/calls/{key}/recording`: record this call from now on, or stop.
+pub async fn set_recording(
+    State(state): State<ConsoleState>,
+    Path(key): Path<u64>,
+    Json(body): Json<RecordingBody>,
+) -> Result<StatusCode, AppError> {
+    let hub = state
+        .live
+        .ok_or_else(|| AppError::not_found("no call is in progress here"))?;
+    if !hub.table().contains_key(&key) {
+        return Err(AppError::not_found(format!(
+            "call {key} is not in progress"
+        )));
+    }
+    hub.commands
+        .send(Command::SetRecording { key, on: body.on })
+        .map_err(|e| AppError::internal(&e))?;
+    Ok(StatusCode::ACCEPTED)
+}

@@ -1,0 +1,134 @@
+//! Calls in progress through the console: the list, the server-sent events, and the
+//! per-call recording switch that reaches the agent as a command.
+
+#![allow(clippy::expect_used)]
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+use web_console::live::{Command, LiveCall, LiveHub};
+use web_console::{app, ConsoleState};
+
+fn call(key: u64) -> LiveCall {
+    LiveCall {
+        key,
+        call_id: format!("c{key}@example"),
+        direction: "inbound".into(),
+        number: Some("15550100001".into()),
+        name: Some("WIRELESS CALLER".into()),
+        anonymous: false,
+        started_at: "2026-11-22T10:00:00.000000Z".into(),
+        answered_at: None,
+        recording: true,
+    }
+}
+
+#[tokio::test]
+async fn calls_in_progress_their_events_and_the_recording_switch() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (hub, commands) = LiveHub::new();
+    let router = app(ConsoleState::new(dir.path().to_owned()).with_live(hub.clone()));
+
+    let events = router
+        .clone()
+        .oneshot(
+            Request::get("/api/live/events")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    assert_eq!(events.status(), StatusCode::OK);
+    assert!(events.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .is_ok_and(|t| t.starts_with("text/event-stream")));
+    let mut body = events.into_body();
+
+    hub.started(call(7));
+    let frame = tokio::time::timeout(Duration::from_secs(5), body.frame())
+        .await
+        .expect("an event in time")
+        .expect("a frame")
+        .expect("data");
+    let text = String::from_utf8(frame.into_data().expect("data").to_vec()).expect("UTF-8");
+    assert!(text.starts_with("data: "), "{text}");
+    let event: serde_json::Value =
+        serde_json::from_str(text.trim_start_matches("data: ").trim()).expect("JSON");
+    assert_eq!(event["type"], "started");
+    assert_eq!(event["call"]["number"], "15550100001");
+
+    let list = router
+        .clone()
+        .oneshot(
+            Request::get("/api/live/calls")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    let list: serde_json::Value =
+        serde_json::from_slice(&list.into_body().collect().await.expect("body").to_bytes())
+            .expect("JSON");
+    assert_eq!(list[0]["key"], 7);
+    assert_eq!(list[0]["recording"], true);
+
+    let switch = |key: u64| {
+        Request::post(format!("/api/live/calls/{key}/recording"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-ringside", "1")
+            .body(Body::from(r#"{"on": false}"#))
+            .expect("request")
+    };
+    let response = router.clone().oneshot(switch(7)).await.expect("response");
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        commands.try_recv(),
+        Ok(Command::SetRecording { key: 7, on: false })
+    );
+    let response = router.clone().oneshot(switch(8)).await.expect("response");
+    assert_eq!(response.status(), StatusCode::NOT_FOUND, "not in progress");
+
+    hub.ended(7);
+    let list = router
+        .oneshot(
+            Request::get("/api/live/calls")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    let list = list.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(&list[..], b"[]");
+}
+
+#[tokio::test]
+async fn a_console_without_the_agent_has_no_calls_in_progress() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let router = app(ConsoleState::new(dir.path().to_owned()));
+    let list = router
+        .clone()
+        .oneshot(
+            Request::get("/api/live/calls")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    assert_eq!(list.status(), StatusCode::OK);
+    assert_eq!(
+        &list.into_body().collect().await.expect("body").to_bytes()[..],
+        b"[]"
+    );
+    let events = router
+        .oneshot(
+            Request::get("/api/live/events")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    assert_eq!(events.status(), StatusCode::NOT_FOUND);
+}
