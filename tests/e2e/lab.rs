@@ -656,7 +656,7 @@ fn the_console_switches_recording_off_for_a_call_in_progress() {
     let mut lab = Lab::new();
     lab.start_agent();
     let call = start_long_call(&lab);
-    std::thread::sleep(Duration::from_millis(3000));
+    std::thread::sleep(Duration::from_secs(3));
     let (status, live) = lab.console_get("/api/live/calls");
     assert_eq!(status, "HTTP/1.1 200 OK");
     let live: serde_json::Value = serde_json::from_str(&live).expect("JSON");
