@@ -71,6 +71,11 @@ impl Core {
                 announcer.offer(&event);
             }
             self.tell_console(&event);
+            if let Event::Audio { call, frames, .. } = &event {
+                if self.hub.listening() {
+                    self.hub.audio(call.0, frames.clone());
+                }
+            }
             self.sink.try_send(event);
         }
     }

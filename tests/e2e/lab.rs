@@ -674,3 +674,49 @@ fn the_console_switches_recording_off_for_a_call_in_progress() {
     // The call talked for 8 s; the recording stops about 3 s in.
     assert_partial_recording(&lab, 1.5..5.0);
 }
+
+#[test]
+fn listen_live_in_the_browser_during_a_call() {
+    let browser_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
+    assert!(
+        browser_dir.join("node_modules/playwright-core").exists(),
+        "playwright-core is missing: run `npm ci` in {} (CI does)",
+        browser_dir.display()
+    );
+    let mut lab = Lab::new();
+    lab.start_agent();
+    let call = start_long_call(&lab);
+    std::thread::sleep(Duration::from_millis(1500));
+    let shot = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/test-artifacts/console-listen-live.png");
+    let _ = std::fs::create_dir_all(shot.parent().expect("artifacts"));
+    let script = browser_dir.join("listen.mjs");
+    let output = std::process::Command::new("ip")
+        .args(["netns", "exec", &lab.ns("br"), "node"])
+        .arg(&script)
+        .env("CONSOLE_URL", "http://127.0.0.1:8080")
+        .env("SHOT", &shot)
+        .output()
+        .expect("node");
+    assert!(
+        output.status.success(),
+        "the browser script failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    finish_long_call(&lab, call);
+    let listen = &seen["listen"];
+    // Two seconds of listening: 20 ms messages arrive and the worklet plays them.
+    assert!(
+        listen["messages"].as_u64().is_some_and(|m| m >= 50),
+        "{seen}"
+    );
+    assert!(
+        listen["played"].as_u64().is_some_and(|p| p >= 8000),
+        "{seen}"
+    );
+    assert!(
+        seen["first_audio_ms"].as_u64().is_some_and(|ms| ms < 2000),
+        "audio starts soon after the click: {seen}"
+    );
+}

@@ -124,12 +124,13 @@ async function loadGlance() {
       textContent: call.recording ? "● Recording — stop" : "Record",
       onclick: async () => { await api("POST", `/live/calls/${call.key}/recording`, { on: !call.recording }); },
     });
+    const listen = el("button", { className: "plain listen", textContent: "🎧 Listen live", onclick: () => listenLive(call.key, listen) });
     liveList.append(el("li", { dataset: { key: call.key } },
       el("div", { className: "who", textContent: `${call.direction === "outbound" ? "→ " : ""}${call.anonymous ? "Anonymous" : call.name || call.number}` }),
       el("div", { className: "meta", textContent: call.number || "withheld" }),
       el("div", { className: "meta" }, call.answered_at ? "talking " : "ringing ",
         el("span", { className: "tick", dataset: { since: call.answered_at || call.started_at }, textContent: ticking(call.answered_at || call.started_at) })),
-      toggle));
+      toggle, " ", listen));
   }
   if (!live.length) liveList.append(el("li", { className: "empty", textContent: "No call right now." }));
   const recent = $("#recent-calls");
@@ -140,6 +141,32 @@ async function loadGlance() {
       el("div", { className: "meta", textContent: `${call.number || "withheld"} · ${when(call.started_at)}` }),
       badge(call.disposition)));
   }
+}
+
+// Listen live: the call's audio over a WebSocket, 20 ms at a time, into an AudioWorklet.
+// `window.ringsideListen` counts what arrived and what played (the browser test reads it).
+async function listenLive(key, button) {
+  if (window.ringsideListen) { window.ringsideListen.stop(); return; }
+  const context = new AudioContext({ sampleRate: 8000 });
+  await context.audioWorklet.addModule("/listen-worklet.js");
+  const player = new AudioWorkletNode(context, "ringside-player", { outputChannelCount: [2] });
+  player.connect(context.destination);
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${location.host}/api/live/calls/${key}/audio`);
+  socket.binaryType = "arraybuffer";
+  const stats = { messages: 0, frames: 0, played: 0, stop: () => { socket.close(); context.close(); window.ringsideListen = null; button.textContent = "🎧 Listen live"; } };
+  window.ringsideListen = stats;
+  button.textContent = "■ Stop listening";
+  player.port.onmessage = (event) => { stats.played = event.data.played; };
+  socket.onmessage = (event) => {
+    const samples = new Int16Array(event.data);
+    const chunk = new Float32Array(samples.length);
+    for (let i = 0; i < samples.length; i++) chunk[i] = samples[i] / 32768;
+    player.port.postMessage(chunk, [chunk.buffer]);
+    stats.messages += 1;
+    stats.frames += samples.length / 2;
+  };
+  socket.onclose = () => { if (window.ringsideListen === stats) stats.stop(); };
 }
 
 setInterval(() => {

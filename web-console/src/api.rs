@@ -21,6 +21,7 @@
 //! | `GET /api/live/calls` | calls in progress (from `ringside run`) |
 //! | `GET /api/live/events` | their changes, as server-sent events |
 //! | `POST /api/live/calls/{key}/recording` `{"on"}` | record a call in progress, or stop |
+//! | `GET /api/live/calls/{key}/audio` (WebSocket) | listen live: 20 ms binary messages, 8 kHz stereo 16-bit LE |
 //! | `POST /api/login` `{"password"}` | a session cookie (when a console password is set) |
 //! | `POST /api/logout` | end the session |
 
@@ -67,6 +68,7 @@ pub fn router() -> Router<ConsoleState> {
             "/live/calls/{key}/recording",
             post(crate::live::set_recording),
         )
+        .route("/live/calls/{key}/audio", get(crate::live::listen))
         .route("/login", post(crate::auth::login))
         .route("/logout", post(crate::auth::logout))
         .fallback(|| async { AppError::not_found("no such API endpoint") })

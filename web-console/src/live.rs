@@ -2,16 +2,20 @@
 //! are answered and end; the page reads the current list (`GET /api/live/calls`) and follows
 //! changes as server-sent events (`GET /api/live/events`), and turns recording of one call on
 //! or off (`POST /api/live/calls/{key}/recording`), a command the agent applies within a
-//! quarter of a second. A console over a data directory alone has no hub: the list is empty.
+//! quarter of a second; "Listen live" is a WebSocket (`/api/live/calls/{key}/audio`) of the
+//! call's mixed audio in 20 ms messages, as it is recorded (so a call not being recorded
+//! cannot be heard). A console over a data directory alone has no hub: the list is empty.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::Response;
 use axum::Json;
 use futures_util::stream::{self, Stream};
 use serde::{Deserialize, Serialize};
@@ -55,11 +59,15 @@ pub enum Command {
     },
 }
 
+/// Mixed stereo audio of one call: the call's key and `[remote, phone]` frames at 8 kHz.
+pub type AudioChunk = Arc<(u64, Vec<[i16; 2]>)>;
+
 /// The live state the agent shares with the console.
 #[derive(Debug, Clone)]
 pub struct LiveHub {
     calls: Arc<Mutex<BTreeMap<u64, LiveCall>>>,
     events: broadcast::Sender<String>,
+    audio: broadcast::Sender<AudioChunk>,
     commands: Sender<Command>,
 }
 
@@ -71,6 +79,7 @@ impl LiveHub {
         let hub = LiveHub {
             calls: Arc::default(),
             events: broadcast::channel(256).0,
+            audio: broadcast::channel(64).0,
             commands,
         };
         (hub, receiver)
@@ -122,6 +131,17 @@ impl LiveHub {
         }
     }
 
+    /// Whether anyone listens live (the agent copies audio only then).
+    #[must_use]
+    pub fn listening(&self) -> bool {
+        self.audio.receiver_count() > 0
+    }
+
+    /// Audio of a call, for live listeners.
+    pub fn audio(&self, key: u64, frames: Vec<[i16; 2]>) {
+        let _ = self.audio.send(Arc::new((key, frames)));
+    }
+
     /// The calls in progress, oldest first.
     #[must_use]
     pub fn calls(&self) -> Vec<LiveCall> {
@@ -155,6 +175,61 @@ pub async fn events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
+/// Frames per WebSocket message: 20 ms at 8 kHz.
+pub const FRAMES_PER_MESSAGE: usize = 160;
+
+/// Splits audio into 20 ms messages of interleaved little-endian 16-bit samples (remote
+/// left, phone right), as the page's audio worklet plays them.
+#[must_use]
+pub fn messages(frames: &[[i16; 2]]) -> Vec<Vec<u8>> {
+    frames
+        .chunks(FRAMES_PER_MESSAGE)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .flat_map(|[left, right]| [left.to_le_bytes(), right.to_le_bytes()])
+                .flatten()
+                .collect()
+        })
+        .collect()
+}
+
+/// `GET /api/live/calls/{key}/audio` (WebSocket): the call's mixed audio as it is recorded.
+pub async fn listen(
+    State(state): State<ConsoleState>,
+    Path(key): Path<u64>,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, AppError> {
+    let hub = state
+        .live
+        .ok_or_else(|| AppError::not_found("no call is in progress here"))?;
+    if !hub.table().contains_key(&key) {
+        return Err(AppError::not_found(format!(
+            "call {key} is not in progress"
+        )));
+    }
+    let mut audio = hub.audio.subscribe();
+    Ok(upgrade.on_upgrade(move |mut socket| async move {
+        loop {
+            match audio.recv().await {
+                Ok(chunk) if chunk.0 == key => {
+                    for message in messages(&chunk.1) {
+                        if socket.send(Message::Binary(message.into())).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+            if !hub.table().contains_key(&key) {
+                let _ = socket.send(Message::Close(None)).await;
+                return;
+            }
+        }
+    }))
+}
+
 /// Body of `POST /api/live/calls/{key}/recording`.
 #[derive(Debug, Deserialize)]
 pub struct RecordingBody {
@@ -179,4 +254,24 @@ pub async fn set_recording(
         .send(Command::SetRecording { key, on: body.on })
         .map_err(|e| AppError::internal(&e))?;
     Ok(StatusCode::ACCEPTED)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audio_goes_out_in_20_ms_messages_left_then_right() {
+        let frames: Vec<[i16; 2]> = (0..400).map(|i| [i, -i]).collect();
+        let out = messages(&frames);
+        assert_eq!(
+            out.iter().map(Vec::len).collect::<Vec<_>>(),
+            [640, 640, 320]
+        );
+        assert_eq!(
+            &out[0][4..8],
+            &[1, 0, 0xff, 0xff],
+            "frame 1: 1 left, -1 right"
+        );
+    }
 }

@@ -12,8 +12,9 @@ const INDEX: &str = include_str!("../assets/index.html");
 const SCRIPT: &str = include_str!("../assets/app.js");
 const STYLE: &str = include_str!("../assets/app.css");
 const LOGIN: &str = include_str!("../assets/login.html");
+const WORKLET: &str = include_str!("../assets/listen-worklet.js");
 
-/// `/`, `/login`, `/app.js` and `/app.css`.
+/// `/`, `/login`, `/app.js`, `/listen-worklet.js` and `/app.css`.
 pub fn router() -> Router<ConsoleState> {
     Router::new()
         .route(
@@ -27,6 +28,10 @@ pub fn router() -> Router<ConsoleState> {
         .route(
             "/app.js",
             get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }),
+        )
+        .route(
+            "/listen-worklet.js",
+            get(|| async { asset("text/javascript; charset=utf-8", WORKLET) }),
         )
         .route(
             "/app.css",
