@@ -39,6 +39,16 @@ function length(call) {
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
 }
 
+// Line quality from the call's RTP counters: packets lost per direction.
+function quality(call) {
+  if (!call.quality) return "";
+  const legs = [["caller", call.quality.remote], ["phone", call.quality.phone]];
+  return legs
+    .filter(([, leg]) => leg && leg.packets > 0)
+    .map(([side, leg]) => `${side} ${(100 * leg.lost / (leg.packets + leg.lost)).toFixed(1)}% lost`)
+    .join(" · ");
+}
+
 function who(call) {
   if (call.anonymous) return "Anonymous";
   return call.display || call.name || call.number || "Unknown";
@@ -52,6 +62,7 @@ function player(call) {
   if (!call.recording) return "";
   const url = `/api/calls/${call.id}/recording`;
   return el("span", { className: "recording" },
+    el("img", { className: "wave", src: `/api/calls/${call.id}/waveform.svg`, alt: "waveform", loading: "lazy" }),
     el("audio", { controls: true, preload: "metadata", src: url }),
     " ",
     el("a", { href: url, download: `ringside-call-${call.id}.wav`, title: "Download the WAV", textContent: "⤓" }),
@@ -85,7 +96,7 @@ async function loadCalls() {
       el("td", { className: "who", textContent: `${call.direction === "outbound" ? "→ " : ""}${who(call)}`, title: `caller-ID from ${call.caller_id_source}` }),
       el("td", { textContent: call.number || "withheld" }),
       outcome,
-      el("td", { textContent: length(call) }),
+      el("td", {}, length(call), el("div", { className: "meta", textContent: quality(call) })),
       el("td", {}, player(call)),
       actions,
     ));

@@ -5,6 +5,7 @@
 //! | `GET /api/calls?search=&direction=&disposition=&since=&until=&limit=&offset=` | the call log, newest first (the objects of `ringside calls --json`) |
 //! | `GET /api/calls/{id}` | one call |
 //! | `GET /api/calls/{id}/recording` | its WAV (`audio/wav`, Range requests) |
+//! | `GET /api/calls/{id}/waveform.svg` | a picture of the recording (remote above, phone below) |
 //! | `DELETE /api/calls/{id}/recording` | delete its WAV (the call stays in the log) |
 //! | `GET /api/phonebook` | the phonebook |
 //! | `GET /api/phonebook.csv` | the phonebook as CSV (number, name, network name, calls, last seen) |
@@ -50,6 +51,7 @@ pub fn router() -> Router<ConsoleState> {
             "/calls/{id}/recording",
             get(recording).delete(delete_recording),
         )
+        .route("/calls/{id}/waveform.svg", get(waveform))
         .route("/phonebook", get(phonebook))
         .route(
             "/phonebook.csv",
@@ -143,13 +145,10 @@ async fn call(
     .map(Json)
 }
 
-/// The call's WAV, with Range requests (the browser's audio element seeks with them).
-async fn recording(
-    State(state): State<ConsoleState>,
-    UrlPath(id): UrlPath<i64>,
-    request: Request,
-) -> Result<Response, AppError> {
-    let call = with_store(&state, move |store| {
+/// Where call `id`'s recording is: found by the call's id, checked to stay inside the data
+/// directory.
+async fn recording_path(state: &ConsoleState, id: i64) -> Result<std::path::PathBuf, AppError> {
+    let call = with_store(state, move |store| {
         store
             .call(id)?
             .ok_or_else(|| AppError::not_found(format!("there is no call {id}")))
@@ -158,8 +157,7 @@ async fn recording(
     let relative = call
         .recording
         .ok_or_else(|| AppError::not_found(format!("call {id} has no recording")))?;
-    // The path comes from the store, which only ever writes `recordings/...`; refuse
-    // anything else outright.
+    // The store only ever writes `recordings/...`; anything else is refused outright.
     let inside = Path::new(&relative)
         .components()
         .all(|c| matches!(c, Component::Normal(_)));
@@ -168,14 +166,21 @@ async fn recording(
             "call {id} has a recording path outside the data directory: {relative}"
         )));
     }
-    let path = state.data_dir.join(&relative);
-    let response = tower_http::services::ServeFile::new_with_mime(
-        &path,
-        &"audio/wav".parse().map_err(|e| AppError::internal(&e))?,
-    )
-    .oneshot(request)
-    .await
-    .map_err(|e| AppError::internal(&e))?;
+    Ok(state.data_dir.join(&relative))
+}
+
+/// The call's WAV, with Range requests (the browser's audio element seeks with them).
+async fn recording(
+    State(state): State<ConsoleState>,
+    UrlPath(id): UrlPath<i64>,
+    request: Request,
+) -> Result<Response, AppError> {
+    let path = recording_path(&state, id).await?;
+    let wav = "audio/wav".parse().map_err(|e| AppError::internal(&e))?;
+    let response = tower_http::services::ServeFile::new_with_mime(&path, &wav)
+        .oneshot(request)
+        .await
+        .map_err(|e| AppError::internal(&e))?;
     if response.status() == StatusCode::NOT_FOUND {
         return Err(AppError::not_found(format!(
             "the recording of call {id} is missing from the disk"
@@ -184,28 +189,38 @@ async fn recording(
     Ok(response.map(axum::body::Body::new))
 }
 
+async fn waveform(
+    State(state): State<ConsoleState>,
+    UrlPath(id): UrlPath<i64>,
+) -> Result<Response, AppError> {
+    let path = recording_path(&state, id).await?;
+    let svg = tokio::task::spawn_blocking(move || crate::waveform::svg(&path))
+        .await
+        .map_err(|e| AppError::internal(&e))?
+        .map_err(|e| {
+            AppError::not_found(format!("the recording of call {id} cannot be read: {e}"))
+        })?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "image/svg+xml"),
+            (axum::http::header::CACHE_CONTROL, "max-age=60"),
+        ],
+        svg,
+    )
+        .into_response())
+}
+
 async fn delete_recording(
     State(state): State<ConsoleState>,
     UrlPath(id): UrlPath<i64>,
 ) -> Result<StatusCode, AppError> {
-    let dir = state.data_dir.clone();
+    let path = recording_path(&state, id).await?;
+    match tokio::fs::remove_file(&path).await {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(AppError::internal(&e)),
+    }
     with_store(&state, move |store| {
-        let call = store
-            .call(id)?
-            .ok_or_else(|| AppError::not_found(format!("there is no call {id}")))?;
-        let relative = call
-            .recording
-            .ok_or_else(|| AppError::not_found(format!("call {id} has no recording")))?;
-        if Path::new(&relative)
-            .components()
-            .all(|c| matches!(c, Component::Normal(_)))
-        {
-            match std::fs::remove_file(dir.join(&relative)) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(AppError::internal(&e)),
-            }
-        }
         store.clear_recording(id)?;
         Ok(StatusCode::NO_CONTENT)
     })

@@ -10,6 +10,7 @@
 //! - [`csrf`]: state changes need a non-GET request carrying the console's header.
 //! - [`csv`]: the phonebook's CSV import and export.
 //! - [`live`]: calls in progress, their events and the per-call recording switch.
+//! - [`waveform`]: pictures of recordings.
 //! - [`page`]: the browser page (HTML, CSS, JavaScript embedded in the binary).
 //!
 //! Every handler opens the store on a blocking thread (`SQLite` connections are cheap, and the
@@ -28,6 +29,7 @@ pub mod csv;
 pub mod error;
 pub mod live;
 pub mod page;
+pub mod waveform;
 
 /// What every handler needs.
 #[derive(Debug, Clone)]

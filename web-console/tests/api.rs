@@ -490,3 +490,37 @@ async fn a_recording_can_be_deleted_and_the_call_stays() {
     let (status, _) = get_json(&f, &format!("/api/calls/{id}/recording")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn waveforms_are_drawn_from_real_wavs_only() {
+    let f = fixture();
+    let (id, _) = f.recorded;
+    // The fixture's recording is not a WAV: no picture, a clear error.
+    let (status, error) = get_json(&f, &format!("/api/calls/{id}/waveform.svg")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(error["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("cannot be read")));
+    let path = f.dir.path().join("recordings/2026/11/22/090000-1.wav");
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(&path, spec).expect("wav");
+    for i in 0..16_000i32 {
+        writer.write_sample((i % 100) as i16 * 100).expect("sample");
+    }
+    writer.finalize().expect("finalize");
+    let (status, body, headers) = send(
+        &f,
+        Request::get(format!("/api/calls/{id}/waveform.svg"))
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "image/svg+xml");
+    assert!(String::from_utf8_lossy(&body).starts_with("<svg"));
+}
