@@ -6,6 +6,7 @@
 //! - [`capture`]: pcap / pcapng / gzip files as a packet source ([`netmon`] for `NetMon`).
 //! - [`replay`]: the engine over a capture, into a data directory.
 //! - [`sink`]: engine events to the store and the recorder, on their own thread.
+//! - [`retention`]: age and size caps on the recordings.
 //! - [`recorder`]: WAV and raw-RTP files, crash repair.
 //! - [`store`]: the `SQLite` store (crate `ringside-store`, all SQL is there).
 //! - [`synth`]: generated calls (SIP + RTP with tones) for the demo and the tests.
@@ -21,6 +22,7 @@ pub mod live;
 pub mod netmon;
 pub mod recorder;
 pub mod replay;
+pub mod retention;
 pub mod rules;
 pub mod sink;
 pub mod synth;

@@ -16,14 +16,14 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use nix::sys::signal::{SigSet, Signal};
 use ringside_core::call::CallKey;
 use ringside_core::engine::Transmit;
 use ringside_core::packet::LinkType;
-use ringside_core::{Engine, EngineConfig, Event, Timestamp, Verdict};
+use ringside_core::{Engine, EngineConfig, Event, Verdict};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use web_console::live::{Command, LiveCall, LiveHub};
 
@@ -32,7 +32,7 @@ use crate::config::Config;
 use crate::recorder::{repair_recordings, Recorder};
 use crate::sink::{EventSink, SinkThread};
 use crate::store::Store;
-use crate::timefmt::rfc3339;
+use crate::timefmt::{now, rfc3339};
 
 /// Events waiting for the disk at most; beyond, copies are dropped and counted, packets never
 /// wait.
@@ -175,7 +175,7 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
     let shared: Shared = Arc::new(Mutex::new(Some(Core {
         engine,
         sink: SinkThread::spawn(
-            EventSink::new(store, Recorder::new(data_dir)),
+            EventSink::new(store, Recorder::new(data_dir)).with_maintenance(),
             SINK_CAPACITY,
         )?,
         announcer,
@@ -345,13 +345,6 @@ fn housekeeping_loop(
         core.engine.handle_timeout(now());
         core.drain();
     }
-}
-
-fn now() -> Timestamp {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(Timestamp::from)
-        .unwrap_or_default()
 }
 
 /// Sends the responses that turn blocked callers away, from the phone's address, through a

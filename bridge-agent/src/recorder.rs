@@ -48,6 +48,9 @@ struct OpenRecording {
     raw: Option<PcapWriter<BufWriter<File>>>,
     /// Path without extension, relative to the data directory.
     stem: String,
+    /// No more audio for this call: a write failed (the file keeps what it has) or the disk
+    /// was below the free-space floor when it would have started.
+    stopped: bool,
     frames: u64,
     last_flush: Instant,
 }
@@ -69,6 +72,10 @@ pub struct Recorder {
     open: HashMap<CallKey, OpenRecording>,
     /// Write errors so far (each closes one recording).
     pub errors: u64,
+    /// Below this much free space, new recordings do not start.
+    pub min_free_bytes: u64,
+    /// Recordings not started because the disk was nearly full.
+    pub refused: u64,
 }
 
 impl Recorder {
@@ -79,7 +86,15 @@ impl Recorder {
             data_dir: data_dir.to_owned(),
             open: HashMap::new(),
             errors: 0,
+            min_free_bytes: 0,
+            refused: 0,
         }
+    }
+
+    /// The data directory the recordings go under.
+    #[must_use]
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
     /// Names a call's files: `recordings/YYYY/MM/DD/HHMMSS-<row id>` (UTC of the call start).
@@ -100,6 +115,7 @@ impl Recorder {
                 wav: None,
                 raw: None,
                 stem,
+                stopped: false,
                 frames: 0,
                 last_flush: Instant::now(),
             },
@@ -111,6 +127,20 @@ impl Recorder {
     pub fn append(&mut self, call: CallKey, offset: u64, frames: &[Frame]) -> Option<String> {
         let data_dir = self.data_dir.clone();
         let recording = self.open.get_mut(&call)?;
+        if recording.stopped {
+            return None;
+        }
+        if recording.wav.is_none() && free_bytes(&data_dir) < self.min_free_bytes {
+            tracing::warn!(
+                "less than {} MB free in {}: {} is not recorded (the call goes on)",
+                self.min_free_bytes / 1_000_000,
+                data_dir.display(),
+                recording.stem
+            );
+            recording.stopped = true;
+            self.refused += 1;
+            return None;
+        }
         let mut created = None;
         let result = (|| -> Result<(), hound::Error> {
             if recording.wav.is_none() {
@@ -138,6 +168,7 @@ impl Recorder {
         if let Err(error) = result {
             tracing::error!("recording {} stopped: {error}", recording.stem);
             recording.wav = None;
+            recording.stopped = true;
             self.errors += 1;
         }
         created
@@ -231,6 +262,13 @@ fn create_parent(path: &Path) -> io::Result<()> {
         Some(parent) => fs::create_dir_all(parent),
         None => Ok(()),
     }
+}
+
+/// Free space for unprivileged writes on the file system of `dir` (all of it when unknown).
+fn free_bytes(dir: &Path) -> u64 {
+    nix::sys::statvfs::statvfs(dir).map_or(u64::MAX, |s| {
+        s.blocks_available().saturating_mul(s.fragment_size())
+    })
 }
 
 fn create_wav(path: &Path) -> Result<Wav, hound::Error> {
@@ -362,6 +400,24 @@ mod tests {
         assert_eq!(&samples[..2], &[1, 2]);
         assert_eq!(&samples[200..202], &[0, 0]);
         assert_eq!(&samples[398..], &[3, 4]);
+    }
+
+    #[test]
+    fn below_the_free_space_floor_a_call_is_not_recorded_and_nothing_breaks() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut recorder = Recorder::new(dir.path());
+        recorder.min_free_bytes = u64::MAX;
+        let call = CallKey(1);
+        recorder.start(call, Timestamp::from_secs_micros(1_767_225_600, 0), 8);
+        assert_eq!(recorder.append(call, 0, &[[1, 2]; 100]), None);
+        assert_eq!(recorder.append(call, 100, &[[1, 2]; 100]), None, "stays off");
+        assert_eq!(recorder.refused, 1);
+        assert_eq!(recorder.finish(call).wav, None);
+        assert!(!dir.path().join("recordings").exists(), "no file was started");
+        // Another call, once there is room again, records.
+        recorder.min_free_bytes = 0;
+        recorder.start(CallKey(2), Timestamp::from_secs_micros(1_767_225_600, 0), 9);
+        assert!(recorder.append(CallKey(2), 0, &[[1, 2]; 100]).is_some());
     }
 
     #[test]

@@ -2,15 +2,17 @@
 //! bounded channel, so the packet path never waits on disk (DESIGN rule 1).
 
 use std::collections::HashMap;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use ringside_core::call::CallKey;
 use ringside_core::sdp::Codec;
 use ringside_core::Event;
 
 use crate::recorder::Recorder;
-use crate::store::{CallEnd, NewCall, Store};
+use crate::retention;
+use crate::store::{CallEnd, NewCall, Setting, Store};
 use crate::timefmt::rfc3339;
 
 /// What the sink did, for the summary.
@@ -36,7 +38,12 @@ pub struct EventSink {
     recorder: Recorder,
     rows: HashMap<CallKey, i64>,
     report: SinkReport,
+    /// Run retention and the free-space floor (the live agent; replays do not).
+    maintain: bool,
 }
+
+/// How often the live sink applies the retention caps.
+const MAINTENANCE_EVERY: Duration = Duration::from_mins(10);
 
 impl EventSink {
     /// A sink over an open store and recorder.
@@ -47,6 +54,29 @@ impl EventSink {
             recorder,
             rows: HashMap::new(),
             report: SinkReport::default(),
+            maintain: false,
+        }
+    }
+
+    /// The same, applying the retention caps and the free-space floor of the settings from
+    /// time to time (the live agent).
+    #[must_use]
+    pub fn with_maintenance(self) -> EventSink {
+        EventSink {
+            maintain: true,
+            ..self
+        }
+    }
+
+    /// Reads the free-space floor and applies the retention caps.
+    pub fn maintain(&mut self, now: ringside_core::Timestamp) {
+        let floor = self
+            .store
+            .setting(Setting::MinFreeMegabytes)
+            .map_or(500, |v| Setting::number(&v));
+        self.recorder.min_free_bytes = floor.saturating_mul(1_000_000);
+        if let Err(error) = retention::sweep(&self.store, self.recorder.data_dir(), now) {
+            tracing::error!("retention: {error}");
         }
     }
 
@@ -233,8 +263,22 @@ impl SinkThread {
 }
 
 fn drain(mut sink: EventSink, receiver: &Receiver<Event>) -> SinkReport {
-    while let Ok(event) = receiver.recv() {
-        sink.handle(event);
+    if !sink.maintain {
+        while let Ok(event) = receiver.recv() {
+            sink.handle(event);
+        }
+        return sink.finish();
     }
-    sink.finish()
+    let mut next = Instant::now();
+    loop {
+        if Instant::now() >= next {
+            sink.maintain(crate::timefmt::now());
+            next = Instant::now() + MAINTENANCE_EVERY;
+        }
+        match receiver.recv_timeout(Duration::from_secs(5)) {
+            Ok(event) => sink.handle(event),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return sink.finish(),
+        }
+    }
 }

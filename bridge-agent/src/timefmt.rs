@@ -27,13 +27,19 @@ pub fn rfc3339(at: Timestamp) -> String {
     )
 }
 
-/// Now, for commands that write user actions (a phonebook edit).
+/// Now, from the system clock.
 #[must_use]
-pub fn now_rfc3339() -> String {
+pub fn now() -> Timestamp {
     let since_epoch = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    rfc3339(Timestamp::from(since_epoch))
+    Timestamp::from(since_epoch)
+}
+
+/// Now, for commands that write user actions (a phonebook edit).
+#[must_use]
+pub fn now_rfc3339() -> String {
+    rfc3339(now())
 }
 
 #[cfg(test)]

@@ -141,6 +141,9 @@ fn the_console_in_a_real_browser() {
         "duration {duration} s against the WAV's {wav_seconds} s"
     );
     assert_eq!(seen["settings_saved"], true);
+    let store = ringside_store::Store::open(&data).expect("store");
+    let days = store.setting(ringside_store::Setting::RetentionDays).expect("setting");
+    assert_eq!(days, "90", "the settings page saved the retention cap");
     let renamed = ringside_store::Store::open(&data)
         .expect("store")
         .phonebook_entry("15550100003")

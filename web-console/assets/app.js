@@ -239,6 +239,7 @@ async function loadSettings() {
   const form = $("#settings-form");
   form.record_by_default.value = settings.record_by_default;
   form.block_response.value = settings.block_response;
+  for (const key of ["retention_days", "retention_megabytes", "min_free_megabytes"]) form[key].value = settings[key];
   form.announce_secret.placeholder = settings.announce_secret ? "set (type to change)" : "none";
 }
 
@@ -307,6 +308,9 @@ $("#settings-form").addEventListener("submit", async (event) => {
   try {
     await api("PUT", "/settings/record_by_default", { value: form.record_by_default.value });
     await api("PUT", "/settings/block_response", { value: form.block_response.value });
+    for (const key of ["retention_days", "retention_megabytes", "min_free_megabytes"]) {
+      await api("PUT", `/settings/${key}`, { value: form[key].value });
+    }
     if (form.announce_secret.value) await api("PUT", "/settings/announce_secret", { value: form.announce_secret.value });
     form.announce_secret.value = "";
     $("#settings-saved").textContent = "Saved.";

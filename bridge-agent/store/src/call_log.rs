@@ -76,6 +76,16 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Every call that has a recording, oldest first: (id, `started_at`, relative path).
+    pub fn recordings(&self) -> Result<Vec<(i64, String, String)>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT id, started_at, recording FROM calls WHERE recording IS NOT NULL
+             ORDER BY started_at, id",
+        )?;
+        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// One call by its id.
     pub fn call(&self, id: i64) -> Result<Option<CallRecord>, StoreError> {
         let mut statement = self

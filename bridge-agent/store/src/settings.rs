@@ -15,13 +15,24 @@ pub enum Setting {
     BlockResponse,
     /// The shared secret that signs LAN announcements with HMAC-SHA256; empty for none.
     AnnounceSecret,
+    /// Recordings older than this many days are deleted (0: kept forever).
+    RetentionDays,
+    /// The recordings together stay under this many megabytes, oldest deleted first (0: no
+    /// cap).
+    RetentionMegabytes,
+    /// Below this much free space (megabytes) new calls are not recorded (calls still pass
+    /// and are logged).
+    MinFreeMegabytes,
 }
 
 /// Why a setting cannot be set.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettingError {
     /// No such setting.
-    #[error("unknown setting `{0}` (known: record_by_default, block_response, announce_secret)")]
+    #[error(
+        "unknown setting `{0}` (known: record_by_default, block_response, announce_secret, \
+         retention_days, retention_megabytes, min_free_megabytes)"
+    )]
     Unknown(String),
     /// The value does not fit the setting.
     #[error("`{value}` is not a valid {key}: {expected}")]
@@ -37,10 +48,13 @@ pub enum SettingError {
 
 impl Setting {
     /// Every setting, in the order `ringside settings list` shows them.
-    pub const ALL: [Setting; 3] = [
+    pub const ALL: [Setting; 6] = [
         Setting::RecordByDefault,
         Setting::BlockResponse,
         Setting::AnnounceSecret,
+        Setting::RetentionDays,
+        Setting::RetentionMegabytes,
+        Setting::MinFreeMegabytes,
     ];
 
     /// The key as stored and typed.
@@ -50,6 +64,9 @@ impl Setting {
             Setting::RecordByDefault => "record_by_default",
             Setting::BlockResponse => "block_response",
             Setting::AnnounceSecret => "announce_secret",
+            Setting::RetentionDays => "retention_days",
+            Setting::RetentionMegabytes => "retention_megabytes",
+            Setting::MinFreeMegabytes => "min_free_megabytes",
         }
     }
 
@@ -68,6 +85,8 @@ impl Setting {
             Setting::RecordByDefault => "true",
             Setting::BlockResponse => "busy",
             Setting::AnnounceSecret => "",
+            Setting::RetentionDays | Setting::RetentionMegabytes => "0",
+            Setting::MinFreeMegabytes => "500",
         }
     }
 
@@ -92,7 +111,19 @@ impl Setting {
                 Ok(value.to_owned())
             }
             Setting::AnnounceSecret => Err(invalid("empty, or at least 16 characters")),
+            Setting::RetentionDays | Setting::RetentionMegabytes | Setting::MinFreeMegabytes => {
+                value
+                    .parse::<u64>()
+                    .map(|n| n.to_string())
+                    .map_err(|_| invalid("a whole number, 0 or more"))
+            }
         }
+    }
+
+    /// The setting's value as a number (the numeric settings; 0 for the others).
+    #[must_use]
+    pub fn number(value: &str) -> u64 {
+        value.parse().unwrap_or(0)
     }
 }
 

@@ -1,0 +1,168 @@
+//! Retention (DESIGN, "Storage"): recordings older than the age cap, and the oldest ones
+//! beyond the size cap, are deleted; the calls stay in the log. The sink thread runs a sweep
+//! every few minutes with the caps the settings hold.
+
+use std::path::Path;
+
+use ringside_core::Timestamp;
+
+use crate::store::{Setting, Store, StoreError};
+use crate::timefmt::rfc3339;
+
+/// A recording on disk, oldest first in the lists this module takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// The call's row id.
+    pub id: i64,
+    /// When the call started (RFC 3339, UTC, fixed width: comparable as text).
+    pub started_at: String,
+    /// The file's size.
+    pub bytes: u64,
+}
+
+/// Which recordings go: those started before `cutoff`, then the oldest until the rest fit
+/// in `max_bytes`.
+#[must_use]
+pub fn plan(recordings: &[Recorded], cutoff: Option<&str>, max_bytes: Option<u64>) -> Vec<i64> {
+    let mut doomed = Vec::new();
+    let mut total: u64 = recordings.iter().map(|r| r.bytes).sum();
+    for recording in recordings {
+        let too_old = cutoff.is_some_and(|c| recording.started_at.as_str() < c);
+        let too_big = max_bytes.is_some_and(|max| total > max);
+        if too_old || too_big {
+            doomed.push(recording.id);
+            total -= recording.bytes;
+        }
+    }
+    doomed
+}
+
+/// Applies the caps of the settings at `now`: deletes files, forgets them in the log.
+/// Returns how many recordings went.
+pub fn sweep(store: &Store, data_dir: &Path, now: Timestamp) -> Result<usize, StoreError> {
+    let days = Setting::number(&store.setting(Setting::RetentionDays)?);
+    let megabytes = Setting::number(&store.setting(Setting::RetentionMegabytes)?);
+    if days == 0 && megabytes == 0 {
+        return Ok(0);
+    }
+    let cutoff = (days > 0).then(|| {
+        let age = days.saturating_mul(86_400_000_000);
+        rfc3339(Timestamp(now.as_micros().saturating_sub(age)))
+    });
+    let recordings: Vec<(Recorded, String)> = store
+        .recordings()?
+        .into_iter()
+        .map(|(id, started_at, relative)| {
+            let bytes = std::fs::metadata(data_dir.join(&relative)).map_or(0, |m| m.len());
+            (
+                Recorded {
+                    id,
+                    started_at,
+                    bytes,
+                },
+                relative,
+            )
+        })
+        .collect();
+    let list: Vec<Recorded> = recordings.iter().map(|(r, _)| r.clone()).collect();
+    let doomed = plan(
+        &list,
+        cutoff.as_deref(),
+        (megabytes > 0).then(|| megabytes.saturating_mul(1_000_000)),
+    );
+    for (recording, relative) in &recordings {
+        if !doomed.contains(&recording.id) {
+            continue;
+        }
+        match std::fs::remove_file(data_dir.join(relative)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::warn!("retention: cannot delete {relative}: {e}");
+                continue;
+            }
+        }
+        store.clear_recording(recording.id)?;
+    }
+    if !doomed.is_empty() {
+        tracing::info!("retention: deleted {} old recordings", doomed.len());
+    }
+    Ok(doomed.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::NewCall;
+
+    #[test]
+    fn a_sweep_deletes_files_by_age_and_keeps_the_calls() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(dir.path()).expect("store");
+        for (day, name) in [(1, "a"), (20, "b")] {
+            let at = format!("2026-11-{day:02}T10:00:00.000000Z");
+            let id = store
+                .insert_call(&NewCall {
+                    call_id: name,
+                    direction: "inbound",
+                    number: Some("1"),
+                    name: None,
+                    anonymous: false,
+                    caller_id_source: "from",
+                    caller_id_header: "",
+                    started_at: &at,
+                    phone_address: "p",
+                    remote_address: "r",
+                    blocked_by: None,
+                })
+                .expect("call");
+            let relative = format!("recordings/{name}.wav");
+            std::fs::create_dir_all(dir.path().join("recordings")).expect("dir");
+            std::fs::write(dir.path().join(&relative), [0u8; 100]).expect("file");
+            store.set_recording(id, &relative).expect("recording");
+        }
+        let now = Timestamp(1_795_521_600_000_000); // 2026-11-22
+        assert_eq!(
+            sweep(&store, dir.path(), now).expect("sweep"),
+            0,
+            "no caps set"
+        );
+        store
+            .set_setting(Setting::RetentionDays, "14")
+            .expect("setting");
+        assert_eq!(sweep(&store, dir.path(), now).expect("sweep"), 1);
+        assert!(!dir.path().join("recordings/a.wav").exists());
+        assert!(dir.path().join("recordings/b.wav").exists());
+        assert_eq!(
+            store.calls(10, 0).expect("calls").len(),
+            2,
+            "the calls stay"
+        );
+    }
+
+    fn recorded(id: i64, day: u32, bytes: u64) -> Recorded {
+        Recorded {
+            id,
+            started_at: format!("2026-11-{day:02}T10:00:00.000000Z"),
+            bytes,
+        }
+    }
+
+    #[test]
+    fn old_recordings_go_first_then_the_oldest_until_the_rest_fit() {
+        let list = [
+            recorded(1, 1, 100),
+            recorded(2, 5, 100),
+            recorded(3, 9, 100),
+            recorded(4, 10, 100),
+        ];
+        assert_eq!(plan(&list, Some("2026-11-06"), None), [1, 2]);
+        assert_eq!(plan(&list, None, Some(250)), [1, 2]);
+        assert_eq!(plan(&list, Some("2026-11-02"), Some(150)), [1, 2, 3]);
+        assert!(plan(&list, None, None).is_empty());
+        assert!(
+            plan(&list, None, Some(400)).is_empty(),
+            "exactly at the cap stays"
+        );
+    }
+}
