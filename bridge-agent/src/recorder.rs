@@ -410,10 +410,17 @@ mod tests {
         let call = CallKey(1);
         recorder.start(call, Timestamp::from_secs_micros(1_767_225_600, 0), 8);
         assert_eq!(recorder.append(call, 0, &[[1, 2]; 100]), None);
-        assert_eq!(recorder.append(call, 100, &[[1, 2]; 100]), None, "stays off");
+        assert_eq!(
+            recorder.append(call, 100, &[[1, 2]; 100]),
+            None,
+            "stays off"
+        );
         assert_eq!(recorder.refused, 1);
         assert_eq!(recorder.finish(call).wav, None);
-        assert!(!dir.path().join("recordings").exists(), "no file was started");
+        assert!(
+            !dir.path().join("recordings").exists(),
+            "no file was started"
+        );
         // Another call, once there is room again, records.
         recorder.min_free_bytes = 0;
         recorder.start(CallKey(2), Timestamp::from_secs_micros(1_767_225_600, 0), 9);

@@ -33,7 +33,7 @@ try {
   // The call log shows the replayed calls, with the phonebook's name.
   await page.goto(`${base}/#calls`);
   await page.waitForSelector("#call-table tbody tr[data-id]");
-  result.callers = await page.$$eval("#call-table tbody td.who", (cells) => cells.map((c) => c.textContent));
+  result.callers = await page.$$eval("#call-table tbody .who", (cells) => cells.map((c) => c.textContent));
   await page.screenshot({ path: `${shots}/console-calls.png` });
 
   // Rename a caller in the phonebook; the call log shows the new name.
@@ -46,7 +46,7 @@ try {
   await page.screenshot({ path: `${shots}/console-phonebook.png` });
   await page.goto(`${base}/#calls`);
   await page.waitForFunction(() => document.querySelector("#call-table").textContent.includes("Dr. Smile"));
-  result.renamed = await page.$$eval("#call-table tbody td.who", (cells) => cells.map((c) => c.textContent));
+  result.renamed = await page.$$eval("#call-table tbody .who", (cells) => cells.map((c) => c.textContent));
 
   // Add two filters, then move the second one up.
   await page.goto(`${base}/#filters`);

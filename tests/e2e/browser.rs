@@ -142,7 +142,9 @@ fn the_console_in_a_real_browser() {
     );
     assert_eq!(seen["settings_saved"], true);
     let store = ringside_store::Store::open(&data).expect("store");
-    let days = store.setting(ringside_store::Setting::RetentionDays).expect("setting");
+    let days = store
+        .setting(ringside_store::Setting::RetentionDays)
+        .expect("setting");
     assert_eq!(days, "90", "the settings page saved the retention cap");
     let renamed = ringside_store::Store::open(&data)
         .expect("store")

@@ -93,7 +93,8 @@ async function loadCalls() {
     if (call.blocked_by) outcome.append(el("div", { className: "meta", textContent: call.blocked_by }));
     body.append(el("tr", { dataset: { id: call.id } },
       el("td", { textContent: when(call.started_at) }),
-      el("td", { className: "who", textContent: `${call.direction === "outbound" ? "→ " : ""}${who(call)}`, title: `caller-ID from ${call.caller_id_source}` }),
+      el("td", {}, el("div", { className: "who", textContent: `${call.direction === "outbound" ? "→ " : ""}${who(call)}` }),
+        el("div", { className: "meta", textContent: `caller-ID: ${call.caller_id_source}`, title: call.caller_id_header })),
       el("td", { textContent: call.number || "withheld" }),
       outcome,
       el("td", {}, length(call), el("div", { className: "meta", textContent: quality(call) })),
@@ -226,6 +227,15 @@ async function loadFilters() {
     const move = (position) => async () => { await api("POST", `/filters/${filter.id}/move`, { position }); await loadFilters(); };
     list.append(el("li", { dataset: { id: filter.id } },
       el("span", { className: "rule", textContent: `${filter.action} ${filter.field} ${filter.pattern}` }),
+      el("button", { className: "plain", textContent: "Edit", onclick: async () => {
+        const pattern = prompt(`Pattern (${filter.field})`, filter.pattern);
+        if (pattern === null) return;
+        const action = prompt("Action: allow, block, record or no-record", filter.action);
+        if (action === null) return;
+        try { await api("PUT", `/filters/${filter.id}`, { pattern, field: filter.field, action }); $("#filter-error").textContent = ""; }
+        catch (error) { $("#filter-error").textContent = error.message; }
+        await loadFilters();
+      } }),
       el("button", { className: "plain", textContent: "↑", title: "Move up", disabled: filter.position === 1, onclick: move(filter.position - 1) }),
       el("button", { className: "plain", textContent: "↓", title: "Move down", disabled: filter.position === filters.length, onclick: move(filter.position + 1) }),
       el("button", { className: "danger", textContent: "Delete", onclick: async () => { await api("DELETE", `/filters/${filter.id}`); await loadFilters(); } }),

@@ -14,6 +14,7 @@
 //! | `DELETE /api/phonebook/{number}` | remove it |
 //! | `GET /api/filters` | the filters in order |
 //! | `POST /api/filters` `{"pattern","field","action","position"}` | add one |
+//! | `PUT /api/filters/{id}` `{"pattern","field","action"}` | edit one in place |
 //! | `DELETE /api/filters/{id}` | remove one |
 //! | `POST /api/filters/{id}/move` `{"position"}` | move one |
 //! | `POST /api/filters/test` `{"number","name"}` | which filters decide for a caller, and why |
@@ -60,7 +61,7 @@ pub fn router() -> Router<ConsoleState> {
         .route("/phonebook/{number}", put(set_name).delete(remove_number))
         .route("/filters", get(filters).post(add_filter))
         .route("/filters/test", post(test_filter))
-        .route("/filters/{id}", delete(remove_filter))
+        .route("/filters/{id}", delete(remove_filter).put(edit_filter))
         .route("/filters/{id}/move", post(move_filter))
         .route("/settings", get(settings))
         .route("/settings/{key}", put(set_setting))
@@ -396,6 +397,28 @@ async fn add_filter(
         Ok((StatusCode::CREATED, Json(view(position, &filter))))
     })
     .await
+}
+
+async fn edit_filter(
+    State(state): State<ConsoleState>,
+    UrlPath(id): UrlPath<i64>,
+    Json(body): Json<NewFilter>,
+) -> Result<Json<Vec<FilterView>>, AppError> {
+    let field = Field::parse(body.field.as_deref().unwrap_or("number"))?;
+    let action = Action::parse(&body.action)?;
+    with_store(&state, move |store| {
+        if !store.edit_filter(id, &body.pattern, field, action)? {
+            return Err(AppError::not_found(format!("there is no filter {id}")));
+        }
+        Ok(store
+            .filters()?
+            .iter()
+            .enumerate()
+            .map(|(i, f)| view(i + 1, f))
+            .collect())
+    })
+    .await
+    .map(Json)
 }
 
 async fn remove_filter(

@@ -79,6 +79,22 @@ impl Store {
         Ok(true)
     }
 
+    /// Changes a filter's pattern, field and action in place (its position stays); `false` if
+    /// there is no filter with that id. The pattern is checked first.
+    pub fn edit_filter(
+        &self,
+        id: i64,
+        pattern: &str,
+        field: Field,
+        action: Action,
+    ) -> Result<bool, StoreError> {
+        FilterList::check(pattern, field)?;
+        Ok(self.conn.execute(
+            "UPDATE filters SET pattern = ?2, field = ?3, action = ?4 WHERE id = ?1",
+            params![id, pattern.trim(), field.as_str(), action.as_str()],
+        )? > 0)
+    }
+
     /// Moves a filter to `position` (from 1; past the end means last); `false` if there is no
     /// filter with that id.
     pub fn move_filter(&mut self, id: i64, position: usize) -> Result<bool, StoreError> {
