@@ -198,6 +198,7 @@ fn announce_loop(
 ) -> u64 {
     let mut announcements = Announcements::default();
     let mut failures = 0;
+    let mut failing = std::collections::HashSet::new();
     while let Ok(event) = receiver.recv() {
         let Some(mut announcement) = announcements.on_event(&event) else {
             continue;
@@ -211,9 +212,20 @@ fn announce_loop(
         let secret = (!secret.is_empty()).then_some(secret.as_bytes());
         let datagram = announce::encode(&announcement, secret);
         for &target in targets {
-            if let Err(error) = sockets.send(&datagram, target) {
-                tracing::warn!("cannot announce to {target}: {error}");
-                failures += 1;
+            match sockets.send(&datagram, target) {
+                Ok(_) => {
+                    failing.remove(&target);
+                }
+                // Said once per target until it works again (an IPv6 group fails while the
+                // bridge's link-local address is still tentative, for example).
+                Err(error) if failing.insert(target) => {
+                    tracing::warn!("cannot announce to {target}: {error}");
+                    failures += 1;
+                }
+                Err(error) => {
+                    tracing::debug!("cannot announce to {target}: {error}");
+                    failures += 1;
+                }
             }
         }
     }
