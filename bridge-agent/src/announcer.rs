@@ -32,12 +32,34 @@ impl Announcements {
     pub fn wants(event: &Event) -> bool {
         matches!(
             event,
-            Event::CallStarted(_) | Event::CallAnswered { .. } | Event::CallEnded { .. }
+            Event::CallStarted(_)
+                | Event::CallAnswered { .. }
+                | Event::CallEnded { .. }
+                | Event::Voicemail { .. }
         )
     }
 
     /// The announcement an event makes, if any.
     pub fn on_event(&mut self, event: &Event) -> Option<Announcement> {
+        if let Event::Voicemail { at, summary, phone } = event {
+            return Some(Announcement {
+                event: EventKind::Voicemail,
+                call: "voicemail".into(),
+                direction: Direction::Inbound,
+                number: None,
+                name: None,
+                display: Some("Voicemail".into()),
+                anonymous: false,
+                line: Some(phone.to_string()),
+                time: rfc3339(*at),
+                disposition: None,
+                messages_waiting: Some(if summary.waiting {
+                    summary.new.max(1)
+                } else {
+                    0
+                }),
+            });
+        }
         let (kind, key, at, disposition) = match event {
             Event::CallStarted(info) => {
                 if info.blocked_by.is_some() {

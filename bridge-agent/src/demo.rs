@@ -11,7 +11,9 @@ use ringside_core::sdp::Codec;
 
 use crate::replay::{replay, ReplayOptions};
 use crate::store::{Store, DB_FILE};
-use crate::synth::{packets, write_pcap, Endpoints, Hold, Impairments, Outcome, SynthCall};
+use crate::synth::{
+    packets, voicemail_notify, write_pcap, Endpoints, Hold, Impairments, Outcome, SynthCall,
+};
 
 /// Marks a data directory as the demo's, so running the demo again may clear it.
 const MARKER: &str = ".ringside-demo";
@@ -67,8 +69,12 @@ pub fn demo_calls() -> Vec<SynthCall> {
 pub fn run(data_dir: &Path) -> anyhow::Result<()> {
     prepare(data_dir)?;
     let capture = data_dir.join("demo.pcap");
-    write_pcap(&capture, DEMO_EPOCH, &packets(&demo_calls(), 7))
-        .context("cannot write the demo capture")?;
+    let mut packets = packets(&demo_calls(), 7);
+    // The caller who hung up left a message: the provider says one is waiting.
+    let mwi = Duration::from_mins(8);
+    packets.push(voicemail_notify(mwi, Endpoints::standard(0, 5060), 1, 1, 4));
+    packets.sort_by_key(|p| p.at);
+    write_pcap(&capture, DEMO_EPOCH, &packets).context("cannot write the demo capture")?;
     let summary = replay(&capture, data_dir, &ReplayOptions::default())?;
     let store = Store::open(data_dir)?;
     store.set_phonebook_name("15550100001", "Mom", &crate::timefmt::now_rfc3339())?;

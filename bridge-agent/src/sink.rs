@@ -116,6 +116,14 @@ impl EventSink {
                 self.recorder.start(info.key, info.started_at, id);
             }
             Event::CallRinging { .. } => {}
+            Event::Voicemail { at, summary, .. } => {
+                self.store.record_voicemail(
+                    &rfc3339(at),
+                    summary.waiting,
+                    summary.new,
+                    summary.old,
+                )?;
+            }
             Event::CallAnswered { call, at } => {
                 if let Some(&id) = self.rows.get(&call) {
                     self.store.set_answered(id, &rfc3339(at))?;

@@ -612,6 +612,34 @@ impl RtpSender {
     }
 }
 
+/// The provider's message-waiting NOTIFY to the phone (RFC 3842): `new` and `old` voice
+/// messages; `cseq` makes each one its own transaction.
+#[must_use]
+pub fn voicemail_notify(
+    at: Duration,
+    endpoints: Endpoints,
+    cseq: u32,
+    new: u32,
+    old: u32,
+) -> SynthPacket {
+    let waiting = if new > 0 { "yes" } else { "no" };
+    let body = format!("Messages-Waiting: {waiting}\r\nVoice-Message: {new}/{old} (0/0)\r\n");
+    let (provider, phone) = (endpoints.provider_sip, endpoints.phone_sip);
+    let payload = format!(
+        "NOTIFY sip:15550109999@{phone} SIP/2.0\r\nVia: SIP/2.0/UDP {provider};branch=z9hG4bK-mwi-{cseq}\r\n\
+         From: <sip:voicemail@provider.example>;tag=vm\r\nTo: <sip:15550109999@provider.example>;tag=ph\r\n\
+         Call-ID: mwi@provider.example\r\nCSeq: {cseq} NOTIFY\r\nEvent: message-summary\r\n\
+         Content-Type: application/simple-message-summary\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    SynthPacket {
+        at,
+        src: provider,
+        dst: phone,
+        payload: payload.into_bytes(),
+    }
+}
+
 /// Writes packets as an Ethernet pcap, times counted from `epoch` (Unix seconds).
 pub fn write_pcap(path: &Path, epoch: Duration, packets: &[SynthPacket]) -> io::Result<()> {
     let mut writer =

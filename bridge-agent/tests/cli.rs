@@ -314,3 +314,55 @@ fn the_console_serves_the_same_call_log_as_the_command_line_on_loopback_only() {
         "the same objects as `ringside calls --json`"
     );
 }
+
+#[test]
+fn a_voicemail_notify_is_stored_and_announced_once() {
+    use bridge_agent::synth::voicemail_notify;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let endpoints = bridge_agent::synth::Endpoints::standard(0, 5060);
+    let capture = dir.path().join("mwi.pcap");
+    write_pcap(
+        &capture,
+        Duration::from_secs(1_790_000_000),
+        &[
+            voicemail_notify(Duration::from_secs(1), endpoints, 1, 2, 3),
+            voicemail_notify(Duration::from_secs(2), endpoints, 2, 2, 3),
+        ],
+    )
+    .expect("capture");
+    let listener = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    listener
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let target = listener.local_addr().expect("address").to_string();
+    stdout(&ringside(&[
+        "replay",
+        capture.to_str().expect("utf-8"),
+        "--data-dir",
+        data.to_str().expect("utf-8"),
+        "--announce",
+        &target,
+        "--quiet",
+    ]));
+    let mut buffer = [0u8; 4096];
+    let n = listener.recv(&mut buffer).expect("an announcement");
+    let announcement = decode(&buffer[..n], None).expect("valid");
+    assert_eq!(announcement.event, EventKind::Voicemail);
+    assert_eq!(announcement.messages_waiting, Some(2));
+    listener
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("timeout");
+    assert!(
+        listener.recv(&mut buffer).is_err(),
+        "the repeat is not announced"
+    );
+    let status = bridge_agent::store::Store::open(&data)
+        .expect("store")
+        .voicemail()
+        .expect("query")
+        .expect("a status");
+    assert_eq!((status.waiting, status.new, status.old), (true, 2, 3));
+    assert!(calls_json(&data).is_empty(), "a NOTIFY is not a call");
+}

@@ -86,6 +86,8 @@ try {
   await page.setViewportSize({ width: 390, height: 800 });
   await page.goto(`${base}/#glance`);
   await page.waitForSelector("#recent-calls li");
+  await page.waitForSelector("#voicemail:not([hidden])");
+  result.voicemail = await page.textContent("#voicemail");
   await page.screenshot({ path: `${shots}/console-glance-phone.png` });
 } finally {
   await browser.close();

@@ -127,7 +127,10 @@ function ticking(since) {
 }
 
 async function loadGlance() {
-  const [live, calls] = await Promise.all([api("GET", "/live/calls"), api("GET", "/calls?limit=12")]);
+  const [live, calls, voicemail] = await Promise.all([api("GET", "/live/calls"), api("GET", "/calls?limit=12"), api("GET", "/voicemail")]);
+  const box = $("#voicemail");
+  box.hidden = !voicemail.waiting;
+  box.textContent = voicemail.new === 1 ? "✉ Voicemail: 1 new message" : `✉ Voicemail: ${voicemail.new || "new"} messages waiting`;
   const liveList = $("#live-calls");
   liveList.replaceChildren();
   for (const call of live) {
@@ -136,7 +139,7 @@ async function loadGlance() {
       textContent: call.recording ? "● Recording — stop" : "Record",
       onclick: async () => { await api("POST", `/live/calls/${call.key}/recording`, { on: !call.recording }); },
     });
-    const listen = el("button", { className: "plain listen", textContent: "🎧 Listen live", onclick: () => listenLive(call.key, listen) });
+    const listen = el("button", { className: "plain listen", textContent: "▶ Listen live", onclick: () => listenLive(call.key, listen) });
     liveList.append(el("li", { dataset: { key: call.key } },
       el("div", { className: "who", textContent: `${call.direction === "outbound" ? "→ " : ""}${call.anonymous ? "Anonymous" : call.name || call.number}` }),
       el("div", { className: "meta", textContent: call.number || "withheld" }),
@@ -166,7 +169,7 @@ async function listenLive(key, button) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/api/live/calls/${key}/audio`);
   socket.binaryType = "arraybuffer";
-  const stats = { messages: 0, frames: 0, played: 0, stop: () => { socket.close(); context.close(); window.ringsideListen = null; button.textContent = "🎧 Listen live"; } };
+  const stats = { messages: 0, frames: 0, played: 0, stop: () => { socket.close(); context.close(); window.ringsideListen = null; button.textContent = "▶ Listen live"; } };
   window.ringsideListen = stats;
   button.textContent = "■ Stop listening";
   player.port.onmessage = (event) => { stats.played = event.data.played; };

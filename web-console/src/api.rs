@@ -18,6 +18,7 @@
 //! | `DELETE /api/filters/{id}` | remove one |
 //! | `POST /api/filters/{id}/move` `{"position"}` | move one |
 //! | `POST /api/filters/test` `{"number","name"}` | which filters decide for a caller, and why |
+//! | `GET /api/voicemail` | what the provider last said was waiting (`waiting`, `new`, `old`, `updated_at`) |
 //! | `GET /api/settings` | the settings |
 //! | `PUT /api/settings/{key}` `{"value"}` | change one |
 //! | `GET /api/live/calls` | calls in progress (from `ringside run`) |
@@ -63,6 +64,7 @@ pub fn router() -> Router<ConsoleState> {
         .route("/filters/test", post(test_filter))
         .route("/filters/{id}", delete(remove_filter).put(edit_filter))
         .route("/filters/{id}/move", post(move_filter))
+        .route("/voicemail", get(voicemail))
         .route("/settings", get(settings))
         .route("/settings/{key}", put(set_setting))
         .route("/live/calls", get(crate::live::calls))
@@ -494,6 +496,17 @@ async fn test_filter(
             "record_reason": decision.record.to_string(),
             "record_filter": decision.record.filter.map(|f| f.id),
         }))
+    })
+    .await
+    .map(Json)
+}
+
+async fn voicemail(State(state): State<ConsoleState>) -> Result<Json<serde_json::Value>, AppError> {
+    with_store(&state, |store| {
+        Ok(match store.voicemail()? {
+            Some(status) => serde_json::to_value(status).map_err(|e| AppError::internal(&e))?,
+            None => serde_json::json!({ "waiting": false, "new": 0, "old": 0, "updated_at": null }),
+        })
     })
     .await
     .map(Json)

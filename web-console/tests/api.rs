@@ -524,3 +524,20 @@ async fn waveforms_are_drawn_from_real_wavs_only() {
     assert_eq!(headers[header::CONTENT_TYPE], "image/svg+xml");
     assert!(String::from_utf8_lossy(&body).starts_with("<svg"));
 }
+
+#[tokio::test]
+async fn voicemail_says_what_the_provider_last_said() {
+    let f = fixture();
+    let (status, none) = get_json(&f, "/api/voicemail").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(none["waiting"], false);
+    Store::open(f.dir.path())
+        .expect("store")
+        .record_voicemail("2026-11-22T10:00:00.000000Z", true, 2, 5)
+        .expect("record");
+    let (_, waiting) = get_json(&f, "/api/voicemail").await;
+    assert_eq!(
+        (waiting["waiting"].as_bool(), waiting["new"].as_u64()),
+        (Some(true), Some(2))
+    );
+}

@@ -16,6 +16,7 @@
 //! - [`filters`] and [`policy`]: which calls are blocked or recorded (DESIGN rule 4).
 //! - [`call`] and [`tracker`]: the dialog state machine per Call-ID and the table of calls.
 //! - [`announce`]: the LAN announcement codec the agent and the desktop client share.
+//! - [`voicemail`]: message-waiting summaries (RFC 3842).
 //! - [`engine`]: all of the above behind `handle_packet` / `poll_event`.
 
 pub mod announce;
@@ -35,6 +36,7 @@ pub mod sdp;
 pub mod sip;
 pub mod time;
 pub mod tracker;
+pub mod voicemail;
 
 pub use engine::{Engine, EngineConfig, Event, Verdict};
 pub use time::Timestamp;

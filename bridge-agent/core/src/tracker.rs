@@ -21,6 +21,7 @@ use crate::rtp::RtpPacket;
 use crate::sdp::Codec;
 use crate::sip::{response_to, Message, Method};
 use crate::time::Timestamp;
+use crate::voicemail::{parse_message_summary, MessageSummary};
 
 /// Timers and limits of the tracker.
 #[derive(Debug, Clone)]
@@ -125,6 +126,15 @@ pub enum Event {
         /// The UDP payload (the RTP packet).
         payload: Vec<u8>,
     },
+    /// The provider says what voicemail is waiting (reported when it changes).
+    Voicemail {
+        /// When the NOTIFY came.
+        at: Timestamp,
+        /// What is waiting.
+        summary: MessageSummary,
+        /// The phone it was for.
+        phone: SocketAddr,
+    },
     /// It ended. The last [`Event::Audio`] of the call comes before this.
     CallEnded {
         /// The call.
@@ -174,6 +184,8 @@ pub struct Tracker {
     next_tick: Option<Timestamp>,
     events: VecDeque<Event>,
     transmits: VecDeque<Transmit>,
+    /// The last voicemail summary reported.
+    voicemail: Option<MessageSummary>,
 }
 
 impl Tracker {
@@ -203,6 +215,9 @@ impl Tracker {
             && self.phone_ips.len() < MAX_LEARNED_PHONES
         {
             self.phone_ips.insert(src.ip());
+        }
+        if message.method() == Some(&Method::Notify) && from_phone != Some(true) {
+            self.take_voicemail(now, message, dst);
         }
         if let Some(&key) = self.by_call_id.get(message.call_id()) {
             let Some(call) = self.calls.get_mut(&key) else {
@@ -387,6 +402,27 @@ impl Tracker {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.calls.is_empty()
+    }
+
+    /// A `message-summary` NOTIFY toward the phone: reported when what is waiting changes.
+    fn take_voicemail(&mut self, now: Timestamp, message: &Message, phone: SocketAddr) {
+        let is_summary = message
+            .header(&crate::sip::HeaderName::Event)
+            .is_some_and(|e| e.trim().to_ascii_lowercase().starts_with("message-summary"));
+        let Some(summary) = is_summary
+            .then(|| parse_message_summary(&message.body))
+            .flatten()
+        else {
+            return;
+        };
+        if self.voicemail != Some(summary) {
+            self.voicemail = Some(summary);
+            self.events.push_back(Event::Voicemail {
+                at: now,
+                summary,
+                phone,
+            });
+        }
     }
 
     fn start_call(
@@ -849,5 +885,36 @@ mod tests {
             !tracker.call(key).expect("a call").record,
             "no-record filter applied"
         );
+    }
+
+    #[test]
+    fn voicemail_notifies_are_reported_when_what_waits_changes() {
+        let mut tracker = Tracker::new(TrackerConfig::default());
+        let notify = |body: &str| {
+            let text = format!(
+                "NOTIFY sip:100@192.168.1.20 SIP/2.0\r\nVia: SIP/2.0/UDP {PROVIDER};branch=z9hG4bKn\r\n\
+                 From: <sip:vm@p>;tag=v\r\nTo: <sip:100@p>;tag=t\r\nCall-ID: mwi-1\r\nCSeq: 7 NOTIFY\r\n\
+                 Event: message-summary\r\nContent-Type: application/simple-message-summary\r\n\
+                 Content-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            parse_datagram(text.as_bytes())
+                .expect("valid")
+                .expect("whole")
+        };
+        let (p, ph) = (addr(PROVIDER), addr(PHONE));
+        let waiting = "Messages-Waiting: yes\r\nVoice-Message: 2/1\r\n";
+        tracker.handle_sip(secs(1), &notify(waiting), p, ph, None);
+        tracker.handle_sip(secs(2), &notify(waiting), p, ph, None);
+        tracker.handle_sip(secs(3), &notify("Messages-Waiting: no\r\n"), p, ph, None);
+        let summaries: Vec<(bool, u32)> = events(&mut tracker)
+            .iter()
+            .filter_map(|e| match e {
+                Event::Voicemail { summary, .. } => Some((summary.waiting, summary.new)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(summaries, [(true, 2), (false, 0)], "a repeat is not news");
+        assert!(tracker.is_empty(), "a NOTIFY is not a call");
     }
 }

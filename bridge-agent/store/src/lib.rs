@@ -11,15 +11,18 @@ mod call_log;
 mod filters;
 mod phonebook;
 mod settings;
+mod voicemail;
 
 pub use call_log::CallQuery;
 pub use phonebook::PhonebookEntry;
 pub use settings::{Setting, SettingError};
+pub use voicemail::VoicemailStatus;
 
 /// The migrations, in order; the database's `user_version` says how many have run.
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/001_calls_phonebook.sql"),
     include_str!("../migrations/002_filters_settings.sql"),
+    include_str!("../migrations/003_voicemail.sql"),
 ];
 
 /// The database file's name inside the data directory.
