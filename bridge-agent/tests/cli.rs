@@ -191,20 +191,7 @@ fn replay_announces_each_call_event_once_signed_with_phonebook_names() {
         data_arg,
     ]));
 
-    let listener = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    listener
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("timeout");
-    let target = listener.local_addr().expect("address").to_string();
-    stdout(&ringside(&[
-        "replay",
-        capture.to_str().expect("utf-8"),
-        "--data-dir",
-        data_arg,
-        "--announce",
-        &target,
-        "--quiet",
-    ]));
+    let listener = replay_announcing(&capture, &data);
     let seen = receive(&listener, 10, secret);
     let events: Vec<(String, EventKind)> = seen
         .iter()
@@ -332,20 +319,7 @@ fn a_voicemail_notify_is_stored_and_announced_once() {
         ],
     )
     .expect("capture");
-    let listener = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    listener
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("timeout");
-    let target = listener.local_addr().expect("address").to_string();
-    stdout(&ringside(&[
-        "replay",
-        capture.to_str().expect("utf-8"),
-        "--data-dir",
-        data.to_str().expect("utf-8"),
-        "--announce",
-        &target,
-        "--quiet",
-    ]));
+    let listener = replay_announcing(&capture, &data);
     let mut buffer = [0u8; 4096];
     let n = listener.recv(&mut buffer).expect("an announcement");
     let announcement = decode(&buffer[..n], None).expect("valid");
@@ -365,4 +339,24 @@ fn a_voicemail_notify_is_stored_and_announced_once() {
         .expect("a status");
     assert_eq!((status.waiting, status.new, status.old), (true, 2, 3));
     assert!(calls_json(&data).is_empty(), "a NOTIFY is not a call");
+}
+
+/// Replays `capture` into `data` with announcements to a fresh loopback listener, which it
+/// returns (5 s read timeout).
+fn replay_announcing(capture: &Path, data: &Path) -> UdpSocket {
+    let listener = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    listener
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let target = listener.local_addr().expect("address").to_string();
+    stdout(&ringside(&[
+        "replay",
+        capture.to_str().expect("utf-8"),
+        "--data-dir",
+        data.to_str().expect("utf-8"),
+        "--announce",
+        &target,
+        "--quiet",
+    ]));
+    listener
 }

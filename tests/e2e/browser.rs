@@ -142,7 +142,9 @@ fn the_console_in_a_real_browser() {
     );
     assert_eq!(seen["settings_saved"], true);
     assert!(
-        seen["voicemail"].as_str().is_some_and(|v| v.contains("Voicemail: 1 new message")),
+        seen["voicemail"]
+            .as_str()
+            .is_some_and(|v| v.contains("Voicemail: 1 new message")),
         "the demo's voicemail shows at a glance: {seen}"
     );
     let store = ringside_store::Store::open(&data).expect("store");
