@@ -282,7 +282,7 @@ fn queue_loop(queue: &mut nfq::Queue, shared: &Shared, phone_port: Option<u32>) 
             }
         };
         let from_phone = phone_port.map(|port| message.get_physindev() == port);
-        let verdict = {
+        let (verdict, rewritten) = {
             let mut guard = shared.lock().unwrap_or_else(PoisonError::into_inner);
             match guard.as_mut() {
                 Some(core) => {
@@ -292,12 +292,17 @@ fn queue_loop(queue: &mut nfq::Queue, shared: &Shared, phone_port: Option<u32>) 
                         message.get_payload(),
                         from_phone,
                     );
+                    let rewritten = core.engine.take_rewrite();
                     core.drain();
-                    verdict
+                    (verdict, rewritten)
                 }
-                None => Verdict::Accept,
+                None => (Verdict::Accept, None),
             }
         };
+        if let Some(packet) = rewritten {
+            // A courtesy beep in the phone's audio, on its way to the remote party.
+            message.set_payload(packet);
+        }
         message.set_verdict(match verdict {
             Verdict::Accept => nfq::Verdict::Accept,
             Verdict::Drop => nfq::Verdict::Drop,

@@ -78,6 +78,7 @@ try {
   await page.waitForFunction(() => document.querySelector("#settings-form select[name=block_response]").value !== "");
   await page.selectOption("#settings-form select[name=block_response]", "decline");
   await page.fill("#settings-form input[name=retention_days]", "90");
+  await page.selectOption("#settings-form select[name=courtesy_beeps]", "true");
   await page.click("#settings-form button[type=submit]");
   await page.waitForFunction(() => document.querySelector("#settings-saved").textContent === "Saved.");
   result.settings_saved = true;

@@ -75,6 +75,28 @@ fn browse(browser_dir: &Path, address: &str, shots: &Path) -> serde_json::Value 
     serde_json::from_slice(&run.stdout).expect("the script's JSON")
 }
 
+/// What the browser changed reached the store: the rename and the settings.
+fn assert_saved(data: &Path) {
+    let store = ringside_store::Store::open(data).expect("store");
+    let renamed = store
+        .phonebook_entry("15550100003")
+        .expect("query")
+        .and_then(|e| e.user_name);
+    assert_eq!(
+        renamed.as_deref(),
+        Some("Dr. Smile"),
+        "the rename reached the store"
+    );
+    let days = store
+        .setting(ringside_store::Setting::RetentionDays)
+        .expect("setting");
+    assert_eq!(days, "90", "the settings page saved the retention cap");
+    let beeps = store
+        .setting(ringside_store::Setting::CourtesyBeeps)
+        .expect("setting");
+    assert_eq!(beeps, "true", "and turned courtesy beeps on");
+}
+
 #[test]
 fn the_console_in_a_real_browser() {
     let browser_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
@@ -147,22 +169,9 @@ fn the_console_in_a_real_browser() {
             .is_some_and(|v| v.contains("Voicemail: 1 new message")),
         "the demo's voicemail shows at a glance: {seen}"
     );
-    let store = ringside_store::Store::open(&data).expect("store");
-    let days = store
-        .setting(ringside_store::Setting::RetentionDays)
-        .expect("setting");
-    assert_eq!(days, "90", "the settings page saved the retention cap");
-    let renamed = ringside_store::Store::open(&data)
-        .expect("store")
-        .phonebook_entry("15550100003")
-        .expect("query")
-        .and_then(|e| e.user_name);
-    assert_eq!(
-        renamed.as_deref(),
-        Some("Dr. Smile"),
-        "the rename reached the store"
-    );
+    assert_saved(&data);
     for page in [
+        "login",
         "calls",
         "phonebook",
         "filters",

@@ -275,3 +275,56 @@ fn filters_of_the_data_directory_block_callers_and_decide_recording() {
     assert_eq!(unrecorded.recording, None, "the no-record filter matched");
     assert!(replayed.by_number("15550100001").recording.is_some());
 }
+
+#[test]
+fn courtesy_beeps_replace_the_phones_audio_toward_the_remote_party() {
+    use ringside_core::packet::LinkType;
+    use ringside_core::{Engine, EngineConfig, Timestamp};
+
+    let mut call = SynthCall::inbound(1, "15550100001", Some("Mom"));
+    call.outcome = Outcome::Answered {
+        talk: Duration::from_secs(3),
+    };
+    let mut engine = Engine::new(EngineConfig::default());
+    engine
+        .tracker_mut()
+        .set_policy(ringside_core::policy::Policy {
+            courtesy_beeps: true,
+            ..ringside_core::policy::Policy::default()
+        });
+    let phone_rtp = call.endpoints.phone_rtp;
+    let mut frame = Vec::new();
+    let mut rewritten = Vec::new();
+    for packet in packets(&[call], 5) {
+        bridge_agent::synth::ethernet_frame(&packet, &mut frame).expect("a frame");
+        let ip = &frame[14..];
+        engine.handle_frame(
+            Timestamp::from(EPOCH + packet.at),
+            LinkType::RawIp,
+            ip,
+            None,
+        );
+        if let Some(changed) = engine.take_rewrite() {
+            assert_eq!(packet.src, phone_rtp, "only the phone's audio is changed");
+            assert_eq!(changed.len(), ip.len(), "same size, same timing");
+            assert_eq!(&changed[26..28], &[0, 0], "UDP checksum cleared");
+            assert_eq!(
+                &changed[..26],
+                &ip[..26],
+                "IP and UDP headers otherwise kept"
+            );
+            rewritten.push(changed);
+        }
+    }
+    // One beep of 200 ms, 2 s after the answer: ten 20 ms packets.
+    assert_eq!(rewritten.len(), 10);
+    let samples: Vec<i16> = rewritten
+        .iter()
+        .flat_map(|p| {
+            p[28 + 12..]
+                .iter()
+                .map(|&b| ringside_core::g711::decode_ulaw(b))
+        })
+        .collect();
+    assert_tone(&samples, 1400.0, &[1000.0, 440.0], "the beep");
+}

@@ -252,6 +252,7 @@ async function loadSettings() {
   const form = $("#settings-form");
   form.record_by_default.value = settings.record_by_default;
   form.block_response.value = settings.block_response;
+  form.courtesy_beeps.value = settings.courtesy_beeps;
   for (const key of ["retention_days", "retention_megabytes", "min_free_megabytes"]) form[key].value = settings[key];
   form.announce_secret.placeholder = settings.announce_secret ? "set (type to change)" : "none";
 }
@@ -321,6 +322,7 @@ $("#settings-form").addEventListener("submit", async (event) => {
   try {
     await api("PUT", "/settings/record_by_default", { value: form.record_by_default.value });
     await api("PUT", "/settings/block_response", { value: form.block_response.value });
+    await api("PUT", "/settings/courtesy_beeps", { value: form.courtesy_beeps.value });
     for (const key of ["retention_days", "retention_megabytes", "min_free_megabytes"]) {
       await api("PUT", `/settings/${key}`, { value: form[key].value });
     }

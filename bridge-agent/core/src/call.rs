@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 
 use tracing::debug;
 
+use crate::beeps::Beeper;
 use crate::caller_id::CallerId;
 use crate::filters::Filter;
 use crate::media::CallMedia;
@@ -161,6 +162,8 @@ pub struct Call {
     pub record: bool,
     /// The audio codec the call used, once RTP has been seen.
     pub codec: Option<Codec>,
+    /// When its courtesy beeps sound.
+    pub beeper: Beeper,
     /// The response that turned a blocked caller away, sent again for every retransmission
     /// of the INVITE (`None` when blocked calls are dropped silently).
     pub turned_away: Option<Vec<u8>>,
@@ -182,6 +185,7 @@ impl Call {
             record,
             codec: None,
             turned_away: None,
+            beeper: Beeper::default(),
             info,
         };
         let from_phone = call.info.direction == CallDirection::Outbound;

@@ -49,6 +49,8 @@ pub struct Engine {
     decoder: Decoder,
     tracker: Tracker,
     stats: EngineStats,
+    /// The last frame as it must go on, when the engine changed it (a courtesy beep).
+    rewritten: Option<Vec<u8>>,
 }
 
 impl Engine {
@@ -59,6 +61,7 @@ impl Engine {
             decoder: Decoder::default(),
             tracker: Tracker::new(config),
             stats: EngineStats::default(),
+            rewritten: None,
         }
     }
 
@@ -72,15 +75,24 @@ impl Engine {
         from_phone: Option<bool>,
     ) -> Verdict {
         self.stats.frames += 1;
+        self.rewritten = None;
         self.tracker.handle_timeout(now);
         match self.decoder.decode(now, link, frame) {
-            Decoded::Datagram(datagram) => handle_datagram(
-                &mut self.tracker,
-                &mut self.stats,
-                now,
-                &datagram,
-                from_phone,
-            ),
+            Decoded::Datagram(datagram) => {
+                let offset = payload_offset(frame, &datagram);
+                let (verdict, rewritten) = handle_datagram(
+                    &mut self.tracker,
+                    &mut self.stats,
+                    now,
+                    &datagram,
+                    from_phone,
+                    offset.is_some(),
+                );
+                if let (Some(payload), Some(offset)) = (rewritten, offset) {
+                    self.rewritten = Some(rewrite(frame, offset, &payload));
+                }
+                verdict
+            }
             Decoded::FragmentHeld => {
                 // The last fragment decides for the whole INVITE; the first ones pass.
                 self.stats.fragments += 1;
@@ -95,6 +107,12 @@ impl Engine {
                 Verdict::Accept
             }
         }
+    }
+
+    /// The frame just handled, changed as it must go on (a courtesy beep in its audio), or
+    /// `None` when it goes on as it came. Read it right after [`Engine::handle_frame`].
+    pub fn take_rewrite(&mut self) -> Option<Vec<u8>> {
+        self.rewritten.take()
     }
 
     /// Takes SIP text that came without packets (a text trace): one or more messages,
@@ -176,10 +194,11 @@ fn handle_datagram(
     now: Timestamp,
     datagram: &Datagram<'_>,
     from_phone: Option<bool>,
-) -> Verdict {
+    can_rewrite: bool,
+) -> (Verdict, Option<Vec<u8>>) {
     let (src, dst, payload) = (datagram.src, datagram.dst, datagram.payload);
     if looks_like_sip(payload) {
-        return match datagram.transport {
+        let verdict = match datagram.transport {
             Transport::Udp => match parse_datagram(payload) {
                 Ok(Some(message)) => {
                     take_message(tracker, stats, now, Ok(message), src, dst, from_phone)
@@ -200,17 +219,40 @@ fn handle_datagram(
                 Verdict::Accept
             }
         };
+        return (verdict, None);
     }
     if datagram.transport == Transport::Tcp {
         stats.unmatched += 1;
-        return Verdict::Accept;
+        return (Verdict::Accept, None);
     }
-    match tracker.handle_rtp(now, src, dst, payload) {
+    match tracker.handle_rtp(now, src, dst, payload, can_rewrite) {
         RtpOutcome::Taken => stats.rtp_packets += 1,
+        RtpOutcome::Rewritten(payload) => {
+            stats.rtp_packets += 1;
+            return (Verdict::Accept, Some(payload));
+        }
         RtpOutcome::Malformed => stats.rtp_malformed += 1,
         RtpOutcome::NoFlow => stats.unmatched += 1,
     }
-    Verdict::Accept
+    (Verdict::Accept, None)
+}
+
+/// Where a UDP-over-IPv4 datagram's payload sits in its frame, when it sits there (not in a
+/// reassembly buffer). Only those can be rewritten: IPv4 lets a changed datagram go with a
+/// zero UDP checksum.
+fn payload_offset(frame: &[u8], datagram: &Datagram<'_>) -> Option<usize> {
+    let start = (datagram.payload.as_ptr() as usize).checked_sub(frame.as_ptr() as usize)?;
+    let inside = start >= 8 && start + datagram.payload.len() <= frame.len();
+    (inside && datagram.src.is_ipv4() && datagram.transport == Transport::Udp).then_some(start)
+}
+
+/// `frame` with the UDP payload at `offset` replaced by `payload` (same length) and the UDP
+/// checksum cleared (RFC 768: zero means none, allowed over IPv4).
+fn rewrite(frame: &[u8], offset: usize, payload: &[u8]) -> Vec<u8> {
+    let mut out = frame.to_vec();
+    out[offset..offset + payload.len()].copy_from_slice(payload);
+    out[offset - 2..offset].copy_from_slice(&[0, 0]);
+    out
 }
 
 fn take_message(

@@ -13,6 +13,7 @@
 //! - [`sdp`]: media descriptions of offers and answers.
 //! - [`rtp`], [`g711`], [`playout`], [`mixer`]: RTP views, decoding, the per-direction jitter
 //!   buffer and the stereo mixer.
+//! - [`beeps`]: courtesy beeps toward the remote party of a recorded call.
 //! - [`filters`] and [`policy`]: which calls are blocked or recorded (DESIGN rule 4).
 //! - [`call`] and [`tracker`]: the dialog state machine per Call-ID and the table of calls.
 //! - [`announce`]: the LAN announcement codec the agent and the desktop client share.
@@ -20,6 +21,7 @@
 //! - [`engine`]: all of the above behind `handle_packet` / `poll_event`.
 
 pub mod announce;
+pub mod beeps;
 pub mod call;
 pub mod caller_id;
 pub mod engine;

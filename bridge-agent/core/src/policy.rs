@@ -59,6 +59,8 @@ pub struct Policy {
     pub record_by_default: bool,
     /// How blocked callers are turned away.
     pub block_response: BlockResponse,
+    /// Let the remote party of a recorded call hear a short beep every 15 s.
+    pub courtesy_beeps: bool,
 }
 
 impl Default for Policy {
@@ -67,6 +69,7 @@ impl Default for Policy {
             filters: FilterList::default(),
             record_by_default: true,
             block_response: BlockResponse::Busy,
+            courtesy_beeps: false,
         }
     }
 }

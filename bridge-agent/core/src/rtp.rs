@@ -90,6 +90,13 @@ impl<'a> RtpPacket<'a> {
     pub fn payload(&self) -> &'a [u8] {
         &self.bytes[self.payload_start..self.payload_end]
     }
+
+    /// Where the payload starts in the packet's bytes (after the header, CSRCs and
+    /// extension).
+    #[must_use]
+    pub fn payload_offset(&self) -> usize {
+        self.payload_start
+    }
 }
 
 #[cfg(test)]

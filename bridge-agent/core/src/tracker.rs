@@ -149,7 +149,7 @@ pub enum Event {
 }
 
 /// What [`Tracker::handle_rtp`] made of a UDP payload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RtpOutcome {
     /// Not on any call's media address.
     NoFlow,
@@ -157,6 +157,8 @@ pub enum RtpOutcome {
     Malformed,
     /// Taken by a call.
     Taken,
+    /// Taken, and to be sent on with this UDP payload instead (a courtesy beep).
+    Rewritten(Vec<u8>),
 }
 
 /// How long an ended call stays in the table to absorb retransmissions (Timer J/H, 32 s).
@@ -255,12 +257,14 @@ impl Tracker {
     }
 
     /// Takes a UDP payload that is not SIP: RTP if it travels on a call's media address.
+    /// `can_rewrite` says whether the caller can send a changed payload on (courtesy beeps).
     pub fn handle_rtp(
         &mut self,
         now: Timestamp,
         src: SocketAddr,
         dst: SocketAddr,
         payload: &[u8],
+        can_rewrite: bool,
     ) -> RtpOutcome {
         let Some(&(key, channel)) = self
             .flows_to
@@ -284,6 +288,26 @@ impl Tracker {
         match codec {
             Codec::Pcmu | Codec::Pcma => {
                 call.codec.get_or_insert(codec);
+                // The remote party hears the beep in place of the phone's voice, and the
+                // recording keeps what they heard.
+                let beep = can_rewrite
+                    && self.policy.courtesy_beeps
+                    && call.record
+                    && channel == Channel::Phone
+                    && call.answered_at.is_some_and(|at| call.beeper.due(now, at));
+                let tone = beep
+                    .then(|| call.beeper.tone(codec, packet.payload().len()))
+                    .flatten();
+                if let Some(tone) = tone {
+                    let mut rewritten = payload.to_vec();
+                    let start = packet.payload_offset();
+                    rewritten[start..start + tone.len()].copy_from_slice(&tone);
+                    if let Ok(beeped) = RtpPacket::new_checked(&rewritten) {
+                        call.media.handle_rtp(now, channel, codec, &beeped);
+                    }
+                    push_audio(&mut self.events, key, call);
+                    return RtpOutcome::Rewritten(rewritten);
+                }
                 call.media.handle_rtp(now, channel, codec, &packet);
                 push_audio(&mut self.events, key, call);
             }

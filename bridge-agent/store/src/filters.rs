@@ -117,6 +117,7 @@ impl Store {
             record_by_default: self.setting(Setting::RecordByDefault)? == "true",
             block_response: BlockResponse::parse(&self.setting(Setting::BlockResponse)?)
                 .unwrap_or_default(),
+            courtesy_beeps: self.setting(Setting::CourtesyBeeps)? == "true",
         })
     }
 

@@ -20,6 +20,9 @@ pub enum Setting {
     /// The recordings together stay under this many megabytes, oldest deleted first (0: no
     /// cap).
     RetentionMegabytes,
+    /// `true` or `false`: the remote party of a recorded call hears a short beep every 15 s
+    /// (default `false`).
+    CourtesyBeeps,
     /// Below this much free space (megabytes) new calls are not recorded (calls still pass
     /// and are logged).
     MinFreeMegabytes,
@@ -31,7 +34,7 @@ pub enum SettingError {
     /// No such setting.
     #[error(
         "unknown setting `{0}` (known: record_by_default, block_response, announce_secret, \
-         retention_days, retention_megabytes, min_free_megabytes)"
+         retention_days, retention_megabytes, min_free_megabytes, courtesy_beeps)"
     )]
     Unknown(String),
     /// The value does not fit the setting.
@@ -48,13 +51,14 @@ pub enum SettingError {
 
 impl Setting {
     /// Every setting, in the order `ringside settings list` shows them.
-    pub const ALL: [Setting; 6] = [
+    pub const ALL: [Setting; 7] = [
         Setting::RecordByDefault,
         Setting::BlockResponse,
         Setting::AnnounceSecret,
         Setting::RetentionDays,
         Setting::RetentionMegabytes,
         Setting::MinFreeMegabytes,
+        Setting::CourtesyBeeps,
     ];
 
     /// The key as stored and typed.
@@ -67,6 +71,7 @@ impl Setting {
             Setting::RetentionDays => "retention_days",
             Setting::RetentionMegabytes => "retention_megabytes",
             Setting::MinFreeMegabytes => "min_free_megabytes",
+            Setting::CourtesyBeeps => "courtesy_beeps",
         }
     }
 
@@ -83,6 +88,7 @@ impl Setting {
     pub fn default_value(self) -> &'static str {
         match self {
             Setting::RecordByDefault => "true",
+            Setting::CourtesyBeeps => "false",
             Setting::BlockResponse => "busy",
             Setting::AnnounceSecret => "",
             Setting::RetentionDays | Setting::RetentionMegabytes => "0",
@@ -99,7 +105,7 @@ impl Setting {
             expected,
         };
         match self {
-            Setting::RecordByDefault => match value {
+            Setting::RecordByDefault | Setting::CourtesyBeeps => match value {
                 "true" | "yes" | "on" => Ok("true".into()),
                 "false" | "no" | "off" => Ok("false".into()),
                 _ => Err(invalid("true or false")),
