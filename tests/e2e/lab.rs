@@ -720,3 +720,78 @@ fn listen_live_in_the_browser_during_a_call() {
         "audio starts soon after the click: {seen}"
     );
 }
+
+/// The μ-law audio of every RTP packet in a capture of the provider's side (Ethernet, UDP).
+fn rtp_audio(pcap: &std::path::Path) -> Vec<Vec<i16>> {
+    let file = std::fs::File::open(pcap).expect("the capture");
+    let mut capture = bridge_agent::capture::Capture::from_reader(file).expect("a pcap");
+    let mut packets = Vec::new();
+    while let Some(frame) = capture.next_frame() {
+        let frame = frame.expect("a frame");
+        let Ok(sliced) = etherparse::SlicedPacket::from_ethernet(frame.data) else {
+            continue;
+        };
+        let Some(etherparse::TransportSlice::Udp(udp)) = sliced.transport else {
+            continue;
+        };
+        let payload = udp.payload();
+        if payload.len() > 12 && payload[0] >> 6 == 2 {
+            packets.push(
+                payload[12..]
+                    .iter()
+                    .map(|&b| ringside_core::g711::decode_ulaw(b))
+                    .collect(),
+            );
+        }
+    }
+    packets
+}
+
+#[test]
+fn courtesy_beeps_reach_the_remote_party() {
+    let mut lab = Lab::new();
+    lab.ringside(&["settings", "set", "courtesy_beeps", "true"]);
+    lab.start_agent();
+    let pcap = lab.dir.path().join("provider-side.pcap");
+    let mut dump = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &lab.ns("prov"),
+            "tcpdump",
+            "-i",
+            "p0",
+            "-U",
+            "-w",
+        ])
+        .arg(&pcap)
+        .arg(format!("udp and src host {PHONE} and not port 5060"))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("tcpdump");
+    std::thread::sleep(Duration::from_secs(1));
+    answered_call(&lab, 5060, "15550100001", "Mom", 4);
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = nix::unistd::Pid::from_raw(dump.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("stop tcpdump");
+    dump.wait().expect("tcpdump ends");
+    let packets = rtp_audio(&pcap);
+    assert!(
+        packets.len() > 100,
+        "the phone's audio reached the provider: {}",
+        packets.len()
+    );
+    let beeped = packets
+        .iter()
+        .filter(|samples| {
+            crate::support::tone_power(samples, 1400.0)
+                > 100.0 * crate::support::tone_power(samples, 500.0)
+        })
+        .count();
+    // 2 s after the answer, 200 ms: ten 20 ms packets carry the beep, the rest the phone's tone.
+    assert!(
+        (8..=12).contains(&beeped),
+        "{beeped} beeping packets of {}",
+        packets.len()
+    );
+}
