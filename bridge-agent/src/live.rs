@@ -175,7 +175,9 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
     let shared: Shared = Arc::new(Mutex::new(Some(Core {
         engine,
         sink: SinkThread::spawn(
-            EventSink::new(store, Recorder::new(data_dir)).with_maintenance(),
+            EventSink::new(store, Recorder::new(data_dir))
+                .with_maintenance()
+                .notifying(hub.clone()),
             SINK_CAPACITY,
         )?,
         announcer,

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use ringside_core::call::CallKey;
 use ringside_core::sdp::Codec;
 use ringside_core::Event;
+use web_console::live::{LiveHub, Stored};
 
 use crate::recorder::Recorder;
 use crate::retention;
@@ -40,6 +41,8 @@ pub struct EventSink {
     report: SinkReport,
     /// Run retention and the free-space floor (the live agent; replays do not).
     maintain: bool,
+    /// Told when an ended call or a voicemail report is stored (the live agent's console).
+    hub: Option<LiveHub>,
 }
 
 /// How often the live sink applies the retention caps.
@@ -55,6 +58,22 @@ impl EventSink {
             rows: HashMap::new(),
             report: SinkReport::default(),
             maintain: false,
+            hub: None,
+        }
+    }
+
+    /// The same, telling the console's open pages what it has stored.
+    #[must_use]
+    pub fn notifying(self, hub: LiveHub) -> EventSink {
+        EventSink {
+            hub: Some(hub),
+            ..self
+        }
+    }
+
+    fn tell(&self, what: Stored) {
+        if let Some(hub) = &self.hub {
+            hub.stored(what);
         }
     }
 
@@ -123,6 +142,7 @@ impl EventSink {
                     summary.new,
                     summary.old,
                 )?;
+                self.tell(Stored::Voicemail);
             }
             Event::CallAnswered { call, at } => {
                 if let Some(&id) = self.rows.get(&call) {
@@ -184,6 +204,7 @@ impl EventSink {
                             .as_deref(),
                     },
                 )?;
+                self.tell(Stored::CallLogged);
             }
         }
         Ok(())

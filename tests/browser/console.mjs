@@ -5,7 +5,7 @@ import { chromium } from "playwright-core";
 
 const base = process.env.CONSOLE_URL;
 const shots = process.env.SHOTS;
-const result = {};
+const result = { native_dialogs: [] };
 
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
@@ -16,7 +16,8 @@ const browser = await chromium.launch({
 });
 try {
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-  page.on("dialog", (dialog) => dialog.accept());
+  // The console asks in its own dialogs; a native prompt or alert would be a regression.
+  page.on("dialog", (dialog) => { result.native_dialogs.push(dialog.message()); dialog.dismiss(); });
 
   // Log in: the console has a password, so every page leads to the login form first.
   await page.goto(`${base}/#calls`);
@@ -28,7 +29,8 @@ try {
   await page.screenshot({ path: `${shots}/console-login.png` });
   await page.fill("input[name=password]", process.env.PASSWORD);
   await page.click("button[type=submit]");
-  await page.waitForSelector("#call-table", { state: "attached" });
+  await page.waitForSelector("#call-table tbody tr[data-id]");
+  result.after_login = page.url();
 
   // The call log shows the replayed calls, with the phonebook's name.
   await page.goto(`${base}/#calls`);
@@ -48,7 +50,25 @@ try {
   await page.waitForFunction(() => document.querySelector("#call-table").textContent.includes("Dr. Smile"));
   result.renamed = await page.$$eval("#call-table tbody .who", (cells) => cells.map((c) => c.textContent));
 
-  // Add two filters, then move the second one up.
+  // Name a number from the call log, in the console's own dialog.
+  const nameRow = "#call-table tbody tr:has(td:text-is('15550100005'))";
+  await page.click(`${nameRow} button:text('Name…')`);
+  await page.waitForSelector("dialog[open] input[name=name]");
+  await page.fill("dialog[open] input[name=name]", "Plumber");
+  await page.screenshot({ path: `${shots}/console-name-dialog.png` });
+  await page.click("dialog[open] button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#call-table").textContent.includes("Plumber"));
+  result.named = await page.textContent(`${nameRow} .who`);
+
+  // Block a number from the call log: asked first, then the filter goes first in the list.
+  await page.click("#call-table tbody tr:has(td:text-is('15550100004')) button:text('Block')");
+  await page.waitForSelector("dialog[open]");
+  result.block_question = await page.textContent("dialog[open] h3");
+  await page.click("dialog[open] button[type=submit]");
+  await page.waitForSelector("#notice:not([hidden])");
+  result.block_notice = await page.textContent("#notice");
+
+  // Add two filters after the block above, then move the last one up.
   await page.goto(`${base}/#filters`);
   for (const [pattern, action] of [["anonymous", "block"], ["1555*", "allow"]]) {
     await page.fill("#filter-add input[name=pattern]", pattern);
@@ -56,9 +76,17 @@ try {
     await page.click("#filter-add button[type=submit]");
     await page.waitForFunction((p) => document.querySelector("#filter-list").textContent.includes(p), pattern);
   }
-  await page.click("#filter-list li:nth-child(2) button[title='Move up']");
-  await page.waitForFunction(() => document.querySelector("#filter-list li .rule").textContent.startsWith("allow"));
+  await page.click("#filter-list li:last-child button[title='Move up']");
+  await page.waitForFunction(() => document.querySelector("#filter-list li:nth-child(2) .rule").textContent.startsWith("allow"));
   result.filters = await page.$$eval("#filter-list li .rule", (rules) => rules.map((r) => r.textContent));
+  // Edit one: a narrower prefix.
+  await page.click("#filter-list li:has(.rule:text('allow number 1555*')) button:text('Edit')");
+  await page.waitForSelector("dialog[open] input[name=pattern]");
+  await page.fill("dialog[open] input[name=pattern]", "15550100*");
+  await page.screenshot({ path: `${shots}/console-filter-edit.png` });
+  await page.click("dialog[open] button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#filter-list").textContent.includes("15550100*"));
+  result.edited = await page.$$eval("#filter-list li .rule", (rules) => rules.map((r) => r.textContent));
   await page.fill("#filter-test input[name=number]", "anonymous");
   await page.click("#filter-test button[type=submit]");
   await page.waitForFunction(() => document.querySelector("#filter-verdict").textContent.length > 0);
@@ -90,6 +118,11 @@ try {
   await page.waitForSelector("#voicemail:not([hidden])");
   result.voicemail = await page.textContent("#voicemail");
   await page.screenshot({ path: `${shots}/console-glance-phone.png` });
+
+  // Log out: back to the login page, and the API no longer answers.
+  await page.click("#logout");
+  await page.waitForSelector("form#login");
+  result.after_logout = await page.evaluate(async () => (await fetch("/api/calls")).status);
 } finally {
   await browser.close();
 }

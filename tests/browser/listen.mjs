@@ -1,6 +1,8 @@
 // Listen live in Debian's headless chromium, run inside the lab's bridge namespace by
-// tests/e2e/lab.rs while a call is in progress: clicks "Listen live" on the call and reports
-// what arrived over the WebSocket and what the audio worklet played, as JSON.
+// tests/e2e/lab.rs while a call is in progress: clicks "Listen live" on the call, then waits
+// for the call to end and show up in "Last calls", then for the voicemail the provider reports,
+// without a reload; reports what arrived over the WebSocket, what the audio worklet played,
+// the last calls and the voicemail line, as JSON.
 import { chromium } from "playwright-core";
 
 const base = process.env.CONSOLE_URL;
@@ -27,6 +29,15 @@ try {
     played: window.ringsideListen.played,
   }));
   if (process.env.SHOT) await page.screenshot({ path: process.env.SHOT });
+  await page.click("#live-calls li[data-key] button.listen"); // stop listening
+  // The call ends by itself a few seconds later: the page, never reloaded, moves it from
+  // "Calls in progress" to "Last calls" once the agent has logged it.
+  await page.waitForFunction(() => !document.querySelector("#live-calls li[data-key]")
+    && document.querySelector("#recent-calls").textContent.includes("answered"), null, { timeout: 20000 });
+  result.last_calls = await page.$$eval("#recent-calls li", (items) => items.map((item) => item.textContent));
+  // Then the provider says voicemail is waiting: it shows at a glance, still without a reload.
+  await page.waitForSelector("#voicemail:not([hidden])", { timeout: 30000 });
+  result.voicemail = await page.textContent("#voicemail");
 } finally {
   await browser.close();
 }

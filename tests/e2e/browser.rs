@@ -1,9 +1,10 @@
 //! The web console in Debian's headless chromium (driven by playwright-core, in
 //! `tests/browser/console.mjs`): a login (a wrong password refused first), a replayed call in
-//! the call log, a caller renamed in the
-//! phonebook and seen renamed in the call log, filters added and reordered, a recording that
-//! plays (its time advances, its duration is the WAV's), settings saved. Screenshots of each
-//! page go to `target/test-artifacts/console-*.png`.
+//! the call log (and the login leads back to it), a caller renamed in the phonebook and seen
+//! renamed in the call log, a number named and another blocked from the call log in the
+//! console's own dialogs, filters added, reordered and edited, a recording that plays (its
+//! time advances, its duration is the WAV's), settings saved, logout. Screenshots of each
+//! page and dialog go to `target/test-artifacts/console-*.png`.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -75,7 +76,7 @@ fn browse(browser_dir: &Path, address: &str, shots: &Path) -> serde_json::Value 
     serde_json::from_slice(&run.stdout).expect("the script's JSON")
 }
 
-/// What the browser changed reached the store: the rename and the settings.
+/// What the browser changed reached the store: the rename, the settings and the filters.
 fn assert_saved(data: &Path) {
     let store = ringside_store::Store::open(data).expect("store");
     let renamed = store
@@ -95,27 +96,30 @@ fn assert_saved(data: &Path) {
         .setting(ringside_store::Setting::CourtesyBeeps)
         .expect("setting");
     assert_eq!(beeps, "true", "and turned courtesy beeps on");
+    let patterns: Vec<String> = store
+        .filters()
+        .expect("filters")
+        .into_iter()
+        .map(|f| f.pattern)
+        .collect();
+    assert_eq!(
+        patterns,
+        ["15550100004", "15550100*", "anonymous"],
+        "the block, the order and the edit reached the store"
+    );
 }
 
-#[test]
-fn the_console_in_a_real_browser() {
-    let browser_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
-    assert!(
-        browser_dir.join("node_modules/playwright-core").exists(),
-        "playwright-core is missing: run `npm ci` in {} (CI does)",
-        browser_dir.display()
-    );
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("demo");
+/// The demo's data directory at `data`, with the console password set.
+fn demo_with_password(data: &Path) {
     let demo = Command::new(built_binary("ringside"))
         .args(["demo", "--data-dir"])
-        .arg(&data)
+        .arg(data)
         .output()
         .expect("demo");
     assert!(demo.status.success());
     let mut set = Command::new(built_binary("ringside"))
         .args(["console-password", "set", "--data-dir"])
-        .arg(&data)
+        .arg(data)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -126,12 +130,10 @@ fn the_console_in_a_real_browser() {
     )
     .expect("password");
     assert!(set.wait().expect("wait").success());
-    let (_console, address) = start_console(&data);
-    let wav_seconds = first_recording_seconds(&data);
-    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts");
-    std::fs::create_dir_all(&shots).expect("artifacts");
-    let seen = browse(&browser_dir, &address, &shots);
+}
 
+/// What the browser script saw is what each page should have shown.
+fn assert_seen(seen: &serde_json::Value, wav_seconds: f64) {
     let texts = |key: &str| -> Vec<String> {
         seen[key]
             .as_array()
@@ -141,12 +143,39 @@ fn the_console_in_a_real_browser() {
             .collect()
     };
     assert_eq!(seen["wrong_login"], "wrong password");
+    assert!(
+        seen["after_login"]
+            .as_str()
+            .is_some_and(|url| url.ends_with("/#calls")),
+        "the login leads back to the page asked for: {seen}"
+    );
+    assert_eq!(seen["named"], "→ Plumber", "named from the call log");
+    assert_eq!(seen["block_question"], "Block 15550100004?");
+    assert!(
+        seen["block_notice"]
+            .as_str()
+            .is_some_and(|n| n.contains("15550100004 is blocked")),
+        "{seen}"
+    );
     assert!(texts("callers").contains(&"Mom".to_owned()), "{seen}");
     assert!(texts("renamed").contains(&"Dr. Smile".to_owned()), "{seen}");
     assert_eq!(
         texts("filters"),
-        ["allow number 1555*", "block number anonymous"],
-        "added, then the second moved up"
+        [
+            "block number 15550100004",
+            "allow number 1555*",
+            "block number anonymous"
+        ],
+        "the call log's block first, then two added and the last moved up"
+    );
+    assert_eq!(
+        texts("edited"),
+        [
+            "block number 15550100004",
+            "allow number 15550100*",
+            "block number anonymous"
+        ],
+        "edited in its dialog"
     );
     assert!(
         seen["verdict"]
@@ -169,6 +198,34 @@ fn the_console_in_a_real_browser() {
             .is_some_and(|v| v.contains("Voicemail: 1 new message")),
         "the demo's voicemail shows at a glance: {seen}"
     );
+    assert_eq!(
+        seen["after_logout"], 401,
+        "logged out: the API asks for a login again"
+    );
+    assert_eq!(
+        seen["native_dialogs"],
+        serde_json::json!([]),
+        "the console asks in its own dialogs"
+    );
+}
+
+#[test]
+fn the_console_in_a_real_browser() {
+    let browser_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
+    assert!(
+        browser_dir.join("node_modules/playwright-core").exists(),
+        "playwright-core is missing: run `npm ci` in {} (CI does)",
+        browser_dir.display()
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("demo");
+    demo_with_password(&data);
+    let (_console, address) = start_console(&data);
+    let wav_seconds = first_recording_seconds(&data);
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts");
+    std::fs::create_dir_all(&shots).expect("artifacts");
+    let seen = browse(&browser_dir, &address, &shots);
+    assert_seen(&seen, wav_seconds);
     assert_saved(&data);
     for page in [
         "login",
@@ -178,6 +235,8 @@ fn the_console_in_a_real_browser() {
         "playing",
         "settings",
         "glance-phone",
+        "name-dialog",
+        "filter-edit",
     ] {
         assert!(
             shots.join(format!("console-{page}.png")).exists(),

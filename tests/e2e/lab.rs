@@ -675,6 +675,8 @@ fn the_console_switches_recording_off_for_a_call_in_progress() {
     assert_partial_recording(&lab, 1.5..5.0);
 }
 
+/// Listen live in chromium inside the bridge namespace during a call; the same page, never
+/// reloaded, then shows the ended call in "Last calls" and the voicemail the provider reports.
 #[test]
 fn listen_live_in_the_browser_during_a_call() {
     let browser_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
@@ -685,26 +687,41 @@ fn listen_live_in_the_browser_during_a_call() {
     );
     let mut lab = Lab::new();
     lab.start_agent();
-    let call = start_long_call(&lab);
+    let long_call = start_long_call(&lab);
     std::thread::sleep(Duration::from_millis(1500));
     let shot = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../target/test-artifacts/console-listen-live.png");
     let _ = std::fs::create_dir_all(shot.parent().expect("artifacts"));
-    let script = browser_dir.join("listen.mjs");
-    let output = std::process::Command::new("ip")
+    let mut browser = std::process::Command::new("ip")
         .args(["netns", "exec", &lab.ns("br"), "node"])
-        .arg(&script)
+        .arg(browser_dir.join("listen.mjs"))
         .env("CONSOLE_URL", "http://127.0.0.1:8080")
         .env("SHOT", &shot)
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("node");
-    assert!(
-        output.status.success(),
-        "the browser script failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    finish_long_call(&lab, long_call);
+    let phone = Side::new(
+        "phone",
+        "phone_takes_notify.xml",
+        &["-i", PHONE, "-p", "5060", "-m", "1"],
     );
-    let seen: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    finish_long_call(&lab, call);
+    call(
+        &lab,
+        Some(&phone),
+        &from_provider("provider_notifies.xml", 5060, "15550109999", "", &[]),
+    );
+    let status = wait_with_timeout(&mut browser, Duration::from_mins(1));
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    let _ = std::io::Read::read_to_string(&mut browser.stdout.take().expect("stdout"), &mut stdout);
+    let _ = std::io::Read::read_to_string(&mut browser.stderr.take().expect("stderr"), &mut stderr);
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "the browser script failed:\n{stderr}"
+    );
+    let seen: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
     let listen = &seen["listen"];
     // Two seconds of listening: 20 ms messages arrive and the worklet plays them.
     assert!(
@@ -718,6 +735,15 @@ fn listen_live_in_the_browser_during_a_call() {
     assert!(
         seen["first_audio_ms"].as_u64().is_some_and(|ms| ms < 2000),
         "audio starts soon after the click: {seen}"
+    );
+    let last = seen["last_calls"][0].as_str().unwrap_or_default();
+    assert!(
+        last.contains("Mom") && last.contains("answered"),
+        "the ended call reached \"Last calls\" live: {seen}"
+    );
+    assert_eq!(
+        seen["voicemail"], "✉ Voicemail: 2 new messages",
+        "the provider's report reached the page live"
     );
 }
 

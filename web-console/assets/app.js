@@ -21,11 +21,57 @@ async function api(method, path, body) {
     options.body = JSON.stringify(body ?? {});
   }
   const response = await fetch(`/api${path}`, options);
+  if (response.status === 401) {
+    location.assign(`/login${location.hash}`); // the session ended: log in again, then come back
+    throw new Error("Log in again.");
+  }
   if (!response.ok) {
     const error = await response.json().catch(() => ({ error: response.statusText }));
     throw new Error(error.error || response.statusText);
   }
   return response.status === 204 ? null : response.json();
+}
+
+// A message at the top of the page (an error unless said otherwise); it goes after a while.
+function notice(message, kind = "error") {
+  const box = $("#notice");
+  box.textContent = message;
+  box.className = `notice ${kind}`;
+  box.hidden = false;
+  clearTimeout(notice.timer);
+  notice.timer = setTimeout(() => { box.hidden = true; }, 8000);
+}
+
+// Runs an action from a button, reporting its error instead of failing silently.
+const guarded = (action) => async (...args) => {
+  try { await action(...args); } catch (error) { notice(error.message); }
+};
+
+// A small form in a modal <dialog>. Resolves with the form's values (an object; empty for a
+// plain confirmation), or null when cancelled with the button or Escape.
+function ask({ title, message = "", fields = [], confirm = "Save", danger = false }) {
+  return new Promise((resolve) => {
+    const form = el("form", { method: "dialog" }, el("h3", { textContent: title }));
+    if (message) form.append(el("p", { className: "hint", textContent: message }));
+    for (const field of fields) {
+      const input = field.options
+        ? el("select", { name: field.name }, ...field.options.map((option) => el("option", { value: option, textContent: option })))
+        : el("input", { name: field.name, required: true, autocomplete: "off" });
+      input.value = field.value ?? "";
+      form.append(el("label", {}, field.label, input));
+    }
+    const cancel = el("button", { type: "button", className: "plain", textContent: "Cancel" });
+    const ok = el("button", { type: "submit", value: "ok", className: danger ? "solid-danger" : "", textContent: confirm });
+    form.append(el("div", { className: "dialog-buttons" }, cancel, ok));
+    const dialog = el("dialog", {}, form);
+    cancel.onclick = () => dialog.close();
+    dialog.addEventListener("close", () => {
+      resolve(dialog.returnValue === "ok" ? Object.fromEntries(new FormData(form)) : null);
+      dialog.remove();
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
 }
 
 function when(rfc3339) {
@@ -67,9 +113,10 @@ function player(call) {
     " ",
     el("a", { href: url, download: `ringside-call-${call.id}.wav`, title: "Download the WAV", textContent: "⤓" }),
     " ",
-    el("button", { className: "danger", textContent: "✕", title: "Delete the recording", onclick: async () => {
-      if (confirm("Delete this recording? The call stays in the log.")) { await api("DELETE", url); await loadCalls(); }
-    } }));
+    el("button", { className: "danger", textContent: "✕", title: "Delete the recording", onclick: guarded(async () => {
+      const sure = await ask({ title: "Delete this recording?", message: "The call stays in the log.", confirm: "Delete", danger: true });
+      if (sure) { await api("DELETE", url); await loadCalls(); }
+    }) }));
 }
 
 // ---- Call log ----------------------------------------------------------------------------
@@ -84,9 +131,9 @@ async function loadCalls() {
     const actions = el("td", { className: "actions" });
     if (call.number) {
       actions.append(
-        el("button", { className: "plain", textContent: "Name…", title: "Add to the phonebook", onclick: () => nameNumber(call.number, call.display || call.name || "") }),
+        el("button", { className: "plain", textContent: "Name…", title: "Add to the phonebook", onclick: guarded(() => nameNumber(call.number, call.display || call.name || "")) }),
         " ",
-        el("button", { className: "danger", textContent: "Block", title: "Block this number", onclick: () => blockNumber(call.number) }),
+        el("button", { className: "danger", textContent: "Block", title: "Block this number", onclick: guarded(() => blockNumber(call.number)) }),
       );
     }
     const outcome = el("td", {}, badge(call.disposition));
@@ -108,16 +155,20 @@ async function loadCalls() {
 }
 
 async function nameNumber(number, suggestion) {
-  const name = prompt(`Name for ${number}`, suggestion);
-  if (!name) return;
-  await api("PUT", `/phonebook/${encodeURIComponent(number)}`, { name });
+  const answer = await ask({ title: `Name for ${number}`, fields: [{ name: "name", label: "Name", value: suggestion }] });
+  if (!answer || !answer.name.trim()) return;
+  await api("PUT", `/phonebook/${encodeURIComponent(number)}`, { name: answer.name.trim() });
   await refresh();
 }
 
 async function blockNumber(number) {
-  if (!confirm(`Block ${number}? Its calls will go to voicemail without ringing.`)) return;
+  const sure = await ask({
+    title: `Block ${number}?`, message: "Its calls will go to voicemail without ringing. The filter goes first in the list.",
+    confirm: "Block", danger: true,
+  });
+  if (!sure) return;
   await api("POST", "/filters", { pattern: number, action: "block", position: 1 });
-  await refresh();
+  notice(`${number} is blocked: see Filters to undo.`, "info");
 }
 
 // ---- At a glance -------------------------------------------------------------------------
@@ -130,16 +181,17 @@ async function loadGlance() {
   const [live, calls, voicemail] = await Promise.all([api("GET", "/live/calls"), api("GET", "/calls?limit=12"), api("GET", "/voicemail")]);
   const box = $("#voicemail");
   box.hidden = !voicemail.waiting;
-  box.textContent = voicemail.new === 1 ? "✉ Voicemail: 1 new message" : `✉ Voicemail: ${voicemail.new || "new"} messages waiting`;
+  const count = voicemail.new === 1 ? "1 new message" : voicemail.new > 1 ? `${voicemail.new} new messages` : "messages waiting";
+  box.textContent = `✉ Voicemail: ${count}`;
   const liveList = $("#live-calls");
   liveList.replaceChildren();
   for (const call of live) {
     const toggle = el("button", {
       className: call.recording ? "danger" : "plain",
       textContent: call.recording ? "● Recording — stop" : "Record",
-      onclick: async () => { await api("POST", `/live/calls/${call.key}/recording`, { on: !call.recording }); },
+      onclick: guarded(() => api("POST", `/live/calls/${call.key}/recording`, { on: !call.recording })),
     });
-    const listen = el("button", { className: "plain listen", textContent: "▶ Listen live", onclick: () => listenLive(call.key, listen) });
+    const listen = el("button", { className: "plain listen", textContent: "▶ Listen live", onclick: guarded(() => listenLive(call.key, listen)) });
     liveList.append(el("li", { dataset: { key: call.key } },
       el("div", { className: "who", textContent: `${call.direction === "outbound" ? "→ " : ""}${call.anonymous ? "Anonymous" : call.name || call.number}` }),
       el("div", { className: "meta", textContent: call.number || "withheld" }),
@@ -188,11 +240,18 @@ setInterval(() => {
   for (const tick of document.querySelectorAll(".tick")) tick.textContent = ticking(tick.dataset.since);
 }, 1000);
 
-// Live updates from the agent (a console over a data directory alone has none).
+// Live updates from the agent: calls starting, answered, ending, switched; `logged` once an ended call is in the call log, and
+// `voicemail` when the provider's count changed. The call log reloads itself only on its
+// first page, and not under a playing recording or an open dialog.
 function followLiveEvents() {
   const source = new EventSource("/api/live/events");
-  source.onmessage = () => { if (currentPage() === "glance") loadGlance(); };
-  source.onerror = () => { if (source.readyState === EventSource.CLOSED) return; };
+  source.onmessage = (message) => {
+    const { type } = JSON.parse(message.data);
+    const page = currentPage();
+    if (page === "glance") loadGlance().catch((error) => notice(error.message));
+    const busy = document.querySelector("dialog[open]") || [...document.querySelectorAll("audio")].some((a) => !a.paused);
+    if (type === "logged" && page === "calls" && state.offset === 0 && !busy) loadCalls().catch((error) => notice(error.message));
+  };
 }
 
 // ---- Phonebook ---------------------------------------------------------------------------
@@ -211,11 +270,12 @@ async function loadPhonebook() {
       el("td", { textContent: entry.calls }),
       el("td", { textContent: when(entry.last_seen) }),
       el("td", { className: "actions" },
-        el("button", { className: "plain", textContent: "Rename", onclick: () => nameNumber(entry.number, entry.user_name || entry.network_name || "") }),
+        el("button", { className: "plain", textContent: "Rename", onclick: guarded(() => nameNumber(entry.number, entry.user_name || entry.network_name || "")) }),
         " ",
-        el("button", { className: "danger", textContent: "Delete", onclick: async () => {
-          if (confirm(`Remove ${entry.number} from the phonebook?`)) { await api("DELETE", `/phonebook/${encodeURIComponent(entry.number)}`); await loadPhonebook(); }
-        } })),
+        el("button", { className: "danger", textContent: "Delete", onclick: guarded(async () => {
+          const sure = await ask({ title: `Remove ${entry.number} from the phonebook?`, message: "Its calls stay in the log.", confirm: "Remove", danger: true });
+          if (sure) { await api("DELETE", `/phonebook/${encodeURIComponent(entry.number)}`); await loadPhonebook(); }
+        }) })),
     ));
   }
 }
@@ -227,23 +287,34 @@ async function loadFilters() {
   list.replaceChildren();
   if (filters.length === 0) list.append(el("li", { className: "empty", textContent: "No filters: every call rings." }));
   for (const filter of filters) {
-    const move = (position) => async () => { await api("POST", `/filters/${filter.id}/move`, { position }); await loadFilters(); };
+    const move = (position) => guarded(async () => { await api("POST", `/filters/${filter.id}/move`, { position }); await loadFilters(); });
     list.append(el("li", { dataset: { id: filter.id } },
       el("span", { className: "rule", textContent: `${filter.action} ${filter.field} ${filter.pattern}` }),
-      el("button", { className: "plain", textContent: "Edit", onclick: async () => {
-        const pattern = prompt(`Pattern (${filter.field})`, filter.pattern);
-        if (pattern === null) return;
-        const action = prompt("Action: allow, block, record or no-record", filter.action);
-        if (action === null) return;
-        try { await api("PUT", `/filters/${filter.id}`, { pattern, field: filter.field, action }); $("#filter-error").textContent = ""; }
-        catch (error) { $("#filter-error").textContent = error.message; }
-        await loadFilters();
-      } }),
+      el("button", { className: "plain", textContent: "Edit", onclick: guarded(() => editFilter(filter)) }),
       el("button", { className: "plain", textContent: "↑", title: "Move up", disabled: filter.position === 1, onclick: move(filter.position - 1) }),
       el("button", { className: "plain", textContent: "↓", title: "Move down", disabled: filter.position === filters.length, onclick: move(filter.position + 1) }),
-      el("button", { className: "danger", textContent: "Delete", onclick: async () => { await api("DELETE", `/filters/${filter.id}`); await loadFilters(); } }),
+      el("button", { className: "danger", textContent: "Delete", onclick: guarded(async () => { await api("DELETE", `/filters/${filter.id}`); await loadFilters(); }) }),
     ));
   }
+}
+
+async function editFilter(filter) {
+  const answer = await ask({
+    title: `Edit filter ${filter.position}`,
+    fields: [
+      { name: "action", label: "Action", value: filter.action, options: ["block", "allow", "record", "no-record"] },
+      { name: "field", label: "Matches the caller's", value: filter.field, options: ["number", "name"] },
+      { name: "pattern", label: "Pattern (a number, a prefix with *, *, anonymous)", value: filter.pattern },
+    ],
+  });
+  if (!answer) return;
+  try {
+    await api("PUT", `/filters/${filter.id}`, answer);
+    $("#filter-error").textContent = "";
+  } catch (error) {
+    $("#filter-error").textContent = error.message;
+  }
+  await loadFilters();
 }
 
 // ---- Settings ----------------------------------------------------------------------------
@@ -269,18 +340,28 @@ async function refresh() {
   const page = currentPage();
   for (const section of document.querySelectorAll(".page")) section.classList.toggle("active", section.id === page);
   for (const link of document.querySelectorAll("nav a")) link.classList.toggle("active", link.dataset.page === page);
-  try { await loaders[page](); } catch (error) { alert(error.message); }
+  try { await loaders[page](); } catch (error) { notice(error.message); }
 }
 
-$("#call-search").addEventListener("submit", (event) => {
+// "Log out" appears when the console asks for a password; live events come when the agent
+// is behind the console (a console over a data directory alone has none).
+async function start() {
+  const session = await api("GET", "/session");
+  const button = $("#logout");
+  button.hidden = !session.login_required;
+  button.onclick = guarded(async () => { await api("POST", "/logout"); location.assign("/login"); });
+  if (session.live) followLiveEvents();
+}
+
+$("#call-search").addEventListener("submit", guarded((event) => {
   event.preventDefault();
   state.query = Object.fromEntries(new FormData(event.target));
   state.offset = 0;
-  loadCalls();
-});
-$("#prev-page").onclick = () => { state.offset = Math.max(0, state.offset - PAGE_SIZE); loadCalls(); };
-$("#next-page").onclick = () => { state.offset += PAGE_SIZE; loadCalls(); };
-$("#phonebook-search").addEventListener("input", loadPhonebook);
+  return loadCalls();
+}));
+$("#prev-page").onclick = guarded(() => { state.offset = Math.max(0, state.offset - PAGE_SIZE); return loadCalls(); });
+$("#next-page").onclick = guarded(() => { state.offset += PAGE_SIZE; return loadCalls(); });
+$("#phonebook-search").addEventListener("input", guarded(loadPhonebook));
 $("#phonebook-import").addEventListener("change", async (event) => {
   const file = event.target.files[0];
   if (!file) return;
@@ -290,13 +371,13 @@ $("#phonebook-import").addEventListener("change", async (event) => {
   event.target.value = "";
   await loadPhonebook();
 });
-$("#phonebook-add").addEventListener("submit", async (event) => {
+$("#phonebook-add").addEventListener("submit", guarded(async (event) => {
   event.preventDefault();
   const form = event.target;
   await api("PUT", `/phonebook/${encodeURIComponent(form.number.value.trim())}`, { name: form.name.value });
   form.reset();
   await loadPhonebook();
-});
+}));
 $("#filter-add").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = event.target;
@@ -309,13 +390,13 @@ $("#filter-add").addEventListener("submit", async (event) => {
   }
   await loadFilters();
 });
-$("#filter-test").addEventListener("submit", async (event) => {
+$("#filter-test").addEventListener("submit", guarded(async (event) => {
   event.preventDefault();
   const form = event.target;
   const verdict = await api("POST", "/filters/test", { number: form.number.value, name: form.name.value || null });
   $("#filter-verdict").textContent =
     `${verdict.blocked ? "Blocked" : "Rings"} — ${verdict.block_reason}. ${verdict.recorded ? "Recorded" : "Not recorded"} — ${verdict.record_reason}.`;
-});
+}));
 $("#settings-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = event.target;
@@ -336,4 +417,4 @@ $("#settings-form").addEventListener("submit", async (event) => {
 });
 window.addEventListener("hashchange", refresh);
 refresh();
-followLiveEvents();
+start().catch((error) => notice(error.message));

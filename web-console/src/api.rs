@@ -27,6 +27,7 @@
 //! | `GET /api/live/calls/{key}/audio` (WebSocket) | listen live: 20 ms binary messages, 8 kHz stereo 16-bit LE |
 //! | `POST /api/login` `{"password"}` | a session cookie (when a console password is set) |
 //! | `POST /api/logout` | end the session |
+//! | `GET /api/session` | what the page needs to know: `login_required` (a password is set), `live` (the agent is behind this console) |
 
 use std::path::{Component, Path};
 
@@ -76,6 +77,7 @@ pub fn router() -> Router<ConsoleState> {
         .route("/live/calls/{key}/audio", get(crate::live::listen))
         .route("/login", post(crate::auth::login))
         .route("/logout", post(crate::auth::logout))
+        .route("/session", get(session))
         .fallback(|| async { AppError::not_found("no such API endpoint") })
 }
 
@@ -510,6 +512,14 @@ async fn voicemail(State(state): State<ConsoleState>) -> Result<Json<serde_json:
     })
     .await
     .map(Json)
+}
+
+async fn session(State(state): State<ConsoleState>) -> Result<Json<serde_json::Value>, AppError> {
+    let login_required = crate::auth::password_hash(&state).await?.is_some();
+    Ok(Json(serde_json::json!({
+        "login_required": login_required,
+        "live": state.live.is_some(),
+    })))
 }
 
 async fn settings(

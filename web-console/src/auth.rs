@@ -118,7 +118,8 @@ fn verify(password: &str, hash: &str) -> bool {
     })
 }
 
-async fn password_hash(state: &ConsoleState) -> Result<Option<String>, AppError> {
+/// The console password's hash, if one is set.
+pub async fn password_hash(state: &ConsoleState) -> Result<Option<String>, AppError> {
     let dir = state.data_dir.clone();
     tokio::task::spawn_blocking(move || {
         ringside_store::Store::open(&dir)

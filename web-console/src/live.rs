@@ -4,7 +4,9 @@
 //! or off (`POST /api/live/calls/{key}/recording`), a command the agent applies within a
 //! quarter of a second; "Listen live" is a WebSocket (`/api/live/calls/{key}/audio`) of the
 //! call's mixed audio in 20 ms messages, as it is recorded (so a call not being recorded
-//! cannot be heard). A console over a data directory alone has no hub: the list is empty.
+//! cannot be heard). Once the agent has written an ended call or a voicemail report, the
+//! event stream says so too (`logged`, `voicemail`), so that pages reload what is stored.
+//! A console over a data directory alone has no hub: the list is empty.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -45,6 +47,26 @@ pub struct LiveCall {
     pub answered_at: Option<String>,
     /// Whether it is being recorded.
     pub recording: bool,
+}
+
+/// What the agent has just written to the store, so that open pages reload it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// A call's row is complete in the call log (it ended).
+    CallLogged,
+    /// The provider's voicemail report changed.
+    Voicemail,
+}
+
+impl Stored {
+    /// The event's `type` on the page's event stream.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stored::CallLogged => "logged",
+            Stored::Voicemail => "voicemail",
+        }
+    }
 }
 
 /// What the console asks of the agent.
@@ -129,6 +151,13 @@ impl LiveHub {
         if let Some(call) = call {
             self.publish("ended", &call);
         }
+    }
+
+    /// Something reached the store (sent after it is written, unlike the call events, which
+    /// come from the packet path before the disk has them).
+    pub fn stored(&self, what: Stored) {
+        let message = serde_json::json!({ "type": what.as_str() }).to_string();
+        let _ = self.events.send(message);
     }
 
     /// Whether anyone listens live (the agent copies audio only then).

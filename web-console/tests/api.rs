@@ -419,6 +419,10 @@ async fn the_page_and_its_assets_are_served_from_the_binary() {
         );
         assert!(String::from_utf8_lossy(&body).contains(needle), "{uri}");
     }
+    let (status, session) = get_json(&f, "/api/session").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(session["login_required"], false, "no password: no Log out");
+    assert_eq!(session["live"], false, "no agent: no live events to follow");
 }
 
 #[tokio::test]

@@ -105,6 +105,13 @@ async fn a_login_gives_an_httponly_samesite_session_and_logout_ends_it() {
         send(&router, get("/", Some(&cookie))).await.status(),
         StatusCode::OK
     );
+    let session = send(&router, get("/api/session", Some(&cookie))).await;
+    assert_eq!(session.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(session.into_body(), 1 << 10)
+        .await
+        .expect("body");
+    let session: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(session["login_required"], true, "the page offers Log out");
     let logout = send(&router, post("/api/logout", "{}", Some(&cookie))).await;
     assert_eq!(logout.status(), StatusCode::NO_CONTENT);
     assert_eq!(

@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
+use axum::response::Response;
+use axum::Router;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
-use web_console::live::{Command, LiveCall, LiveHub};
+use web_console::live::{Command, LiveCall, LiveHub, Stored};
 use web_console::{app, ConsoleState};
 
 fn call(key: u64) -> LiveCall {
@@ -26,28 +28,27 @@ fn call(key: u64) -> LiveCall {
     }
 }
 
-#[tokio::test]
-async fn calls_in_progress_their_events_and_the_recording_switch() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (hub, commands) = LiveHub::new();
-    let router = app(ConsoleState::new(dir.path().to_owned()).with_live(hub.clone()));
-
-    let events = router
+/// `GET uri`.
+async fn get(router: &Router, uri: &str) -> Response {
+    router
         .clone()
-        .oneshot(
-            Request::get("/api/live/events")
-                .body(Body::empty())
-                .expect("request"),
-        )
+        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
         .await
-        .expect("response");
-    assert_eq!(events.status(), StatusCode::OK);
-    assert!(events.headers()[header::CONTENT_TYPE]
-        .to_str()
-        .is_ok_and(|t| t.starts_with("text/event-stream")));
-    let mut body = events.into_body();
+        .expect("response")
+}
 
-    hub.started(call(7));
+/// A response's whole body.
+async fn bytes(response: Response) -> axum::body::Bytes {
+    response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+}
+
+/// The next server-sent event's JSON.
+async fn next_event(body: &mut Body) -> serde_json::Value {
     let frame = tokio::time::timeout(Duration::from_secs(5), body.frame())
         .await
         .expect("an event in time")
@@ -55,23 +56,32 @@ async fn calls_in_progress_their_events_and_the_recording_switch() {
         .expect("data");
     let text = String::from_utf8(frame.into_data().expect("data").to_vec()).expect("UTF-8");
     assert!(text.starts_with("data: "), "{text}");
-    let event: serde_json::Value =
-        serde_json::from_str(text.trim_start_matches("data: ").trim()).expect("JSON");
+    serde_json::from_str(text.trim_start_matches("data: ").trim()).expect("JSON")
+}
+
+#[tokio::test]
+async fn calls_in_progress_their_events_and_the_recording_switch() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (hub, commands) = LiveHub::new();
+    let router = app(ConsoleState::new(dir.path().to_owned()).with_live(hub.clone()));
+
+    let events = get(&router, "/api/live/events").await;
+    assert_eq!(events.status(), StatusCode::OK);
+    assert!(events.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .is_ok_and(|t| t.starts_with("text/event-stream")));
+    let mut body = events.into_body();
+    let session: serde_json::Value =
+        serde_json::from_slice(&bytes(get(&router, "/api/session").await).await).expect("JSON");
+    assert_eq!(session["live"], true, "the page follows live events");
+
+    hub.started(call(7));
+    let event = next_event(&mut body).await;
     assert_eq!(event["type"], "started");
     assert_eq!(event["call"]["number"], "15550100001");
 
-    let list = router
-        .clone()
-        .oneshot(
-            Request::get("/api/live/calls")
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
-        .expect("response");
     let list: serde_json::Value =
-        serde_json::from_slice(&list.into_body().collect().await.expect("body").to_bytes())
-            .expect("JSON");
+        serde_json::from_slice(&bytes(get(&router, "/api/live/calls").await).await).expect("JSON");
     assert_eq!(list[0]["key"], 7);
     assert_eq!(list[0]["recording"], true);
 
@@ -92,15 +102,14 @@ async fn calls_in_progress_their_events_and_the_recording_switch() {
     assert_eq!(response.status(), StatusCode::NOT_FOUND, "not in progress");
 
     hub.ended(7);
-    let list = router
-        .oneshot(
-            Request::get("/api/live/calls")
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
-        .expect("response");
-    let list = list.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(next_event(&mut body).await["type"], "ended");
+    hub.stored(Stored::CallLogged);
+    assert_eq!(
+        next_event(&mut body).await["type"],
+        "logged",
+        "pages reload the call log once the row is written"
+    );
+    let list = bytes(get(&router, "/api/live/calls").await).await;
     assert_eq!(&list[..], b"[]");
 }
 
@@ -108,27 +117,9 @@ async fn calls_in_progress_their_events_and_the_recording_switch() {
 async fn a_console_without_the_agent_has_no_calls_in_progress() {
     let dir = tempfile::tempdir().expect("tempdir");
     let router = app(ConsoleState::new(dir.path().to_owned()));
-    let list = router
-        .clone()
-        .oneshot(
-            Request::get("/api/live/calls")
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
-        .expect("response");
+    let list = get(&router, "/api/live/calls").await;
     assert_eq!(list.status(), StatusCode::OK);
-    assert_eq!(
-        &list.into_body().collect().await.expect("body").to_bytes()[..],
-        b"[]"
-    );
-    let events = router
-        .oneshot(
-            Request::get("/api/live/events")
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
-        .expect("response");
+    assert_eq!(&bytes(list).await[..], b"[]");
+    let events = get(&router, "/api/live/events").await;
     assert_eq!(events.status(), StatusCode::NOT_FOUND);
 }
