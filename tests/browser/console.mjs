@@ -118,6 +118,15 @@ try {
   await page.waitForSelector("#voicemail:not([hidden])");
   result.voicemail = await page.textContent("#voicemail");
   await page.screenshot({ path: `${shots}/console-glance-phone.png` });
+  // On a phone no page is wider than the screen (the tables turn into cards).
+  result.phone_widths = {};
+  for (const name of ["glance", "calls", "phonebook", "filters", "settings"]) {
+    await page.goto(`${base}/#${name}`);
+    await page.waitForSelector(`#${name}.active`);
+    await page.waitForLoadState("networkidle");
+    result.phone_widths[name] = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (name === "calls") await page.screenshot({ path: `${shots}/console-calls-phone.png`, fullPage: true });
+  }
 
   // Log out: back to the login page, and the API no longer answers.
   await page.click("#logout");

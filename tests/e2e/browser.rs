@@ -198,6 +198,12 @@ fn assert_seen(seen: &serde_json::Value, wav_seconds: f64) {
             .is_some_and(|v| v.contains("Voicemail: 1 new message")),
         "the demo's voicemail shows at a glance: {seen}"
     );
+    for (page, width) in seen["phone_widths"].as_object().expect("widths") {
+        assert!(
+            width.as_u64().is_some_and(|w| w <= 390),
+            "{page} is {width} px wide on a 390 px phone"
+        );
+    }
     assert_eq!(
         seen["after_logout"], 401,
         "logged out: the API asks for a login again"
@@ -235,6 +241,7 @@ fn the_console_in_a_real_browser() {
         "playing",
         "settings",
         "glance-phone",
+        "calls-phone",
         "name-dialog",
         "filter-edit",
     ] {
