@@ -111,6 +111,18 @@ try {
   await page.waitForFunction(() => document.querySelector("#settings-saved").textContent === "Saved.");
   result.settings_saved = true;
   await page.screenshot({ path: `${shots}/console-settings.png` });
+  // The announcement secret: too short is refused, a good one is set, then removed.
+  await page.fill("#settings-form input[name=announce_secret]", "short");
+  await page.click("#settings-form button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#settings-saved").textContent !== "Saved.");
+  result.short_secret = await page.textContent("#settings-saved");
+  await page.fill("#settings-form input[name=announce_secret]", "a secret long enough");
+  await page.click("#settings-form button[type=submit]");
+  await page.waitForSelector("#remove-secret:not([hidden])");
+  await page.click("#remove-secret");
+  await page.click("dialog[open] button[type=submit]");
+  await page.waitForSelector("#remove-secret", { state: "hidden" });
+  result.secret_removed = await page.textContent("#settings-saved");
 
   await page.setViewportSize({ width: 390, height: 800 });
   await page.goto(`${base}/#glance`);

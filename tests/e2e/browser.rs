@@ -96,6 +96,10 @@ fn assert_saved(data: &Path) {
         .setting(ringside_store::Setting::CourtesyBeeps)
         .expect("setting");
     assert_eq!(beeps, "true", "and turned courtesy beeps on");
+    let secret = store
+        .setting(ringside_store::Setting::AnnounceSecret)
+        .expect("setting");
+    assert_eq!(secret, "", "the secret was set, then removed");
     let patterns: Vec<String> = store
         .filters()
         .expect("filters")
@@ -192,6 +196,13 @@ fn assert_seen(seen: &serde_json::Value, wav_seconds: f64) {
         "duration {duration} s against the WAV's {wav_seconds} s"
     );
     assert_eq!(seen["settings_saved"], true);
+    assert!(
+        seen["short_secret"]
+            .as_str()
+            .is_some_and(|m| m.contains("16 characters")),
+        "a short secret is refused with the reason: {seen}"
+    );
+    assert_eq!(seen["secret_removed"], "Secret removed.");
     assert!(
         seen["voicemail"]
             .as_str()

@@ -326,6 +326,7 @@ async function loadSettings() {
   form.courtesy_beeps.value = settings.courtesy_beeps;
   for (const key of ["retention_days", "retention_megabytes", "min_free_megabytes"]) form[key].value = settings[key];
   form.announce_secret.placeholder = settings.announce_secret ? "set (type to change)" : "none";
+  $("#remove-secret").hidden = !settings.announce_secret;
 }
 
 // ---- Wiring ------------------------------------------------------------------------------
@@ -338,6 +339,7 @@ function currentPage() {
 
 async function refresh() {
   const page = currentPage();
+  $("#notice").hidden = true;
   for (const section of document.querySelectorAll(".page")) section.classList.toggle("active", section.id === page);
   for (const link of document.querySelectorAll("nav a")) link.classList.toggle("active", link.dataset.page === page);
   try { await loaders[page](); } catch (error) { notice(error.message); }
@@ -415,6 +417,16 @@ $("#settings-form").addEventListener("submit", async (event) => {
   }
   await loadSettings();
 });
+$("#remove-secret").addEventListener("click", guarded(async () => {
+  const sure = await ask({
+    title: "Remove the announcement secret?", message: "Announcements go out unsigned; desktops that require a secret ignore them.",
+    confirm: "Remove", danger: true,
+  });
+  if (!sure) return;
+  await api("PUT", "/settings/announce_secret", { value: "" });
+  $("#settings-saved").textContent = "Secret removed.";
+  await loadSettings();
+}));
 window.addEventListener("hashchange", refresh);
 refresh();
 start().catch((error) => notice(error.message));
