@@ -91,6 +91,7 @@ try {
   await page.click("#filter-test button[type=submit]");
   await page.waitForFunction(() => document.querySelector("#filter-verdict").textContent.length > 0);
   result.verdict = await page.textContent("#filter-verdict");
+  result.deciding = await page.textContent("#filter-list li.decides .rule");
   await page.screenshot({ path: `${shots}/console-filters.png` });
 
   // Play a recording: its time advances and its duration is the WAV's.

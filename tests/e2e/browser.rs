@@ -181,12 +181,13 @@ fn assert_seen(seen: &serde_json::Value, wav_seconds: f64) {
         ],
         "edited in its dialog"
     );
-    assert!(
-        seen["verdict"]
-            .as_str()
-            .is_some_and(|v| v.starts_with("Blocked")),
-        "{seen}"
+    assert_eq!(
+        seen["verdict"],
+        "Blocked — filter 3: block number anonymous. Recorded — no record filter matches, so \
+         the setting decides.",
+        "the demo records calls by default"
     );
+    assert_eq!(seen["deciding"], "block number anonymous", "{seen}");
     let playback = &seen["playback"];
     let current = playback["currentTime"].as_f64().expect("currentTime");
     let duration = playback["duration"].as_f64().expect("duration");

@@ -396,8 +396,20 @@ $("#filter-test").addEventListener("submit", guarded(async (event) => {
   event.preventDefault();
   const form = event.target;
   const verdict = await api("POST", "/filters/test", { number: form.number.value, name: form.name.value || null });
-  $("#filter-verdict").textContent =
-    `${verdict.blocked ? "Blocked" : "Rings"} — ${verdict.block_reason}. ${verdict.recorded ? "Recorded" : "Not recorded"} — ${verdict.record_reason}.`;
+  const rule = (id) => {
+    const item = document.querySelector(`#filter-list li[data-id="${id}"]`);
+    return item ? item.querySelector(".rule").textContent : "";
+  };
+  const ring = verdict.block_position
+    ? `${verdict.blocked ? "Blocked" : "Rings"} — filter ${verdict.block_position}: ${rule(verdict.block_filter)}.`
+    : "Rings — no allow or block filter matches.";
+  const record = verdict.record_position
+    ? `${verdict.recorded ? "Recorded" : "Not recorded"} — filter ${verdict.record_position}: ${rule(verdict.record_filter)}.`
+    : `${verdict.recorded ? "Recorded" : "Not recorded"} — no record filter matches, so the setting decides.`;
+  $("#filter-verdict").textContent = `${ring} ${record}`;
+  for (const item of document.querySelectorAll("#filter-list li[data-id]")) {
+    item.classList.toggle("decides", [String(verdict.block_filter), String(verdict.record_filter)].includes(item.dataset.id));
+  }
 }));
 $("#settings-form").addEventListener("submit", async (event) => {
   event.preventDefault();

@@ -17,7 +17,7 @@
 //! | `PUT /api/filters/{id}` `{"pattern","field","action"}` | edit one in place |
 //! | `DELETE /api/filters/{id}` | remove one |
 //! | `POST /api/filters/{id}/move` `{"position"}` | move one |
-//! | `POST /api/filters/test` `{"number","name"}` | which filters decide for a caller, and why |
+//! | `POST /api/filters/test` `{"number","name"}` | which filters decide for a caller, and why (`blocked`, `block_filter`, `block_position`, `block_reason`; the same for `record`) |
 //! | `GET /api/voicemail` | what the provider last said was waiting (`waiting`, `new`, `old`, `updated_at`) |
 //! | `GET /api/settings` | the settings |
 //! | `PUT /api/settings/{key}` `{"value"}` | change one |
@@ -494,9 +494,11 @@ async fn test_filter(
             "blocked": decision.block.yes,
             "block_reason": decision.block.to_string(),
             "block_filter": decision.block.filter.map(|f| f.id),
+            "block_position": decision.block.position,
             "recorded": decision.record.yes,
             "record_reason": decision.record.to_string(),
             "record_filter": decision.record.filter.map(|f| f.id),
+            "record_position": decision.record.position,
         }))
     })
     .await

@@ -293,9 +293,11 @@ async fn filters_are_added_moved_tested_and_removed() {
         ),
         (Some(true), all["id"].as_i64())
     );
+    assert_eq!(decided["block_position"], 2);
     assert!(decided["block_reason"]
         .as_str()
         .is_some_and(|r| r.contains("position 2")));
+    assert_eq!(decided["record_position"], Value::Null, "no record filter");
     let uri = format!("/api/filters/{}/move", all["id"]);
     let (status, moved, _) = send(&f, change("POST", &uri, &json!({"position": 1}))).await;
     assert_eq!(status, StatusCode::OK);
