@@ -45,6 +45,12 @@ try {
   await page.fill("#phonebook-add input[name=name]", "Dr. Smile");
   await page.click("#phonebook-add button[type=submit]");
   await page.waitForFunction(() => document.querySelector("#phonebook-table").textContent.includes("Dr. Smile"));
+  // Import names from a CSV file; they join the list.
+  await page.setInputFiles("#phonebook-import", {
+    name: "names.csv", mimeType: "text/csv", buffer: Buffer.from("number,name\n15550100006,Aunt May\n"),
+  });
+  await page.waitForFunction(() => document.querySelector("#phonebook-table").textContent.includes("Aunt May"));
+  result.imported = await page.textContent("#phonebook-status");
   await page.screenshot({ path: `${shots}/console-phonebook.png` });
   await page.goto(`${base}/#calls`);
   await page.waitForFunction(() => document.querySelector("#call-table").textContent.includes("Dr. Smile"));
@@ -102,6 +108,28 @@ try {
   await page.waitForTimeout(1500);
   result.playback = await audio.evaluate((a) => ({ currentTime: a.currentTime, duration: a.duration, error: a.error && a.error.code }));
   await page.screenshot({ path: `${shots}/console-playing.png` });
+  await audio.evaluate((a) => a.pause());
+
+  // Search the call log by name, then by outcome.
+  await page.fill("#call-search input[name=search]", "Mom");
+  await page.click("#call-search button[type=submit]");
+  await page.waitForFunction(() => document.querySelectorAll("#call-table tbody tr[data-id]").length === 1);
+  result.searched = await page.$$eval("#call-table tbody .who", (cells) => cells.map((c) => c.textContent));
+  await page.fill("#call-search input[name=search]", "");
+  await page.selectOption("#call-search select[name=disposition]", "missed");
+  await page.click("#call-search button[type=submit]");
+  await page.waitForFunction(() => !document.querySelector("#call-table").textContent.includes("Mom"));
+  result.missed = await page.$$eval("#call-table tbody .who", (cells) => cells.map((c) => c.textContent));
+  await page.selectOption("#call-search select[name=disposition]", "");
+  await page.click("#call-search button[type=submit]");
+
+  // Delete Mom's recording (asked first): the call stays, without a player.
+  const momRow = "#call-table tbody tr:has(td:text-is('15550100001'))";
+  await page.waitForSelector(`${momRow} audio`);
+  await page.click(`${momRow} button[title='Delete the recording']`);
+  await page.click("dialog[open] button[type=submit]");
+  await page.waitForSelector(`${momRow} audio`, { state: "detached" });
+  result.deleted_row = await page.textContent(`${momRow} .who`);
 
   await page.goto(`${base}/#settings`);
   await page.waitForFunction(() => document.querySelector("#settings-form select[name=block_response]").value !== "");

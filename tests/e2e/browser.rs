@@ -96,6 +96,24 @@ fn assert_saved(data: &Path) {
         .setting(ringside_store::Setting::CourtesyBeeps)
         .expect("setting");
     assert_eq!(beeps, "true", "and turned courtesy beeps on");
+    assert_eq!(
+        store
+            .phonebook_entry("15550100006")
+            .expect("query")
+            .and_then(|e| e.user_name)
+            .as_deref(),
+        Some("Aunt May"),
+        "the CSV import reached the store"
+    );
+    let mom = store
+        .search_calls(&ringside_store::CallQuery {
+            search: Some("Mom".into()),
+            limit: 10,
+            ..ringside_store::CallQuery::default()
+        })
+        .expect("calls");
+    assert_eq!(mom.len(), 1);
+    assert!(mom[0].recording.is_none(), "Mom's recording was deleted");
     let secret = store
         .setting(ringside_store::Setting::AnnounceSecret)
         .expect("setting");
@@ -195,6 +213,13 @@ fn assert_seen(seen: &serde_json::Value, wav_seconds: f64) {
     assert!(
         (duration - wav_seconds).abs() < 0.05,
         "duration {duration} s against the WAV's {wav_seconds} s"
+    );
+    assert_eq!(seen["imported"], "Imported 1 name.");
+    assert_eq!(texts("searched"), ["Mom"], "searched by name");
+    assert_eq!(texts("missed"), ["Anonymous"], "the missed calls only");
+    assert_eq!(
+        seen["deleted_row"], "Mom",
+        "the call stays without its recording"
     );
     assert_eq!(seen["settings_saved"], true);
     assert!(

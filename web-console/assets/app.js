@@ -115,7 +115,7 @@ function player(call) {
     " ",
     el("button", { className: "danger", textContent: "✕", title: "Delete the recording", onclick: guarded(async () => {
       const sure = await ask({ title: "Delete this recording?", message: "The call stays in the log.", confirm: "Delete", danger: true });
-      if (sure) { await api("DELETE", url); await loadCalls(); }
+      if (sure) { await api("DELETE", `/calls/${call.id}/recording`); await loadCalls(); }
     }) }));
 }
 
@@ -369,7 +369,7 @@ $("#phonebook-import").addEventListener("change", async (event) => {
   if (!file) return;
   const response = await fetch("/api/phonebook.csv", { method: "POST", headers: { "X-Ringside": "1", "Content-Type": "text/csv" }, body: await file.text() });
   const result = await response.json();
-  $("#phonebook-status").textContent = response.ok ? `Imported ${result.imported} names.` : result.error;
+  $("#phonebook-status").textContent = response.ok ? `Imported ${result.imported} ${result.imported === 1 ? "name" : "names"}.` : result.error;
   event.target.value = "";
   await loadPhonebook();
 });
