@@ -51,6 +51,14 @@ try {
   });
   await page.waitForFunction(() => document.querySelector("#phonebook-table").textContent.includes("Aunt May"));
   result.imported = await page.textContent("#phonebook-status");
+  // Rename and delete entries from their rows, in the console's dialogs.
+  await page.click("#phonebook-table tbody tr:has(td:text-is('15550100006')) button:text('Rename')");
+  await page.fill("dialog[open] input[name=name]", "Aunt Maisie");
+  await page.click("dialog[open] button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#phonebook-table").textContent.includes("Aunt Maisie"));
+  await page.click("#phonebook-table tbody tr:has(td:text-is('15550100004')) button:text('Delete')");
+  await page.click("dialog[open] button[type=submit]");
+  await page.waitForSelector("#phonebook-table tbody tr:has(td:text-is('15550100004'))", { state: "detached" });
   await page.screenshot({ path: `${shots}/console-phonebook.png` });
   await page.goto(`${base}/#calls`);
   await page.waitForFunction(() => document.querySelector("#call-table").textContent.includes("Dr. Smile"));

@@ -1,8 +1,9 @@
 // Listen live in Debian's headless chromium, run inside the lab's bridge namespace by
-// tests/e2e/lab.rs while a call is in progress: clicks "Listen live" on the call, then waits
-// for the call to end and show up in "Last calls", then for the voicemail the provider reports,
-// without a reload; reports what arrived over the WebSocket, what the audio worklet played,
-// the last calls and the voicemail line, as JSON.
+// tests/e2e/lab.rs while a call is in progress: clicks "Listen live" on the call, stops its
+// recording with the call's button, then waits for the call to end and show up in "Last
+// calls", then for the voicemail the provider reports, without a reload; reports what arrived
+// over the WebSocket, what the audio worklet played, the last calls and the voicemail line,
+// as JSON.
 import { chromium } from "playwright-core";
 
 const base = process.env.CONSOLE_URL;
@@ -30,6 +31,10 @@ try {
   }));
   if (process.env.SHOT) await page.screenshot({ path: process.env.SHOT });
   await page.click("#live-calls li[data-key] button.listen"); // stop listening
+  // Stop recording the call with its button: the agent confirms, the button says so.
+  await page.click("#live-calls li[data-key] button:text('Recording — stop')");
+  await page.waitForSelector("#live-calls li[data-key] button:text-is('Record')", { timeout: 5000 });
+  result.recording_stopped = true;
   // The call ends by itself a few seconds later: the page, never reloaded, moves it from
   // "Calls in progress" to "Last calls" once the agent has logged it.
   await page.waitForFunction(() => !document.querySelector("#live-calls li[data-key]")

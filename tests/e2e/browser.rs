@@ -1,10 +1,13 @@
 //! The web console in Debian's headless chromium (driven by playwright-core, in
-//! `tests/browser/console.mjs`): a login (a wrong password refused first), a replayed call in
-//! the call log (and the login leads back to it), a caller renamed in the phonebook and seen
-//! renamed in the call log, a number named and another blocked from the call log in the
-//! console's own dialogs, filters added, reordered and edited, a recording that plays (its
-//! time advances, its duration is the WAV's), settings saved, logout. Screenshots of each
-//! page and dialog go to `target/test-artifacts/console-*.png`.
+//! `tests/browser/console.mjs`): a login (a wrong password refused first; it leads back to the
+//! page asked for), a replayed call in the call log, the phonebook (a caller renamed and seen
+//! renamed in the call log, a CSV import, rename and delete from the rows), a number named and
+//! another blocked from the call log, filters added, reordered, edited and tested, a recording
+//! that plays (its time advances, its duration is the WAV's), the call log searched by name and
+//! outcome, a recording deleted, settings saved (the announcement secret refused when short,
+//! set, removed), every page no wider than a phone, logout. All questions come in the
+//! console's own dialogs. Screenshots of each page and dialog go to
+//! `target/test-artifacts/console-*.png`.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -102,8 +105,15 @@ fn assert_saved(data: &Path) {
             .expect("query")
             .and_then(|e| e.user_name)
             .as_deref(),
-        Some("Aunt May"),
-        "the CSV import reached the store"
+        Some("Aunt Maisie"),
+        "imported from CSV, then renamed"
+    );
+    assert!(
+        store
+            .phonebook_entry("15550100004")
+            .expect("query")
+            .is_none(),
+        "deleted from the phonebook"
     );
     let mom = store
         .search_calls(&ringside_store::CallQuery {

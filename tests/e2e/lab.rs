@@ -736,6 +736,7 @@ fn listen_live_in_the_browser_during_a_call() {
         seen["first_audio_ms"].as_u64().is_some_and(|ms| ms < 2000),
         "audio starts soon after the click: {seen}"
     );
+    assert_eq!(seen["recording_stopped"], true, "{seen}");
     let last = seen["last_calls"][0].as_str().unwrap_or_default();
     assert!(
         last.contains("Mom") && last.contains("answered"),
