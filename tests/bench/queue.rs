@@ -77,7 +77,7 @@ fn main() {
         .collect();
     let packets = synth::packets(&calls, 11);
     let probe = calls[0].endpoints;
-    let sockets = open_sockets(&lab, &packets);
+    let sockets = lab.sockets_for(&packets);
     let mut results: HashMap<&'static str, Vec<Figures>> = HashMap::new();
     for _ in 0..ROUNDS {
         for consumer in [Consumer::Bypass, Consumer::Trivial, Consumer::Ringside] {
@@ -93,22 +93,6 @@ fn main() {
 
 fn ip(text: &str) -> IpAddr {
     text.parse().expect("an address")
-}
-
-/// A socket for every address the calls send from, in the namespace of its side.
-fn open_sockets(lab: &Lab, packets: &[SynthPacket]) -> HashMap<SocketAddr, UdpSocket> {
-    let mut sockets = HashMap::new();
-    for packet in packets {
-        sockets.entry(packet.src).or_insert_with(|| {
-            let side = if packet.src.ip() == ip(PROVIDER) {
-                "prov"
-            } else {
-                "phone"
-            };
-            lab.udp_socket(side, &packet.src.to_string())
-        });
-    }
-    sockets
 }
 
 struct TrivialConsumer {

@@ -1,19 +1,13 @@
 // The web console in Debian's headless chromium, driven by playwright-core. Run by
 // tests/e2e/browser.rs with CONSOLE_URL, SHOTS (a directory) and PASSWORD set; prints one
 // JSON object with what it saw, which the Rust test checks.
-import { chromium } from "playwright-core";
+import { launch } from "./launch.mjs";
 
 const base = process.env.CONSOLE_URL;
 const shots = process.env.SHOTS;
 const result = { native_dialogs: [] };
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required",
-  ],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
   // The console asks in its own dialogs; a native prompt or alert would be a regression.

@@ -4,16 +4,10 @@
 // calls", then for the voicemail the provider reports, without a reload; reports what arrived
 // over the WebSocket, what the audio worklet played, the last calls and the voicemail line,
 // as JSON.
-import { chromium } from "playwright-core";
+import { launch } from "./launch.mjs";
 
 const base = process.env.CONSOLE_URL;
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required",
-  ],
-});
+const browser = await launch();
 const result = {};
 try {
   const page = await browser.newPage();

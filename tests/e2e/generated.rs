@@ -276,6 +276,59 @@ fn filters_of_the_data_directory_block_callers_and_decide_recording() {
     assert!(replayed.by_number("15550100001").recording.is_some());
 }
 
+/// The sizes of the audio chunks the engine hands out for one recorded 3 s call.
+fn audio_chunk_sizes(listening: bool) -> Vec<usize> {
+    use ringside_core::packet::LinkType;
+    use ringside_core::{Engine, EngineConfig, Event, Timestamp};
+
+    let mut call = SynthCall::inbound(1, "15550100001", Some("Mom"));
+    call.outcome = Outcome::Answered {
+        talk: Duration::from_secs(3),
+    };
+    let mut engine = Engine::new(EngineConfig::default());
+    engine.tracker_mut().set_listening(listening);
+    let mut frame = Vec::new();
+    let mut sizes = Vec::new();
+    for packet in packets(&[call], 5) {
+        bridge_agent::synth::ethernet_frame(&packet, &mut frame).expect("a frame");
+        engine.handle_frame(
+            Timestamp::from(EPOCH + packet.at),
+            LinkType::RawIp,
+            &frame[14..],
+            None,
+        );
+        while let Some(event) = engine.poll_event() {
+            if let Event::Audio { frames, .. } = event {
+                sizes.push(frames.len());
+            }
+        }
+    }
+    sizes
+}
+
+#[test]
+fn audio_leaves_every_20_ms_while_someone_listens_live() {
+    let recording = audio_chunk_sizes(false);
+    let (last, full) = recording.split_last().expect("chunks");
+    assert!(
+        full.iter().all(|&n| n >= 1600) && *last > 0,
+        "200 ms chunks for the recorder: {recording:?}"
+    );
+    let live = audio_chunk_sizes(true);
+    assert!(live.len() > 100, "{} chunks", live.len());
+    assert!(
+        live[..live.len() - 1]
+            .iter()
+            .all(|&n| (160..320).contains(&n)),
+        "20 ms chunks while listening: {live:?}"
+    );
+    assert_eq!(
+        live.iter().sum::<usize>(),
+        recording.iter().sum::<usize>(),
+        "the same audio either way"
+    );
+}
+
 #[test]
 fn courtesy_beeps_replace_the_phones_audio_toward_the_remote_party() {
     use ringside_core::packet::LinkType;

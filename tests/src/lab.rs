@@ -5,15 +5,16 @@
 //! Needs root, iproute2, iptables and sipp (CI installs them). Each lab has its own
 //! namespaces, torn down when it is dropped, also when a test fails.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::net::UdpSocket;
+use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use bridge_agent::store::{CallRecord, Store};
-use bridge_agent::synth::{self, SynthCall};
+use bridge_agent::synth::{self, SynthCall, SynthPacket};
 
 /// The provider's address (it talks to the phone across the bridge).
 pub const PROVIDER: &str = "10.77.0.1";
@@ -306,6 +307,24 @@ impl Lab {
         })
         .join()
         .expect("socket thread")
+    }
+
+    /// A socket for every address `packets` are sent from, bound in the namespace of its side
+    /// (the provider's address in `prov`, any other in `phone`).
+    pub fn sockets_for(&self, packets: &[SynthPacket]) -> HashMap<SocketAddr, UdpSocket> {
+        let provider: IpAddr = PROVIDER.parse().expect("an address");
+        let mut sockets = HashMap::new();
+        for packet in packets {
+            sockets.entry(packet.src).or_insert_with(|| {
+                let side = if packet.src.ip() == provider {
+                    "prov"
+                } else {
+                    "phone"
+                };
+                self.udp_socket(side, &packet.src.to_string())
+            });
+        }
+        sockets
     }
 
     /// `GET path` from the agent's console (127.0.0.1:8080 in the bridge namespace): the

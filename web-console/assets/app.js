@@ -211,7 +211,8 @@ async function loadGlance() {
 }
 
 // Listen live: the call's audio over a WebSocket, 20 ms at a time, into an AudioWorklet.
-// `window.ringsideListen` counts what arrived and what played (the browser test reads it).
+// `window.ringsideListen` counts what arrived, what played and what was skipped to keep the
+// delay down (the browser tests read it).
 async function listenLive(key, button) {
   if (window.ringsideListen) { window.ringsideListen.stop(); return; }
   const context = new AudioContext({ sampleRate: 8000 });
@@ -221,10 +222,10 @@ async function listenLive(key, button) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/api/live/calls/${key}/audio`);
   socket.binaryType = "arraybuffer";
-  const stats = { messages: 0, frames: 0, played: 0, stop: () => { socket.close(); context.close(); window.ringsideListen = null; button.textContent = "▶ Listen live"; } };
+  const stats = { messages: 0, frames: 0, played: 0, skipped: 0, stop: () => { socket.close(); context.close(); window.ringsideListen = null; button.textContent = "▶ Listen live"; } };
   window.ringsideListen = stats;
   button.textContent = "■ Stop listening";
-  player.port.onmessage = (event) => { stats.played = event.data.played; };
+  player.port.onmessage = (event) => { stats.played = event.data.played; stats.skipped = event.data.skipped; };
   socket.onmessage = (event) => {
     const samples = new Int16Array(event.data);
     const chunk = new Float32Array(samples.length);

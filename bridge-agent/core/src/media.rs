@@ -8,9 +8,11 @@ use crate::rtp::RtpPacket;
 use crate::sdp::Codec;
 use crate::time::Timestamp;
 
-/// Mixed audio is handed out in chunks of at least this many frames (200 ms), so that
-/// recording costs one allocation per chunk, not one per packet.
-pub const CHUNK_FRAMES: usize = 1600;
+/// Mixed audio is handed out in chunks of at least this many frames (200 ms) for the
+/// recorder, so that recording costs one allocation and one write per chunk, not per packet.
+pub const RECORDING_CHUNK_FRAMES: usize = 1600;
+/// While someone listens live, chunks of 20 ms: the audio leaves as soon as it is mixed.
+pub const LIVE_CHUNK_FRAMES: usize = 160;
 
 /// The audio state of one call.
 #[derive(Debug, Default)]
@@ -71,10 +73,10 @@ impl CallMedia {
     }
 
     /// A chunk of mixed audio and the timeline frame it starts at, once at least
-    /// [`CHUNK_FRAMES`] are ready.
-    pub fn poll_chunk(&mut self) -> Option<(u64, Vec<Frame>)> {
-        (self.pending.len() >= CHUNK_FRAMES)
-            .then(|| self.take_pending(Vec::with_capacity(CHUNK_FRAMES * 2)))
+    /// `min_frames` are ready ([`RECORDING_CHUNK_FRAMES`] or [`LIVE_CHUNK_FRAMES`]).
+    pub fn poll_chunk(&mut self, min_frames: usize) -> Option<(u64, Vec<Frame>)> {
+        (self.pending.len() >= min_frames)
+            .then(|| self.take_pending(Vec::with_capacity(min_frames * 2)))
     }
 
     /// Everything left and where it starts, at the end of the call.

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use crate::call::{Call, CallDirection, CallInfo, CallKey, CallState, Disposition, Progress};
 use crate::caller_id::{called_party, caller_id};
+use crate::media::{LIVE_CHUNK_FRAMES, RECORDING_CHUNK_FRAMES};
 use crate::mixer::{Channel, Frame};
 use crate::playout::LegStats;
 use crate::policy::Policy;
@@ -188,6 +189,8 @@ pub struct Tracker {
     transmits: VecDeque<Transmit>,
     /// The last voicemail summary reported.
     voicemail: Option<MessageSummary>,
+    /// Someone listens live: audio is handed out every 20 ms instead of every 200 ms.
+    listening: bool,
 }
 
 impl Tracker {
@@ -305,11 +308,11 @@ impl Tracker {
                     if let Ok(beeped) = RtpPacket::new_checked(&rewritten) {
                         call.media.handle_rtp(now, channel, codec, &beeped);
                     }
-                    push_audio(&mut self.events, key, call);
+                    push_audio(&mut self.events, key, call, self.listening);
                     return RtpOutcome::Rewritten(rewritten);
                 }
                 call.media.handle_rtp(now, channel, codec, &packet);
-                push_audio(&mut self.events, key, call);
+                push_audio(&mut self.events, key, call, self.listening);
             }
             Codec::Other => {
                 call.codec.get_or_insert(codec);
@@ -357,7 +360,7 @@ impl Tracker {
                 continue;
             }
             call.media.handle_timeout(now);
-            push_audio(&mut self.events, key, call);
+            push_audio(&mut self.events, key, call, self.listening);
         }
         for key in to_end {
             self.end_call(now, key);
@@ -401,6 +404,12 @@ impl Tracker {
         for key in keys {
             self.end_call(now, key);
         }
+    }
+
+    /// Hands out mixed audio every 20 ms while `on` (someone listens live), else in 200 ms
+    /// chunks for the recorder.
+    pub fn set_listening(&mut self, on: bool) {
+        self.listening = on;
     }
 
     /// Turns recording of one call on or off (filters, the console, touch-tone codes).
@@ -622,12 +631,18 @@ impl Tracker {
     }
 }
 
-/// Reports the call's next chunk of mixed audio, if one is ready and the call is recorded.
-fn push_audio(events: &mut VecDeque<Event>, key: CallKey, call: &mut Call) {
+/// Reports the call's next chunk of mixed audio, if one is ready and the call is recorded
+/// (20 ms chunks while someone `listening`, 200 ms otherwise).
+fn push_audio(events: &mut VecDeque<Event>, key: CallKey, call: &mut Call, listening: bool) {
     if !call.record {
         return;
     }
-    if let Some((offset, frames)) = call.media.poll_chunk() {
+    let chunk = if listening {
+        LIVE_CHUNK_FRAMES
+    } else {
+        RECORDING_CHUNK_FRAMES
+    };
+    if let Some((offset, frames)) = call.media.poll_chunk(chunk) {
         events.push_back(Event::Audio {
             call: key,
             offset,
