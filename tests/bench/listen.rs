@@ -46,7 +46,10 @@ fn main() {
         endpoints: Endpoints::between(provider, PHONE.parse().expect("an address"), 0, 5060),
         ..SynthCall::inbound(0, "15550100001", Some("Bench"))
     };
-    let packets = bursts(synth::packets(std::slice::from_ref(&call), 5), call.endpoints);
+    let packets = bursts(
+        synth::packets(std::slice::from_ref(&call), 5),
+        call.endpoints,
+    );
     let sockets = lab.sockets_for(&packets);
 
     let browser = Command::new("ip")
