@@ -338,7 +338,7 @@ impl Lab {
         use std::io::{Read, Write};
         let ns = format!("/run/netns/{}", self.ns("br"));
         let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: console\r\nConnection: close\r\n\
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nConnection: close\r\n\
              X-Ringside: 1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         );

@@ -142,8 +142,8 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
         })
 }
 
-/// Lets a request through when no password is set, when it carries a valid session, or when
-/// it is the login page or the login call itself.
+/// Lets a request through when no password is set (and it is addressed to loopback), when it
+/// carries a valid session, or when it is the login page or the login call itself.
 pub async fn require_login(
     State(state): State<ConsoleState>,
     request: Request,
@@ -157,6 +157,16 @@ pub async fn require_login(
         Ok(hash) => hash,
         Err(error) => return error.into_response(),
     };
+    if hash.is_none() && !crate::csrf::addressed_to_loopback(request.headers()) {
+        // Loopback only without a password, also against names pointed at 127.0.0.1.
+        return AppError {
+            status: StatusCode::FORBIDDEN,
+            message: "without a console password, address the console as 127.0.0.1 or \
+                      localhost"
+                .into(),
+        }
+        .into_response();
+    }
     let logged_in = hash.is_none()
         || session_token(request.headers()).is_some_and(|token| state.sessions.valid(&token));
     if logged_in {

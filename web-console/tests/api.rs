@@ -547,3 +547,36 @@ async fn voicemail_says_what_the_provider_last_said() {
         (Some(true), Some(2))
     );
 }
+
+#[tokio::test]
+async fn other_sites_cannot_reach_the_console_through_the_browser() {
+    let f = fixture();
+    let request = |host: &str, origin: Option<&str>, websocket: bool| {
+        let mut request = Request::get("/api/calls").header(header::HOST, host);
+        if let Some(origin) = origin {
+            request = request.header(header::ORIGIN, origin);
+        }
+        if websocket {
+            request = request
+                .header(header::UPGRADE, "websocket")
+                .header(header::CONNECTION, "upgrade");
+        }
+        request.body(Body::empty()).expect("request")
+    };
+    // No password: loopback only, also against a name pointed at 127.0.0.1 (DNS rebinding).
+    let (status, body, _) = send(&f, request("evil.example:8080", None, false)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(String::from_utf8_lossy(&body).contains("127.0.0.1 or localhost"));
+    for host in ["127.0.0.1:8080", "localhost:8080", "[::1]:8080"] {
+        let (status, _, _) = send(&f, request(host, None, false)).await;
+        assert_eq!(status, StatusCode::OK, "{host}");
+    }
+    // A WebSocket (listen live) opened by another site's page.
+    let (status, body, _) = send(
+        &f,
+        request("127.0.0.1:8080", Some("http://evil.example"), true),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(String::from_utf8_lossy(&body).contains("WebSocket"));
+}

@@ -52,8 +52,15 @@ async fn everything_needs_a_login_once_a_password_is_set() {
     for uri in [
         "/api/calls",
         "/api/calls/1/recording",
+        "/api/calls/1/waveform.svg",
         "/api/phonebook",
+        "/api/phonebook.csv",
         "/api/settings",
+        "/api/voicemail",
+        "/api/session",
+        "/api/live/calls",
+        "/api/live/events",
+        "/api/live/calls/1/audio",
     ] {
         let response = send(&router, get(uri, None)).await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{uri}");
