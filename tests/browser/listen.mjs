@@ -29,6 +29,7 @@ try {
   await page.click("#live-calls li[data-key] button:text('Recording — stop')");
   await page.waitForSelector("#live-calls li[data-key] button:text-is('Record')", { timeout: 5000 });
   result.recording_stopped = true;
+  result.listen_offered_unrecorded = await page.isEnabled("#live-calls li[data-key] button.listen");
   // The call ends by itself a few seconds later: the page, never reloaded, moves it from
   // "Calls in progress" to "Last calls" once the agent has logged it.
   await page.waitForFunction(() => !document.querySelector("#live-calls li[data-key]")

@@ -737,6 +737,10 @@ fn listen_live_in_the_browser_during_a_call() {
         "audio starts soon after the click: {seen}"
     );
     assert_eq!(seen["recording_stopped"], true, "{seen}");
+    assert_eq!(
+        seen["listen_offered_unrecorded"], false,
+        "only a call being recorded can be heard"
+    );
     let last = seen["last_calls"][0].as_str().unwrap_or_default();
     assert!(
         last.contains("Mom") && last.contains("answered"),

@@ -191,7 +191,11 @@ async function loadGlance() {
       textContent: call.recording ? "● Recording — stop" : "Record",
       onclick: guarded(() => api("POST", `/live/calls/${call.key}/recording`, { on: !call.recording })),
     });
-    const listen = el("button", { className: "plain listen", textContent: "▶ Listen live", onclick: guarded(() => listenLive(call.key, listen)) });
+    const listening = window.ringsideListen?.key === call.key;
+    const listen = el("button", {
+      className: "plain listen", textContent: listening ? STOP_LISTENING : LISTEN, onclick: guarded(() => listenLive(call.key)),
+      disabled: !call.recording && !listening, title: call.recording ? "Hear the call in this browser" : "Only a call being recorded can be heard",
+    });
     liveList.append(el("li", { dataset: { key: call.key } },
       el("div", { className: "who", textContent: `${call.direction === "outbound" ? "→ " : ""}${call.anonymous ? "Anonymous" : call.name || call.number}` }),
       el("div", { className: "meta", textContent: call.number || "withheld" }),
@@ -213,8 +217,17 @@ async function loadGlance() {
 // Listen live: the call's audio over a WebSocket, 20 ms at a time, into an AudioWorklet.
 // `window.ringsideListen` counts what arrived, what played and what was skipped to keep the
 // delay down (the browser tests read it).
-async function listenLive(key, button) {
-  if (window.ringsideListen) { window.ringsideListen.stop(); return; }
+const LISTEN = "▶ Listen live";
+const STOP_LISTENING = "■ Stop listening";
+const listenButton = (key) => document.querySelector(`#live-calls li[data-key="${key}"] button.listen`);
+
+// One call at a time: a click on the call being heard stops it, on another call switches.
+async function listenLive(key) {
+  const current = window.ringsideListen;
+  if (current) {
+    current.stop();
+    if (current.key === key) return;
+  }
   const context = new AudioContext({ sampleRate: 8000 });
   await context.audioWorklet.addModule("/listen-worklet.js");
   const player = new AudioWorkletNode(context, "ringside-player", { outputChannelCount: [2] });
@@ -222,9 +235,18 @@ async function listenLive(key, button) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/api/live/calls/${key}/audio`);
   socket.binaryType = "arraybuffer";
-  const stats = { messages: 0, frames: 0, played: 0, skipped: 0, stop: () => { socket.close(); context.close(); window.ringsideListen = null; button.textContent = "▶ Listen live"; } };
+  const stats = {
+    key, messages: 0, frames: 0, played: 0, skipped: 0,
+    stop: () => {
+      socket.close();
+      context.close();
+      window.ringsideListen = null;
+      const button = listenButton(key);
+      if (button) button.textContent = LISTEN;
+    },
+  };
   window.ringsideListen = stats;
-  button.textContent = "■ Stop listening";
+  listenButton(key).textContent = STOP_LISTENING;
   player.port.onmessage = (event) => { stats.played = event.data.played; stats.skipped = event.data.skipped; };
   socket.onmessage = (event) => {
     const samples = new Int16Array(event.data);
