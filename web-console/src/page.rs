@@ -1,20 +1,38 @@
 //! The browser page: plain HTML, CSS and JavaScript compiled into the binary (no build step,
 //! no CDN, works offline).
 
+use axum::extract::Path;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 
+use crate::error::AppError;
 use crate::ConsoleState;
 
 const INDEX: &str = include_str!("../assets/index.html");
-const SCRIPT: &str = include_str!("../assets/app.js");
 const STYLE: &str = include_str!("../assets/app.css");
 const LOGIN: &str = include_str!("../assets/login.html");
-const WORKLET: &str = include_str!("../assets/listen-worklet.js");
 
-/// `/`, `/login`, `/app.js`, `/listen-worklet.js` and `/app.css`.
+/// The page's JavaScript modules (`/js/app.js` imports the others) and the listen-live
+/// `AudioWorklet`, by file name under `/js/`.
+const SCRIPTS: &[(&str, &str)] = &[
+    ("app.js", include_str!("../assets/js/app.js")),
+    ("common.js", include_str!("../assets/js/common.js")),
+    ("callers.js", include_str!("../assets/js/callers.js")),
+    ("calls.js", include_str!("../assets/js/calls.js")),
+    ("glance.js", include_str!("../assets/js/glance.js")),
+    ("listen.js", include_str!("../assets/js/listen.js")),
+    (
+        "listen-worklet.js",
+        include_str!("../assets/js/listen-worklet.js"),
+    ),
+    ("phonebook.js", include_str!("../assets/js/phonebook.js")),
+    ("filters.js", include_str!("../assets/js/filters.js")),
+    ("settings.js", include_str!("../assets/js/settings.js")),
+];
+
+/// `/`, `/login`, `/app.css` and the scripts under `/js/`.
 pub fn router() -> Router<ConsoleState> {
     Router::new()
         .route(
@@ -25,18 +43,19 @@ pub fn router() -> Router<ConsoleState> {
             "/login",
             get(|| async { asset("text/html; charset=utf-8", LOGIN) }),
         )
-        .route(
-            "/app.js",
-            get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }),
-        )
-        .route(
-            "/listen-worklet.js",
-            get(|| async { asset("text/javascript; charset=utf-8", WORKLET) }),
-        )
+        .route("/js/{name}", get(script))
         .route(
             "/app.css",
             get(|| async { asset("text/css; charset=utf-8", STYLE) }),
         )
+}
+
+async fn script(Path(name): Path<String>) -> Result<impl IntoResponse, AppError> {
+    SCRIPTS
+        .iter()
+        .find(|(file, _)| *file == name)
+        .map(|(_, body)| asset("text/javascript; charset=utf-8", body))
+        .ok_or_else(|| AppError::not_found("no such script"))
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {

@@ -407,7 +407,13 @@ async fn the_page_and_its_assets_are_served_from_the_binary() {
     let f = fixture();
     for (uri, kind, needle) in [
         ("/", "text/html", "Ringside"),
-        ("/app.js", "text/javascript", "X-Ringside"),
+        ("/js/app.js", "text/javascript", "import"),
+        ("/js/common.js", "text/javascript", "X-Ringside"),
+        (
+            "/js/listen-worklet.js",
+            "text/javascript",
+            "registerProcessor",
+        ),
         ("/app.css", "text/css", "--accent"),
     ] {
         let (status, body, headers) =
@@ -421,6 +427,14 @@ async fn the_page_and_its_assets_are_served_from_the_binary() {
         );
         assert!(String::from_utf8_lossy(&body).contains(needle), "{uri}");
     }
+    let (status, _, _) = send(
+        &f,
+        Request::get("/js/nope.js")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "only the page's own scripts");
     let (status, session) = get_json(&f, "/api/session").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(session["login_required"], false, "no password: no Log out");

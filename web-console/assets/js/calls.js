@@ -1,0 +1,86 @@
+// The call log: search, paging, players, and naming or blocking a caller from their row.
+import { $, api, ask, badge, el, guarded, minutes, when, who } from "./common.js";
+import { blockNumber, nameNumber } from "./callers.js";
+
+const PAGE_SIZE = 25;
+const state = { offset: 0, query: {} };
+
+function length(call) {
+  if (!call.answered_at || !call.ended_at) return "";
+  return minutes(Math.round((new Date(call.ended_at) - new Date(call.answered_at)) / 1000));
+}
+
+// Line quality from the call's RTP counters: packets lost per direction.
+function quality(call) {
+  if (!call.quality) return "";
+  const legs = [["caller", call.quality.remote], ["phone", call.quality.phone]];
+  return legs
+    .filter(([, leg]) => leg && leg.packets > 0)
+    .map(([side, leg]) => `${side} ${(100 * leg.lost / (leg.packets + leg.lost)).toFixed(1)}% lost`)
+    .join(" · ");
+}
+
+function player(call) {
+  if (!call.recording) return "";
+  const url = `/api/calls/${call.id}/recording`;
+  return el("span", { className: "recording" },
+    el("img", { className: "wave", src: `/api/calls/${call.id}/waveform.svg`, alt: "waveform", loading: "lazy" }),
+    el("audio", { controls: true, preload: "metadata", src: url }),
+    " ",
+    el("a", { href: url, download: `ringside-call-${call.id}.wav`, title: "Download the WAV", textContent: "⤓" }),
+    " ",
+    el("button", { className: "danger", textContent: "✕", title: "Delete the recording", onclick: guarded(async () => {
+      const sure = await ask({ title: "Delete this recording?", message: "The call stays in the log.", confirm: "Delete", danger: true });
+      if (sure) { await api("DELETE", `/calls/${call.id}/recording`); await loadCalls(); }
+    }) }));
+}
+
+function row(call) {
+  const actions = el("td", { className: "actions" });
+  if (call.number) {
+    const name = guarded(async () => { if (await nameNumber(call.number, call.display || call.name || "")) await loadCalls(); });
+    actions.append(
+      el("button", { className: "plain", textContent: "Name…", title: "Add to the phonebook", onclick: name }),
+      " ",
+      el("button", { className: "danger", textContent: "Block", title: "Block this number", onclick: guarded(() => blockNumber(call.number)) }),
+    );
+  }
+  const outcome = el("td", {}, badge(call.disposition));
+  if (call.blocked_by) outcome.append(el("div", { className: "meta", textContent: call.blocked_by }));
+  return el("tr", { dataset: { id: call.id } },
+    el("td", { textContent: when(call.started_at) }),
+    el("td", {}, el("div", { className: "who", textContent: `${call.direction === "outbound" ? "→ " : ""}${who(call)}` }),
+      el("div", { className: "meta", textContent: `caller-ID: ${call.caller_id_source}`, title: call.caller_id_header })),
+    el("td", { textContent: call.number || "withheld" }),
+    outcome,
+    el("td", {}, length(call), el("div", { className: "meta", textContent: quality(call) })),
+    el("td", {}, player(call)),
+    actions,
+  );
+}
+
+export async function loadCalls() {
+  const params = new URLSearchParams({ ...state.query, limit: PAGE_SIZE, offset: state.offset });
+  for (const [key, value] of [...params]) if (!value) params.delete(key);
+  const calls = await api("GET", `/calls?${params}`);
+  const body = $("#call-table tbody");
+  body.replaceChildren(...calls.map(row));
+  if (calls.length === 0) body.append(el("tr", {}, el("td", { colSpan: 7, className: "empty", textContent: "No calls." })));
+  $("#page-label").textContent = `${state.offset + 1}–${state.offset + calls.length}`;
+  $("#prev-page").disabled = state.offset === 0;
+  $("#next-page").disabled = calls.length < PAGE_SIZE;
+}
+
+// Whether the newest calls are on screen (where a call just logged would appear).
+export const onFirstPage = () => state.offset === 0;
+
+export function setUpCalls() {
+  $("#call-search").addEventListener("submit", guarded((event) => {
+    event.preventDefault();
+    state.query = Object.fromEntries(new FormData(event.target));
+    state.offset = 0;
+    return loadCalls();
+  }));
+  $("#prev-page").onclick = guarded(() => { state.offset = Math.max(0, state.offset - PAGE_SIZE); return loadCalls(); });
+  $("#next-page").onclick = guarded(() => { state.offset += PAGE_SIZE; return loadCalls(); });
+}
