@@ -1,13 +1,39 @@
 //! CSV for the phonebook's import and export (RFC 4180: commas, double quotes, quotes doubled
 //! inside quoted fields, CRLF or LF line ends).
+//!
+//! Names come from whoever calls (the caller-ID name is theirs to choose), and a spreadsheet
+//! runs a cell that starts with `=`, `+`, `-` or `@` as a formula. So the export puts a `'`
+//! before such a value (not before a plain number like `+15550100001`), and the import takes
+//! it off again.
 
-/// One field, quoted when it needs to be.
+/// What a spreadsheet may read as the start of a formula.
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// One field, made inert for spreadsheets and quoted when it needs to be.
 #[must_use]
 pub fn field(value: &str) -> String {
+    let plain_number = value
+        .strip_prefix('+')
+        .unwrap_or(value)
+        .bytes()
+        .all(|b| b.is_ascii_digit());
+    let value = if value.starts_with(FORMULA_START) && !plain_number {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
-        value.to_owned()
+        value
+    }
+}
+
+/// A field as read, without the `'` the export put before a formula-like value.
+fn unescape(field: String) -> String {
+    match field.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_START) => rest.to_owned(),
+        _ => field,
     }
 }
 
@@ -34,10 +60,10 @@ pub fn parse(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
                 field.push(c);
             }
             (false, '"') if field.is_empty() => quoted = true,
-            (false, ',') => record.push(std::mem::take(&mut field)),
+            (false, ',') => record.push(unescape(std::mem::take(&mut field))),
             (false, '\r') => {}
             (false, '\n') => {
-                record.push(std::mem::take(&mut field));
+                record.push(unescape(std::mem::take(&mut field)));
                 records.push((record_line, std::mem::take(&mut record)));
                 line += 1;
                 record_line = line;
@@ -51,7 +77,7 @@ pub fn parse(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
         ));
     }
     if !field.is_empty() || !record.is_empty() {
-        record.push(field);
+        record.push(unescape(field));
         records.push((record_line, record));
     }
     Ok(records
@@ -77,5 +103,29 @@ mod tests {
         assert_eq!(records[2].0, 3);
         assert!(parse("1,\"open\n2,x").is_err());
         assert_eq!(field("plain"), "plain");
+    }
+
+    #[test]
+    fn formulas_from_callers_are_made_inert_and_come_back_on_import() {
+        for (name, exported) in [
+            (
+                "=HYPERLINK(\"http://evil.example\")",
+                "\"'=HYPERLINK(\"\"http://evil.example\"\")\"",
+            ),
+            ("+cmd", "'+cmd"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("+15550100001", "+15550100001"),
+            ("Mom", "Mom"),
+        ] {
+            assert_eq!(field(name), exported, "{name}");
+            let records = parse(&format!("15550100001,{exported}\n")).expect("valid");
+            assert_eq!(records[0].1[1], name, "round trip of {name}");
+        }
+        let kept = parse("1,'quoted on purpose\n").expect("valid");
+        assert_eq!(
+            kept[0].1[1], "'quoted on purpose",
+            "other leading quotes are kept"
+        );
     }
 }

@@ -444,7 +444,8 @@ async fn the_page_and_its_assets_are_served_from_the_binary() {
 #[tokio::test]
 async fn the_phonebook_exports_and_imports_csv() {
     let f = fixture();
-    let csv = "number,name\r\n15550100001,\"Mom, at home\"\n15550100009,Plumber\n";
+    let csv =
+        "number,name\r\n15550100001,\"Mom, at home\"\n15550100009,Plumber\n15550100010,'=1+1\n";
     let import = Request::post("/api/phonebook.csv")
         .header(header::CONTENT_TYPE, "text/csv")
         .header("x-ringside", "1")
@@ -454,7 +455,7 @@ async fn the_phonebook_exports_and_imports_csv() {
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
     assert_eq!(
         serde_json::from_slice::<Value>(&body).expect("JSON")["imported"],
-        2
+        3
     );
     let (status, body, headers) = send(
         &f,
@@ -471,6 +472,21 @@ async fn the_phonebook_exports_and_imports_csv() {
     assert!(
         text.starts_with("number,name,network_name,calls,last_seen\r\n"),
         "{text}"
+    );
+    assert!(
+        text.contains("15550100010,'=1+1,"),
+        "a formula-like name stays inert for spreadsheets: {text}"
+    );
+    let (_, book) = get_json(&f, "/api/phonebook").await;
+    let names: Vec<&str> = book
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|e| e["user_name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"=1+1"),
+        "imported without the quote: {names:?}"
     );
     assert!(
         text.contains("15550100001,\"Mom, at home\",WIRELESS CALLER,1,"),
