@@ -5,13 +5,18 @@ import { launch } from "./launch.mjs";
 
 const base = process.env.CONSOLE_URL;
 const shots = process.env.SHOTS;
-const result = { native_dialogs: [] };
+const result = { native_dialogs: [], page_errors: [] };
 
 const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
   // The console asks in its own dialogs; a native prompt or alert would be a regression.
   page.on("dialog", (dialog) => { result.native_dialogs.push(dialog.message()); dialog.dismiss(); });
+  // Script errors, and anything the content security policy refused, fail the test.
+  page.on("pageerror", (error) => result.page_errors.push(error.message));
+  page.on("console", (message) => {
+    if (message.text().includes("Content Security Policy")) result.page_errors.push(message.text());
+  });
 
   // Log in: the console has a password, so every page leads to the login form first.
   await page.goto(`${base}/#calls`);

@@ -11,6 +11,11 @@ const browser = await launch();
 const result = {};
 try {
   const page = await browser.newPage();
+  result.page_errors = [];
+  page.on("pageerror", (error) => result.page_errors.push(error.message));
+  page.on("console", (message) => {
+    if (message.text().includes("Content Security Policy")) result.page_errors.push(message.text());
+  });
   await page.goto(`${base}/#glance`);
   await page.waitForSelector("#live-calls li[data-key] button.listen", { timeout: 10000 });
   const clicked = Date.now();

@@ -260,6 +260,11 @@ fn assert_seen(seen: &serde_json::Value, wav_seconds: f64) {
         serde_json::json!([]),
         "the console asks in its own dialogs"
     );
+    assert_eq!(
+        seen["page_errors"],
+        serde_json::json!([]),
+        "no script error, nothing refused by the content security policy"
+    );
 }
 
 #[test]

@@ -737,6 +737,7 @@ fn listen_live_in_the_browser_during_a_call() {
         "audio starts soon after the click: {seen}"
     );
     assert_eq!(seen["recording_stopped"], true, "{seen}");
+    assert_eq!(seen["page_errors"], serde_json::json!([]), "{seen}");
     assert_eq!(
         seen["listen_offered_unrecorded"], false,
         "only a call being recorded can be heard"

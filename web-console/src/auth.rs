@@ -150,7 +150,7 @@ pub async fn require_login(
     next: Next,
 ) -> Response {
     let path = request.uri().path();
-    if path == "/login" || path == "/api/login" || path == "/app.css" {
+    if matches!(path, "/login" | "/api/login" | "/app.css" | "/js/login.js") {
         return next.run(request).await;
     }
     let hash = match password_hash(&state).await {

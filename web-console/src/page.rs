@@ -30,7 +30,14 @@ const SCRIPTS: &[(&str, &str)] = &[
     ("phonebook.js", include_str!("../assets/js/phonebook.js")),
     ("filters.js", include_str!("../assets/js/filters.js")),
     ("settings.js", include_str!("../assets/js/settings.js")),
+    ("login.js", include_str!("../assets/js/login.js")),
 ];
+
+/// What the pages may load and where they may be shown: only the console's own scripts,
+/// styles, media and connections (its WebSocket included), never inside another site's frame
+/// (a hidden "Block" button under a decoy), no inline script.
+const POLICY: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; \
+                      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// `/`, `/login`, `/app.css` and the scripts under `/js/`.
 pub fn router() -> Router<ConsoleState> {
@@ -64,6 +71,8 @@ fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
             (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "no-cache"),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::CONTENT_SECURITY_POLICY, POLICY),
+            (header::REFERRER_POLICY, "no-referrer"),
         ],
         body,
     )

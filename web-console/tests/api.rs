@@ -426,6 +426,14 @@ async fn the_page_and_its_assets_are_served_from_the_binary() {
             "{uri}"
         );
         assert!(String::from_utf8_lossy(&body).contains(needle), "{uri}");
+        assert!(
+            headers[header::CONTENT_SECURITY_POLICY]
+                .to_str()
+                .is_ok_and(
+                    |p| p.contains("default-src 'self'") && p.contains("frame-ancestors 'none'")
+                ),
+            "{uri}: own scripts only, never framed"
+        );
     }
     let (status, _, _) = send(
         &f,

@@ -68,9 +68,17 @@ async fn everything_needs_a_login_once_a_password_is_set() {
     let page = send(&router, get("/", None)).await;
     assert!(page.status().is_redirection());
     assert_eq!(page.headers()[header::LOCATION], "/login");
-    assert_eq!(
-        send(&router, get("/login", None)).await.status(),
-        StatusCode::OK
+    for open in ["/login", "/js/login.js", "/app.css"] {
+        assert_eq!(
+            send(&router, get(open, None)).await.status(),
+            StatusCode::OK,
+            "{open}: the login page needs it"
+        );
+    }
+    let script = send(&router, get("/js/app.js", None)).await;
+    assert!(
+        script.status().is_redirection(),
+        "the console's own script needs a login"
     );
     let forged = send(
         &router,
