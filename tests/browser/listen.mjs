@@ -1,9 +1,9 @@
 // Listen live in Debian's headless chromium, run inside the lab's bridge namespace by
 // tests/e2e/lab.rs while a call is in progress: clicks "Listen live" on the call, stops its
 // recording with the call's button, then waits for the call to end and show up in "Last
-// calls", then for the voicemail the provider reports, without a reload; reports what arrived
-// over the WebSocket, what the audio worklet played, the last calls and the voicemail line,
-// as JSON.
+// calls", then for the voicemail the provider reports, then (on the call log) for the next
+// call, all without a reload; reports what arrived over the WebSocket, what the audio worklet
+// played, the last calls, the voicemail line and the call log's numbers, as JSON.
 import { launch } from "./launch.mjs";
 
 const base = process.env.CONSOLE_URL;
@@ -43,6 +43,12 @@ try {
   // Then the provider says voicemail is waiting: it shows at a glance, still without a reload.
   await page.waitForSelector("#voicemail:not([hidden])", { timeout: 30000 });
   result.voicemail = await page.textContent("#voicemail");
+  // Then the call log, open on its first page, shows the next call once it is logged.
+  await page.click("nav a[data-page=calls]");
+  await page.waitForSelector("#call-table tbody tr[data-id]");
+  const before = await page.$$eval("#call-table tbody tr[data-id]", (rows) => rows.length);
+  await page.waitForFunction((n) => document.querySelectorAll("#call-table tbody tr[data-id]").length > n, before, { timeout: 30000 });
+  result.call_log = await page.$$eval("#call-table tbody tr[data-id] td:nth-child(3)", (cells) => cells.map((c) => c.textContent));
 } finally {
   await browser.close();
 }

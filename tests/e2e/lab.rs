@@ -676,7 +676,8 @@ fn the_console_switches_recording_off_for_a_call_in_progress() {
 }
 
 /// Listen live in chromium inside the bridge namespace during a call; the same page, never
-/// reloaded, then shows the ended call in "Last calls" and the voicemail the provider reports.
+/// reloaded, then shows the ended call in "Last calls", the voicemail the provider reports,
+/// and on the call log the next call once it is logged.
 #[test]
 fn listen_live_in_the_browser_during_a_call() {
     let browser_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
@@ -712,6 +713,9 @@ fn listen_live_in_the_browser_during_a_call() {
         Some(&phone),
         &from_provider("provider_notifies.xml", 5060, "15550109999", "", &[]),
     );
+    // The page has moved to the call log by now; another call appears there once logged.
+    std::thread::sleep(Duration::from_secs(2));
+    answered_call(&lab, 5060, "15550100002", "Dad", 1);
     let status = wait_with_timeout(&mut browser, Duration::from_mins(1));
     let mut stdout = String::new();
     let mut stderr = String::new();
@@ -750,6 +754,11 @@ fn listen_live_in_the_browser_during_a_call() {
     assert_eq!(
         seen["voicemail"], "✉ Voicemail: 2 new messages",
         "the provider's report reached the page live"
+    );
+    assert_eq!(
+        seen["call_log"],
+        serde_json::json!(["15550100002", "15550100001"]),
+        "the call log on its first page shows the new call live, newest first"
     );
 }
 
