@@ -1,9 +1,15 @@
 //! The console's one error type: a status and a plain message for the client, the cause in
-//! the log.
+//! the log. [`json_errors`] gives the API's other refusals (a body that is not JSON, a path
+//! parameter that is not a number, a method a route does not take) the same JSON shape.
 
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+
+/// The longest plain-text refusal carried over into JSON.
+const MAX_REFUSAL_BYTES: usize = 4096;
 
 /// An error a handler returns.
 #[derive(Debug)]
@@ -62,4 +68,35 @@ impl IntoResponse for AppError {
         let body = Json(serde_json::json!({ "error": self.message }));
         (self.status, body).into_response()
     }
+}
+
+/// Turns an error response that is not JSON (axum's extractors answer in plain text) into
+/// `{"error": "..."}` with the same status and headers (a 416's `Content-Range` stays).
+pub async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_REFUSAL_BYTES)
+        .await
+        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_lowercase()
+    } else {
+        text
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    let body = serde_json::json!({ "error": message }).to_string();
+    Response::from_parts(parts, body.into())
 }

@@ -66,7 +66,10 @@ impl ConsoleState {
 /// The console: the API and the page.
 pub fn app(state: ConsoleState) -> Router {
     Router::new()
-        .nest("/api", api::router())
+        .nest(
+            "/api",
+            api::router().layer(axum::middleware::from_fn(error::json_errors)),
+        )
         .merge(page::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

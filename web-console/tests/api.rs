@@ -171,6 +171,18 @@ async fn recordings_are_served_whole_and_by_range() {
         (status, body.as_slice()),
         (StatusCode::PARTIAL_CONTENT, &bytes[4990..])
     );
+    let beyond = Request::get(&uri)
+        .header(header::RANGE, "bytes=9000-")
+        .body(Body::empty())
+        .expect("request");
+    let (status, body, headers) = send(&f, beyond).await;
+    assert_eq!(status, StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(
+        headers[header::CONTENT_RANGE],
+        "bytes */5000",
+        "the size, for the player"
+    );
+    assert!(serde_json::from_slice::<Value>(&body).is_ok_and(|e| e["error"].is_string()));
     let (status, _) = get_json(&f, &format!("/api/calls/{}/recording", f.plain)).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "a call without a recording");
 }
@@ -617,4 +629,65 @@ async fn other_sites_cannot_reach_the_console_through_the_browser() {
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(String::from_utf8_lossy(&body).contains("WebSocket"));
+}
+
+#[tokio::test]
+async fn every_refusal_is_json_with_the_right_status() {
+    let f = fixture();
+    let json_post = |uri: &str, content_type: &str, body: &'static str| {
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, content_type)
+            .header("x-ringside", "1")
+            .body(Body::from(body))
+            .expect("request")
+    };
+    for (request, status, words) in [
+        (
+            json_post("/api/filters", "application/json", "{bad"),
+            StatusCode::BAD_REQUEST,
+            "JSON",
+        ),
+        (
+            json_post("/api/filters", "text/plain", "{}"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "application/json",
+        ),
+        (
+            Request::get("/api/calls/abc")
+                .body(Body::empty())
+                .expect("request"),
+            StatusCode::BAD_REQUEST,
+            "abc",
+        ),
+        (
+            Request::get("/api/calls?limit=x")
+                .body(Body::empty())
+                .expect("request"),
+            StatusCode::BAD_REQUEST,
+            "limit",
+        ),
+        (
+            Request::delete("/api/settings")
+                .header("x-ringside", "1")
+                .body(Body::empty())
+                .expect("request"),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method not allowed",
+        ),
+    ] {
+        let what = format!("{} {}", request.method(), request.uri());
+        let (got, body, headers) = send(&f, request).await;
+        assert_eq!(got, status, "{what}");
+        assert!(
+            headers[header::CONTENT_TYPE]
+                .to_str()
+                .is_ok_and(|t| t.starts_with("application/json")),
+            "{what}"
+        );
+        let error: Value = serde_json::from_slice(&body).expect("JSON");
+        assert!(
+            error["error"].as_str().is_some_and(|m| m.contains(words)),
+            "{what}: {error}"
+        );
+    }
 }
