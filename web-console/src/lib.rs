@@ -3,7 +3,8 @@
 //!
 //! # Layout
 //!
-//! - [`api`]: the JSON API under `/api/` (calls, recordings, phonebook, filters, settings).
+//! - [`api`]: the JSON API under `/api/`: its routes, and one module per resource (calls and
+//!   recordings, phonebook, filters, settings with voicemail and session).
 //! - [`error`]: [`error::AppError`], the one error type every handler returns (JSON, right
 //!   status, cause logged).
 //! - [`auth`]: the console password, sessions and login rate limits.
