@@ -388,6 +388,25 @@ async fn settings_change_and_the_secret_is_never_shown() {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Several at once: all or nothing.
+    let bad = json!({"retention_days": "30", "block_response": "shout"});
+    let (status, body, _) = send(&f, change("PUT", "/api/settings", &bad)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8_lossy(&body).contains("block_response"));
+    let (_, now) = get_json(&f, "/api/settings").await;
+    assert_ne!(now["retention_days"], "30", "nothing changed: {now}");
+    let good = json!({"retention_days": "30", "block_response": "drop"});
+    let (status, _, _) = send(&f, change("PUT", "/api/settings", &good)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, now) = get_json(&f, "/api/settings").await;
+    assert_eq!(
+        (
+            now["retention_days"].as_str(),
+            now["block_response"].as_str()
+        ),
+        (Some("30"), Some("drop"))
+    );
 }
 
 #[tokio::test]

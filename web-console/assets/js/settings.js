@@ -15,9 +15,10 @@ export async function loadSettings() {
 async function save(event) {
   event.preventDefault();
   const form = event.target;
+  const values = Object.fromEntries([...CHOICES, ...NUMBERS].map((key) => [key, form[key].value]));
+  if (form.announce_secret.value) values.announce_secret = form.announce_secret.value;
   try {
-    for (const key of [...CHOICES, ...NUMBERS]) await api("PUT", `/settings/${key}`, { value: form[key].value });
-    if (form.announce_secret.value) await api("PUT", "/settings/announce_secret", { value: form.announce_secret.value });
+    await api("PUT", "/settings", values); // all or nothing
     form.announce_secret.value = "";
     $("#settings-saved").textContent = "Saved.";
   } catch (error) {

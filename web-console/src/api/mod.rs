@@ -21,6 +21,7 @@
 //! | `GET /api/voicemail` | what the provider last said was waiting (`waiting`, `new`, `old`, `updated_at`) |
 //! | `GET /api/settings` | the settings |
 //! | `PUT /api/settings/{key}` `{"value"}` | change one |
+//! | `PUT /api/settings` `{"key": "value", ...}` | change several; all are checked first, a bad one changes nothing |
 //! | `GET /api/live/calls` | calls in progress (from `ringside run`) |
 //! | `GET /api/live/events` | their changes, as server-sent events |
 //! | `POST /api/live/calls/{key}/recording` `{"on"}` | record a call in progress, or stop |
@@ -67,7 +68,10 @@ pub fn router() -> Router<ConsoleState> {
         )
         .route("/filters/{id}/move", post(filters::move_filter))
         .route("/voicemail", get(settings::voicemail))
-        .route("/settings", get(settings::settings))
+        .route(
+            "/settings",
+            get(settings::settings).put(settings::set_settings),
+        )
         .route("/settings/{key}", put(settings::set_setting))
         .route("/live/calls", get(crate::live::calls))
         .route("/live/events", get(crate::live::events))

@@ -74,3 +74,28 @@ pub(super) async fn set_setting(
     })
     .await
 }
+
+/// `PUT /api/settings` with `{"key": "value", ...}`: every value is checked first, so a bad
+/// one changes nothing.
+pub(super) async fn set_settings(
+    State(state): State<ConsoleState>,
+    Json(body): Json<std::collections::BTreeMap<String, String>>,
+) -> Result<impl IntoResponse, AppError> {
+    let checked = body
+        .iter()
+        .map(|(key, value)| {
+            let setting = Setting::parse(key).map_err(|e| AppError::bad_request(e.to_string()))?;
+            setting
+                .check(value)
+                .map(|_| (setting, value.clone()))
+                .map_err(|e| AppError::bad_request(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    with_store(&state, move |store| {
+        for (setting, value) in checked {
+            store.set_setting(setting, &value)?;
+        }
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
