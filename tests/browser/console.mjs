@@ -173,7 +173,10 @@ try {
     await page.waitForSelector(`#${name}.active`);
     await page.waitForLoadState("networkidle");
     result.phone_widths[name] = await page.evaluate(() => document.documentElement.scrollWidth);
-    if (name === "calls") await page.screenshot({ path: `${shots}/console-calls-phone.png`, fullPage: true });
+    if (name === "calls") {
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: `${shots}/console-calls-phone.png`, fullPage: true });
+    }
   }
 
   // Log out: back to the login page, and the API no longer answers.
