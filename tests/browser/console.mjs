@@ -128,6 +128,18 @@ try {
   await page.waitForFunction(() => !document.querySelector("#call-table").textContent.includes("Mom"));
   result.missed = await page.$$eval("#call-table tbody .who", (cells) => cells.map((c) => c.textContent));
   await page.selectOption("#call-search select[name=disposition]", "");
+  // One day, from and until: every call of that day (the demo's morning).
+  await page.fill("#call-search input[name=since]", "2026-11-08");
+  await page.fill("#call-search input[name=until]", "2026-11-08");
+  await page.click("#call-search button[type=submit]");
+  await page.waitForFunction(() => document.querySelectorAll("#call-table tbody tr[data-id]").length === 5, null, { timeout: 5000 })
+    .catch(() => {}); // the count below tells what came instead
+  result.one_day = await page.$$eval("#call-table tbody tr[data-id]", (rows) => rows.length);
+  await page.fill("#call-search input[name=since]", "2026-11-09");
+  await page.fill("#call-search input[name=until]", "");
+  await page.click("#call-search button[type=submit]");
+  await page.waitForSelector("#call-table tbody td.empty");
+  await page.fill("#call-search input[name=since]", "");
   await page.click("#call-search button[type=submit]");
 
   // Delete Mom's recording (asked first): the call stays, without a player.

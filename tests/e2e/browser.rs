@@ -228,6 +228,10 @@ fn assert_seen(seen: &serde_json::Value, wav_seconds: f64) {
     assert_eq!(texts("searched"), ["Mom"], "searched by name");
     assert_eq!(texts("missed"), ["Anonymous"], "the missed calls only");
     assert_eq!(
+        seen["one_day"], 5,
+        "from and until the same day: all of its calls"
+    );
+    assert_eq!(
         seen["deleted_row"], "Mom",
         "the call stays without its recording"
     );

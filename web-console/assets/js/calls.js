@@ -59,8 +59,18 @@ function row(call) {
   );
 }
 
+// A day picked in the browser's time zone, as the call log's UTC time of its first moment
+// (`days` later for the end of a range: "until Nov 8" takes in all of Nov 8).
+function dayStart(date, days = 0) {
+  if (!date) return "";
+  const start = new Date(`${date}T00:00:00`);
+  start.setDate(start.getDate() + days);
+  return `${start.toISOString().slice(0, 19)}.000000Z`;
+}
+
 export async function loadCalls() {
-  const params = new URLSearchParams({ ...state.query, limit: PAGE_SIZE, offset: state.offset });
+  const query = { ...state.query, since: dayStart(state.query.since), until: dayStart(state.query.until, 1) };
+  const params = new URLSearchParams({ ...query, limit: PAGE_SIZE, offset: state.offset });
   for (const [key, value] of [...params]) if (!value) params.delete(key);
   const calls = await api("GET", `/calls?${params}`);
   const body = $("#call-table tbody");
