@@ -235,6 +235,11 @@ fn assert_seen(seen: &serde_json::Value, wav_seconds: f64) {
         seen["deleted_row"], "Mom",
         "the call stays without its recording"
     );
+    assert_settings_phone_and_safety(seen);
+}
+
+/// The settings page, the pages on a phone, logout, and nothing refused or broken.
+fn assert_settings_phone_and_safety(seen: &serde_json::Value) {
     assert_eq!(seen["settings_saved"], true);
     assert!(
         seen["short_secret"]
