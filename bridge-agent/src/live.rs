@@ -94,6 +94,7 @@ impl Core {
                     direction: info.direction.as_str().to_owned(),
                     number: info.party.number.clone(),
                     name: info.party.name.clone(),
+                    display: None,
                     anonymous: info.party.anonymous,
                     started_at: rfc3339(info.started_at),
                     answered_at: None,

@@ -39,6 +39,8 @@ pub struct LiveCall {
     pub number: Option<String>,
     /// The name the network gave.
     pub name: Option<String>,
+    /// The phonebook's name for the number; the console fills it in when it lists the calls.
+    pub display: Option<String>,
     /// Whether the caller withheld their identity.
     pub anonymous: bool,
     /// RFC 3339.
@@ -178,9 +180,25 @@ impl LiveHub {
     }
 }
 
-/// `GET /api/live/calls`.
-pub async fn calls(State(state): State<ConsoleState>) -> Json<Vec<LiveCall>> {
-    Json(state.live.as_ref().map(LiveHub::calls).unwrap_or_default())
+/// `GET /api/live/calls`, each with the phonebook's name for its number (as in the call log).
+pub async fn calls(State(state): State<ConsoleState>) -> Result<Json<Vec<LiveCall>>, AppError> {
+    let calls = state.live.as_ref().map(LiveHub::calls).unwrap_or_default();
+    if calls.iter().all(|call| call.number.is_none()) {
+        return Ok(Json(calls));
+    }
+    crate::api::with_store(&state, move |store| {
+        calls
+            .into_iter()
+            .map(|mut call| {
+                if let Some(number) = &call.number {
+                    call.display = store.phonebook_entry(number)?.and_then(|e| e.user_name);
+                }
+                Ok(call)
+            })
+            .collect::<Result<Vec<_>, AppError>>()
+    })
+    .await
+    .map(Json)
 }
 
 /// `GET /api/live/events`: server-sent events, one JSON object per change.

@@ -21,6 +21,7 @@ fn call(key: u64) -> LiveCall {
         direction: "inbound".into(),
         number: Some("15550100001".into()),
         name: Some("WIRELESS CALLER".into()),
+        display: None,
         anonymous: false,
         started_at: "2026-11-22T10:00:00.000000Z".into(),
         answered_at: None,
@@ -62,6 +63,10 @@ async fn next_event(body: &mut Body) -> serde_json::Value {
 #[tokio::test]
 async fn calls_in_progress_their_events_and_the_recording_switch() {
     let dir = tempfile::tempdir().expect("tempdir");
+    ringside_store::Store::open(dir.path())
+        .expect("store")
+        .set_phonebook_name("15550100001", "Mom", "2026-11-22T09:00:00.000000Z")
+        .expect("name");
     let (hub, commands) = LiveHub::new();
     let router = app(ConsoleState::new(dir.path().to_owned()).with_live(hub.clone()));
 
@@ -84,6 +89,10 @@ async fn calls_in_progress_their_events_and_the_recording_switch() {
         serde_json::from_slice(&bytes(get(&router, "/api/live/calls").await).await).expect("JSON");
     assert_eq!(list[0]["key"], 7);
     assert_eq!(list[0]["recording"], true);
+    assert_eq!(
+        list[0]["display"], "Mom",
+        "the phonebook's name, as in the call log"
+    );
 
     let switch = |key: u64| {
         Request::post(format!("/api/live/calls/{key}/recording"))

@@ -18,7 +18,7 @@ function liveCard(call) {
   });
   const since = call.answered_at || call.started_at;
   return el("li", { dataset: { key: call.key } },
-    el("div", { className: "who", textContent: `${call.direction === "outbound" ? "→ " : ""}${call.anonymous ? "Anonymous" : call.name || call.number}` }),
+    el("div", { className: "who", textContent: `${call.direction === "outbound" ? "→ " : ""}${who(call)}` }),
     el("div", { className: "meta", textContent: call.number || "withheld" }),
     el("div", { className: "meta" }, call.answered_at ? "talking " : "ringing ",
       el("span", { className: "tick", dataset: { since }, textContent: ticking(since) })),

@@ -87,7 +87,7 @@ pub fn router() -> Router<ConsoleState> {
 }
 
 /// Runs `work` with a store of its own on a blocking thread.
-async fn with_store<T, F>(state: &ConsoleState, work: F) -> Result<T, AppError>
+pub(crate) async fn with_store<T, F>(state: &ConsoleState, work: F) -> Result<T, AppError>
 where
     T: Send + 'static,
     F: FnOnce(&mut Store) -> Result<T, AppError> + Send + 'static,
