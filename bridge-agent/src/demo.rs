@@ -1,12 +1,14 @@
 //! `ringside demo`: the newcomer's first command. Generates a morning of calls (answered,
 //! missed, anonymous, busy, outbound, one on hold), replays them like a real capture, and
-//! prints the call log and where the recordings are.
+//! prints the call log and where the recordings are; the data directory then has a phonebook
+//! name, filters and a voicemail report for the console.
 
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 use ringside_core::call::CallDirection;
+use ringside_core::filters::{Action, Field};
 use ringside_core::sdp::Codec;
 
 use crate::replay::{replay, ReplayOptions};
@@ -65,7 +67,7 @@ pub fn demo_calls() -> Vec<SynthCall> {
 }
 
 /// Writes the demo capture into `data_dir`, replays it, names one caller in the phonebook,
-/// and prints the call log.
+/// adds two blocking filters, and prints the call log.
 pub fn run(data_dir: &Path) -> anyhow::Result<()> {
     prepare(data_dir)?;
     let capture = data_dir.join("demo.pcap");
@@ -76,8 +78,12 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
     packets.sort_by_key(|p| p.at);
     write_pcap(&capture, DEMO_EPOCH, &packets).context("cannot write the demo capture")?;
     let summary = replay(&capture, data_dir, &ReplayOptions::default())?;
-    let store = Store::open(data_dir)?;
-    store.set_phonebook_name("15550100001", "Mom", &crate::timefmt::now_rfc3339())?;
+    let mut store = Store::open(data_dir)?;
+    let now = crate::timefmt::now_rfc3339();
+    store.set_phonebook_name("15550100001", "Mom", &now)?;
+    // Filters to look at (the morning's calls came before them): two kinds of nuisance.
+    store.add_filter("*car warranty*", Field::Name, Action::Block, None, &now)?;
+    store.add_filter("1900*", Field::Number, Action::Block, None, &now)?;
     print!("{summary}");
     println!();
     crate::cli::print_calls(&store.calls(100, 0)?);

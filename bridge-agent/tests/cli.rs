@@ -88,6 +88,11 @@ fn demo_prints_a_call_log_and_leaves_playable_recordings() {
     // Running the demo again starts over rather than doubling the log.
     stdout(&ringside(&["demo", "--data-dir", data_arg]));
     assert_eq!(calls_json(&data).len(), 5);
+    let filters = stdout(&ringside(&["filters", "list", "--data-dir", data_arg]));
+    assert!(
+        filters.contains("*car warranty*") && filters.contains("1900*"),
+        "the demo has filters for the console: {filters}"
+    );
 }
 
 #[test]

@@ -81,7 +81,7 @@ try {
   await page.waitForSelector("#notice:not([hidden])");
   result.block_notice = await page.textContent("#notice");
 
-  // Add two filters after the block above, then move the last one up.
+  // Add two filters after the block above and the demo's two, then move the last one up.
   await page.goto(`${base}/#filters`);
   for (const [pattern, action] of [["anonymous", "block"], ["1555*", "allow"]]) {
     await page.fill("#filter-add input[name=pattern]", pattern);
@@ -90,7 +90,7 @@ try {
     await page.waitForFunction((p) => document.querySelector("#filter-list").textContent.includes(p), pattern);
   }
   await page.click("#filter-list li:last-child button[title='Move up']");
-  await page.waitForFunction(() => document.querySelector("#filter-list li:nth-child(2) .rule").textContent.startsWith("allow"));
+  await page.waitForFunction(() => document.querySelector("#filter-list li:nth-child(4) .rule").textContent.startsWith("allow"));
   result.filters = await page.$$eval("#filter-list li .rule", (rules) => rules.map((r) => r.textContent));
   // Edit one: a narrower prefix.
   await page.click("#filter-list li:has(.rule:text('allow number 1555*')) button:text('Edit')");

@@ -136,7 +136,13 @@ fn assert_saved(data: &Path) {
         .collect();
     assert_eq!(
         patterns,
-        ["15550100004", "15550100*", "anonymous"],
+        [
+            "15550100004",
+            "*car warranty*",
+            "1900*",
+            "15550100*",
+            "anonymous"
+        ],
         "the block, the order and the edit reached the store"
     );
 }
@@ -195,15 +201,19 @@ fn assert_seen(seen: &serde_json::Value, wav_seconds: f64) {
         texts("filters"),
         [
             "block number 15550100004",
+            "block name *car warranty*",
+            "block number 1900*",
             "allow number 1555*",
             "block number anonymous"
         ],
-        "the call log's block first, then two added and the last moved up"
+        "the call log's block first, the demo's two, then two added and the last moved up"
     );
     assert_eq!(
         texts("edited"),
         [
             "block number 15550100004",
+            "block name *car warranty*",
+            "block number 1900*",
             "allow number 15550100*",
             "block number anonymous"
         ],
@@ -211,7 +221,7 @@ fn assert_seen(seen: &serde_json::Value, wav_seconds: f64) {
     );
     assert_eq!(
         seen["verdict"],
-        "Blocked — filter 3: block number anonymous. Recorded — no record filter matches, so \
+        "Blocked — filter 5: block number anonymous. Recorded — no record filter matches, so \
          the setting decides.",
         "the demo records calls by default"
     );
