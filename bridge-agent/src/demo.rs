@@ -66,24 +66,32 @@ pub fn demo_calls() -> Vec<SynthCall> {
     calls
 }
 
-/// Writes the demo capture into `data_dir`, replays it, names one caller in the phonebook,
-/// adds two blocking filters, and prints the call log.
+/// Adds two blocking filters to `data_dir`, writes the demo capture (the morning's calls and
+/// a nuisance caller the filters turn away), replays it, names one caller in the phonebook,
+/// and prints the call log.
 pub fn run(data_dir: &Path) -> anyhow::Result<()> {
     prepare(data_dir)?;
     let capture = data_dir.join("demo.pcap");
-    let mut packets = packets(&demo_calls(), 7);
+    let mut store = Store::open(data_dir)?;
+    let now = crate::timefmt::now_rfc3339();
+    // Filters to look at, one of which turns a nuisance caller of the morning away.
+    store.add_filter("*car warranty*", Field::Name, Action::Block, None, &now)?;
+    store.add_filter("1900*", Field::Number, Action::Block, None, &now)?;
+    drop(store);
+    let mut calls = demo_calls();
+    let mut nuisance = SynthCall::inbound(6, "15550100007", Some("CAR WARRANTY"));
+    nuisance.start = Duration::from_mins(30);
+    nuisance.outcome = Outcome::CallerHangsUp;
+    calls.push(nuisance);
+    let mut packets = packets(&calls, 7);
     // The caller who hung up left a message: the provider says one is waiting.
     let mwi = Duration::from_mins(8);
     packets.push(voicemail_notify(mwi, Endpoints::standard(0, 5060), 1, 1, 4));
     packets.sort_by_key(|p| p.at);
     write_pcap(&capture, DEMO_EPOCH, &packets).context("cannot write the demo capture")?;
     let summary = replay(&capture, data_dir, &ReplayOptions::default())?;
-    let mut store = Store::open(data_dir)?;
-    let now = crate::timefmt::now_rfc3339();
+    let store = Store::open(data_dir)?;
     store.set_phonebook_name("15550100001", "Mom", &now)?;
-    // Filters to look at (the morning's calls came before them): two kinds of nuisance.
-    store.add_filter("*car warranty*", Field::Name, Action::Block, None, &now)?;
-    store.add_filter("1900*", Field::Number, Action::Block, None, &now)?;
     print!("{summary}");
     println!();
     crate::cli::print_calls(&store.calls(100, 0)?);

@@ -49,7 +49,21 @@ fn demo_prints_a_call_log_and_leaves_playable_recordings() {
         "{out}"
     );
     let calls = calls_json(&data);
-    assert_eq!(calls.len(), 5);
+    assert_eq!(calls.len(), 6);
+    let nuisance = calls
+        .iter()
+        .find(|c| c["number"] == "15550100007")
+        .expect("the nuisance caller");
+    assert_eq!(
+        nuisance["disposition"], "blocked",
+        "turned away by the demo's filter"
+    );
+    assert!(
+        nuisance["blocked_by"]
+            .as_str()
+            .is_some_and(|f| f.contains("*car warranty*")),
+        "{nuisance}"
+    );
     for key in [
         "id",
         "call_id",
@@ -87,7 +101,7 @@ fn demo_prints_a_call_log_and_leaves_playable_recordings() {
     );
     // Running the demo again starts over rather than doubling the log.
     stdout(&ringside(&["demo", "--data-dir", data_arg]));
-    assert_eq!(calls_json(&data).len(), 5);
+    assert_eq!(calls_json(&data).len(), 6);
     let filters = stdout(&ringside(&["filters", "list", "--data-dir", data_arg]));
     assert!(
         filters.contains("*car warranty*") && filters.contains("1900*"),

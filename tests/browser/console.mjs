@@ -36,6 +36,7 @@ try {
   await page.waitForSelector("#call-table tbody tr[data-id]");
   result.callers = await page.$$eval("#call-table tbody .who", (cells) => cells.map((c) => c.textContent));
   await page.screenshot({ path: `${shots}/console-calls.png` });
+  result.blocked_by = await page.textContent("#call-table tbody tr:has(td:text-is('15550100007')) td:nth-child(4) .meta");
 
   // Rename a caller in the phonebook; the call log shows the new name.
   await page.goto(`${base}/#phonebook`);
@@ -132,7 +133,7 @@ try {
   await page.fill("#call-search input[name=since]", "2026-11-08");
   await page.fill("#call-search input[name=until]", "2026-11-08");
   await page.click("#call-search button[type=submit]");
-  await page.waitForFunction(() => document.querySelectorAll("#call-table tbody tr[data-id]").length === 5, null, { timeout: 5000 })
+  await page.waitForFunction(() => document.querySelectorAll("#call-table tbody tr[data-id]").length === 6, null, { timeout: 5000 })
     .catch(() => {}); // the count below tells what came instead
   result.one_day = await page.$$eval("#call-table tbody tr[data-id]", (rows) => rows.length);
   await page.fill("#call-search input[name=since]", "2026-11-09");

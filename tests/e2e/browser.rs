@@ -188,6 +188,10 @@ fn assert_seen(seen: &serde_json::Value, wav_seconds: f64) {
         "the login leads back to the page asked for: {seen}"
     );
     assert_eq!(seen["named"], "→ Plumber", "named from the call log");
+    assert_eq!(
+        seen["blocked_by"], "block name *car warranty*",
+        "the call log names the filter that blocked a call"
+    );
     assert_eq!(seen["block_question"], "Block 15550100004?");
     assert!(
         seen["block_notice"]
@@ -238,7 +242,7 @@ fn assert_seen(seen: &serde_json::Value, wav_seconds: f64) {
     assert_eq!(texts("searched"), ["Mom"], "searched by name");
     assert_eq!(texts("missed"), ["Anonymous"], "the missed calls only");
     assert_eq!(
-        seen["one_day"], 5,
+        seen["one_day"], 6,
         "from and until the same day: all of its calls"
     );
     assert_eq!(
