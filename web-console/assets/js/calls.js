@@ -39,11 +39,10 @@ function row(call) {
   const actions = el("td", { className: "actions" });
   if (call.number) {
     const name = guarded(async () => { if (await nameNumber(call.number, call.display || call.name || "")) await loadCalls(); });
-    actions.append(
-      el("button", { className: "plain", textContent: "Name…", title: "Add to the phonebook", onclick: name }),
-      " ",
-      el("button", { className: "danger", textContent: "Block", title: "Block this number", onclick: guarded(() => blockNumber(call.number)) }),
-    );
+    actions.append(el("button", { className: "plain", textContent: "Name…", title: "Add to the phonebook", onclick: name }));
+    if (!call.blocked_by) {
+      actions.append(" ", el("button", { className: "danger", textContent: "Block", title: "Block this number", onclick: guarded(() => blockNumber(call.number)) }));
+    }
   }
   const outcome = el("td", {}, badge(call.disposition));
   if (call.blocked_by) outcome.append(el("div", { className: "meta", textContent: call.blocked_by }));
