@@ -192,6 +192,17 @@ try {
     }
   }
 
+  // A session that ends while the page is open: the next click leads to the login, and the
+  // login back to that page.
+  await page.context().clearCookies();
+  await page.click("nav a[data-page=phonebook]");
+  await page.waitForSelector("form#login");
+  result.expired_at = page.url();
+  await page.fill("input[name=password]", process.env.PASSWORD);
+  await page.click("button[type=submit]");
+  await page.waitForSelector("#phonebook.active #phonebook-table tbody tr");
+  result.back_at = page.url();
+
   // Log out: back to the login page, and the API no longer answers.
   await page.click("#logout");
   await page.waitForSelector("form#login");

@@ -274,6 +274,18 @@ fn assert_settings_phone_and_safety(seen: &serde_json::Value) {
             "{page} is {width} px wide on a 390 px phone"
         );
     }
+    assert!(
+        seen["expired_at"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/login#phonebook")),
+        "an ended session leads to the login: {seen}"
+    );
+    assert!(
+        seen["back_at"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/#phonebook")),
+        "and the login back to the page: {seen}"
+    );
     assert_eq!(
         seen["after_logout"], 401,
         "logged out: the API asks for a login again"
