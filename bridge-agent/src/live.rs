@@ -285,22 +285,18 @@ fn queue_loop(queue: &mut nfq::Queue, shared: &Shared, phone_port: Option<u32>) 
             }
         };
         let from_phone = phone_port.map(|port| message.get_physindev() == port);
-        let (verdict, rewritten) = {
-            let mut guard = shared.lock().unwrap_or_else(PoisonError::into_inner);
-            match guard.as_mut() {
-                Some(core) => {
-                    let verdict = core.engine.handle_frame(
-                        now(),
-                        LinkType::RawIp,
-                        message.get_payload(),
-                        from_phone,
-                    );
-                    let rewritten = core.engine.take_rewrite();
-                    core.drain();
-                    (verdict, rewritten)
-                }
-                None => (Verdict::Accept, None),
+        let mut guard = shared.lock().unwrap_or_else(PoisonError::into_inner);
+        let (verdict, rewritten) = match guard.as_mut() {
+            Some(core) => {
+                let verdict = core.engine.handle_frame(
+                    now(),
+                    LinkType::RawIp,
+                    message.get_payload(),
+                    from_phone,
+                );
+                (verdict, core.engine.take_rewrite())
             }
+            None => (Verdict::Accept, None),
         };
         if let Some(packet) = rewritten {
             // A courtesy beep in the phone's audio, on its way to the remote party.
@@ -310,12 +306,17 @@ fn queue_loop(queue: &mut nfq::Queue, shared: &Shared, phone_port: Option<u32>) 
             Verdict::Accept => nfq::Verdict::Accept,
             Verdict::Drop => nfq::Verdict::Drop,
         });
+        // The packet goes on first; what the engine has to say (answers to blocked callers,
+        // announcements, the console, the log) follows.
         match queue.verdict(message) {
             Ok(()) => errors = 0,
             Err(error) => {
                 tracing::warn!("queue verdict: {error}");
                 errors += 1;
             }
+        }
+        if let Some(core) = guard.as_mut() {
+            core.drain();
         }
     }
 }
