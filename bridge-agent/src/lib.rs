@@ -8,7 +8,8 @@
 //! - [`sink`]: engine events to the store and the recorder, on their own thread.
 //! - [`retention`]: age and size caps on the recordings.
 //! - [`recorder`]: WAV and raw-RTP files, crash repair.
-//! - [`store`]: the `SQLite` store (crate `ringside-store`, all SQL is there).
+//! - [`store`]: the `SQLite` store (crate `ringside-store`, all SQL is there), and
+//!   [`timefmt`], its time format.
 //! - [`synth`]: generated calls (SIP + RTP with tones) for the demo and the tests.
 //! - [`demo`]: the newcomer's first command.
 //! - [`cli`]: arguments and output.
@@ -26,7 +27,7 @@ pub mod retention;
 pub mod rules;
 pub mod sink;
 pub mod synth;
-pub mod timefmt;
 
 /// The store lives in its own crate, shared with the web console.
 pub use ringside_store as store;
+pub use ringside_store::timefmt;

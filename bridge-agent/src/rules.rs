@@ -110,34 +110,23 @@ pub fn install_commands(options: &RuleOptions, was: &str) -> Vec<Vec<String>> {
         tcp.extend(args(&nfqueue));
         commands.push(tcp);
     }
-    commands.push(args(&[
-        "-I",
-        "FORWARD",
-        "1",
-        "-i",
-        &options.bridge,
-        "-o",
-        &options.bridge,
-        "-j",
-        CHAIN,
-    ]));
+    commands.push(args(
+        &[&["-I", "FORWARD", "1"], &jump(options)[..]].concat(),
+    ));
     commands
+}
+
+/// The rule that sends bridged traffic to [`CHAIN`], as inserted and as deleted (the two
+/// must match word for word).
+fn jump(options: &RuleOptions) -> [&str; 6] {
+    ["-i", &options.bridge, "-o", &options.bridge, "-j", CHAIN]
 }
 
 /// The argument lists that remove the rules for one family.
 #[must_use]
 pub fn remove_commands(options: &RuleOptions) -> Vec<Vec<String>> {
     vec![
-        args(&[
-            "-D",
-            "FORWARD",
-            "-i",
-            &options.bridge,
-            "-o",
-            &options.bridge,
-            "-j",
-            CHAIN,
-        ]),
+        args(&[&["-D", "FORWARD"], &jump(options)[..]].concat()),
         args(&["-F", CHAIN]),
         args(&["-X", CHAIN]),
     ]

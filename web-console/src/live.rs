@@ -241,20 +241,27 @@ pub fn messages(frames: &[[i16; 2]]) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The agent's hub, when call `key` is in progress.
+fn hub_with_call(state: ConsoleState, key: u64) -> Result<LiveHub, AppError> {
+    let hub = state
+        .live
+        .ok_or_else(|| AppError::not_found("no call is in progress here"))?;
+    if hub.table().contains_key(&key) {
+        Ok(hub)
+    } else {
+        Err(AppError::not_found(format!(
+            "call {key} is not in progress"
+        )))
+    }
+}
+
 /// `GET /api/live/calls/{key}/audio` (WebSocket): the call's mixed audio as it is recorded.
 pub async fn listen(
     State(state): State<ConsoleState>,
     Path(key): Path<u64>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, AppError> {
-    let hub = state
-        .live
-        .ok_or_else(|| AppError::not_found("no call is in progress here"))?;
-    if !hub.table().contains_key(&key) {
-        return Err(AppError::not_found(format!(
-            "call {key} is not in progress"
-        )));
-    }
+    let hub = hub_with_call(state, key)?;
     let mut audio = hub.audio.subscribe();
     Ok(upgrade.on_upgrade(move |mut socket| async move {
         loop {
@@ -289,14 +296,7 @@ pub async fn set_recording(
     Path(key): Path<u64>,
     Json(body): Json<RecordingBody>,
 ) -> Result<StatusCode, AppError> {
-    let hub = state
-        .live
-        .ok_or_else(|| AppError::not_found("no call is in progress here"))?;
-    if !hub.table().contains_key(&key) {
-        return Err(AppError::not_found(format!(
-            "call {key} is not in progress"
-        )));
-    }
+    let hub = hub_with_call(state, key)?;
     hub.commands
         .send(Command::SetRecording { key, on: body.on })
         .map_err(|e| AppError::internal(&e))?;

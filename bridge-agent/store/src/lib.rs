@@ -1,6 +1,7 @@
 //! The `SQLite` store (`ringside.db`, WAL): the call log here, the phonebook, filters and
 //! settings in the submodules. All SQL lives in this module; the schema is in `migrations/`,
-//! applied in order and counted in `PRAGMA user_version`.
+//! applied in order and counted in `PRAGMA user_version`. [`timefmt`] is the one way times
+//! are written into it (fixed-length RFC 3339, so that they sort).
 
 use std::path::Path;
 
@@ -11,6 +12,7 @@ mod call_log;
 mod filters;
 mod phonebook;
 mod settings;
+pub mod timefmt;
 mod voicemail;
 
 pub use call_log::CallQuery;

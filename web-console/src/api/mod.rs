@@ -101,8 +101,7 @@ where
     .map_err(|e| AppError::internal(&e))?
 }
 
+/// Now, as the store writes times.
 fn now() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    ringside_store::timefmt::now_rfc3339()
 }
