@@ -197,7 +197,11 @@ impl Message {
         if media_type.eq_ignore_ascii_case("application/sdp") {
             return Some(&self.body);
         }
-        if media_type.len() >= 10 && media_type[..10].eq_ignore_ascii_case("multipart/") {
+        let is_multipart = media_type
+            .as_bytes()
+            .get(..10)
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(b"multipart/"));
+        if is_multipart {
             let boundary = content_type.split(';').skip(1).find_map(|p| {
                 let (name, value) = p.split_once('=')?;
                 name.trim()
@@ -505,6 +509,18 @@ l: 4\r\n\r\nv=0\r\n";
         assert_eq!(message.body, b"v=0\r");
         assert_eq!(message.top_via_branch(), Some("z9hG4bK776asdhds"));
         assert_eq!(message.from().and_then(|f| f.display), Some("Alice".into()));
+    }
+
+    /// A multibyte character across the tenth byte of `Content-Type` used to panic the
+    /// multipart check (`media_type[..10]`), which made the live agent deaf.
+    #[test]
+    fn content_type_with_a_multibyte_character_at_byte_ten_does_not_panic() {
+        let invite =
+            String::from_utf8_lossy(INVITE).replace("c: application/sdp", "c: aaaaaaaaa\u{e9}");
+        let message = parse_datagram(invite.as_bytes())
+            .expect("valid")
+            .expect("message");
+        assert_eq!(message.sdp(), None);
     }
 
     #[test]
