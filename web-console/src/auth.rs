@@ -14,8 +14,6 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use axum::extract::{Request, State};
 use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -25,6 +23,7 @@ use serde::Deserialize;
 
 use crate::error::AppError;
 use crate::limiter::Refusal;
+pub use crate::password::hash_password;
 use crate::ConsoleState;
 
 /// The session cookie's name.
@@ -146,25 +145,6 @@ impl Grant {
     }
 }
 
-/// The Argon2id hash of `password`, for the store.
-pub fn hash_password(password: &str) -> Result<String, AppError> {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| AppError::internal(&e))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| AppError::internal(&e))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| AppError::internal(&e))
-}
-
-fn verify(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
-}
-
 /// The console password's hash, if one is set.
 pub async fn password_hash(state: &ConsoleState) -> Result<Option<String>, AppError> {
     let dir = state.data_dir.clone();
@@ -260,14 +240,14 @@ pub async fn login(
         Err(refusal) => return Ok(refused_login(refusal)),
     };
     let (source, at) = (attempt.source, attempt.at);
-    let limiter = state.logins.clone();
+    let (limiter, checker) = (state.logins.clone(), state.passwords.clone());
     let password = body.password;
     let checked_hash = hash.clone();
     let good = tokio::task::spawn_blocking(move || {
         // The place is held until the check ends, even if the client has gone.
         let _permit = attempt.permit;
         limiter.checked();
-        verify(&password, &checked_hash)
+        checker.verify(&password, &checked_hash)
     })
     .await
     .map_err(|e| AppError::internal(&e))?;

@@ -10,6 +10,7 @@
 //! - [`access`]: the loopback-only rule while no password is set, checked at every request.
 //! - [`auth`]: the console password and sessions, checked at every request.
 //! - [`limiter`]: how many password checks run, per source and at once.
+//! - [`password`]: the password's Argon2id hash, made and checked in reused memory.
 //! - [`csrf`]: state changes need a non-GET request carrying the console's header.
 //! - [`csv`]: the phonebook's CSV import and export.
 //! - [`live`]: calls in progress, their events and the per-call recording switch.
@@ -36,6 +37,7 @@ pub mod error;
 pub mod limiter;
 pub mod live;
 pub mod page;
+pub mod password;
 pub mod waveform;
 
 /// What every handler needs.
@@ -47,6 +49,8 @@ pub struct ConsoleState {
     pub sessions: auth::Sessions,
     /// Login attempts and the password checks in flight.
     pub logins: limiter::LoginLimiter,
+    /// Password checks' working memory.
+    pub passwords: password::Checker,
     /// Calls in progress, when the console runs inside the agent.
     pub live: Option<live::LiveHub>,
 }
@@ -59,6 +63,7 @@ impl ConsoleState {
             data_dir: Arc::new(data_dir),
             sessions: auth::Sessions::default(),
             logins: limiter::LoginLimiter::default(),
+            passwords: password::Checker::default(),
             live: None,
         }
     }
