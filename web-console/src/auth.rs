@@ -32,6 +32,9 @@ pub const COOKIE: &str = "ringside_session";
 const SESSION_IDLE: Duration = Duration::from_hours(12);
 /// Sessions open at most (each is a login with the password).
 const MAX_SESSIONS: usize = 256;
+/// The largest login body read: a storm of logins must not hold megabytes each while they
+/// wait for the limiter.
+pub const MAX_LOGIN_BYTES: usize = 4096;
 /// What answers without a session: the login page and what it needs.
 const OPEN_PATHS: [&str; 4] = ["/login", "/api/login", "/app.css", "/js/login.js"];
 

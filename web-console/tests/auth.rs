@@ -210,3 +210,18 @@ async fn sessions_end_when_the_password_is_removed_and_stay_ended_under_a_new_on
     let response = send(&router, get("/api/calls", Some(&before))).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_huge_login_body_is_refused_unread_and_unchecked() {
+    let (_dir, router) = console();
+    let huge = "x".repeat(auth::MAX_LOGIN_BYTES * 16);
+    for _ in 0..6 {
+        let response = login(&router, &huge).await;
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    assert_eq!(
+        login(&router, PASSWORD).await.status(),
+        StatusCode::NO_CONTENT,
+        "none was counted as a try"
+    );
+}
