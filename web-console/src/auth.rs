@@ -107,18 +107,6 @@ impl Sessions {
     fn close(&self, token: &str) {
         self.lock().remove(token);
     }
-
-    /// Sessions open now (idle ones included until the next check forgets them).
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    /// Whether no session is open.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// What let a request in, kept in its extensions: live streams (server-sent events, the
