@@ -5,8 +5,7 @@
 //! request from the store's current hash (opening the store and one read: 0.7 ms in a debug
 //! build, measured; every handler opens the store anyway), so a password removed or changed
 //! while the console runs takes effect at once: the LAN is shut out, and sessions opened
-//! under the old hash end. Logins are limited by
-//! [`crate::limiter`].
+//! under the old hash end. Logins are limited by [`crate::limiter`].
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
