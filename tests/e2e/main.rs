@@ -4,6 +4,8 @@
 //!   replayed through `ringside replay`'s engine; recordings checked by frequency.
 //! - `real_captures`: every capture in `../shared/captures/` replays, and the callers,
 //!   sources, directions, dispositions and recordings they hold are found.
+//! - `recording_bounds`: recordings follow the audio received, not the timestamps a
+//!   capture or a caller claims (timestamp jumps, clock leaps, long holds).
 //! - `torture`: the RFC 4475 torture messages.
 //! - `browser`: the web console in headless chromium (playwright-core).
 //! - `desktop`: the desktop client under Xvfb with dunst on a session D-Bus.
@@ -17,5 +19,6 @@ mod desktop;
 mod generated;
 mod lab;
 mod real_captures;
+mod recording_bounds;
 mod support;
 mod torture;

@@ -73,7 +73,7 @@ pub struct Transmit {
 }
 
 /// How a call went, reported when it ends.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CallSummary {
     /// When it was answered.
     pub answered_at: Option<Timestamp>,
@@ -83,6 +83,8 @@ pub struct CallSummary {
     pub media_started_at: Option<Timestamp>,
     /// Per-direction RTP counters, remote party first.
     pub quality: [LegStats; 2],
+    /// Silences longer than [`crate::mixer::MAX_GAP`] left out of the recording.
+    pub gaps_skipped: u64,
 }
 
 /// What the tracker reports.
@@ -608,6 +610,7 @@ impl Tracker {
             codec: call.codec,
             media_started_at: call.media.started_at(),
             quality: call.media.stats(),
+            gaps_skipped: call.media.gaps_skipped(),
         };
         self.events.push_back(Event::CallEnded {
             call: key,

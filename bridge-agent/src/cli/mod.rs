@@ -382,10 +382,26 @@ pub fn print_calls(calls: &[CallRecord]) {
             number,
             who,
             c.disposition.as_deref().unwrap_or("ongoing"),
-            c.recording
-                .as_deref()
-                .or(c.raw_rtp.as_deref())
-                .unwrap_or("-")
+            recording_cell(c)
         );
     }
+}
+
+/// The recording's path, then what it left out: a stop before the call ended, long gaps.
+fn recording_cell(c: &CallRecord) -> String {
+    let path = c
+        .recording
+        .as_deref()
+        .or(c.raw_rtp.as_deref())
+        .unwrap_or("-");
+    let stopped = c
+        .recording_stopped
+        .as_ref()
+        .map(|note| format!(" ({note})"))
+        .unwrap_or_default();
+    let gaps = match c.gaps_skipped {
+        0 => String::new(),
+        n => format!(" ({n} long silences skipped)"),
+    };
+    format!("{path}{stopped}{gaps}")
 }

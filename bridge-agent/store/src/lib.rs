@@ -10,6 +10,7 @@ use serde::Serialize;
 
 mod call_log;
 mod filters;
+pub mod owner_only;
 mod phonebook;
 mod settings;
 pub mod timefmt;
@@ -25,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/001_calls_phonebook.sql"),
     include_str!("../migrations/002_filters_settings.sql"),
     include_str!("../migrations/003_voicemail.sql"),
+    include_str!("../migrations/004_recording_notes.sql"),
 ];
 
 /// The database file's name inside the data directory.
@@ -47,6 +49,9 @@ pub enum StoreError {
     /// A setting that cannot be set.
     #[error(transparent)]
     Setting(#[from] SettingError),
+    /// The data directory or the database file could not be made owner-only.
+    #[error("cannot make the data directory private: {0}")]
+    Private(#[from] std::io::Error),
 }
 
 /// A new call, as the log first records it.
@@ -87,6 +92,8 @@ pub struct CallEnd<'a> {
     pub codec: Option<&'a str>,
     /// Per-direction RTP figures, JSON.
     pub quality: Option<&'a str>,
+    /// Silences too long to keep that the recording skipped.
+    pub gaps_skipped: u64,
 }
 
 /// One row of the call log, as `ringside calls --json` and the console show it.
@@ -130,6 +137,11 @@ pub struct CallRecord {
     pub blocked_by_filter: Option<i64>,
     /// What that filter said (`block number anonymous`), kept after it is deleted.
     pub blocked_by: Option<String>,
+    /// Silences longer than five seconds left out of the recording (a long hold, or a
+    /// packet clock that leapt).
+    pub gaps_skipped: i64,
+    /// Why the recording stopped before the call ended (a full disk, a write error).
+    pub recording_stopped: Option<String>,
 }
 
 /// The open database.
@@ -140,6 +152,7 @@ pub struct Store {
 impl Store {
     /// Opens (creating and migrating as needed) `ringside.db` in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        owner_only::secure(data_dir, DB_FILE)?;
         let conn = Connection::open(data_dir.join(DB_FILE))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -242,11 +255,29 @@ impl Store {
         Ok(())
     }
 
+    /// Records why a call's recording stopped before the call ended.
+    pub fn set_recording_stopped(&self, id: i64, reason: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE calls SET recording_stopped = ?2 WHERE id = ?1",
+            params![id, reason],
+        )?;
+        Ok(())
+    }
+
     /// Records how a call ended.
     pub fn finish_call(&self, id: i64, end: &CallEnd<'_>) -> Result<(), StoreError> {
         self.conn.execute(
-            "UPDATE calls SET ended_at = ?2, disposition = ?3, codec = ?4, quality = ?5 WHERE id = ?1",
-            params![id, end.ended_at, end.disposition, end.codec, end.quality],
+            "UPDATE calls SET ended_at = ?2, disposition = ?3, codec = ?4, quality = ?5,
+                              gaps_skipped = ?6
+             WHERE id = ?1",
+            params![
+                id,
+                end.ended_at,
+                end.disposition,
+                end.codec,
+                end.quality,
+                i64::try_from(end.gaps_skipped).unwrap_or(i64::MAX)
+            ],
         )?;
         Ok(())
     }
