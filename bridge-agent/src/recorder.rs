@@ -23,7 +23,7 @@ use ringside_core::Timestamp;
 use crate::store::owner_only;
 
 /// Folder of the recordings inside the data directory.
-pub const RECORDINGS_DIR: &str = "recordings";
+pub const RECORDINGS_DIR: &str = crate::store::recording_path::RECORDINGS_DIR;
 /// Recordings are 8 kHz.
 pub const SAMPLE_RATE: u32 = 8000;
 const FLUSH_EVERY: Duration = Duration::from_secs(1);

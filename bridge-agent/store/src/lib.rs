@@ -12,6 +12,7 @@ mod call_log;
 mod filters;
 pub mod owner_only;
 mod phonebook;
+pub mod recording_path;
 mod settings;
 pub mod timefmt;
 mod voicemail;
