@@ -137,7 +137,9 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
     signals.thread_block().context("cannot block signals")?;
 
     let mut queue = open_queue(config.queue)?;
-    let password_set = Store::open(data_dir)?.console_password_hash()?.is_some();
+    let password_set = Store::open_checked(data_dir)?
+        .console_password_hash()?
+        .is_some();
     let console = web_console::bind(config.http, password_set)?;
     let injector = Injector::open()?;
     let phone_port = match &config.phone_port {

@@ -293,7 +293,7 @@ fn console_password(store: &Store, action: PasswordAction) -> anyhow::Result<()>
 }
 
 fn serve_console(data_dir: PathBuf, http: std::net::SocketAddr) -> anyhow::Result<()> {
-    let password_set = Store::open(&data_dir)?.console_password_hash()?.is_some();
+    let password_set = open_existing(&data_dir)?.console_password_hash()?.is_some();
     let listener = web_console::bind(http, password_set)?;
     println!(
         "console on http://{http}/ ({}; Ctrl-C to stop)",
@@ -343,8 +343,7 @@ fn rules_command(action: RulesAction, options: &RuleOptions) -> anyhow::Result<(
 fn open_or_create(data_dir: &std::path::Path) -> anyhow::Result<Store> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
-    Store::open(data_dir)
-        .with_context(|| format!("cannot open the database in {}", data_dir.display()))
+    Ok(Store::open_checked(data_dir)?)
 }
 
 fn open_existing(data_dir: &std::path::Path) -> anyhow::Result<Store> {
@@ -354,8 +353,7 @@ fn open_existing(data_dir: &std::path::Path) -> anyhow::Result<Store> {
             data_dir.display()
         );
     }
-    Store::open(data_dir)
-        .with_context(|| format!("cannot open the database in {}", data_dir.display()))
+    Ok(Store::open_checked(data_dir)?)
 }
 
 /// Prints the call log as a table.
