@@ -10,6 +10,7 @@
 //! - `browser`: the web console in headless chromium (playwright-core).
 //! - `desktop`: the desktop client under Xvfb with dunst on a session D-Bus.
 //! - `lab`: the live bridge lab (network namespaces, NFQUEUE, sipp; root).
+//! - `lab_disk`: the live lab with its data directory on a small, nearly full tmpfs.
 
 // A test binary: its helpers panic on broken expectations like the tests themselves.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -18,6 +19,7 @@ mod browser;
 mod desktop;
 mod generated;
 mod lab;
+mod lab_disk;
 mod real_captures;
 mod recording_bounds;
 mod support;
