@@ -20,6 +20,7 @@ mod desktop;
 mod generated;
 mod lab;
 mod lab_disk;
+mod lab_console;
 mod real_captures;
 mod recording_bounds;
 mod support;

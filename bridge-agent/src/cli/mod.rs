@@ -155,7 +155,8 @@ pub enum Command {
 pub enum PasswordAction {
     /// Read a password (8 characters or more) from standard input and require it from now on.
     Set,
-    /// Remove the password: the console then listens on loopback only.
+    /// Remove the password: the console then answers loopback requests only (a running one
+    /// too) and every session ends.
     Remove,
 }
 
@@ -282,11 +283,17 @@ fn console_password(store: &Store, action: PasswordAction) -> anyhow::Result<()>
             let hash = web_console::auth::hash_password(password)
                 .map_err(|e| anyhow::anyhow!("{}", e.message))?;
             store.set_console_password_hash(Some(&hash))?;
-            println!("console password set: every page, API call and recording now needs a login");
+            println!(
+                "console password set: every page, API call and recording now needs a login \
+                 (sessions opened before have ended)"
+            );
         }
         PasswordAction::Remove => {
             store.set_console_password_hash(None)?;
-            println!("console password removed: the console listens on loopback only");
+            println!(
+                "console password removed: the console answers only on this machine \
+                 (127.0.0.1, localhost), a running one too; every session has ended"
+            );
         }
     }
     Ok(())
