@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/001_calls_phonebook.sql"),
     include_str!("../migrations/002_filters_settings.sql"),
     include_str!("../migrations/003_voicemail.sql"),
+    include_str!("../migrations/004_filter_exact_number.sql"),
 ];
 
 /// The database file's name inside the data directory.
