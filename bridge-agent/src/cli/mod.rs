@@ -363,31 +363,34 @@ fn open_existing(data_dir: &std::path::Path) -> anyhow::Result<Store> {
     Ok(Store::open_checked(data_dir)?)
 }
 
-/// Prints the call log as a table.
+/// Prints the call log as a table; text from callers (and anything else read from the
+/// database) is escaped, so a name cannot act on the terminal or forge a line.
 pub fn print_calls(calls: &[CallRecord]) {
+    use ringside_core::text::Escaped;
     println!(
         "{:<4} {:<20} {:<9} {:<16} {:<20} {:<9} recording",
         "id", "started (UTC)", "direction", "number", "caller", "outcome"
     );
     for c in calls {
-        let who = c.display.clone().unwrap_or_default();
         let number = if c.anonymous {
-            "anonymous".to_owned()
+            "anonymous"
         } else {
-            c.number.clone().unwrap_or_default()
+            c.number.as_deref().unwrap_or_default()
         };
         println!(
             "{:<4} {:<20} {:<9} {:<16} {:<20} {:<9} {}",
             c.id,
-            c.started_at
-                .get(..19)
-                .unwrap_or(&c.started_at)
-                .replace('T', " "),
-            c.direction,
-            number,
-            who,
-            c.disposition.as_deref().unwrap_or("ongoing"),
-            recording_cell(c)
+            Escaped(
+                &c.started_at
+                    .get(..19)
+                    .unwrap_or(&c.started_at)
+                    .replace('T', " ")
+            ),
+            Escaped(&c.direction),
+            Escaped(number),
+            Escaped(c.display.as_deref().unwrap_or_default()),
+            Escaped(c.disposition.as_deref().unwrap_or("ongoing")),
+            Escaped(&recording_cell(c))
         );
     }
 }

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/002_filters_settings.sql"),
     include_str!("../migrations/003_voicemail.sql"),
     include_str!("../migrations/004_recording_notes.sql"),
+    include_str!("../migrations/005_filter_exact_number.sql"),
 ];
 
 /// The database file's name inside the data directory.
