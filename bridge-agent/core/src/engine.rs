@@ -94,9 +94,17 @@ impl Engine {
                 verdict
             }
             Decoded::FragmentHeld => {
-                // The last fragment decides for the whole INVITE; the first ones pass.
+                // A replay's fragment. Live, the kernel reassembles before the queue; the
+                // agent drops fragments that still come from the network, and only the
+                // phone's own get here.
                 self.stats.fragments += 1;
                 Verdict::Accept
+            }
+            Decoded::FragmentRepeat => {
+                // Its datagram was decided and, if accepted, is whole at the phone already:
+                // a repeat could only open a datagram there that Ringside never decided on.
+                self.stats.fragments += 1;
+                Verdict::Drop
             }
             Decoded::Other => {
                 self.stats.other += 1;
