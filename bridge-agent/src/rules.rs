@@ -273,6 +273,44 @@ pub fn remove(options: &RuleOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What one IP family has of Ringside's rules, as `iptables -S` lists them (`None` where
+/// the chain is missing or the tool failed), for `ringside doctor`.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    /// The tool asked (`iptables-legacy`, ...).
+    pub tool: &'static str,
+    /// The `bridge-nf-call-*` setting of this family.
+    pub sysctl: &'static str,
+    /// The `filter` table's [`CHAIN`].
+    pub queue_chain: Option<String>,
+    /// The `filter` table's `FORWARD`.
+    pub forward: Option<String>,
+    /// The `raw` table's [`CHAIN`].
+    pub defrag_chain: Option<String>,
+    /// The `raw` table's `PREROUTING`.
+    pub prerouting: Option<String>,
+}
+
+/// Lists Ringside's rules in both families.
+#[must_use]
+pub fn listings(backend: Backend) -> Vec<Listing> {
+    FAMILIES
+        .iter()
+        .map(|family| {
+            let tool = family.tool(backend);
+            let list = |arguments: &[&str]| run(tool, &args(arguments)).ok();
+            Listing {
+                tool,
+                sysctl: family.sysctl,
+                queue_chain: list(&["-S", CHAIN]),
+                forward: list(&["-S", "FORWARD"]),
+                defrag_chain: list(&["-t", "raw", "-S", CHAIN]),
+                prerouting: list(&["-t", "raw", "-S", "PREROUTING"]),
+            }
+        })
+        .collect()
+}
+
 fn run(tool: &str, arguments: &[String]) -> anyhow::Result<String> {
     let output = Command::new(tool)
         .args(arguments)

@@ -16,6 +16,7 @@ mod browser;
 mod desktop;
 mod generated;
 mod lab;
+mod lab_doctor;
 mod lab_fragments;
 mod real_captures;
 mod support;

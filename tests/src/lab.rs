@@ -452,3 +452,19 @@ impl Lab {
         .expect("namespace thread")
     }
 }
+
+impl Lab {
+    /// Runs a command in a namespace that may fail: whether it succeeded, and its standard
+    /// output.
+    pub fn try_in_ns(&self, which: &str, command: &[&str]) -> (bool, String) {
+        let output = Command::new("ip")
+            .args(["netns", "exec", &self.ns(which)])
+            .args(command)
+            .output()
+            .expect("run ip netns exec");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    }
+}
