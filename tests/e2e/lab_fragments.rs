@@ -305,24 +305,22 @@ fn lab_fragments_a_blocked_ipv6_invite_whose_last_fragment_is_six_seconds_late_n
     last_fragment_six_seconds_late(true);
 }
 
-#[test]
-fn lab_fragments_a_blocked_invite_after_a_flood_of_first_fragments_never_reaches_the_phone() {
-    let (lab, phone, sender, to) = blocking_lab(false);
-    let pieces = blocked_invite(false, 0x5201);
+fn after_a_flood_of_first_fragments(v6: bool) {
+    let (lab, phone, sender, to) = blocking_lab(v6);
+    let pieces = blocked_invite(v6, 0x5201);
     send(&sender, to, &pieces[0]);
-    // 100 first fragments of datagrams that never complete (Ringside's own pool held 64),
-    // from another address on the provider's side: from the caller's own, Linux drops the
-    // INVITE itself once 64 others came between its fragments (`ipfrag_max_dist`), which
-    // is as safe but decides nothing.
-    let other: IpAddr = "10.77.0.9".parse().expect("address");
-    let text = invite("15550100666", "10.77.0.9", PHONE, 0x6000);
+    // 100 first fragments of datagrams that never complete (Ringside's own pool held 64).
+    // IPv4's come from another address on the provider's side: from the caller's own, Linux
+    // drops the INVITE itself once 64 others came between its fragments (`ipfrag_max_dist`),
+    // which is as safe but decides nothing. IPv6 has no such limit: the caller floods.
+    let other: IpAddr = if v6 { PROVIDER6 } else { "10.77.0.9" }
+        .parse()
+        .expect("address");
+    let text = invite("15550100666", &other.to_string(), &to.to_string(), 0x6000);
     let datagram = udp_datagram(other, to, &text);
     for flood in 0..100 {
-        send(
-            &sender,
-            to,
-            &fragments(other, to, 0x6000 + flood, &datagram)[0],
-        );
+        let first = &fragments(other, to, 0x6000 + flood, &datagram)[0];
+        send(&sender, to, first);
     }
     for piece in &pieces[1..] {
         send(&sender, to, piece);
@@ -330,9 +328,19 @@ fn lab_fragments_a_blocked_invite_after_a_flood_of_first_fragments_never_reaches
     assert_blocked_and_unseen(&lab, phone);
 }
 
-fn last_fragment_twice(rule_args: &[&str]) {
-    let (lab, phone, sender, to) = blocking_lab_with_rules(false, rule_args);
-    let pieces = blocked_invite(false, 0x5301);
+#[test]
+fn lab_fragments_a_blocked_invite_after_a_flood_of_first_fragments_never_reaches_the_phone() {
+    after_a_flood_of_first_fragments(false);
+}
+
+#[test]
+fn lab_fragments_a_blocked_ipv6_invite_after_a_flood_of_first_fragments_never_reaches_the_phone() {
+    after_a_flood_of_first_fragments(true);
+}
+
+fn last_fragment_twice(v6: bool, rule_args: &[&str]) {
+    let (lab, phone, sender, to) = blocking_lab_with_rules(v6, rule_args);
+    let pieces = blocked_invite(v6, 0x5301);
     for piece in &pieces {
         send(&sender, to, piece);
     }
@@ -343,13 +351,18 @@ fn last_fragment_twice(rule_args: &[&str]) {
 
 #[test]
 fn lab_fragments_a_blocked_invite_whose_last_fragment_comes_twice_never_reaches_the_phone() {
-    last_fragment_twice(&[]);
+    last_fragment_twice(false, &[]);
+}
+
+#[test]
+fn lab_fragments_a_blocked_ipv6_invite_whose_last_fragment_comes_twice_never_reaches_the_phone() {
+    last_fragment_twice(true, &[]);
 }
 
 #[test]
 fn lab_fragments_with_iptables_nft_a_blocked_invite_whose_last_fragment_comes_twice_never_reaches_the_phone(
 ) {
-    last_fragment_twice(&["--backend", "nft"]);
+    last_fragment_twice(false, &["--backend", "nft"]);
 }
 
 /// The same INVITE with no filter: it reaches the phone whole (the bridge cut it into

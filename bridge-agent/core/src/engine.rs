@@ -25,7 +25,7 @@ pub struct EngineStats {
     pub other: u64,
     /// Frames whose IP, UDP or TCP headers were broken.
     pub malformed_packets: u64,
-    /// Fragments held for reassembly.
+    /// Fragments held for reassembly, or dropped as repeats of a datagram completed already.
     pub fragments: u64,
     /// SIP messages read.
     pub sip_messages: u64,
