@@ -19,6 +19,8 @@ pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod doctor;
+pub mod fragments;
 pub mod live;
 pub mod netmon;
 pub mod recorder;

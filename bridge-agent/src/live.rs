@@ -29,6 +29,7 @@ use web_console::live::{Command, LiveCall, LiveHub};
 
 use crate::announcer::{default_targets, AnnouncerThread};
 use crate::config::Config;
+use crate::fragments::FragmentGuard;
 use crate::recorder::{repair_recordings, Recorder};
 use crate::sink::{EventSink, SinkThread};
 use crate::store::Store;
@@ -272,6 +273,7 @@ fn raise_priority() {
 fn queue_loop(queue: &mut nfq::Queue, shared: &Shared, phone_port: Option<u32>) {
     raise_priority();
     let mut errors = 0;
+    let mut fragments = FragmentGuard::default();
     loop {
         if errors >= MAX_QUEUE_ERRORS {
             tracing::error!("the queue keeps failing; exiting so that packets bypass Ringside");
@@ -287,8 +289,10 @@ fn queue_loop(queue: &mut nfq::Queue, shared: &Shared, phone_port: Option<u32>) 
             }
         };
         let from_phone = phone_port.map(|port| message.get_physindev() == port);
+        let refused = fragments.refuses(message.get_payload(), from_phone);
         let mut guard = shared.lock().unwrap_or_else(PoisonError::into_inner);
         let (verdict, rewritten) = match guard.as_mut() {
+            Some(_) if refused => (Verdict::Drop, None),
             Some(core) => {
                 let verdict = core.engine.handle_frame(
                     now(),

@@ -21,6 +21,8 @@ mod generated;
 mod lab;
 mod lab_disk;
 mod lab_console;
+mod lab_doctor;
+mod lab_fragments;
 mod real_captures;
 mod recording_bounds;
 mod support;

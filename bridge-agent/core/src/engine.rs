@@ -25,7 +25,7 @@ pub struct EngineStats {
     pub other: u64,
     /// Frames whose IP, UDP or TCP headers were broken.
     pub malformed_packets: u64,
-    /// Fragments held for reassembly.
+    /// Fragments held for reassembly, or dropped as repeats of a datagram completed already.
     pub fragments: u64,
     /// SIP messages read.
     pub sip_messages: u64,
@@ -94,9 +94,17 @@ impl Engine {
                 verdict
             }
             Decoded::FragmentHeld => {
-                // The last fragment decides for the whole INVITE; the first ones pass.
+                // A replay's fragment. Live, the kernel reassembles before the queue; the
+                // agent drops fragments that still come from the network, and only the
+                // phone's own get here.
                 self.stats.fragments += 1;
                 Verdict::Accept
+            }
+            Decoded::FragmentRepeat => {
+                // Its datagram was decided and, if accepted, is whole at the phone already:
+                // a repeat could only open a datagram there that Ringside never decided on.
+                self.stats.fragments += 1;
+                Verdict::Drop
             }
             Decoded::Other => {
                 self.stats.other += 1;

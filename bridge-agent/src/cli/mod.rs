@@ -148,6 +148,9 @@ pub enum Command {
         #[command(subcommand)]
         action: SettingsAction,
     },
+    /// Check the bridge, the rules, the queue, the data directory and the console, and say
+    /// what to fix (exit status 0 only when all is well).
+    Doctor(crate::doctor::DoctorArgs),
 }
 
 /// Console password actions.
@@ -265,6 +268,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             };
             settings::run(&open_or_create(&data_dir)?, action)
         }
+        Command::Doctor(args) => crate::doctor::command(args),
     }
 }
 
