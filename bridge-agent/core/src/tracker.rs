@@ -425,6 +425,27 @@ impl Tracker {
         self.calls.get(&key)
     }
 
+    /// The call a SIP Call-ID belongs to.
+    #[must_use]
+    pub fn call_of(&self, call_id: &str) -> Option<CallKey> {
+        self.by_call_id.get(call_id).copied()
+    }
+
+    /// The call whose media travels from `src` to `dst`.
+    #[must_use]
+    pub fn call_of_flow(&self, src: SocketAddr, dst: SocketAddr) -> Option<CallKey> {
+        let flow = self
+            .flows_to
+            .get(&dst)
+            .or_else(|| self.flows_from.get(&src));
+        flow.map(|&(key, _)| key)
+    }
+
+    /// Ends one call now, as a timeout would (nothing happens if it has ended already).
+    pub fn end_now(&mut self, now: Timestamp, key: CallKey) {
+        self.end_call(now, key);
+    }
+
     /// How many calls the table holds (ended ones linger for a while).
     #[must_use]
     pub fn len(&self) -> usize {
