@@ -5,9 +5,11 @@
 //! - `real_captures`: every capture in `../shared/captures/` replays, and the callers,
 //!   sources, directions, dispositions and recordings they hold are found.
 //! - `torture`: the RFC 4475 torture messages.
+//! - `replay_resilience`: captures cut short, a gzip bomb, a packet that panics the engine.
 //! - `browser`: the web console in headless chromium (playwright-core).
 //! - `desktop`: the desktop client under Xvfb with dunst on a session D-Bus.
 //! - `lab`: the live bridge lab (network namespaces, NFQUEUE, sipp; root).
+//! - `lab_hostile`: hostile and panicking packets through the lab; the agent stays in line.
 
 // A test binary: its helpers panic on broken expectations like the tests themselves.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -16,6 +18,8 @@ mod browser;
 mod desktop;
 mod generated;
 mod lab;
+mod lab_hostile;
 mod real_captures;
+mod replay_resilience;
 mod support;
 mod torture;
