@@ -46,6 +46,9 @@ pub enum CaptureError {
     /// The file ends inside a packet.
     #[error("the file ends inside a packet (it was cut short)")]
     Truncated,
+    /// A pcapng section describing more interfaces than any real capture has.
+    #[error("more than {MAX_INTERFACES} interfaces in one pcapng section")]
+    TooManyInterfaces,
     /// A `NetMon` file larger than Ringside reads.
     #[error("NetMon files over {} MiB are not read (convert it to pcap with editcap)", MAX_NETMON_BYTES >> 20)]
     NetMonTooLarge,
@@ -55,6 +58,8 @@ pub enum CaptureError {
 pub const GZIP_FREE_BYTES: u64 = 16 << 20;
 /// How many times its compressed size a gzip capture may expand past [`GZIP_FREE_BYTES`].
 pub const MAX_GZIP_RATIO: u64 = 100;
+/// Interfaces one pcapng section may describe (each costs memory until the section ends).
+pub const MAX_INTERFACES: usize = 1024;
 /// The largest `NetMon` file read (it is read whole).
 pub const MAX_NETMON_BYTES: u64 = 64 << 20;
 
@@ -224,6 +229,9 @@ fn next_pcapng_frame(
                 interfaces.clear();
                 continue;
             }
+            Ok(Block::InterfaceDescription(_)) if interfaces.len() >= MAX_INTERFACES => {
+                return Some(Err(CaptureError::TooManyInterfaces));
+            }
             Ok(Block::InterfaceDescription(idb)) => {
                 let units_per_second = idb.options.iter().find_map(|o| match o {
                     InterfaceDescriptionOption::IfTsResol(r) => Some(ts_units_per_second(*r)),
@@ -328,4 +336,39 @@ fn peek_magic(reader: &mut impl BufRead) -> Result<[u8; 4], CaptureError> {
     let n = buffer.len().min(4);
     magic[..n].copy_from_slice(&buffer[..n]);
     Ok(magic)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pcapng section header and `interfaces` interface descriptions (Ethernet).
+    fn pcapng_with_interfaces(interfaces: usize) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for word in [0x0A0D_0D0A_u32, 28, 0x1A2B_3C4D, 1, u32::MAX, u32::MAX, 28] {
+            bytes.extend_from_slice(&word.to_le_bytes());
+        }
+        for _ in 0..interfaces {
+            for word in [1_u32, 20, 1, 0, 20] {
+                bytes.extend_from_slice(&word.to_le_bytes());
+            }
+        }
+        bytes
+    }
+
+    #[test]
+    fn a_flood_of_pcapng_interfaces_is_refused_not_kept() {
+        let mut capture =
+            Capture::from_reader(std::io::Cursor::new(pcapng_with_interfaces(MAX_INTERFACES)))
+                .expect("pcapng");
+        assert!(capture.next_frame().is_none(), "no packets, no error");
+        let mut flood = Capture::from_reader(std::io::Cursor::new(pcapng_with_interfaces(
+            MAX_INTERFACES + 1,
+        )))
+        .expect("pcapng");
+        assert!(matches!(
+            flood.next_frame(),
+            Some(Err(CaptureError::TooManyInterfaces))
+        ));
+    }
 }
