@@ -113,7 +113,6 @@ impl Core {
         );
         self.hub
             .fault(format!("{panic} ({call} ended; {kept})"), rfc3339(at));
-        self.drain();
     }
 
     /// Runs the engine's timers; a panic there is counted and said (the calls go on).

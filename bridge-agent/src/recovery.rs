@@ -157,6 +157,23 @@ pub fn fatal(why: &str) -> ! {
     std::process::exit(EXIT_PANICKED)
 }
 
+/// Reports every panic as one `error!` line (thread, place, message made safe by
+/// [`message`]) instead of the default report, which prints the message raw: a panic on a
+/// caller's bytes may quote escape sequences meant for the terminal or the journal.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        let place = info
+            .location()
+            .map_or_else(String::new, |l| format!(" at {}:{}", l.file(), l.line()));
+        tracing::error!(
+            "thread {} panicked{place}: {}",
+            thread.name().unwrap_or("unnamed"),
+            message(info.payload())
+        );
+    }));
+}
+
 /// Runs a thread's body; a panic that escapes it ends the process (see [`fatal`]): the agent
 /// never goes on without one of its threads.
 pub fn guard_thread(name: &str, body: impl FnOnce()) {
