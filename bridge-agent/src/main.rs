@@ -14,6 +14,7 @@ fn main() -> std::process::ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    bridge_agent::recovery::install_panic_hook();
     match bridge_agent::cli::run(bridge_agent::cli::Cli::parse()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {

@@ -163,7 +163,7 @@ fn path(p: &std::path::Path) -> &str {
 }
 
 /// The next announcement heard on the LAN.
-fn heard(listener: &std::net::UdpSocket) -> ringside_core::announce::Announcement {
+pub(crate) fn heard(listener: &std::net::UdpSocket) -> ringside_core::announce::Announcement {
     let mut buffer = [0u8; 4096];
     let n = listener
         .recv(&mut buffer)

@@ -510,3 +510,21 @@ impl Lab {
         )
     }
 }
+
+impl Lab {
+    /// Waits up to `limit` for the agent to exit by itself; `None` while it still runs.
+    pub fn agent_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let child = self.agent.as_mut().expect("an agent");
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                self.agent = None;
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}

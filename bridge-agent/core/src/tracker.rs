@@ -427,6 +427,47 @@ impl Tracker {
         self.calls.get(&key)
     }
 
+    /// The call a SIP Call-ID belongs to.
+    #[must_use]
+    pub fn call_of(&self, call_id: &str) -> Option<CallKey> {
+        self.by_call_id.get(call_id).copied()
+    }
+
+    /// The call whose media travels from `src` to `dst`.
+    #[must_use]
+    pub fn call_of_flow(&self, src: SocketAddr, dst: SocketAddr) -> Option<CallKey> {
+        let flow = self
+            .flows_to
+            .get(&dst)
+            .or_else(|| self.flows_from.get(&src));
+        flow.map(|&(key, _)| key)
+    }
+
+    /// Ends one call now, as a timeout would (nothing happens if it has ended already).
+    ///
+    /// A call whose start was reported but that never reached the table (a panic between
+    /// the two) is reported ended as failed and its Call-ID dropped, so that the log and the
+    /// console do not show it in progress for ever.
+    pub fn end_now(&mut self, now: Timestamp, key: CallKey) {
+        if self.calls.contains_key(&key) {
+            self.end_call(now, key);
+            return;
+        }
+        self.by_call_id.retain(|_, k| *k != key);
+        self.forget(key);
+        self.events.push_back(Event::CallEnded {
+            call: key,
+            at: now,
+            disposition: Disposition::Failed,
+            summary: CallSummary {
+                answered_at: None,
+                codec: None,
+                media_started_at: None,
+                quality: [LegStats::default(); 2],
+            },
+        });
+    }
+
     /// How many calls the table holds (ended ones linger for a while).
     #[must_use]
     pub fn len(&self) -> usize {
@@ -709,6 +750,24 @@ mod tests {
 
     fn secs(s: u64) -> Timestamp {
         Timestamp(s * 1_000_000)
+    }
+
+    #[test]
+    fn end_now_reports_a_call_that_a_panic_kept_out_of_the_table() {
+        let mut tracker = Tracker::new(TrackerConfig::default());
+        tracker.by_call_id.insert("orphan".into(), CallKey(7));
+        let key = tracker.call_of("orphan").expect("indexed");
+        tracker.end_now(secs(1), key);
+        let events = events(&mut tracker);
+        assert!(matches!(
+            events.as_slice(),
+            [Event::CallEnded {
+                call: CallKey(7),
+                disposition: Disposition::Failed,
+                ..
+            }]
+        ));
+        assert_eq!(tracker.call_of("orphan"), None, "forgotten");
     }
 
     #[test]
