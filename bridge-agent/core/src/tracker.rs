@@ -459,12 +459,7 @@ impl Tracker {
             call: key,
             at: now,
             disposition: Disposition::Failed,
-            summary: CallSummary {
-                answered_at: None,
-                codec: None,
-                media_started_at: None,
-                quality: [LegStats::default(); 2],
-            },
+            summary: CallSummary::default(),
         });
     }
 
