@@ -4,7 +4,10 @@
 
 #![allow(clippy::expect_used)]
 
+use std::net::SocketAddr;
+
 use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
 use ringside_store::{NewCall, Store};
@@ -34,7 +37,9 @@ fn call_with_recording(dir: &std::path::Path, recording: &str) -> i64 {
 }
 
 async fn status_and_body(dir: &std::path::Path, request: Request<Body>) -> (StatusCode, Vec<u8>) {
+    // From this machine: no password is set, so only loopback is served.
     let response = app(ConsoleState::new(dir.to_owned()))
+        .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))))
         .oneshot(request)
         .await
         .expect("a response");
