@@ -6,7 +6,10 @@
 //! call's mixed audio in 20 ms messages, as it is recorded (so a call not being recorded
 //! cannot be heard). Once the agent has written an ended call or a voicemail report, the
 //! event stream says so too (`logged`, `voicemail`), so that pages reload what is stored.
-//! A console over a data directory alone has no hub: the list is empty.
+//! A console over a data directory alone has no hub: the list is empty. When the agent
+//! survives a panic of its engine, it tells the hub ([`LiveHub::fault`]): `GET /api/session`
+//! carries the count and the last one (`faults`), the event stream says `fault`, and the
+//! page shows a warning until the agent restarts.
 //!
 //! Both streams check every [`RECHECK`] that what let them in still holds (the same password,
 //! the session still open; see [`Grant`]) and end when it does not, so a password changed or
@@ -102,6 +105,18 @@ pub struct LiveHub {
     events: broadcast::Sender<String>,
     audio: broadcast::Sender<AudioChunk>,
     commands: Sender<Command>,
+    faults: Arc<Mutex<Faults>>,
+}
+
+/// Panics of the engine the agent survived since it started, for the page's warning.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Faults {
+    /// How many.
+    pub count: u64,
+    /// What the last one was (its message and the call it ended).
+    pub last: Option<String>,
+    /// When (RFC 3339).
+    pub last_at: Option<String>,
 }
 
 impl LiveHub {
@@ -114,6 +129,7 @@ impl LiveHub {
             events: broadcast::channel(256).0,
             audio: broadcast::channel(64).0,
             commands,
+            faults: Arc::default(),
         };
         (hub, receiver)
     }
@@ -180,6 +196,26 @@ impl LiveHub {
     /// Audio of a call, for live listeners.
     pub fn audio(&self, key: u64, frames: Vec<[i16; 2]>) {
         let _ = self.audio.send(Arc::new((key, frames)));
+    }
+
+    /// The agent survived a panic of its engine: `what` happened at `at` (RFC 3339).
+    pub fn fault(&self, what: String, at: String) {
+        {
+            let mut faults = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
+            faults.count += 1;
+            faults.last = Some(what);
+            faults.last_at = Some(at);
+        }
+        let _ = self.events.send(r#"{"type":"fault"}"#.to_owned());
+    }
+
+    /// The panics survived so far.
+    #[must_use]
+    pub fn faults(&self) -> Faults {
+        self.faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The calls in progress, oldest first.

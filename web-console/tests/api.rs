@@ -219,7 +219,7 @@ async fn path_tricks_never_reach_a_file() {
             .expect("request"),
     )
     .await;
-    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(!String::from_utf8_lossy(&body).contains("private"));
 }
 

@@ -28,7 +28,7 @@
 //! | `GET /api/live/calls/{key}/audio` (WebSocket) | listen live: 20 ms binary messages, 8 kHz stereo 16-bit LE |
 //! | `POST /api/login` `{"password"}` | a session cookie (when a console password is set); 429 with `Retry-After` when the login limit says wait (see [`crate::limiter`]) |
 //! | `POST /api/logout` | end the session |
-//! | `GET /api/session` | what the page needs to know: `login_required` (a password is set), `live` (the agent is behind this console) |
+//! | `GET /api/session` | what the page needs to know: `login_required` (a password is set), `live` (the agent is behind this console), `faults` (engine panics the agent survived: `count`, `last`, `last_at`) |
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post, put};
 use axum::Router;
