@@ -16,6 +16,8 @@ use ringside_e2e::lab::{Lab, PHONE, PHONE6, PROVIDER, PROVIDER6};
 
 /// What the agent logs when a fragment reaches its queue (reassembly is off).
 const FRAGMENTS_ON_QUEUE: &str = "IP fragments reached the queue";
+/// What the agent logs as it starts without the rules that turn reassembly on.
+const REASSEMBLY_OFF: &str = "fragment reassembly before the queue is off";
 /// Bytes of UDP data per fragment (a multiple of 8).
 const PIECE: usize = 1000;
 
@@ -261,10 +263,10 @@ fn assert_blocked_and_unseen(lab: &Lab, phone: PhoneSide) {
     );
     assert_eq!(calls.len(), 1, "one call, decided once: {calls:#?}");
     assert_eq!(calls[0].number.as_deref(), Some("15550100666"));
+    let log = lab.agent_log();
     assert!(
-        !lab.agent_log().contains(FRAGMENTS_ON_QUEUE),
-        "fragments reached the queue:\n{}",
-        lab.agent_log()
+        !log.contains(FRAGMENTS_ON_QUEUE) && !log.contains(REASSEMBLY_OFF),
+        "fragments reached the queue:\n{log}"
     );
 }
 
@@ -400,12 +402,14 @@ fn lab_fragments_an_allowed_fragmented_ipv6_invite_reaches_the_phone_whole_and_i
     allowed_invite_arrives_whole(true);
 }
 
-/// With the `raw` rules gone (reassembly off), fragments reach the queue: the agent drops
-/// those from the network and says so, and the phone gets nothing, allowed caller or not.
+/// With the `raw` rules gone (reassembly off), the agent says so as it starts; fragments
+/// reach the queue, the agent drops those from the network and says so, and the phone gets
+/// nothing, allowed caller or not.
 #[test]
 fn lab_fragments_with_reassembly_off_the_agent_drops_fragments_and_says_so() {
-    let lab = lab(false);
+    let mut lab = Lab::new();
     for tool in ["iptables-legacy", "ip6tables-legacy"] {
+        let chain = ["-t", "raw", "-F", "RINGSIDE"];
         lab.in_ns(
             "br",
             &[
@@ -420,9 +424,15 @@ fn lab_fragments_with_reassembly_off_the_agent_drops_fragments_and_says_so() {
                 "RINGSIDE",
             ],
         );
-        lab.in_ns("br", &[tool, "-t", "raw", "-F", "RINGSIDE"]);
+        lab.in_ns("br", &[&[tool][..], &chain].concat());
         lab.in_ns("br", &[tool, "-t", "raw", "-X", "RINGSIDE"]);
     }
+    lab.start_agent();
+    assert!(
+        lab.agent_log().contains(REASSEMBLY_OFF),
+        "{}",
+        lab.agent_log()
+    );
     let phone = PhoneSide::listen(&lab, "0.0.0.0:5060");
     let (from, to) = addresses(false);
     let sender = raw_sender(&lab, false);
