@@ -138,7 +138,6 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
     signals.thread_block().context("cannot block signals")?;
 
     let mut queue = open_queue(config.queue)?;
-    crate::fragments::warn_if_reassembly_off(&config.bridge);
     let password_set = Store::open(data_dir)?.console_password_hash()?.is_some();
     let console = web_console::bind(config.http, password_set)?;
     let injector = Injector::open()?;
@@ -149,6 +148,8 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
         ),
         None => None,
     };
+    // Before dropping root: iptables needs it.
+    crate::fragments::warn_if_reassembly_off(&config.bridge);
     if let Some(user) = &config.user {
         drop_privileges(user, data_dir)?;
     }
