@@ -18,6 +18,8 @@ use ringside_e2e::lab::{Lab, PHONE, PHONE6, PROVIDER, PROVIDER6};
 const FRAGMENTS_ON_QUEUE: &str = "IP fragments reached the queue";
 /// What the agent logs as it starts without the rules that turn reassembly on.
 const REASSEMBLY_OFF: &str = "fragment reassembly before the queue is off";
+/// Another host on the provider's side, which floods.
+const FLOODER: &str = "10.77.0.9";
 /// Bytes of UDP data per fragment (a multiple of 8).
 const PIECE: usize = 1000;
 
@@ -179,13 +181,14 @@ impl PhoneSide {
     }
 }
 
-/// UDP packets (whole or fragments) from the provider, of either family, seen by `socket`
+/// UDP packets (whole or fragments) from the provider (either family) or the [`FLOODER`], seen by `socket`
 /// until told to stop. (ICMP from the provider, about the answer to a blocked call, is not
 /// counted.)
 fn provider_frames(socket: &Socket, stop: &mpsc::Receiver<()>) -> Vec<Vec<u8>> {
-    let providers: [IpAddr; 2] = [
+    let providers: [IpAddr; 3] = [
         PROVIDER.parse().expect("address"),
         PROVIDER6.parse().expect("address"),
+        FLOODER.parse().expect("address"),
     ];
     let mut seen = Vec::new();
     let mut buffer = vec![0; 65_536];
@@ -315,7 +318,7 @@ fn after_a_flood_of_first_fragments(v6: bool) {
     // IPv4's come from another address on the provider's side: from the caller's own, Linux
     // drops the INVITE itself once 64 others came between its fragments (`ipfrag_max_dist`),
     // which is as safe but decides nothing. IPv6 has no such limit: the caller floods.
-    let other: IpAddr = if v6 { PROVIDER6 } else { "10.77.0.9" }
+    let other: IpAddr = if v6 { PROVIDER6 } else { FLOODER }
         .parse()
         .expect("address");
     let text = invite("15550100666", &other.to_string(), &to.to_string(), 0x6000);
@@ -338,6 +341,61 @@ fn lab_fragments_a_blocked_invite_after_a_flood_of_first_fragments_never_reaches
 #[test]
 fn lab_fragments_a_blocked_ipv6_invite_after_a_flood_of_first_fragments_never_reaches_the_phone() {
     after_a_flood_of_first_fragments(true);
+}
+
+/// First fragments beyond the kernel's memory for reassembly (`ipfrag_high_thresh`, 4 MB),
+/// then a blocked caller's INVITE: the kernel drops what it cannot hold, nothing passes.
+#[test]
+fn lab_fragments_a_flood_beyond_the_kernels_fragment_memory_lets_nothing_through() {
+    let (lab, phone, sender, to) = blocking_lab(false);
+    let flooder: IpAddr = FLOODER.parse().expect("address");
+    let text = invite("15550100666", FLOODER, PHONE, 0x7000);
+    let first = &fragments(flooder, to, 0x7000, &udp_datagram(flooder, to, &text))[0];
+    let target = SockAddr::from(SocketAddr::new(to, 0));
+    for id in 0..8000_u16 {
+        let mut packet = first.clone();
+        packet[4..6].copy_from_slice(&id.to_be_bytes());
+        // The socket's buffer may fill: what is not sent does not matter.
+        let _ = sender.send_to(&packet, &target);
+    }
+    for piece in blocked_invite(false, 0x5601) {
+        send(&sender, to, &piece);
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let (held, limit) = fragment_memory(&lab);
+    assert!(
+        held + 65_536 >= limit,
+        "the flood did not fill the kernel's {limit} bytes: {held}"
+    );
+    let (datagrams, frames) = phone.finish();
+    assert!(datagrams.is_empty(), "the phone received a datagram");
+    assert!(
+        frames.is_empty(),
+        "{} packets reached the phone",
+        frames.len()
+    );
+    let log = lab.agent_log();
+    assert!(!log.contains(FRAGMENTS_ON_QUEUE), "{log}");
+    let calls = lab.calls();
+    assert!(
+        calls
+            .iter()
+            .all(|c| c.disposition.as_deref() == Some("blocked")),
+        "{calls:#?}"
+    );
+}
+
+/// The bridge kernel's memory in IPv4 fragments waiting for reassembly, and its limit.
+fn fragment_memory(lab: &Lab) -> (u64, u64) {
+    let sockstat = lab.in_ns("br", &["cat", "/proc/net/sockstat"]);
+    let held = sockstat
+        .lines()
+        .find(|l| l.starts_with("FRAG:"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|m| m.parse().ok())
+        .expect("FRAG memory in /proc/net/sockstat");
+    let limit = lab.in_ns("br", &["cat", "/proc/sys/net/ipv4/ipfrag_high_thresh"]);
+    (held, limit.trim().parse().expect("ipfrag_high_thresh"))
 }
 
 fn last_fragment_twice(v6: bool, rule_args: &[&str]) {
