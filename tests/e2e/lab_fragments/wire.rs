@@ -162,6 +162,18 @@ impl PhoneSide {
         PhoneSide { sip, frames, stop }
     }
 
+    /// Stops listening, and checks that nothing came: no datagram on the SIP port, no UDP
+    /// packet or fragment from the provider's side on the interface.
+    pub(super) fn finish_hearing_nothing(self) {
+        let (datagrams, frames) = self.finish();
+        assert!(datagrams.is_empty(), "the phone received a datagram");
+        assert!(
+            frames.is_empty(),
+            "{} packets reached the phone",
+            frames.len()
+        );
+    }
+
     /// Stops listening: the SIP datagrams received, and the provider's IP packets seen.
     pub(super) fn finish(self) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
         let mut datagrams = Vec::new();
