@@ -18,6 +18,7 @@
 //! - [`call`] and [`tracker`]: the dialog state machine per Call-ID and the table of calls.
 //! - [`announce`]: the LAN announcement codec the agent and the desktop client share.
 //! - [`voicemail`]: message-waiting summaries (RFC 3842).
+//! - [`text`]: caller text shown on terminals and in line formats, its controls escaped.
 //! - [`engine`]: all of the above behind `handle_packet` / `poll_event`.
 
 pub mod announce;
@@ -36,6 +37,7 @@ pub mod reassembly;
 pub mod rtp;
 pub mod sdp;
 pub mod sip;
+pub mod text;
 pub mod time;
 pub mod tracker;
 pub mod voicemail;
