@@ -120,11 +120,12 @@ impl Recorder {
         &self.data_dir
     }
 
-    /// Names a call's files: `recordings/YYYY/MM/DD/HHMMSS-<row id>` (UTC of the call start).
-    pub fn start(&mut self, call: CallKey, started_at: Timestamp, row_id: i64) {
+    /// Names a call's files: `recordings/YYYY/MM/DD/HHMMSS-<label>` (UTC of the call start;
+    /// the label is the call log's row id).
+    pub fn start(&mut self, call: CallKey, started_at: Timestamp, label: &str) {
         let time = crate::timefmt::utc(started_at);
         let stem = format!(
-            "{RECORDINGS_DIR}/{:04}/{:02}/{:02}/{:02}{:02}{:02}-{row_id}",
+            "{RECORDINGS_DIR}/{:04}/{:02}/{:02}/{:02}{:02}{:02}-{label}",
             time.year(),
             u8::from(time.month()),
             time.day(),
@@ -474,7 +475,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut recorder = Recorder::new(dir.path());
         let call = CallKey(1);
-        recorder.start(call, Timestamp::from_secs_micros(1_767_225_600, 0), 7);
+        recorder.start(call, Timestamp::from_secs_micros(1_767_225_600, 0), "7");
         let created = recorder.append(call, 0, &[[1, 2]; 100]).created;
         assert_eq!(
             created.as_deref(),
@@ -520,7 +521,7 @@ mod tests {
         let mut recorder = Recorder::new(dir.path());
         recorder.min_free_bytes = u64::MAX;
         let call = CallKey(1);
-        recorder.start(call, Timestamp::from_secs_micros(1_767_225_600, 0), 8);
+        recorder.start(call, Timestamp::from_secs_micros(1_767_225_600, 0), "8");
         let first = recorder.append(call, 0, &[[1, 2]; 100]);
         assert_eq!(first.created, None);
         assert!(
@@ -543,7 +544,11 @@ mod tests {
         );
         // Another call, once there is room again, records.
         recorder.min_free_bytes = 0;
-        recorder.start(CallKey(2), Timestamp::from_secs_micros(1_767_225_600, 0), 9);
+        recorder.start(
+            CallKey(2),
+            Timestamp::from_secs_micros(1_767_225_600, 0),
+            "9",
+        );
         assert!(recorder
             .append(CallKey(2), 0, &[[1, 2]; 100])
             .created
@@ -555,7 +560,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut recorder = Recorder::new(dir.path());
         let call = CallKey(1);
-        recorder.start(call, Timestamp::from_secs_micros(1_767_225_600, 0), 3);
+        recorder.start(call, Timestamp::from_secs_micros(1_767_225_600, 0), "3");
         let chunk = [[5, 6]; 1600];
         assert!(recorder.append(call, 0, &chunk).created.is_some());
         // The disk fills up while the call goes on: within five seconds of audio it stops.

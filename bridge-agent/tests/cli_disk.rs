@@ -147,7 +147,12 @@ fn replay_and_demo_leave_only_owner_only_files_under_umask_022() {
             .expect("write");
         assert!(data.join("ringside.db-wal").exists());
         let found = modes(data);
-        assert!(found.iter().any(|(p, _)| p.contains("/recordings/") && p.contains(".wav")), "{found:?}");
+        assert!(
+            found
+                .iter()
+                .any(|(p, _)| p.contains("/recordings/") && p.contains(".wav")),
+            "{found:?}"
+        );
         for (path, mode) in found {
             let expected = if Path::new(&path).is_dir() {
                 0o700
