@@ -20,7 +20,7 @@ use crate::timefmt::rfc3339;
 /// The most writes held back while the database is unavailable (a call makes four or five).
 pub const MAX_BACKLOG: usize = 1000;
 /// How often held-back writes are tried again.
-pub const RETRY_EVERY: Duration = Duration::from_secs(30);
+pub const RETRY_EVERY: Duration = Duration::from_secs(10);
 
 /// One change to the call log.
 #[derive(Debug)]
