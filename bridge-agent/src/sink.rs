@@ -11,7 +11,7 @@ use ringside_core::sdp::Codec;
 use ringside_core::Event;
 use web_console::live::{LiveHub, Stored};
 
-use crate::recorder::Recorder;
+use crate::recorder::{Appended, Recorder};
 use crate::retention;
 use crate::store::{Setting, Store};
 
@@ -140,9 +140,8 @@ impl EventSink {
                 dst,
                 payload,
             } => {
-                if let Some(path) = self.recorder.append_raw(call, at, src, dst, &payload) {
-                    self.submit(Write::RawRtp(call, path));
-                }
+                let appended = self.recorder.append_raw(call, at, (src, dst), &payload);
+                self.note(call, appended, Write::RawRtp);
             }
             Event::CallEnded {
                 call,
@@ -163,8 +162,19 @@ impl EventSink {
     /// stopped if it did (the console's live view too).
     fn record(&mut self, call: CallKey, offset: u64, frames: &[ringside_core::mixer::Frame]) {
         let appended = self.recorder.append(call, offset, frames);
+        self.note(call, appended, Write::Recording);
+    }
+
+    /// Tells the call log (and the console's live view) what an append changed: the file
+    /// it created (`created` makes the write), or why recording stopped.
+    fn note(
+        &mut self,
+        call: CallKey,
+        appended: Appended,
+        created: impl FnOnce(CallKey, String) -> Write,
+    ) {
         if let Some(path) = appended.created {
-            self.submit(Write::Recording(call, path));
+            self.submit(created(call, path));
         }
         if let Some(note) = appended.stopped {
             if let Some(hub) = &self.hub {
