@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ringside_e2e::lab::Lab;
+use ringside_e2e::lab::{ringside_binary, wait_with_timeout, Lab};
 
 use crate::lab::answered_call;
 
@@ -124,4 +124,37 @@ fn a_disk_full_to_the_last_byte_stops_the_recording_and_the_call_log_catches_up(
     assert!(valid_wav_seconds(&lab, next) > 1.0, "recording again");
     assert_eq!(next.recording_stopped, None);
     assert!(!lab.agent_log().contains("panicked"));
+}
+
+#[test]
+fn ringside_run_refuses_a_locked_database_in_plain_words() {
+    let lab = Lab::new();
+    let data = lab.data_dir();
+    lab.ringside(&["settings", "set", "record_by_default", "true"]); // creates the database
+    let holder = rusqlite::Connection::open(data.join("ringside.db")).expect("open");
+    holder.execute_batch("BEGIN IMMEDIATE").expect("write lock");
+    let config = lab.dir.path().join("ringside.toml");
+    std::fs::write(&config, "bridge = \"br0\"\nphone_port = \"h1\"\n").expect("config");
+    let mut agent = Command::new("ip")
+        .args(["netns", "exec", &lab.ns("br")])
+        .arg(ringside_binary())
+        .args(["run", "--config"])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&data)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start ringside run");
+    let status = wait_with_timeout(&mut agent, std::time::Duration::from_secs(20));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut agent.stderr.take().expect("stderr"), &mut stderr)
+        .expect("stderr");
+    assert!(status.is_some_and(|s| !s.success()), "{status:?}: {stderr}");
+    let db = data.join("ringside.db");
+    assert!(
+        stderr.contains("is locked by another process")
+            && stderr.contains(db.to_str().expect("utf-8"))
+            && !stderr.contains("panicked"),
+        "{stderr}"
+    );
 }
