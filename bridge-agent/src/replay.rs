@@ -120,7 +120,7 @@ pub fn replay(
     let repaired = repair_recordings(data_dir)
         .context("cannot check the recordings for crash damage")?
         .len();
-    let store = Store::open(data_dir)
+    let store = Store::open_checked(data_dir)
         .with_context(|| format!("cannot open the database in {}", data_dir.display()))?;
     let mut engine = Engine::new(options.engine.clone());
     // The filters and settings of the data directory apply, as they would live.

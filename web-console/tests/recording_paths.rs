@@ -104,3 +104,18 @@ async fn forged_and_symlinked_recording_paths_are_refused_for_every_use() {
         );
     }
 }
+
+#[tokio::test]
+async fn deleting_a_recording_whose_file_is_gone_forgets_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let id = call_with_recording(dir.path(), "recordings/2026/11/22/gone.wav");
+    let request = Request::delete(format!("/api/calls/{id}/recording"))
+        .header("x-ringside", "1")
+        .body(Body::empty())
+        .expect("request");
+    let (status, _) = status_and_body(dir.path(), request).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let store = Store::open(dir.path()).expect("store");
+    let call = store.call(id).expect("query").expect("call");
+    assert_eq!(call.recording, None);
+}
