@@ -5,6 +5,7 @@
 //! - `real_captures`: every capture in `../shared/captures/` replays, and the callers,
 //!   sources, directions, dispositions and recordings they hold are found.
 //! - `torture`: the RFC 4475 torture messages.
+//! - `caller_text`: control characters in callers' names and numbers, and exact-number blocks.
 //! - `browser`: the web console in headless chromium (playwright-core).
 //! - `desktop`: the desktop client under Xvfb with dunst on a session D-Bus.
 //! - `lab`: the live bridge lab (network namespaces, NFQUEUE, sipp; root).
@@ -13,6 +14,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod browser;
+mod caller_text;
 mod desktop;
 mod generated;
 mod lab;
