@@ -68,7 +68,7 @@ fn clean_stdout(args: &[&str]) -> String {
 
 /// The bug: `ringside calls` and `phonebook list` printed a caller's escape sequences and
 /// line breaks raw (a newline forged a line). They are shown escaped, one line per row,
-/// while `--json` keeps the data exactly as received.
+/// while `--json` keeps the data exactly as received (its bidi override as `\u202e`).
 #[test]
 fn control_characters_in_caller_text_are_kept_but_never_printed_raw() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -94,7 +94,7 @@ fn control_characters_in_caller_text_are_kept_but_never_printed_raw() {
         "{calls}"
     );
     let json: serde_json::Value =
-        serde_json::from_slice(&ringside(&["calls", "--data-dir", data_arg, "--json"]).stdout)
+        serde_json::from_str(&clean_stdout(&["calls", "--data-dir", data_arg, "--json"]))
             .expect("JSON");
     assert_eq!(
         json[0]["number"], "1555\n0100\u{1b}[31m",
@@ -108,9 +108,13 @@ fn control_characters_in_caller_text_are_kept_but_never_printed_raw() {
         phonebook.contains("\\u{202e}gnp.exe\\u{2066}"),
         "{phonebook}"
     );
-    let json: serde_json::Value = serde_json::from_slice(
-        &ringside(&["phonebook", "list", "--data-dir", data_arg, "--json"]).stdout,
-    )
+    let json: serde_json::Value = serde_json::from_str(&clean_stdout(&[
+        "phonebook",
+        "list",
+        "--data-dir",
+        data_arg,
+        "--json",
+    ]))
     .expect("JSON");
     assert_eq!(json[0]["number"], "1555\n0100\u{1b}[31m");
     assert_eq!(json[0]["network_name"], NAME_STORED);
