@@ -203,7 +203,8 @@ fn with_a_secret_a_replayed_stale_announcement_prints_nothing() {
 }
 
 /// The bug: a newline in a name forged a second line of `--print` output (and escape
-/// sequences reached the terminal). One event is one line, its controls shown escaped.
+/// sequences reached the terminal). One event is one line, its controls shown escaped; an
+/// `--exec` program gets each value as one variable, escaped the same way.
 #[test]
 fn a_name_with_line_breaks_and_escapes_prints_one_line() {
     let forged = encode(
@@ -211,14 +212,21 @@ fn a_name_with_line_breaks_and_escapes_prints_one_line() {
             "c5",
             EventKind::Ring,
             "1555%0A\u{1b}",
-            "Evil\nMom\t15550100001\tring\u{1b}[2J\u{202e}",
+            "Evil\nRINGSIDE_EVENT=forged\t15550100001\tring\u{1b}[2J\u{202e}",
         ),
         None,
     );
-    let lines = run(&["--print"], &[forged], 1);
+    let command = "/usr/bin/printenv RINGSIDE_DISPLAY RINGSIDE_EVENT";
+    let mut lines = run(&["--print", "--exec", command], &[forged], 3);
+    lines.sort();
+    let display = "Evil\\nRINGSIDE_EVENT=forged\\t15550100001\\tring\\x1b[2J\\u{202e}";
     assert_eq!(
         lines,
-        ["Evil\\nMom\\t15550100001\\tring\\x1b[2J\\u{202e}\t1555%0A\\x1b\tring"]
+        [
+            display.to_owned(),
+            format!("{display}\t1555%0A\\x1b\tring"),
+            "ring".to_owned()
+        ]
     );
 }
 
