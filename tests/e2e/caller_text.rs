@@ -198,6 +198,21 @@ fn a_caller_numbered_star_blocked_from_the_console_blocks_only_that_number() {
     }
     let listed = clean_stdout(&["filters", "list", "--data-dir", data_arg]);
     assert!(listed.contains("number-exact 1555*"), "{listed}");
+    for (field, pattern, limit) in [
+        ("number-exact", "1".repeat(65), "at most 64"),
+        ("name", "n".repeat(257), "at most 256"),
+    ] {
+        let refused = Command::new(ringside_binary())
+            .args(["filters", "add", "--match", &pattern, "--field", field])
+            .args(["--action", "block", "--data-dir", data_arg])
+            .output()
+            .expect("run ringside");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            !refused.status.success() && stderr.contains(limit),
+            "{stderr}"
+        );
+    }
 
     let second = capture(
         dir.path(),
