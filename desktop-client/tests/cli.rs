@@ -4,7 +4,7 @@
 
 #![allow(clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::net::UdpSocket;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -265,17 +265,56 @@ fn a_blocked_output_drops_datagrams_beyond_a_bounded_queue() {
         .expect("VmRSS");
     assert!(rss_kb < 48 * 1024, "{rss_kb} kB resident");
     std::thread::spawn(move || std::io::copy(&mut BufReader::new(stdout), &mut std::io::sink()));
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let said = BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-            .find(|line| line.contains("dropped"));
-        let _ = tx.send(said);
-    });
-    let said = rx.recv_timeout(Duration::from_secs(20)).ok().flatten();
+    let said = first_line_with(stderr, "dropped");
     assert!(
         said.is_some_and(|line| line.contains("announcements while the output was blocked")),
         "the client says what it dropped"
     );
+}
+
+/// A slow `--exec` program is never waited for, and at most eight run at once: twenty calls
+/// in a row start eight, and the log says the others were not passed on.
+#[test]
+fn a_slow_exec_program_runs_at_most_eight_at_a_time() {
+    let (port, mut client) = start(&["--print", "--exec", "/bin/sleep 5"], Stdio::piped());
+    let pid = client.0.id();
+    let stdout = BufReader::new(client.0.stdout.take().expect("stdout"));
+    let stderr = client.0.stderr.take().expect("stderr");
+    let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    std::thread::sleep(Duration::from_millis(500));
+    for i in 0..20 {
+        let ring = announcement(&format!("slow-{i}"), EventKind::Ring, "15550100001", "Mom");
+        sender
+            .send_to(&encode(&ring, None), ("127.0.0.1", port))
+            .expect("send");
+    }
+    let printed = stdout.lines().map_while(Result::ok).take(20).count();
+    assert_eq!(printed, 20, "every event is printed");
+    let children = std::fs::read_dir("/proc")
+        .expect("/proc")
+        .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path().join("stat")).ok())
+        .filter(|stat| {
+            // `pid (comm) state ppid ...`: the parent is the second field after the name.
+            let after_name = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
+            after_name.split(' ').nth(1) == Some(pid.to_string().as_str())
+        })
+        .count();
+    assert_eq!(children, 8, "eight programs run, the others were skipped");
+    assert!(
+        first_line_with(stderr, "are still going").is_some(),
+        "the log says events were not passed on"
+    );
+}
+
+/// The first line of `stream` that holds `text`, waiting at most 20 s for it.
+fn first_line_with(stream: impl Read + Send + 'static, text: &'static str) -> Option<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let found = BufReader::new(stream)
+            .lines()
+            .map_while(Result::ok)
+            .find(|line| line.contains(text));
+        let _ = tx.send(found);
+    });
+    rx.recv_timeout(Duration::from_secs(20)).ok().flatten()
 }
