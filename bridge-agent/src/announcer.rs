@@ -324,6 +324,7 @@ mod tests {
                 codec: None,
                 media_started_at: None,
                 quality: Default::default(),
+                gaps_skipped: 0,
             },
         }
     }

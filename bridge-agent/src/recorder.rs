@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::net::SocketAddr;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -19,8 +20,10 @@ use ringside_core::call::CallKey;
 use ringside_core::mixer::Frame;
 use ringside_core::Timestamp;
 
+use crate::store::owner_only;
+
 /// Folder of the recordings inside the data directory.
-pub const RECORDINGS_DIR: &str = "recordings";
+pub const RECORDINGS_DIR: &str = crate::store::recording_path::RECORDINGS_DIR;
 /// Recordings are 8 kHz.
 pub const SAMPLE_RATE: u32 = 8000;
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -48,10 +51,14 @@ struct OpenRecording {
     raw: Option<PcapWriter<BufWriter<File>>>,
     /// Path without extension, relative to the data directory.
     stem: String,
-    /// No more audio for this call: a write failed (the file keeps what it has) or the disk
-    /// was below the free-space floor when it would have started.
+    /// The WAV's path relative to the data directory, once it exists.
+    wav_path: Option<String>,
+    /// No more audio for this call: a write failed or the disk went below the free-space
+    /// floor (the file keeps what it has, closed and valid).
     stopped: bool,
     frames: u64,
+    /// `frames` at the last free-space check.
+    checked_at: u64,
     last_flush: Instant,
 }
 
@@ -66,17 +73,32 @@ pub struct Finished {
     pub raw_rtp: Option<String>,
 }
 
+/// What one [`Recorder::append`] changed, for the call log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Appended {
+    /// The WAV's path relative to the data directory, when this append created it.
+    pub created: Option<String>,
+    /// Why recording stopped, when this append stopped it (the call goes on).
+    pub stopped: Option<String>,
+}
+
 /// Files being written, one set per call.
 pub struct Recorder {
     data_dir: PathBuf,
     open: HashMap<CallKey, OpenRecording>,
     /// Write errors so far (each closes one recording).
     pub errors: u64,
-    /// Below this much free space, new recordings do not start.
+    /// Below this much free space, no recording starts and running ones stop.
     pub min_free_bytes: u64,
-    /// Recordings not started because the disk was nearly full.
+    /// Recordings not started, or stopped early, because the disk was nearly full.
     pub refused: u64,
+    /// The disk is short of space or failing: said once with a warning, then quietly until
+    /// a recording can start again.
+    disk_trouble: bool,
 }
+
+/// Free space is checked again after this many frames of a recording: 5 s of audio.
+const CHECK_FREE_EVERY: u64 = 5 * SAMPLE_RATE as u64;
 
 impl Recorder {
     /// A recorder writing under `data_dir/recordings/`.
@@ -88,6 +110,7 @@ impl Recorder {
             errors: 0,
             min_free_bytes: 0,
             refused: 0,
+            disk_trouble: false,
         }
     }
 
@@ -115,63 +138,84 @@ impl Recorder {
                 wav: None,
                 raw: None,
                 stem,
+                wav_path: None,
                 stopped: false,
                 frames: 0,
+                checked_at: 0,
                 last_flush: Instant::now(),
             },
         );
     }
 
     /// Writes audio at `offset` frames into the call's recording (silence fills any gap).
-    /// Returns the WAV's relative path when this created it.
-    pub fn append(&mut self, call: CallKey, offset: u64, frames: &[Frame]) -> Option<String> {
-        let data_dir = self.data_dir.clone();
-        let recording = self.open.get_mut(&call)?;
+    /// The free-space floor is checked when the file would be created and every
+    /// [`CHECK_FREE_EVERY`] frames after; below it, or on a write error, the recording
+    /// stops with its WAV closed and valid.
+    pub fn append(&mut self, call: CallKey, offset: u64, frames: &[Frame]) -> Appended {
+        let mut appended = Appended::default();
+        let Some(recording) = self.open.get_mut(&call) else {
+            return appended;
+        };
         if recording.stopped {
-            return None;
+            return appended;
         }
-        if recording.wav.is_none() && free_bytes(&data_dir) < self.min_free_bytes {
+        let due =
+            recording.wav.is_none() || recording.frames >= recording.checked_at + CHECK_FREE_EVERY;
+        if due {
+            recording.checked_at = recording.frames;
+            let free = free_bytes(&self.data_dir);
+            if free < self.min_free_bytes {
+                let reason = format!(
+                    "only {} MB free on the data disk, below the floor of {} MB",
+                    free / 1_000_000,
+                    self.min_free_bytes / 1_000_000
+                );
+                self.refused += 1;
+                appended.stopped = Some(self.stop(call, reason));
+                return appended;
+            }
+        }
+        let had_file = recording.wav_path.is_some();
+        let result = write_audio(&self.data_dir, recording, offset, frames);
+        appended.created = recording.wav_path.clone().filter(|_| !had_file);
+        match result {
+            Ok(()) if appended.created.is_some() => self.disk_trouble = false,
+            Ok(()) => {}
+            Err(error) => {
+                self.errors += 1;
+                appended.stopped = Some(self.stop(call, format!("write error: {error}")));
+            }
+        }
+        appended
+    }
+
+    /// Stops a call's recording for `reason`, closing its WAV; says so (a warning the first
+    /// time the disk is in trouble) and returns the note for the call log.
+    fn stop(&mut self, call: CallKey, reason: String) -> String {
+        let Some(recording) = self.open.get_mut(&call) else {
+            return reason;
+        };
+        recording.stopped = true;
+        let note = if recording.wav_path.is_some() {
+            format!("recording stopped early: {reason}")
+        } else {
+            format!("not recorded: {reason}")
+        };
+        if let Some(wav) = recording.wav.take() {
+            if let Err(error) = wav.finalize() {
+                tracing::debug!("closing {}: {error}", recording.stem);
+            }
+        }
+        if self.disk_trouble {
+            tracing::info!("{}: {note}", recording.stem);
+        } else {
             tracing::warn!(
-                "less than {} MB free in {}: {} is not recorded (the call goes on)",
-                self.min_free_bytes / 1_000_000,
-                data_dir.display(),
+                "{}: {note} (calls go on; recordings resume once there is room)",
                 recording.stem
             );
-            recording.stopped = true;
-            self.refused += 1;
-            return None;
+            self.disk_trouble = true;
         }
-        let mut created = None;
-        let result = (|| -> Result<(), hound::Error> {
-            if recording.wav.is_none() {
-                let relative = format!("{}.wav", recording.stem);
-                recording.wav = Some(create_wav(&data_dir.join(&relative))?);
-                created = Some(relative);
-            }
-            let Some(wav) = recording.wav.as_mut() else {
-                return Ok(());
-            };
-            while recording.frames < offset {
-                let gap = (offset - recording.frames).min(SILENCE.len() as u64) as usize;
-                write_frames(wav, &SILENCE[..gap])?;
-                recording.frames += gap as u64;
-            }
-            let skip = (recording.frames - offset).min(frames.len() as u64) as usize;
-            write_frames(wav, &frames[skip..])?;
-            recording.frames += (frames.len() - skip) as u64;
-            if recording.last_flush.elapsed() >= FLUSH_EVERY {
-                wav.flush()?;
-                recording.last_flush = Instant::now();
-            }
-            Ok(())
-        })();
-        if let Err(error) = result {
-            tracing::error!("recording {} stopped: {error}", recording.stem);
-            recording.wav = None;
-            recording.stopped = true;
-            self.errors += 1;
-        }
-        created
+        note
     }
 
     /// Keeps an RTP packet of an undecoded codec in the call's pcap. Returns the pcap's
@@ -191,13 +235,12 @@ impl Recorder {
             if recording.raw.is_none() {
                 let relative = format!("{}.pcap", recording.stem);
                 let path = data_dir.join(&relative);
-                create_parent(&path)?;
                 let header = PcapHeader {
                     datalink: DataLink::RAW,
                     ..PcapHeader::default()
                 };
                 recording.raw = Some(PcapWriter::with_header(
-                    BufWriter::new(File::create(path)?),
+                    BufWriter::new(create_file(&path)?),
                     header,
                 )?);
                 created = Some(relative);
@@ -228,16 +271,14 @@ impl Recorder {
         };
         let mut finished = Finished::default();
         if let Some(wav) = recording.wav.take() {
-            match wav.finalize() {
-                Ok(()) => {
-                    finished.wav = Some(format!("{}.wav", recording.stem));
-                    finished.frames = recording.frames;
-                }
-                Err(error) => {
-                    tracing::error!("recording {} could not be closed: {error}", recording.stem);
-                    self.errors += 1;
-                }
+            if let Err(error) = wav.finalize() {
+                tracing::error!("recording {} could not be closed: {error}", recording.stem);
+                self.errors += 1;
             }
+        }
+        if recording.wav_path.is_some() {
+            finished.wav = recording.wav_path.take();
+            finished.frames = recording.frames;
         }
         if let Some(raw) = recording.raw.take() {
             let mut writer = raw.into_writer();
@@ -257,11 +298,61 @@ impl Recorder {
     }
 }
 
+/// Writes a chunk into the call's WAV, creating it first if needed (a file that could not
+/// be started is removed again).
+fn write_audio(
+    data_dir: &Path,
+    recording: &mut OpenRecording,
+    offset: u64,
+    frames: &[Frame],
+) -> Result<(), hound::Error> {
+    if recording.wav.is_none() {
+        let relative = format!("{}.wav", recording.stem);
+        let path = data_dir.join(&relative);
+        let wav = create_wav(&path).inspect_err(|_| {
+            let _ = fs::remove_file(&path);
+        })?;
+        recording.wav = Some(wav);
+        recording.wav_path = Some(relative);
+    }
+    let Some(wav) = recording.wav.as_mut() else {
+        return Ok(());
+    };
+    while recording.frames < offset {
+        let gap = (offset - recording.frames).min(SILENCE.len() as u64) as usize;
+        write_frames(wav, &SILENCE[..gap])?;
+        recording.frames += gap as u64;
+    }
+    let skip = (recording.frames - offset).min(frames.len() as u64) as usize;
+    write_frames(wav, &frames[skip..])?;
+    recording.frames += (frames.len() - skip) as u64;
+    if recording.last_flush.elapsed() >= FLUSH_EVERY {
+        wav.flush()?;
+        recording.last_flush = Instant::now();
+    }
+    Ok(())
+}
+
+/// Creates the folders above `path`, owner-only (0700) whatever the umask.
 fn create_parent(path: &Path) -> io::Result<()> {
     match path.parent() {
-        Some(parent) => fs::create_dir_all(parent),
+        Some(parent) => fs::DirBuilder::new()
+            .recursive(true)
+            .mode(owner_only::DIR_MODE)
+            .create(parent),
         None => Ok(()),
     }
+}
+
+/// Creates (or empties) a recording file, owner-only (0600) whatever the umask.
+fn create_file(path: &Path) -> io::Result<File> {
+    create_parent(path)?;
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(owner_only::FILE_MODE)
+        .open(path)
 }
 
 /// Free space for unprivileged writes on the file system of `dir` (all of it when unknown).
@@ -272,14 +363,13 @@ fn free_bytes(dir: &Path) -> u64 {
 }
 
 fn create_wav(path: &Path) -> Result<Wav, hound::Error> {
-    create_parent(path)?;
     let spec = hound::WavSpec {
         channels: 2,
         sample_rate: SAMPLE_RATE,
         bits_per_sample: 16,
         sample_format: hound::SampleFormat::Int,
     };
-    hound::WavWriter::new(File::create(path)?, spec)
+    hound::WavWriter::new(create_file(path)?, spec)
 }
 
 fn ip_udp_packet(
@@ -303,7 +393,8 @@ fn ip_udp_packet(
 }
 
 /// Mends the WAV headers a crash left stale under `data_dir/recordings/`: the RIFF and data
-/// sizes are set from the file's length (cut to whole frames). Returns the files mended.
+/// sizes are set from the file's length (cut to whole frames). Folders and files that are
+/// open to other users are made owner-only on the way. Returns the files mended.
 pub fn repair_recordings(data_dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut repaired = Vec::new();
     let mut folders = vec![data_dir.join(RECORDINGS_DIR)];
@@ -311,12 +402,18 @@ pub fn repair_recordings(data_dir: &Path) -> io::Result<Vec<PathBuf>> {
         let Ok(entries) = fs::read_dir(&folder) else {
             continue;
         };
+        owner_only::tighten(&folder, owner_only::DIR_MODE)?;
         for entry in entries {
             let path = entry?.path();
-            if path.is_dir() {
+            let kind = fs::symlink_metadata(&path)?.file_type();
+            if kind.is_dir() {
                 folders.push(path);
-            } else if path.extension().is_some_and(|e| e == "wav") && repair_wav(&path)? {
-                repaired.push(path);
+            } else if kind.is_file() {
+                // Symlinks are neither followed nor mended.
+                owner_only::tighten(&path, owner_only::FILE_MODE)?;
+                if path.extension().is_some_and(|e| e == "wav") && repair_wav(&path)? {
+                    repaired.push(path);
+                }
             }
         }
     }
@@ -370,6 +467,7 @@ pub fn repair_wav(path: &Path) -> io::Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn writes_stereo_wav_with_gaps_filled() {
@@ -377,9 +475,23 @@ mod tests {
         let mut recorder = Recorder::new(dir.path());
         let call = CallKey(1);
         recorder.start(call, Timestamp::from_secs_micros(1_767_225_600, 0), 7);
-        let created = recorder.append(call, 0, &[[1, 2]; 100]).expect("created");
-        assert_eq!(created, "recordings/2026/01/01/000000-7.wav");
-        assert_eq!(recorder.append(call, 150, &[[3, 4]; 50]), None);
+        let created = recorder.append(call, 0, &[[1, 2]; 100]).created;
+        assert_eq!(
+            created.as_deref(),
+            Some("recordings/2026/01/01/000000-7.wav")
+        );
+        assert_eq!(
+            recorder.append(call, 150, &[[3, 4]; 50]),
+            Appended::default()
+        );
+        let path = dir.path().join("recordings/2026/01/01/000000-7.wav");
+        for private in [path.as_path(), path.parent().expect("day folder")] {
+            let mode = fs::metadata(private)
+                .expect("metadata")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o077, 0, "{} is owner-only", private.display());
+        }
         let finished = recorder.finish(call);
         assert_eq!(finished.frames, 200);
         let reader =
@@ -409,11 +521,19 @@ mod tests {
         recorder.min_free_bytes = u64::MAX;
         let call = CallKey(1);
         recorder.start(call, Timestamp::from_secs_micros(1_767_225_600, 0), 8);
-        assert_eq!(recorder.append(call, 0, &[[1, 2]; 100]), None);
+        let first = recorder.append(call, 0, &[[1, 2]; 100]);
+        assert_eq!(first.created, None);
+        assert!(
+            first
+                .stopped
+                .as_deref()
+                .is_some_and(|n| n.starts_with("not recorded: only")),
+            "{first:?}"
+        );
         assert_eq!(
             recorder.append(call, 100, &[[1, 2]; 100]),
-            None,
-            "stays off"
+            Appended::default(),
+            "stays off, said once"
         );
         assert_eq!(recorder.refused, 1);
         assert_eq!(recorder.finish(call).wav, None);
@@ -424,7 +544,39 @@ mod tests {
         // Another call, once there is room again, records.
         recorder.min_free_bytes = 0;
         recorder.start(CallKey(2), Timestamp::from_secs_micros(1_767_225_600, 0), 9);
-        assert!(recorder.append(CallKey(2), 0, &[[1, 2]; 100]).is_some());
+        assert!(recorder
+            .append(CallKey(2), 0, &[[1, 2]; 100])
+            .created
+            .is_some());
+    }
+
+    #[test]
+    fn a_recording_stops_when_free_space_runs_out_mid_call_and_its_wav_stays_valid() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut recorder = Recorder::new(dir.path());
+        let call = CallKey(1);
+        recorder.start(call, Timestamp::from_secs_micros(1_767_225_600, 0), 3);
+        let chunk = [[5, 6]; 1600];
+        assert!(recorder.append(call, 0, &chunk).created.is_some());
+        // The disk fills up while the call goes on: within five seconds of audio it stops.
+        recorder.min_free_bytes = u64::MAX;
+        let mut offset = 1600;
+        let note = loop {
+            let appended = recorder.append(call, offset, &chunk);
+            offset += 1600;
+            if let Some(note) = appended.stopped {
+                break note;
+            }
+            assert!(offset <= 1600 + CHECK_FREE_EVERY, "never stopped");
+        };
+        assert!(note.starts_with("recording stopped early: only"), "{note}");
+        assert_eq!(recorder.append(call, offset, &chunk), Appended::default());
+        let finished = recorder.finish(call);
+        let reader =
+            hound::WavReader::open(dir.path().join(finished.wav.expect("kept"))).expect("valid");
+        assert_eq!(u64::from(reader.duration()), finished.frames);
+        assert!(finished.frames >= 1600 && finished.frames < offset);
+        assert_eq!(recorder.refused, 1);
     }
 
     #[test]

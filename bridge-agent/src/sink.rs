@@ -153,14 +153,7 @@ impl EventSink {
                 call,
                 offset,
                 frames,
-            } => {
-                if let (Some(path), Some(&id)) = (
-                    self.recorder.append(call, offset, &frames),
-                    self.rows.get(&call),
-                ) {
-                    self.store.set_recording(id, &path)?;
-                }
-            }
+            } => self.record(call, offset, &frames)?,
             Event::RawRtp {
                 call,
                 at,
@@ -202,10 +195,35 @@ impl EventSink {
                             .media_started_at
                             .map(|_| quality.to_string())
                             .as_deref(),
+                        gaps_skipped: summary.gaps_skipped,
                     },
                 )?;
                 self.tell(Stored::CallLogged);
             }
+        }
+        Ok(())
+    }
+
+    /// Writes a chunk of a call's audio; the call log learns where its WAV is, and why it
+    /// stopped if it did (the console's live view too).
+    fn record(
+        &mut self,
+        call: CallKey,
+        offset: u64,
+        frames: &[ringside_core::mixer::Frame],
+    ) -> Result<(), crate::store::StoreError> {
+        let appended = self.recorder.append(call, offset, frames);
+        let Some(&id) = self.rows.get(&call) else {
+            return Ok(());
+        };
+        if let Some(path) = appended.created {
+            self.store.set_recording(id, &path)?;
+        }
+        if let Some(note) = appended.stopped {
+            if let Some(hub) = &self.hub {
+                hub.recording(call.0, false);
+            }
+            self.store.set_recording_stopped(id, &note)?;
         }
         Ok(())
     }

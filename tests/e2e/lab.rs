@@ -142,7 +142,7 @@ fn phone_answers(port: u16, audio: &str) -> Side<'static> {
 
 /// An inbound call from `number` that the phone answers on `port`, both sides sending the
 /// same tone for `seconds`.
-fn answered_call(lab: &Lab, port: u16, number: &str, name: &str, seconds: u64) {
+pub(crate) fn answered_call(lab: &Lab, port: u16, number: &str, name: &str, seconds: u64) {
     let audio = lab.tone_pcap(&format!("tone-{number}.pcap"), 500.0, seconds);
     let talk = (seconds * 1000).to_string();
     call(
@@ -163,7 +163,7 @@ fn path(p: &std::path::Path) -> &str {
 }
 
 /// The next announcement heard on the LAN.
-fn heard(listener: &std::net::UdpSocket) -> ringside_core::announce::Announcement {
+pub(crate) fn heard(listener: &std::net::UdpSocket) -> ringside_core::announce::Announcement {
     let mut buffer = [0u8; 4096];
     let n = listener
         .recv(&mut buffer)

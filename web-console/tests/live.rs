@@ -3,9 +3,11 @@
 
 #![allow(clippy::expect_used)]
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use axum::response::Response;
 use axum::Router;
@@ -68,7 +70,8 @@ async fn calls_in_progress_their_events_and_the_recording_switch() {
         .set_phonebook_name("15550100001", "Mom", "2026-11-22T09:00:00.000000Z")
         .expect("name");
     let (hub, commands) = LiveHub::new();
-    let router = app(ConsoleState::new(dir.path().to_owned()).with_live(hub.clone()));
+    let router = app(ConsoleState::new(dir.path().to_owned()).with_live(hub.clone()))
+        .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
 
     let events = get(&router, "/api/live/events").await;
     assert_eq!(events.status(), StatusCode::OK);
@@ -125,7 +128,8 @@ async fn calls_in_progress_their_events_and_the_recording_switch() {
 #[tokio::test]
 async fn a_console_without_the_agent_has_no_calls_in_progress() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let router = app(ConsoleState::new(dir.path().to_owned()));
+    let router = app(ConsoleState::new(dir.path().to_owned()))
+        .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
     let list = get(&router, "/api/live/calls").await;
     assert_eq!(list.status(), StatusCode::OK);
     assert_eq!(&bytes(list).await[..], b"[]");

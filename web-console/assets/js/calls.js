@@ -53,7 +53,7 @@ function row(call) {
     el("td", { textContent: call.number || "withheld" }),
     outcome,
     el("td", {}, length(call), el("div", { className: "meta", textContent: quality(call) })),
-    el("td", {}, player(call)),
+    el("td", {}, player(call), el("div", { className: "meta", textContent: [call.recording_stopped, call.gaps_skipped > 0 ? `${call.gaps_skipped} long silences skipped` : ""].filter(Boolean).join(" · ") })),
     actions,
   );
 }

@@ -1,11 +1,10 @@
 //! The call log and its recordings: `/api/calls...`.
 
-use std::path::{Component, Path};
-
 use axum::extract::{Path as UrlPath, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use ringside_store::recording_path::{self, UnsafePath};
 use ringside_store::{CallQuery, CallRecord};
 use serde::Deserialize;
 use tower::ServiceExt;
@@ -63,8 +62,9 @@ pub(super) async fn call(
     .map(Json)
 }
 
-/// Where call `id`'s recording is: found by the call's id, checked to stay inside the data
-/// directory.
+/// Where call `id`'s recording is: found by the call's id, and served only if the stored
+/// path names a WAV under `recordings/` reached without a symbolic link
+/// ([`ringside_store::recording_path::checked`]); anything else is a 404 and a log line.
 async fn recording_path(state: &ConsoleState, id: i64) -> Result<std::path::PathBuf, AppError> {
     let call = with_store(state, move |store| {
         store
@@ -74,17 +74,22 @@ async fn recording_path(state: &ConsoleState, id: i64) -> Result<std::path::Path
     .await?;
     let relative = call
         .recording
+        .filter(|r| {
+            std::path::Path::new(r)
+                .extension()
+                .is_some_and(|e| e == "wav")
+        })
         .ok_or_else(|| AppError::not_found(format!("call {id} has no recording")))?;
-    // The store only ever writes `recordings/...`; anything else is refused outright.
-    let inside = Path::new(&relative)
-        .components()
-        .all(|c| matches!(c, Component::Normal(_)));
-    if !inside {
-        return Err(AppError::internal(&format!(
-            "call {id} has a recording path outside the data directory: {relative}"
-        )));
+    match recording_path::checked(&state.data_dir, &relative) {
+        Ok(path) => Ok(path),
+        Err(UnsafePath::Missing(_)) => Err(AppError::not_found(format!(
+            "the recording of call {id} is missing from the disk"
+        ))),
+        Err(refused) => {
+            tracing::warn!("call {id}: recording refused: {refused}");
+            Err(AppError::not_found(format!("call {id} has no recording")))
+        }
     }
-    Ok(state.data_dir.join(&relative))
 }
 
 /// The call's WAV, with Range requests (the browser's audio element seeks with them).
