@@ -103,6 +103,9 @@ pub struct App {
     calls: HashMap<String, EventKind>,
     order: VecDeque<String>,
     replays: ReplayGuard,
+    /// Announcements refused so far (said in the log at 1, 2, 4, 8, ...: a LAN host sending
+    /// junk cannot flood the log).
+    refused: u64,
 }
 
 impl App {
@@ -123,10 +126,15 @@ impl App {
             // Another program's datagram; or the same one over IPv4 and IPv6 (or a replay).
             Err(DecodeError::NotRingside | DecodeError::Replayed) => return Vec::new(),
             Err(error) => {
+                self.refused += 1;
+                if !self.refused.is_power_of_two() {
+                    return Vec::new();
+                }
                 let error = error.to_string();
                 return vec![Effect::Warn(format!(
-                    "ignored an announcement: {}",
-                    Escaped(&error)
+                    "ignored an announcement: {} ({} ignored so far)",
+                    Escaped(&error),
+                    self.refused
                 ))];
             }
         };
@@ -448,6 +456,13 @@ mod tests {
                 unix_ms: NOW
             })
             .is_empty());
+        let warnings = (0..1000)
+            .filter(|_| !app.update(datagram(&ring, None)).is_empty())
+            .count();
+        assert_eq!(
+            warnings, 8,
+            "a flood of forgeries is logged at 4, 8, ... 512"
+        );
     }
 
     /// The bug: signed announcements had no time or nonce, so one recorded on the LAN popped

@@ -4,7 +4,7 @@
 
 #![allow(clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::net::UdpSocket;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -203,7 +203,8 @@ fn with_a_secret_a_replayed_stale_announcement_prints_nothing() {
 }
 
 /// The bug: a newline in a name forged a second line of `--print` output (and escape
-/// sequences reached the terminal). One event is one line, its controls shown escaped.
+/// sequences reached the terminal). One event is one line, its controls shown escaped; an
+/// `--exec` program gets each value as one variable, escaped the same way.
 #[test]
 fn a_name_with_line_breaks_and_escapes_prints_one_line() {
     let forged = encode(
@@ -211,14 +212,21 @@ fn a_name_with_line_breaks_and_escapes_prints_one_line() {
             "c5",
             EventKind::Ring,
             "1555%0A\u{1b}",
-            "Evil\nMom\t15550100001\tring\u{1b}[2J\u{202e}",
+            "Evil\nRINGSIDE_EVENT=forged\t15550100001\tring\u{1b}[2J\u{202e}",
         ),
         None,
     );
-    let lines = run(&["--print"], &[forged], 1);
+    let command = "/usr/bin/printenv RINGSIDE_DISPLAY RINGSIDE_EVENT";
+    let mut lines = run(&["--print", "--exec", command], &[forged], 3);
+    lines.sort();
+    let display = "Evil\\nRINGSIDE_EVENT=forged\\t15550100001\\tring\\x1b[2J\\u{202e}";
     assert_eq!(
         lines,
-        ["Evil\\nMom\\t15550100001\\tring\\x1b[2J\\u{202e}\t1555%0A\\x1b\tring"]
+        [
+            display.to_owned(),
+            format!("{display}\t1555%0A\\x1b\tring"),
+            "ring".to_owned()
+        ]
     );
 }
 
@@ -257,17 +265,56 @@ fn a_blocked_output_drops_datagrams_beyond_a_bounded_queue() {
         .expect("VmRSS");
     assert!(rss_kb < 48 * 1024, "{rss_kb} kB resident");
     std::thread::spawn(move || std::io::copy(&mut BufReader::new(stdout), &mut std::io::sink()));
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let said = BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-            .find(|line| line.contains("dropped"));
-        let _ = tx.send(said);
-    });
-    let said = rx.recv_timeout(Duration::from_secs(20)).ok().flatten();
+    let said = first_line_with(stderr, "dropped");
     assert!(
         said.is_some_and(|line| line.contains("announcements while the output was blocked")),
         "the client says what it dropped"
     );
+}
+
+/// A slow `--exec` program is never waited for, and at most eight run at once: twenty calls
+/// in a row start eight, and the log says the others were not passed on.
+#[test]
+fn a_slow_exec_program_runs_at_most_eight_at_a_time() {
+    let (port, mut client) = start(&["--print", "--exec", "/bin/sleep 5"], Stdio::piped());
+    let pid = client.0.id();
+    let stdout = BufReader::new(client.0.stdout.take().expect("stdout"));
+    let stderr = client.0.stderr.take().expect("stderr");
+    let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    std::thread::sleep(Duration::from_millis(500));
+    for i in 0..20 {
+        let ring = announcement(&format!("slow-{i}"), EventKind::Ring, "15550100001", "Mom");
+        sender
+            .send_to(&encode(&ring, None), ("127.0.0.1", port))
+            .expect("send");
+    }
+    let printed = stdout.lines().map_while(Result::ok).take(20).count();
+    assert_eq!(printed, 20, "every event is printed");
+    let children = std::fs::read_dir("/proc")
+        .expect("/proc")
+        .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path().join("stat")).ok())
+        .filter(|stat| {
+            // `pid (comm) state ppid ...`: the parent is the second field after the name.
+            let after_name = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
+            after_name.split(' ').nth(1) == Some(pid.to_string().as_str())
+        })
+        .count();
+    assert_eq!(children, 8, "eight programs run, the others were skipped");
+    assert!(
+        first_line_with(stderr, "are still going").is_some(),
+        "the log says events were not passed on"
+    );
+}
+
+/// The first line of `stream` that holds `text`, waiting at most 20 s for it.
+fn first_line_with(stream: impl Read + Send + 'static, text: &'static str) -> Option<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let found = BufReader::new(stream)
+            .lines()
+            .map_while(Result::ok)
+            .find(|line| line.contains(text));
+        let _ = tx.send(found);
+    });
+    rx.recv_timeout(Duration::from_secs(20)).ok().flatten()
 }

@@ -7,6 +7,7 @@
 //! - `recording_bounds`: recordings follow the audio received, not the timestamps a
 //!   capture or a caller claims (timestamp jumps, clock leaps, long holds).
 //! - `torture`: the RFC 4475 torture messages.
+//! - `caller_text`: control characters in callers' names and numbers, and exact-number blocks.
 //! - `replay_resilience`: captures cut short, a gzip bomb, a packet that panics the engine.
 //! - `browser`: the web console in headless chromium (playwright-core).
 //! - `desktop`: the desktop client under Xvfb with dunst on a session D-Bus.
@@ -18,6 +19,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod browser;
+mod caller_text;
 mod desktop;
 mod generated;
 mod lab;

@@ -66,6 +66,24 @@ pub fn escape(text: &str) -> String {
     Escaped(text).to_string()
 }
 
+/// `json` (as `serde_json` writes it) with the hazardous characters it leaves raw inside
+/// strings (DEL, C1 controls, line separators, bidi marks) written as `\uXXXX` escapes: the
+/// same JSON value, safe to print to a terminal. `serde_json` already escapes C0 controls
+/// inside strings, so a raw one in its output is the layout's own line break or indent.
+#[must_use]
+pub fn terminal_safe_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if is_hazardous(c) && c >= '\u{7f}' {
+            // Every hazardous character is in the Basic Multilingual Plane: one escape each.
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +117,20 @@ mod tests {
         }
         assert_eq!(format!("[{:<6}]", Escaped("ab")), "[ab    ]");
         assert_eq!(format!("[{:<6}]", Escaped("a\nb")), "[a\\nb  ]");
+    }
+
+    #[test]
+    fn json_for_a_terminal_is_the_same_value_without_raw_controls() {
+        let value = serde_json::json!({"name": "a\u{7f}\u{9b}b\u{202e}\n\u{2028}é"});
+        let json = serde_json::to_string_pretty(&value).expect("JSON");
+        let safe = terminal_safe_json(&json);
+        assert!(
+            !safe.chars().any(|c| is_hazardous(c) && c != '\n'),
+            "{safe}"
+        );
+        assert!(safe.contains(r"a\u007f\u009bb\u202e\n\u2028é"), "{safe}");
+        let back: serde_json::Value = serde_json::from_str(&safe).expect("still JSON");
+        assert_eq!(back, value);
     }
 
     proptest! {

@@ -116,7 +116,11 @@ fn list(store: &Store, json: bool) -> anyhow::Result<()> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        // Valid JSON with the caller's text intact, and no raw control for the terminal.
+        println!(
+            "{}",
+            ringside_core::text::terminal_safe_json(&serde_json::to_string_pretty(&rows)?)
+        );
         return Ok(());
     }
     if filters.is_empty() {

@@ -239,7 +239,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let calls = open_existing(&data_dir)?.calls(limit, 0)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&calls)?);
+                // Valid JSON with the caller's text intact, and no raw control for the terminal.
+                println!(
+                    "{}",
+                    ringside_core::text::terminal_safe_json(&serde_json::to_string_pretty(&calls)?)
+                );
             } else {
                 print_calls(&calls);
             }

@@ -37,7 +37,13 @@ pub fn run(store: &Store, action: PhonebookAction) -> anyhow::Result<()> {
         PhonebookAction::List { json } => {
             let entries = store.phonebook()?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&entries)?);
+                // Valid JSON with the caller's text intact, and no raw control for the terminal.
+                println!(
+                    "{}",
+                    ringside_core::text::terminal_safe_json(&serde_json::to_string_pretty(
+                        &entries
+                    )?)
+                );
                 return Ok(());
             }
             println!(

@@ -45,6 +45,8 @@ pub(super) struct Caller<'a> {
     pub(super) anonymous: bool,
     /// The number's first [`MAX_NUMBER_LEN`] bytes.
     pub(super) number: &'a str,
+    /// Whether the number was longer (no exact-number filter can then be this number).
+    pub(super) number_cut: bool,
     /// Its digits.
     pub(super) digits: String,
     /// The name's first [`MAX_NAME_LEN`] bytes.
@@ -53,10 +55,12 @@ pub(super) struct Caller<'a> {
 
 impl<'a> Caller<'a> {
     pub(super) fn new(anonymous: bool, number: Option<&'a str>, name: Option<&'a str>) -> Self {
-        let number = number.map_or("", |n| head(n, MAX_NUMBER_LEN));
+        let whole = number.unwrap_or_default();
+        let number = head(whole, MAX_NUMBER_LEN);
         Caller {
             anonymous,
             number,
+            number_cut: number.len() < whole.len(),
             digits: digits(number),
             name: name.map(|n| head(n, MAX_NAME_LEN)),
         }
@@ -93,7 +97,9 @@ impl Pattern {
             Pattern::Anonymous => caller.anonymous,
             Pattern::Exact(digits) => !caller.anonymous && caller.digits == *digits,
             Pattern::Prefix(digits) => !caller.anonymous && caller.digits.starts_with(digits),
-            Pattern::Literal(key) => !caller.anonymous && number_key(caller.number) == *key,
+            Pattern::Literal(key) => {
+                !caller.anonymous && !caller.number_cut && number_key(caller.number) == *key
+            }
             Pattern::Name(glob) => caller.name.is_some_and(|name| glob.matches(name)),
         }
     }
@@ -231,6 +237,14 @@ mod tests {
         assert!(star.matches(&Caller::new(false, Some("*"), None)));
         assert!(!star.matches(&Caller::new(false, Some("15550100001"), None)));
         assert!(!star.matches(&Caller::new(true, None, None)));
+        let longest = format!("{}*", "9".repeat(MAX_NUMBER_LEN - 1));
+        let exact = Pattern::parse(&longest, Field::ExactNumber).expect("valid");
+        assert!(exact.matches(&Caller::new(false, Some(&longest), None)));
+        let longer = format!("{longest}1");
+        assert!(
+            !exact.matches(&Caller::new(false, Some(&longer), None)),
+            "a longer number is another number"
+        );
     }
 
     #[test]
