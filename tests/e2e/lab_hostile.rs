@@ -203,3 +203,42 @@ fn a_stream_of_panicking_packets_makes_the_agent_exit_for_systemd() {
     assert_eq!(status.code(), Some(EXIT_PANICKED));
     assert!(lab.agent_log().contains("panics within a minute"));
 }
+
+#[test]
+fn the_console_warns_of_a_panic_the_agent_survived() {
+    let mut lab = Lab::new();
+    lab.start_agent();
+    let mut browser = lab.browser("fault.mjs").spawn().expect("node");
+    // The page is open before the fault, so the warning arrives live.
+    let mut stderr = std::io::BufReader::new(browser.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stderr, &mut line).expect("the browser's first line");
+    assert_eq!(line.trim(), "ready", "the page did not open");
+    let fault = format!("{FAULT_HEADER}: shown on the page\r\n");
+    send_to_phone(
+        &lab,
+        &invite("fault-page@x", "15550100666", fault.as_bytes()),
+    );
+    let status = ringside_e2e::lab::wait_with_timeout(&mut browser, Duration::from_secs(40));
+    let mut stdout = String::new();
+    let _ = std::io::Read::read_to_string(&mut browser.stdout.take().expect("stdout"), &mut stdout);
+    let _ = std::io::Read::read_to_string(&mut stderr, &mut line);
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "the browser script failed:\n{line}"
+    );
+    let seen: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(
+        seen["hidden_before"], true,
+        "no warning before the fault: {seen}"
+    );
+    let text = seen["fault"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("failed 1 time")
+            && text.contains("shown on the page")
+            && text.contains("quarantine"),
+        "{seen}"
+    );
+    assert_eq!(seen["page_errors"], serde_json::json!([]), "{seen}");
+    assert!(lab.stop_agent().success());
+}
