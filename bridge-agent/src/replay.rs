@@ -22,6 +22,7 @@ use std::time::Instant;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use ringside_core::engine::EngineStats;
+use ringside_core::packet::LinkType;
 use ringside_core::{Engine, EngineConfig, Timestamp};
 
 use crate::announcer::AnnouncerThread;
@@ -75,8 +76,11 @@ pub struct ReplaySummary {
     pub seconds: f64,
     /// Where and why reading stopped before the end of the file, if it did.
     pub cut_short: Option<CutShort>,
-    /// Frames that made the engine panic (their calls were ended; the replay went on).
+    /// Frames that made the engine panic (their calls were ended; the replay went on), the
+    /// first hundred.
     pub panics: Vec<PanicFrame>,
+    /// How many frames made the engine panic in all.
+    pub panics_total: u64,
 }
 
 /// A capture that could not be read to its end.
@@ -103,6 +107,7 @@ struct Reading {
     skipped_frames: u64,
     cut_short: Option<CutShort>,
     panics: Vec<PanicFrame>,
+    panics_total: u64,
 }
 
 /// Events waiting for the disk at most; a replay waits rather than drop them.
@@ -180,11 +185,50 @@ pub fn replay(
         seconds: started.elapsed().as_secs_f64(),
         cut_short: reading.cut_short,
         panics: reading.panics,
+        panics_total: reading.panics_total,
     })
 }
 
 /// Frames that panicked the engine, listed in the summary at most; more are counted.
 const MAX_PANICS_LISTED: usize = 100;
+
+impl Reading {
+    /// Runs the engine on frame number `number`; after a panic, settles its call. Returns
+    /// whether reading may go on (not when settling panicked too).
+    fn handle(
+        &mut self,
+        engine: &mut Engine,
+        number: u64,
+        time: Timestamp,
+        link: LinkType,
+        data: &[u8],
+    ) -> bool {
+        let handled = catch_unwind(AssertUnwindSafe(|| {
+            engine.handle_frame(time, link, data, None);
+        }));
+        let Err(panic) = handled else { return true };
+        let message = message(&*panic);
+        self.panicked(number, message.clone());
+        let settled = catch_unwind(AssertUnwindSafe(|| engine.settle_frame(time, link, data)));
+        if settled.is_err() {
+            self.cut_short = Some(CutShort {
+                frames_read: number,
+                error: format!(
+                    "the engine panicked on frame {number} ({message}) and again while ending its call"
+                ),
+            });
+        }
+        settled.is_ok()
+    }
+
+    fn panicked(&mut self, frame: u64, message: String) {
+        tracing::error!("frame {frame} made the engine panic: {message}");
+        self.panics_total += 1;
+        if self.panics.len() < MAX_PANICS_LISTED {
+            self.panics.push(PanicFrame { frame, message });
+        }
+    }
+}
 
 /// Runs the engine over every frame of a capture, up to its end or its first unreadable
 /// frame, then ends the calls still going. Fails only when the capture cannot be opened.
@@ -211,31 +255,18 @@ fn replay_capture(
         };
         frames_read += 1;
         last = last.max(frame.time);
-        let (time, link, data) = (frame.time, frame.link, frame.data);
-        let handled = catch_unwind(AssertUnwindSafe(|| {
-            engine.handle_frame(time, link, data, None);
-        }));
-        if let Err(panic) = handled {
-            let message = message(&*panic);
-            tracing::error!("frame {frames_read} made the engine panic: {message}");
-            if reading.panics.len() < MAX_PANICS_LISTED {
-                reading.panics.push(PanicFrame {
-                    frame: frames_read,
-                    message: message.clone(),
-                });
-            }
-            let settled = catch_unwind(AssertUnwindSafe(|| engine.settle_frame(time, link, data)));
-            if settled.is_err() {
-                reading.cut_short = Some(CutShort {
-                    frames_read,
-                    error: format!("the engine panicked on frame {frames_read} ({message}) and again while ending its call"),
-                });
-                break;
-            }
-        }
+        let go_on = reading.handle(engine, frames_read, frame.time, frame.link, frame.data);
         out.drain(engine);
+        if !go_on {
+            break;
+        }
     }
-    engine.finish(last);
+    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| engine.finish(last))) {
+        reading.panicked(
+            frames_read,
+            format!("ending the calls: {}", message(&*panic)),
+        );
+    }
     out.drain(engine);
     reading.skipped_frames = capture.skipped;
     Ok(reading)
@@ -341,8 +372,10 @@ impl fmt::Display for ReplaySummary {
             let frames: Vec<String> = self.panics.iter().map(|p| p.frame.to_string()).collect();
             writeln!(
                 f,
-                "  engine bug   panicked on frame(s) {} (first: {}); each one's call was ended, the rest went on; please report it with the capture",
+                "  engine bug   panicked {} time(s), on frame(s) {}{} (first: {}); each one's call was ended, the rest went on; please report it with the capture",
+                self.panics_total,
                 frames.join(", "),
+                if self.panics_total > frames.len() as u64 { " ..." } else { "" },
                 first.message
             )?;
         }

@@ -1,8 +1,9 @@
 //! Hostile packets through the live bridge lab: the agent stays in the phone line. An INVITE
 //! with the Content-Type that once panicked the engine, and one that panics it on purpose
 //! (the test-only fault hook): the next real call is still announced, logged and recorded by
-//! the same process; the panicking packet is quarantined and said; a stream of them makes the
-//! agent exit for systemd rather than go on deaf.
+//! the same process; the panicking packet is quarantined and said, on the console too; a
+//! stream of them, or timers that panic on every run, make the agent exit for systemd rather
+//! than go on deaf.
 
 use std::net::UdpSocket;
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use bridge_agent::recovery::{EXIT_PANICKED, MAX_PANICS_PER_MINUTE};
 use ringside_core::announce::{Announcement, EventKind};
-use ringside_core::engine::FAULT_HEADER;
+use ringside_core::engine::{FAULT_HEADER, FAULT_TIMERS_CALL_ID};
 use ringside_e2e::lab::{Lab, PHONE, PROVIDER};
 
 use crate::lab::{answered_call, heard};
@@ -197,6 +198,25 @@ fn a_stream_of_panicking_packets_makes_the_agent_exit_for_systemd() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+    let status = lab
+        .agent_exit(Duration::from_secs(10))
+        .expect("the agent exits");
+    assert_eq!(status.code(), Some(EXIT_PANICKED));
+    assert!(lab.agent_log().contains("panics within a minute"));
+}
+
+#[test]
+fn timers_that_keep_panicking_make_the_agent_exit_for_systemd() {
+    let mut lab = Lab::new();
+    lab.start_agent();
+    send_to_phone(&lab, &invite(FAULT_TIMERS_CALL_ID, "15550100666", b""));
+    lab.wait_for_log("the engine's timers panicked");
+    assert!(
+        lab.agent_log().contains("1 panics survived so far"),
+        "the first one is survived: {}",
+        lab.agent_log()
+    );
+    // They come every quarter of a second: the budget is spent within three.
     let status = lab
         .agent_exit(Duration::from_secs(10))
         .expect("the agent exits");

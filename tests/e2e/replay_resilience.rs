@@ -194,6 +194,7 @@ fn a_packet_that_panics_the_engine_costs_only_its_own_call() {
     let replayed = replay_file(&capture);
     let panics = &replayed.summary.panics;
     assert_eq!(panics.len(), 1, "{panics:?}");
+    assert_eq!(replayed.summary.panics_total, 1);
     assert_eq!(panics[0].frame, bad as u64 + 1, "frames count from 1");
     assert!(panics[0].message.contains(FAULT_HEADER), "{panics:?}");
     assert!(replayed.summary.to_string().contains("engine bug"));

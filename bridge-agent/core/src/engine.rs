@@ -175,6 +175,8 @@ impl Engine {
 
     /// Runs timers.
     pub fn handle_timeout(&mut self, now: Timestamp) {
+        #[cfg(feature = "fault-injection")]
+        inject_timer_fault(&self.tracker);
         self.tracker.handle_timeout(now);
         self.decoder.reassembly().expire(now);
     }
@@ -332,6 +334,20 @@ fn take_message(
 #[cfg(feature = "fault-injection")]
 pub const FAULT_HEADER: &str = "X-Ringside-Fault";
 
+/// The Call-ID of a call that makes every run of a test build's timers panic while it is in
+/// the table, as a state left broken would (see [`inject_fault`]).
+#[cfg(feature = "fault-injection")]
+pub const FAULT_TIMERS_CALL_ID: &str = "ringside-fault-timers";
+
+/// Panics while the call [`FAULT_TIMERS_CALL_ID`] is in the table (test builds' timers).
+#[cfg(feature = "fault-injection")]
+fn inject_timer_fault(tracker: &Tracker) {
+    assert!(
+        tracker.call_of(FAULT_TIMERS_CALL_ID).is_none(),
+        "fault injected by the call {FAULT_TIMERS_CALL_ID}"
+    );
+}
+
 /// Panics on a SIP message carrying [`FAULT_HEADER`], after the tracker has taken it (so an
 /// INVITE has started its call, which recovery must then settle).
 ///
@@ -459,6 +475,26 @@ mod tests {
             engine.settle_frame(Timestamp(1), LinkType::RawIp, &frame),
             Some(CallKey(0))
         );
+    }
+
+    /// The timer fault of the test builds: every run panics while its call is in the table.
+    #[cfg(feature = "fault-injection")]
+    #[test]
+    fn the_fault_call_makes_the_timers_panic() {
+        let mut engine = Engine::new(EngineConfig::default());
+        engine.handle_timeout(Timestamp(0));
+        engine.handle_frame(
+            Timestamp(0),
+            LinkType::RawIp,
+            &invite(FAULT_TIMERS_CALL_ID),
+            None,
+        );
+        for at in [1, 2] {
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                engine.handle_timeout(Timestamp(at));
+            }));
+            assert!(caught.is_err(), "run {at} panics");
+        }
     }
 
     proptest! {
