@@ -90,22 +90,7 @@ impl Core {
     /// packet in the quarantine and says so in the log and on the console.
     fn recover(&mut self, at: Timestamp, packet: &[u8], panic: &str) {
         let recovered = self.recovery.packet(&mut self.engine, at, packet);
-        let call = recovered.call.map_or_else(
-            || "no call".to_owned(),
-            |key| {
-                self.engine.tracker().call(key).map_or_else(
-                    || format!("call {}", key.0),
-                    |c| format!("call {:?}", c.info.call_id),
-                )
-            },
-        );
-        let kept = match &recovered.kept {
-            Ok(crate::quarantine::Kept::In(path)) => format!("packet kept in {}", path.display()),
-            Ok(crate::quarantine::Kept::Full(path)) => {
-                format!("packet not kept: {} is full", path.display())
-            }
-            Err(error) => format!("packet not kept: {error}"),
-        };
+        let (call, kept) = recovered.describe(&self.engine);
         tracing::error!(
             "the engine panicked on a packet ({panic}); it was let through, {call} ended, {kept}; \
              {} panics survived so far",

@@ -70,6 +70,26 @@ pub struct Recovered {
     pub kept: Result<Kept, std::io::Error>,
 }
 
+impl Recovered {
+    /// The settled call (its Call-ID, escaped) and where the packet went, for the log.
+    #[must_use]
+    pub fn describe(&self, engine: &Engine) -> (String, String) {
+        let call = self.call.map_or_else(
+            || "no call".to_owned(),
+            |key| match engine.tracker().call(key) {
+                Some(call) => format!("call {:?}", call.info.call_id),
+                None => format!("call {}", key.0),
+            },
+        );
+        let kept = match &self.kept {
+            Ok(Kept::In(path)) => format!("packet kept in {}", path.display()),
+            Ok(Kept::Full(path)) => format!("packet not kept: {} is full", path.display()),
+            Err(error) => format!("packet not kept: {error}"),
+        };
+        (call, kept)
+    }
+}
+
 impl Recovery {
     /// Recovery with its quarantine under `data_dir`.
     #[must_use]

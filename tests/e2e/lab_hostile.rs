@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use bridge_agent::recovery::{EXIT_PANICKED, MAX_PANICS_PER_MINUTE};
 use ringside_core::announce::{Announcement, EventKind};
-use ringside_core::engine::{FAULT_HEADER, FAULT_TIMERS_CALL_ID};
+use ringside_core::fault::{FAULT_HEADER, FAULT_TIMERS_CALL_ID};
 use ringside_e2e::lab::{Lab, PHONE, PROVIDER};
 
 use crate::lab::{answered_call, heard};

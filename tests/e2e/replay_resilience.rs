@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use bridge_agent::store::CallRecord;
 use bridge_agent::synth::{packets, write_pcap, SynthCall};
 use bridge_agent::timefmt::rfc3339;
-use ringside_core::engine::FAULT_HEADER;
+use ringside_core::fault::FAULT_HEADER;
 use ringside_core::Timestamp;
 
 use crate::support::{captures_dir, replay_file, Replayed};

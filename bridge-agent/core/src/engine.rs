@@ -176,7 +176,7 @@ impl Engine {
     /// Runs timers.
     pub fn handle_timeout(&mut self, now: Timestamp) {
         #[cfg(feature = "fault-injection")]
-        inject_timer_fault(&self.tracker);
+        crate::fault::inject_timer_fault(&self.tracker);
         self.tracker.handle_timeout(now);
         self.decoder.reassembly().expire(now);
     }
@@ -319,7 +319,7 @@ fn take_message(
             stats.sip_messages += 1;
             let verdict = tracker.handle_sip(now, &message, src, dst, from_phone);
             #[cfg(feature = "fault-injection")]
-            inject_fault(&message);
+            crate::fault::inject_fault(&message);
             verdict
         }
         Err(error) => {
@@ -327,40 +327,6 @@ fn take_message(
             tracing::debug!(%src, %dst, "malformed SIP: {error}");
             Verdict::Accept
         }
-    }
-}
-
-/// The header that makes a test build of the engine panic.
-#[cfg(feature = "fault-injection")]
-pub const FAULT_HEADER: &str = "X-Ringside-Fault";
-
-/// The Call-ID of a call that makes every run of a test build's timers panic while it is in
-/// the table, as a state left broken would (see [`inject_fault`]).
-#[cfg(feature = "fault-injection")]
-pub const FAULT_TIMERS_CALL_ID: &str = "ringside-fault-timers";
-
-/// Panics while the call [`FAULT_TIMERS_CALL_ID`] is in the table (test builds' timers).
-#[cfg(feature = "fault-injection")]
-fn inject_timer_fault(tracker: &Tracker) {
-    assert!(
-        tracker.call_of(FAULT_TIMERS_CALL_ID).is_none(),
-        "fault injected by the call {FAULT_TIMERS_CALL_ID}"
-    );
-}
-
-/// Panics on a SIP message carrying [`FAULT_HEADER`], after the tracker has taken it (so an
-/// INVITE has started its call, which recovery must then settle).
-///
-/// This exists for the tests of panic recovery alone: every panic found in the parsers is
-/// fixed, yet the agent must survive the next one, and a test needs a packet that panics on
-/// demand. It is compiled only with the `fault-injection` feature, which the end-to-end test
-/// crate turns on for its own build; a release build (`cargo build --release -p
-/// bridge-agent`, the packaging) never has it, so no packet can trigger it there.
-#[cfg(feature = "fault-injection")]
-fn inject_fault(message: &sip::Message) {
-    let header = sip::HeaderName::parse(FAULT_HEADER);
-    if let Some(value) = message.header(&header) {
-        panic!("fault injected by {FAULT_HEADER}: {value}");
     }
 }
 
@@ -460,6 +426,9 @@ mod tests {
         );
         assert_eq!(call_id_line(b"BYE x SIP/2.0\r\nCall-ID: \xff\r\n"), None);
     }
+
+    #[cfg(feature = "fault-injection")]
+    use crate::fault::{FAULT_HEADER, FAULT_TIMERS_CALL_ID};
 
     /// The fault hook of the test builds panics after the INVITE has started its call.
     #[cfg(feature = "fault-injection")]

@@ -19,12 +19,15 @@
 //! - [`announce`]: the LAN announcement codec the agent and the desktop client share.
 //! - [`voicemail`]: message-waiting summaries (RFC 3842).
 //! - [`engine`]: all of the above behind `handle_packet` / `poll_event`.
+//! - `fault` (test builds only, feature `fault-injection`): panics on demand.
 
 pub mod announce;
 pub mod beeps;
 pub mod call;
 pub mod caller_id;
 pub mod engine;
+#[cfg(feature = "fault-injection")]
+pub mod fault;
 pub mod filters;
 pub mod g711;
 pub mod media;
