@@ -95,7 +95,8 @@ pub struct CutShort {
 /// A frame the engine panicked on.
 #[derive(Debug, Clone)]
 pub struct PanicFrame {
-    /// Its number in the capture (the first is 1, as in Wireshark).
+    /// Its number in the capture (the first is 1, as in Wireshark; 0 for a SIP text trace,
+    /// read as one piece).
     pub frame: u64,
     /// What the panic said.
     pub message: String,
@@ -152,10 +153,7 @@ pub fn replay(
     drop(file);
     let file = File::open(capture)?;
     let reading = match file_kind(&start[..n]) {
-        FileKind::SipText => {
-            replay_sip_text(&mut engine, &mut out, file)?;
-            Reading::default()
-        }
+        FileKind::SipText => replay_sip_text(&mut engine, &mut out, file)?,
         FileKind::Capture => {
             let progress = options.progress.then(|| progress_bar(capture));
             let reader: Box<dyn Read> = match &progress {
@@ -277,7 +275,8 @@ const MAX_SIP_TEXT_BYTES: u64 = 16 << 20;
 
 /// A text trace has no addresses or times: the messages are read as sent from a provider
 /// (`192.0.2.1`, documentation space) to the phone (`192.0.2.2`), at the file's mtime.
-fn replay_sip_text(engine: &mut Engine, out: &mut Outputs, file: File) -> anyhow::Result<()> {
+/// The trace is one piece: a panic (reported as frame 0) skips the rest of it.
+fn replay_sip_text(engine: &mut Engine, out: &mut Outputs, file: File) -> anyhow::Result<Reading> {
     let when = file
         .metadata()
         .and_then(|m| m.modified())
@@ -294,10 +293,19 @@ fn replay_sip_text(engine: &mut Engine, out: &mut Outputs, file: File) -> anyhow
     );
     let provider = SocketAddr::from(([192, 0, 2, 1], 5060));
     let phone = SocketAddr::from(([192, 0, 2, 2], 5060));
-    engine.handle_sip_text(when, &text, provider, phone);
-    engine.finish(when);
+    let mut reading = Reading::default();
+    let handled = catch_unwind(AssertUnwindSafe(|| {
+        engine.handle_sip_text(when, &text, provider, phone);
+        engine.finish(when);
+    }));
+    if let Err(panic) = handled {
+        reading.panicked(0, message(&*panic));
+        if catch_unwind(AssertUnwindSafe(|| engine.finish(when))).is_err() {
+            tracing::error!("the engine panicked again while ending the calls");
+        }
+    }
     out.drain(engine);
-    Ok(())
+    Ok(reading)
 }
 
 fn progress_bar(capture: &Path) -> ProgressBar {
