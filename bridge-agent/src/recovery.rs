@@ -32,8 +32,10 @@
 //! [`MAX_PANICS_PER_MINUTE`] panics come within a minute (a packet stream that hits a bug
 //! again and again, or a timer that panics on every tick), the process exits at once with
 //! [`EXIT_PANICKED`]: the rules' `--queue-bypass` lets calls through while it is down, and
-//! systemd (`Restart=always`) starts a fresh agent, which mends the recordings and settles the
-//! cut-off calls.
+//! systemd (`Restart=always`, with no start limit: `StartLimitIntervalSec=0`) starts a
+//! fresh agent, which mends the recordings and settles the cut-off calls. Someone who can
+//! send panicking packets again and again can so keep the agent restarting (calls pass, not
+//! filtered, meanwhile): recovery bounds the harm of a bug, the fuzzing is what removes it.
 
 use std::any::Any;
 use std::collections::VecDeque;
