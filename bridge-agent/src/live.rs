@@ -347,8 +347,9 @@ fn queue_loop(queue: &mut nfq::Queue, shared: &Shared, phone_port: Option<u32>) 
             }
         };
         let from_phone = phone_port.map(|port| message.get_physindev() == port);
-        let at = now();
         let mut guard = shared.lock().unwrap_or_else(PoisonError::into_inner);
+        // Read under the lock, as the timers do: the engine's time never runs backwards.
+        let at = now();
         let judged = match guard.as_mut() {
             Some(core) => core.judge(at, message.get_payload(), from_phone),
             None => Ok((Verdict::Accept, None)),
