@@ -21,6 +21,7 @@ use ringside_core::mixer::Frame;
 use ringside_core::Timestamp;
 
 use crate::store::owner_only;
+use crate::store::recording_path::free_bytes;
 
 mod repair;
 
@@ -404,13 +405,6 @@ fn create_file(path: &Path) -> io::Result<File> {
         .truncate(true)
         .mode(owner_only::FILE_MODE)
         .open(path)
-}
-
-/// Free space for unprivileged writes on the file system of `dir` (all of it when unknown).
-fn free_bytes(dir: &Path) -> u64 {
-    nix::sys::statvfs::statvfs(dir).map_or(u64::MAX, |s| {
-        s.blocks_available().saturating_mul(s.fragment_size())
-    })
 }
 
 fn create_wav(path: &Path) -> Result<Wav, hound::Error> {

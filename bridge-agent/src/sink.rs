@@ -17,7 +17,7 @@ use crate::store::{Setting, Store};
 
 mod writes;
 
-pub use writes::{Backlog, Write, MAX_BACKLOG, RETRY_EVERY};
+use writes::{Backlog, Write};
 
 /// What the sink did, for the summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

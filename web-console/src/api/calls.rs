@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use ringside_store::recording_path::{self, UnsafePath};
-use ringside_store::{CallQuery, CallRecord};
+use ringside_store::{CallQuery, CallRecord, Setting};
 use serde::Deserialize;
 use tower::ServiceExt;
 
@@ -161,4 +161,21 @@ pub(super) async fn delete_recording(
         Ok(StatusCode::NO_CONTENT)
     })
     .await
+}
+
+/// Whether calls can be recorded now: the free space on the data disk against the floor of
+/// the settings (`GET /api/recordings/space`), for the page's notice when they cannot.
+pub(super) async fn recording_space(
+    State(state): State<ConsoleState>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let floor = with_store(&state, |store| {
+        Ok(Setting::number(&store.setting(Setting::MinFreeMegabytes)?))
+    })
+    .await?;
+    let free = recording_path::free_bytes(&state.data_dir);
+    Ok(Json(serde_json::json!({
+        "free_megabytes": free / 1_000_000,
+        "floor_megabytes": floor,
+        "recording": free >= floor.saturating_mul(1_000_000),
+    })))
 }

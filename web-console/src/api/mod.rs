@@ -52,6 +52,7 @@ pub fn router() -> Router<ConsoleState> {
             get(calls::recording).delete(calls::delete_recording),
         )
         .route("/calls/{id}/waveform.svg", get(calls::waveform))
+        .route("/recordings/space", get(calls::recording_space))
         .route("/phonebook", get(phonebook::phonebook))
         .route(
             "/phonebook.csv",
