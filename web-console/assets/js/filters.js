@@ -24,11 +24,16 @@ async function editFilter(filter) {
   if (answer) await change(() => api("PUT", `/filters/${filter.id}`, answer));
 }
 
+// Control characters and direction overrides (from a caller's number the Block button made
+// into a filter) shown as escapes, as the command line shows them: never obeyed by the page.
+const hazards = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const visible = (text) => text.replace(hazards, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
+
 // A filter in words: an exact-number filter says so, since its `*` is a character, not "everyone".
 function words(filter) {
   return filter.field === "number-exact"
-    ? `${filter.action} exactly the number ${filter.pattern}`
-    : `${filter.action} ${filter.field} ${filter.pattern}`;
+    ? `${filter.action} exactly the number ${visible(filter.pattern)}`
+    : `${filter.action} ${filter.field} ${visible(filter.pattern)}`;
 }
 
 function item(filter, count) {
