@@ -1,5 +1,5 @@
 // Filters: the ordered list, add, edit, move, delete, and the "test a number" box.
-import { $, api, ask, el, guarded } from "./common.js";
+import { $, api, ask, el, guarded, visible } from "./common.js";
 
 // Runs a change to the list, showing the console's refusal (a bad pattern) under the form.
 async function change(action) {
@@ -23,11 +23,6 @@ async function editFilter(filter) {
   });
   if (answer) await change(() => api("PUT", `/filters/${filter.id}`, answer));
 }
-
-// Control characters and direction overrides (from a caller's number the Block button made
-// into a filter) shown as escapes, as the command line shows them: never obeyed by the page.
-const hazards = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const visible = (text) => text.replace(hazards, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
 
 // A filter in words: an exact-number filter says so, since its `*` is a character, not "everyone".
 function words(filter) {
