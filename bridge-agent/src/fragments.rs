@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use ringside_core::packet::is_ip_fragment;
 
+use crate::rules::{self, Backend};
+
 /// How often the warning is repeated while fragments keep coming.
 const WARN_EVERY: Duration = Duration::from_mins(1);
 
@@ -51,6 +53,25 @@ impl FragmentGuard {
              fragment reassembly is off, so Ringside cannot see fragmented datagrams whole. \
              Run `ringside rules remove` and `ringside rules install` (or `ringside doctor`)",
             self.dropped
+        );
+    }
+}
+
+/// Says at start-up, loudly, when the rules that have the kernel reassemble fragments for
+/// `bridge` are missing from both families of either iptables backend (what the guard will
+/// then drop, large INVITEs included). Needs root, as iptables does.
+pub fn warn_if_reassembly_off(bridge: &str) {
+    let on = [Backend::Legacy, Backend::Nft].into_iter().any(|backend| {
+        rules::listings(backend)
+            .iter()
+            .all(|l| l.reassembles(bridge))
+    });
+    if !on {
+        tracing::error!(
+            "the kernel's fragment reassembly before the queue is off (no raw {} rules for \
+             {bridge}): fragments from the network will be dropped, large INVITEs with them. \
+             Run `ringside rules remove` and `ringside rules install` (or `ringside doctor`)",
+            rules::CHAIN
         );
     }
 }

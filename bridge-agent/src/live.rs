@@ -91,22 +91,7 @@ impl Core {
     /// packet in the quarantine and says so in the log and on the console.
     fn recover(&mut self, at: Timestamp, packet: &[u8], panic: &str) {
         let recovered = self.recovery.packet(&mut self.engine, at, packet);
-        let call = recovered.call.map_or_else(
-            || "no call".to_owned(),
-            |key| {
-                self.engine.tracker().call(key).map_or_else(
-                    || format!("call {}", key.0),
-                    |c| format!("call {:?}", c.info.call_id),
-                )
-            },
-        );
-        let kept = match &recovered.kept {
-            Ok(crate::quarantine::Kept::In(path)) => format!("packet kept in {}", path.display()),
-            Ok(crate::quarantine::Kept::Full(path)) => {
-                format!("packet not kept: {} is full", path.display())
-            }
-            Err(error) => format!("packet not kept: {error}"),
-        };
+        let (call, kept) = recovered.describe(&self.engine);
         tracing::error!(
             "the engine panicked on a packet ({panic}); it was let through, {call} ended, {kept}; \
              {} panics survived so far",
@@ -367,8 +352,9 @@ fn queue_loop(queue: &mut nfq::Queue, shared: &Shared, phone_port: Option<u32>) 
         };
         let from_phone = phone_port.map(|port| message.get_physindev() == port);
         let refused = fragments.refuses(message.get_payload(), from_phone);
-        let at = now();
         let mut guard = shared.lock().unwrap_or_else(PoisonError::into_inner);
+        // Read under the lock, as the timers do: the engine's time never runs backwards.
+        let at = now();
         let judged = match guard.as_mut() {
             Some(_) if refused => Ok((Verdict::Drop, None)),
             Some(core) => core.judge(at, message.get_payload(), from_phone),

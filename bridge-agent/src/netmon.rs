@@ -88,12 +88,39 @@ impl NetMon {
                 .bytes
                 .get(at + 16..at + 16 + captured)
                 .ok_or(NetMonError::Truncated)?;
+            // The offset is any 64-bit value: a file far in the future stays at the end of time.
             Ok((
-                Timestamp(self.start.as_micros() + (high << 32 | low)),
+                Timestamp(self.start.as_micros().saturating_add(high << 32 | low)),
                 LinkType::Ethernet,
                 data,
             ))
         })();
         Some(frame)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `NetMon` 2.x file: header (magic, version, MAC type 1, a SYSTEMTIME), started 2026-11-28, then one
+    /// frame at offset 40 whose time offset is the largest 64-bit value, and the frame table.
+    const NETMON_FRAME_TIME_OVERFLOW: [u8; 64] = [
+        b'G', b'M', b'B', b'U', 0, 2, 1, 0, // magic, version 2.0, MAC type Ethernet
+        0xea, 7, 11, 0, 6, 0, 28, 0, 11, 0, 0, 0, 0, 0, 0, 0, // 2026-11-28 11:00:00.000
+        56, 0, 0, 0, 4, 0, 0, 0, // frame table at 56, 4 bytes long
+        0, 0, 0, 0, 0, 0, 0, 0, // padding up to the frame
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // time offset: u64::MAX µs
+        0, 0, 0, 0, 0, 0, 0, 0, // wire length, captured length 0
+        40, 0, 0, 0, 0, 0, 0, 0, // the table: one frame at 40
+    ];
+
+    #[test]
+    fn netmon_frame_time_overflow() {
+        let mut netmon = NetMon::new(NETMON_FRAME_TIME_OVERFLOW.to_vec()).expect("a header");
+        let (time, _, data) = netmon.next_frame().expect("a frame").expect("readable");
+        assert_eq!(time, Timestamp(u64::MAX));
+        assert!(data.is_empty());
+        assert!(netmon.next_frame().is_none());
     }
 }

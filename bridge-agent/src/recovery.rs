@@ -32,8 +32,10 @@
 //! [`MAX_PANICS_PER_MINUTE`] panics come within a minute (a packet stream that hits a bug
 //! again and again, or a timer that panics on every tick), the process exits at once with
 //! [`EXIT_PANICKED`]: the rules' `--queue-bypass` lets calls through while it is down, and
-//! systemd (`Restart=always`) starts a fresh agent, which mends the recordings and settles the
-//! cut-off calls.
+//! systemd (`Restart=always`, with no start limit: `StartLimitIntervalSec=0`) starts a
+//! fresh agent, which mends the recordings and settles the cut-off calls. Someone who can
+//! send panicking packets again and again can so keep the agent restarting (calls pass, not
+//! filtered, meanwhile): recovery bounds the harm of a bug, the fuzzing is what removes it.
 
 use std::any::Any;
 use std::collections::VecDeque;
@@ -68,6 +70,26 @@ pub struct Recovered {
     pub call: Option<CallKey>,
     /// Where the packet was kept (or why not).
     pub kept: Result<Kept, std::io::Error>,
+}
+
+impl Recovered {
+    /// The settled call (its Call-ID, escaped) and where the packet went, for the log.
+    #[must_use]
+    pub fn describe(&self, engine: &Engine) -> (String, String) {
+        let call = self.call.map_or_else(
+            || "no call".to_owned(),
+            |key| match engine.tracker().call(key) {
+                Some(call) => format!("call {:?}", call.info.call_id),
+                None => format!("call {}", key.0),
+            },
+        );
+        let kept = match &self.kept {
+            Ok(Kept::In(path)) => format!("packet kept in {}", path.display()),
+            Ok(Kept::Full(path)) => format!("packet not kept: {} is full", path.display()),
+            Err(error) => format!("packet not kept: {error}"),
+        };
+        (call, kept)
+    }
 }
 
 impl Recovery {

@@ -22,6 +22,7 @@ use std::time::Instant;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use ringside_core::engine::EngineStats;
+use ringside_core::packet::LinkType;
 use ringside_core::{Engine, EngineConfig, Timestamp};
 
 use crate::announcer::AnnouncerThread;
@@ -75,8 +76,11 @@ pub struct ReplaySummary {
     pub seconds: f64,
     /// Where and why reading stopped before the end of the file, if it did.
     pub cut_short: Option<CutShort>,
-    /// Frames that made the engine panic (their calls were ended; the replay went on).
+    /// Frames that made the engine panic (their calls were ended; the replay went on), the
+    /// first hundred.
     pub panics: Vec<PanicFrame>,
+    /// How many frames made the engine panic in all.
+    pub panics_total: u64,
 }
 
 /// A capture that could not be read to its end.
@@ -91,7 +95,8 @@ pub struct CutShort {
 /// A frame the engine panicked on.
 #[derive(Debug, Clone)]
 pub struct PanicFrame {
-    /// Its number in the capture (the first is 1, as in Wireshark).
+    /// Its number in the capture (the first is 1, as in Wireshark; 0 for a SIP text trace,
+    /// read as one piece).
     pub frame: u64,
     /// What the panic said.
     pub message: String,
@@ -103,6 +108,7 @@ struct Reading {
     skipped_frames: u64,
     cut_short: Option<CutShort>,
     panics: Vec<PanicFrame>,
+    panics_total: u64,
 }
 
 /// Events waiting for the disk at most; a replay waits rather than drop them.
@@ -120,7 +126,7 @@ pub fn replay(
     let repaired = repair_recordings(data_dir)
         .context("cannot check the recordings for crash damage")?
         .len();
-    let store = Store::open(data_dir)
+    let store = Store::open_checked(data_dir)
         .with_context(|| format!("cannot open the database in {}", data_dir.display()))?;
     let mut engine = Engine::new(options.engine.clone());
     // The filters and settings of the data directory apply, as they would live.
@@ -147,10 +153,7 @@ pub fn replay(
     drop(file);
     let file = File::open(capture)?;
     let reading = match file_kind(&start[..n]) {
-        FileKind::SipText => {
-            replay_sip_text(&mut engine, &mut out, file)?;
-            Reading::default()
-        }
+        FileKind::SipText => replay_sip_text(&mut engine, &mut out, file)?,
         FileKind::Capture => {
             let progress = options.progress.then(|| progress_bar(capture));
             let reader: Box<dyn Read> = match &progress {
@@ -180,11 +183,50 @@ pub fn replay(
         seconds: started.elapsed().as_secs_f64(),
         cut_short: reading.cut_short,
         panics: reading.panics,
+        panics_total: reading.panics_total,
     })
 }
 
 /// Frames that panicked the engine, listed in the summary at most; more are counted.
 const MAX_PANICS_LISTED: usize = 100;
+
+impl Reading {
+    /// Runs the engine on frame number `number`; after a panic, settles its call. Returns
+    /// whether reading may go on (not when settling panicked too).
+    fn handle(
+        &mut self,
+        engine: &mut Engine,
+        number: u64,
+        time: Timestamp,
+        link: LinkType,
+        data: &[u8],
+    ) -> bool {
+        let handled = catch_unwind(AssertUnwindSafe(|| {
+            engine.handle_frame(time, link, data, None);
+        }));
+        let Err(panic) = handled else { return true };
+        let message = message(&*panic);
+        self.panicked(number, message.clone());
+        let settled = catch_unwind(AssertUnwindSafe(|| engine.settle_frame(time, link, data)));
+        if settled.is_err() {
+            self.cut_short = Some(CutShort {
+                frames_read: number,
+                error: format!(
+                    "the engine panicked on frame {number} ({message}) and again while ending its call"
+                ),
+            });
+        }
+        settled.is_ok()
+    }
+
+    fn panicked(&mut self, frame: u64, message: String) {
+        tracing::error!("frame {frame} made the engine panic: {message}");
+        self.panics_total += 1;
+        if self.panics.len() < MAX_PANICS_LISTED {
+            self.panics.push(PanicFrame { frame, message });
+        }
+    }
+}
 
 /// Runs the engine over every frame of a capture, up to its end or its first unreadable
 /// frame, then ends the calls still going. Fails only when the capture cannot be opened.
@@ -211,31 +253,18 @@ fn replay_capture(
         };
         frames_read += 1;
         last = last.max(frame.time);
-        let (time, link, data) = (frame.time, frame.link, frame.data);
-        let handled = catch_unwind(AssertUnwindSafe(|| {
-            engine.handle_frame(time, link, data, None);
-        }));
-        if let Err(panic) = handled {
-            let message = message(&*panic);
-            tracing::error!("frame {frames_read} made the engine panic: {message}");
-            if reading.panics.len() < MAX_PANICS_LISTED {
-                reading.panics.push(PanicFrame {
-                    frame: frames_read,
-                    message: message.clone(),
-                });
-            }
-            let settled = catch_unwind(AssertUnwindSafe(|| engine.settle_frame(time, link, data)));
-            if settled.is_err() {
-                reading.cut_short = Some(CutShort {
-                    frames_read,
-                    error: format!("the engine panicked on frame {frames_read} ({message}) and again while ending its call"),
-                });
-                break;
-            }
-        }
+        let go_on = reading.handle(engine, frames_read, frame.time, frame.link, frame.data);
         out.drain(engine);
+        if !go_on {
+            break;
+        }
     }
-    engine.finish(last);
+    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| engine.finish(last))) {
+        reading.panicked(
+            frames_read,
+            format!("ending the calls: {}", message(&*panic)),
+        );
+    }
     out.drain(engine);
     reading.skipped_frames = capture.skipped;
     Ok(reading)
@@ -246,7 +275,8 @@ const MAX_SIP_TEXT_BYTES: u64 = 16 << 20;
 
 /// A text trace has no addresses or times: the messages are read as sent from a provider
 /// (`192.0.2.1`, documentation space) to the phone (`192.0.2.2`), at the file's mtime.
-fn replay_sip_text(engine: &mut Engine, out: &mut Outputs, file: File) -> anyhow::Result<()> {
+/// The trace is one piece: a panic (reported as frame 0) skips the rest of it.
+fn replay_sip_text(engine: &mut Engine, out: &mut Outputs, file: File) -> anyhow::Result<Reading> {
     let when = file
         .metadata()
         .and_then(|m| m.modified())
@@ -263,10 +293,19 @@ fn replay_sip_text(engine: &mut Engine, out: &mut Outputs, file: File) -> anyhow
     );
     let provider = SocketAddr::from(([192, 0, 2, 1], 5060));
     let phone = SocketAddr::from(([192, 0, 2, 2], 5060));
-    engine.handle_sip_text(when, &text, provider, phone);
-    engine.finish(when);
+    let mut reading = Reading::default();
+    let handled = catch_unwind(AssertUnwindSafe(|| {
+        engine.handle_sip_text(when, &text, provider, phone);
+        engine.finish(when);
+    }));
+    if let Err(panic) = handled {
+        reading.panicked(0, message(&*panic));
+        if catch_unwind(AssertUnwindSafe(|| engine.finish(when))).is_err() {
+            tracing::error!("the engine panicked again while ending the calls");
+        }
+    }
     out.drain(engine);
-    Ok(())
+    Ok(reading)
 }
 
 fn progress_bar(capture: &Path) -> ProgressBar {
@@ -341,8 +380,10 @@ impl fmt::Display for ReplaySummary {
             let frames: Vec<String> = self.panics.iter().map(|p| p.frame.to_string()).collect();
             writeln!(
                 f,
-                "  engine bug   panicked on frame(s) {} (first: {}); each one's call was ended, the rest went on; please report it with the capture",
+                "  engine bug   panicked {} time(s), on frame(s) {}{} (first: {}); each one's call was ended, the rest went on; please report it with the capture",
+                self.panics_total,
                 frames.join(", "),
+                if self.panics_total > frames.len() as u64 { " ..." } else { "" },
                 first.message
             )?;
         }

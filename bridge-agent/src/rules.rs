@@ -291,6 +291,24 @@ pub struct Listing {
     pub prerouting: Option<String>,
 }
 
+impl Listing {
+    /// Whether the `raw` rules that have the kernel reassemble fragments are in place for
+    /// `bridge`: the chain with its `conntrack` rule, and the jump to it.
+    #[must_use]
+    pub fn reassembles(&self, bridge: &str) -> bool {
+        let jump = format!("-i {bridge} -j {CHAIN}");
+        let counted = self
+            .defrag_chain
+            .as_deref()
+            .is_some_and(|c| c.contains("--ctstate UNTRACKED") && c.contains(DEFRAG_COMMENT));
+        counted
+            && self
+                .prerouting
+                .as_deref()
+                .is_some_and(|p| p.contains(&jump))
+    }
+}
+
 /// Lists Ringside's rules in both families.
 #[must_use]
 pub fn listings(backend: Backend) -> Vec<Listing> {

@@ -680,12 +680,6 @@ fn the_console_switches_recording_off_for_a_call_in_progress() {
 /// and on the call log the next call once it is logged.
 #[test]
 fn listen_live_in_the_browser_during_a_call() {
-    let browser_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
-    assert!(
-        browser_dir.join("node_modules/playwright-core").exists(),
-        "playwright-core is missing: run `npm ci` in {} (CI does)",
-        browser_dir.display()
-    );
     let mut lab = Lab::new();
     lab.start_agent();
     let long_call = start_long_call(&lab);
@@ -693,13 +687,9 @@ fn listen_live_in_the_browser_during_a_call() {
     let shot = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../target/test-artifacts/console-listen-live.png");
     let _ = std::fs::create_dir_all(shot.parent().expect("artifacts"));
-    let mut browser = std::process::Command::new("ip")
-        .args(["netns", "exec", &lab.ns("br"), "node"])
-        .arg(browser_dir.join("listen.mjs"))
-        .env("CONSOLE_URL", "http://127.0.0.1:8080")
+    let mut browser = lab
+        .browser("listen.mjs")
         .env("SHOT", &shot)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("node");
     finish_long_call(&lab, long_call);

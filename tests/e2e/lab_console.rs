@@ -222,9 +222,9 @@ fn lab_console_sixty_parallel_wrong_logins_get_five_checks_and_memory_stays_boun
     );
     let peak_kib = console.status_kib("VmHWM");
     // The checks' working memory (kept and reused, see web_console::password), and one more
-    // check's worth for threads, connections and the allocator. Measured: idle ~17 MiB, peak
-    // ~63 MiB; with each check allocating afresh the peak was ~200 MiB, and with sixty
-    // checks at once (before the limiter) ~1.1 GiB.
+    // check's worth for threads (at most eight for blocking work), connections and the
+    // allocator. Measured: idle ~17 MiB, peak ~60 MiB; with each check allocating afresh the
+    // peak was ~200 MiB, and with sixty checks at once (before the limiter) ~1.1 GiB.
     let bound_kib = idle_kib + (CHECKS_IN_FLIGHT + 1) * CHECK_KIB;
     eprintln!("console VmHWM: idle {idle_kib} KiB, after the storms {peak_kib} KiB");
     assert!(

@@ -1,8 +1,9 @@
 //! Hostile packets through the live bridge lab: the agent stays in the phone line. An INVITE
 //! with the Content-Type that once panicked the engine, and one that panics it on purpose
 //! (the test-only fault hook): the next real call is still announced, logged and recorded by
-//! the same process; the panicking packet is quarantined and said; a stream of them makes the
-//! agent exit for systemd rather than go on deaf.
+//! the same process; the panicking packet is quarantined and said, on the console too; a
+//! stream of them, or timers that panic on every run, make the agent exit for systemd rather
+//! than go on deaf.
 
 use std::net::UdpSocket;
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use bridge_agent::recovery::{EXIT_PANICKED, MAX_PANICS_PER_MINUTE};
 use ringside_core::announce::{Announcement, EventKind};
-use ringside_core::engine::FAULT_HEADER;
+use ringside_core::fault::{FAULT_HEADER, FAULT_TIMERS_CALL_ID};
 use ringside_e2e::lab::{Lab, PHONE, PROVIDER};
 
 use crate::lab::{answered_call, heard};
@@ -202,4 +203,62 @@ fn a_stream_of_panicking_packets_makes_the_agent_exit_for_systemd() {
         .expect("the agent exits");
     assert_eq!(status.code(), Some(EXIT_PANICKED));
     assert!(lab.agent_log().contains("panics within a minute"));
+}
+
+#[test]
+fn timers_that_keep_panicking_make_the_agent_exit_for_systemd() {
+    let mut lab = Lab::new();
+    lab.start_agent();
+    send_to_phone(&lab, &invite(FAULT_TIMERS_CALL_ID, "15550100666", b""));
+    lab.wait_for_log("the engine's timers panicked");
+    assert!(
+        lab.agent_log().contains("1 panics survived so far"),
+        "the first one is survived: {}",
+        lab.agent_log()
+    );
+    // They come every quarter of a second: the budget is spent within three.
+    let status = lab
+        .agent_exit(Duration::from_secs(10))
+        .expect("the agent exits");
+    assert_eq!(status.code(), Some(EXIT_PANICKED));
+    assert!(lab.agent_log().contains("panics within a minute"));
+}
+
+#[test]
+fn the_console_warns_of_a_panic_the_agent_survived() {
+    let mut lab = Lab::new();
+    lab.start_agent();
+    let mut browser = lab.browser("fault.mjs").spawn().expect("node");
+    // The page is open before the fault, so the warning arrives live.
+    let mut stderr = std::io::BufReader::new(browser.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stderr, &mut line).expect("the browser's first line");
+    assert_eq!(line.trim(), "ready", "the page did not open");
+    let fault = format!("{FAULT_HEADER}: shown on the page\r\n");
+    send_to_phone(
+        &lab,
+        &invite("fault-page@x", "15550100666", fault.as_bytes()),
+    );
+    let status = ringside_e2e::lab::wait_with_timeout(&mut browser, Duration::from_secs(40));
+    let mut stdout = String::new();
+    let _ = std::io::Read::read_to_string(&mut browser.stdout.take().expect("stdout"), &mut stdout);
+    let _ = std::io::Read::read_to_string(&mut stderr, &mut line);
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "the browser script failed:\n{line}"
+    );
+    let seen: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(
+        seen["hidden_before"], true,
+        "no warning before the fault: {seen}"
+    );
+    let text = seen["fault"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("failed 1 time")
+            && text.contains("shown on the page")
+            && text.contains("quarantine"),
+        "{seen}"
+    );
+    assert_eq!(seen["page_errors"], serde_json::json!([]), "{seen}");
+    assert!(lab.stop_agent().success());
 }

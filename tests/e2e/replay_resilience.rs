@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use bridge_agent::store::CallRecord;
 use bridge_agent::synth::{packets, write_pcap, SynthCall};
 use bridge_agent::timefmt::rfc3339;
-use ringside_core::engine::FAULT_HEADER;
+use ringside_core::fault::FAULT_HEADER;
 use ringside_core::Timestamp;
 
 use crate::support::{captures_dir, replay_file, Replayed};
@@ -194,6 +194,7 @@ fn a_packet_that_panics_the_engine_costs_only_its_own_call() {
     let replayed = replay_file(&capture);
     let panics = &replayed.summary.panics;
     assert_eq!(panics.len(), 1, "{panics:?}");
+    assert_eq!(replayed.summary.panics_total, 1);
     assert_eq!(panics[0].frame, bad as u64 + 1, "frames count from 1");
     assert!(panics[0].message.contains(FAULT_HEADER), "{panics:?}");
     assert!(replayed.summary.to_string().contains("engine bug"));
@@ -219,4 +220,32 @@ fn a_packet_that_panics_the_engine_costs_only_its_own_call() {
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A SIP text trace's INVITE from `number` with more header lines.
+fn text_invite(call_id: &str, number: &str, more: &str) -> String {
+    format!(
+        "INVITE sip:phone@192.0.2.2 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-{call_id}\r\n\
+         From: <sip:{number}@192.0.2.1>;tag=t\r\nTo: <sip:phone@192.0.2.2>\r\nCall-ID: {call_id}\r\n\
+         CSeq: 1 INVITE\r\n{more}Content-Length: 0\r\n\r\n"
+    )
+}
+
+#[test]
+fn a_sip_text_trace_that_panics_the_engine_keeps_the_calls_before() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trace = text_invite("before@x", "15550100001", "")
+        + &text_invite("bad@x", "15550100002", &format!("{FAULT_HEADER}: text\r\n"));
+    let replayed = replay_file(&write_temp(dir.path(), "trace.txt", trace.as_bytes()));
+    assert_eq!(replayed.summary.panics_total, 1);
+    assert_eq!(
+        replayed.summary.panics[0].frame, 0,
+        "the trace is one piece"
+    );
+    let before = replayed
+        .calls
+        .iter()
+        .find(|c| c.call_id == "before@x")
+        .expect("the call before the panic is kept");
+    assert!(before.ended_at.is_some(), "{before:?}");
 }

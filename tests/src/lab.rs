@@ -527,4 +527,24 @@ impl Lab {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+
+    /// `node tests/browser/<script>` (playwright-core driving chromium) in the bridge
+    /// namespace, the console's address in `CONSOLE_URL`, its output piped; add settings,
+    /// then spawn it.
+    pub fn browser(&self, script: &str) -> Command {
+        let browser_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
+        assert!(
+            browser_dir.join("node_modules/playwright-core").exists(),
+            "playwright-core is missing: run `npm ci` in {} (CI does)",
+            browser_dir.display()
+        );
+        let mut command = Command::new("ip");
+        command
+            .args(["netns", "exec", &self.ns("br"), "node"])
+            .arg(browser_dir.join(script))
+            .env("CONSOLE_URL", "http://127.0.0.1:8080")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
 }

@@ -1,10 +1,9 @@
 //! The loopback-only rule: while no console password is set, the console answers only
-//! requests that come from a loopback address (the TCP peer, from axum's
-//! [`ConnectInfo`](axum::extract::ConnectInfo)) and are addressed to one (`Host`, against
-//! DNS rebinding). It is decided at every request from the store's current state, so a
-//! console started with a password on a LAN address closes to the LAN the moment the
-//! password is removed. A request whose peer is unknown (the router served without connect
-//! info) is refused: the rule cannot be checked.
+//! requests that come from a loopback address (the TCP peer, from axum's [`ConnectInfo`])
+//! and are addressed to one (`Host`, against DNS rebinding). It is decided at every request
+//! from the store's current state, so a console started with a password on a LAN address
+//! closes to the LAN the moment the password is removed. A request whose peer is unknown
+//! (the router served without connect info) is refused: the rule cannot be checked.
 //!
 //! Refusals are 403: JSON under `/api/`, a plain page saying what to do for a browser.
 

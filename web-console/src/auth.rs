@@ -2,11 +2,10 @@
 //! [`crate::access`]). With one (an Argon2id hash in the store, set by `ringside
 //! console-password`), every page, API call and audio byte needs a session: `POST /api/login`
 //! with the password sets an `HttpOnly`, `SameSite=Strict` cookie. Both are decided at every
-//! request from the store's current hash (opening the store and one read: 0.7 ms in a debug
+//! request from the store's current hash (opening the store and one read: ~1 ms in a debug
 //! build, measured; every handler opens the store anyway), so a password removed or changed
 //! while the console runs takes effect at once: the LAN is shut out, and sessions opened
-//! under the old hash end. Logins are limited by
-//! [`crate::limiter`].
+//! under the old hash end. Logins are limited by [`crate::limiter`].
 
 use std::collections::HashMap;
 use std::fmt::Write as _;

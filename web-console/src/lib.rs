@@ -151,11 +151,18 @@ pub fn access_note(password_set: bool) -> &'static str {
     }
 }
 
+/// Threads for the console's blocking work (store reads, password checks, waveforms).
+const MAX_BLOCKING_THREADS: usize = 8;
+
 /// Serves the console on `listener` until the process ends (its own runtime; call it on a
 /// thread of its own).
 pub fn serve(listener: std::net::TcpListener, state: ConsoleState) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Each request opens the store on a blocking thread (its own stack and SQLite page
+        // cache): a storm of connections must not become hundreds of threads (tokio's
+        // default is 512). Requests beyond these wait their turn.
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
         .enable_all()
         .thread_name("ringside-console")
         .build()?;

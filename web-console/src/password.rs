@@ -5,8 +5,8 @@
 //! blocking thread runs it, lets the allocator keep a freed area per thread arena: measured
 //! on the lab, a storm of logins (never more than two checks at once) grew the console to
 //! 200 MiB. So a [`Checker`] keeps the areas it has used and hands them out again: with the
-//! limiter's [`CHECKS_IN_FLIGHT`](crate::limiter::CHECKS_IN_FLIGHT) places, at most that many
-//! areas ever exist, and memory stays flat. Argon2 writes every block before it reads it, so
+//! limiter's [`CHECKS_IN_FLIGHT`] places, at most that many areas ever exist, and memory
+//! stays flat. Argon2 writes every block before it reads it, so
 //! what a previous check left in an area does not matter.
 
 use std::sync::{Arc, Mutex, PoisonError};

@@ -136,3 +136,25 @@ async fn a_console_without_the_agent_has_no_calls_in_progress() {
     let events = get(&router, "/api/live/events").await;
     assert_eq!(events.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_panic_the_agent_survived_is_in_the_session_and_the_events() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (hub, _commands) = LiveHub::new();
+    let router = app(ConsoleState::new(dir.path().to_owned()).with_live(hub.clone()));
+    let session = |router: Router| async move {
+        let body = bytes(get(&router, "/api/session").await).await;
+        serde_json::from_slice::<serde_json::Value>(&body).expect("JSON")
+    };
+    assert_eq!(session(router.clone()).await["faults"]["count"], 0);
+    let mut body = get(&router, "/api/live/events").await.into_body();
+    hub.fault(
+        "index out of range".into(),
+        "2026-11-28T12:00:00.000000Z".into(),
+    );
+    assert_eq!(next_event(&mut body).await["type"], "fault");
+    let faults = &session(router).await["faults"];
+    assert_eq!(faults["count"], 1);
+    assert_eq!(faults["last"], "index out of range");
+    assert_eq!(faults["last_at"], "2026-11-28T12:00:00.000000Z");
+}

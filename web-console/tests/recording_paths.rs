@@ -4,7 +4,10 @@
 
 #![allow(clippy::expect_used)]
 
+use std::net::SocketAddr;
+
 use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
 use ringside_store::{NewCall, Store};
@@ -34,7 +37,9 @@ fn call_with_recording(dir: &std::path::Path, recording: &str) -> i64 {
 }
 
 async fn status_and_body(dir: &std::path::Path, request: Request<Body>) -> (StatusCode, Vec<u8>) {
+    // From this machine: no password is set, so only loopback is served.
     let response = app(ConsoleState::new(dir.to_owned()))
+        .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))))
         .oneshot(request)
         .await
         .expect("a response");
@@ -98,4 +103,19 @@ async fn forged_and_symlinked_recording_paths_are_refused_for_every_use() {
             "the row is left alone"
         );
     }
+}
+
+#[tokio::test]
+async fn deleting_a_recording_whose_file_is_gone_forgets_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let id = call_with_recording(dir.path(), "recordings/2026/11/22/gone.wav");
+    let request = Request::delete(format!("/api/calls/{id}/recording"))
+        .header("x-ringside", "1")
+        .body(Body::empty())
+        .expect("request");
+    let (status, _) = status_and_body(dir.path(), request).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let store = Store::open(dir.path()).expect("store");
+    let call = store.call(id).expect("query").expect("call");
+    assert_eq!(call.recording, None);
 }

@@ -183,6 +183,8 @@ impl Engine {
 
     /// Runs timers.
     pub fn handle_timeout(&mut self, now: Timestamp) {
+        #[cfg(feature = "fault-injection")]
+        crate::fault::inject_timer_fault(&self.tracker);
         self.tracker.handle_timeout(now);
         self.decoder.reassembly().expire(now);
     }
@@ -325,7 +327,7 @@ fn take_message(
             stats.sip_messages += 1;
             let verdict = tracker.handle_sip(now, &message, src, dst, from_phone);
             #[cfg(feature = "fault-injection")]
-            inject_fault(&message);
+            crate::fault::inject_fault(&message);
             verdict
         }
         Err(error) => {
@@ -333,26 +335,6 @@ fn take_message(
             tracing::debug!(%src, %dst, "malformed SIP: {error}");
             Verdict::Accept
         }
-    }
-}
-
-/// The header that makes a test build of the engine panic.
-#[cfg(feature = "fault-injection")]
-pub const FAULT_HEADER: &str = "X-Ringside-Fault";
-
-/// Panics on a SIP message carrying [`FAULT_HEADER`], after the tracker has taken it (so an
-/// INVITE has started its call, which recovery must then settle).
-///
-/// This exists for the tests of panic recovery alone: every panic found in the parsers is
-/// fixed, yet the agent must survive the next one, and a test needs a packet that panics on
-/// demand. It is compiled only with the `fault-injection` feature, which the end-to-end test
-/// crate turns on for its own build; a release build (`cargo build --release -p
-/// bridge-agent`, the packaging) never has it, so no packet can trigger it there.
-#[cfg(feature = "fault-injection")]
-fn inject_fault(message: &sip::Message) {
-    let header = sip::HeaderName::parse(FAULT_HEADER);
-    if let Some(value) = message.header(&header) {
-        panic!("fault injected by {FAULT_HEADER}: {value}");
     }
 }
 
@@ -453,6 +435,9 @@ mod tests {
         assert_eq!(call_id_line(b"BYE x SIP/2.0\r\nCall-ID: \xff\r\n"), None);
     }
 
+    #[cfg(feature = "fault-injection")]
+    use crate::fault::{FAULT_HEADER, FAULT_TIMERS_CALL_ID};
+
     /// The fault hook of the test builds panics after the INVITE has started its call.
     #[cfg(feature = "fault-injection")]
     #[test]
@@ -467,6 +452,26 @@ mod tests {
             engine.settle_frame(Timestamp(1), LinkType::RawIp, &frame),
             Some(CallKey(0))
         );
+    }
+
+    /// The timer fault of the test builds: every run panics while its call is in the table.
+    #[cfg(feature = "fault-injection")]
+    #[test]
+    fn the_fault_call_makes_the_timers_panic() {
+        let mut engine = Engine::new(EngineConfig::default());
+        engine.handle_timeout(Timestamp(0));
+        engine.handle_frame(
+            Timestamp(0),
+            LinkType::RawIp,
+            &invite(FAULT_TIMERS_CALL_ID),
+            None,
+        );
+        for at in [1, 2] {
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                engine.handle_timeout(Timestamp(at));
+            }));
+            assert!(caught.is_err(), "run {at} panics");
+        }
     }
 
     proptest! {

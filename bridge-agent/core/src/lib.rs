@@ -20,12 +20,15 @@
 //! - [`voicemail`]: message-waiting summaries (RFC 3842).
 //! - [`text`]: caller text shown on terminals and in line formats, its controls escaped.
 //! - [`engine`]: all of the above behind `handle_packet` / `poll_event`.
+//! - `fault` (test builds only, feature `fault-injection`): panics on demand.
 
 pub mod announce;
 pub mod beeps;
 pub mod call;
 pub mod caller_id;
 pub mod engine;
+#[cfg(feature = "fault-injection")]
+pub mod fault;
 pub mod filters;
 pub mod g711;
 pub mod media;

@@ -126,7 +126,7 @@ impl Reassembly {
         fragment: Fragment<'_>,
     ) -> Result<Added, ReassemblyError> {
         self.expire(now);
-        let end = fragment.offset + fragment.data.len();
+        let end = fragment.offset.saturating_add(fragment.data.len());
         if end > Self::MAX_DATAGRAM {
             self.stats.refused += 1;
             return Err(ReassemblyError::TooLong);
@@ -382,6 +382,42 @@ mod tests {
         let beyond = pool.add(t, key(1), fragment(16, true, &[0; 8]));
         assert_eq!(beyond, Err(ReassemblyError::Inconsistent));
         assert_eq!(pool.pending(), 0);
+    }
+
+    proptest::proptest! {
+        /// Whatever fragments come, in whatever order: no panic, the pool stays bounded, and
+        /// a datagram is handed on only when every byte up to its end came, each once.
+        #[test]
+        fn any_fragments_keep_the_pool_bounded_and_complete_only_whole_datagrams(
+            fragments in proptest::collection::vec(
+                (0u32..4, 0usize..9000, proptest::bool::ANY, 0usize..3000, 0u64..40),
+                0..200,
+            )
+        ) {
+            let mut pool = Reassembly::default();
+            let mut now = 0;
+            for (id, offset, more, len, step) in fragments {
+                now += step * SECOND;
+                let data = vec![0x5a; len];
+                let added = pool.add(Timestamp(now), key(id), fragment(offset & !7, more, &data));
+                if let Ok(Added::Complete(whole)) = added {
+                    proptest::prop_assert!(whole.iter().all(|&b| b == 0x5a));
+                    proptest::prop_assert!(!whole.is_empty() || !more);
+                }
+                proptest::prop_assert!(pool.pending() <= Reassembly::MAX_PENDING);
+                proptest::prop_assert!(pool.completed.len() <= Reassembly::MAX_PENDING);
+            }
+        }
+    }
+
+    #[test]
+    fn offsets_at_the_edge_of_the_address_space_are_refused_not_a_panic() {
+        let mut pool = Reassembly::default();
+        let edge = fragment(usize::MAX - 2, false, &[0; 16]);
+        assert_eq!(
+            pool.add(Timestamp(0), key(1), edge),
+            Err(ReassemblyError::TooLong)
+        );
     }
 
     #[test]

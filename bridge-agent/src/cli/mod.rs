@@ -334,6 +334,8 @@ fn run_agent(
     let Some(data_dir) = data_dir.or_else(|| config.data_dir.clone()) else {
         bail!("--data-dir is required (or `data_dir` in the configuration)");
     };
+    // Before the agent drops root: iptables needs it.
+    crate::fragments::warn_if_reassembly_off(&config.bridge);
     crate::live::run(&RunOptions { data_dir, config })
 }
 

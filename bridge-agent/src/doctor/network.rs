@@ -178,15 +178,7 @@ fn queue_rules(listing: &Listing, options: &DoctorOptions) -> Finding {
 /// The `raw` rules that have the kernel reassemble fragments, in one family.
 fn defrag_rules(listing: &Listing, bridge: &str) -> Finding {
     let what = format!("fragments ({})", listing.tool);
-    let jump = format!("-i {bridge} -j {}", rules::CHAIN);
-    let in_place =
-        listing.defrag_chain.as_deref().is_some_and(|c| {
-            c.contains("--ctstate UNTRACKED") && c.contains(rules::DEFRAG_COMMENT)
-        }) && listing
-            .prerouting
-            .as_deref()
-            .is_some_and(|p| p.contains(&jump));
-    if in_place {
+    if listing.reassembles(bridge) {
         return Finding::new(
             Level::Ok,
             what,

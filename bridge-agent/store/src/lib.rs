@@ -60,9 +60,9 @@ pub enum StoreError {
     /// A setting that cannot be set.
     #[error(transparent)]
     Setting(#[from] SettingError),
-    /// The data directory or the database file could not be made owner-only.
-    #[error("cannot make the data directory private: {0}")]
-    Private(#[from] std::io::Error),
+    /// The database file could not be created (owner-only) in the data directory.
+    #[error("cannot create the database file: {0}")]
+    Create(#[from] std::io::Error),
 }
 
 /// Names a locked or damaged database by its path.

@@ -20,7 +20,7 @@ const GROUP_AND_OTHERS: u32 = 0o077;
 /// owner-only if it does not exist yet (`SQLite` gives its WAL and shared-memory files the
 /// database file's mode).
 pub fn secure(data_dir: &Path, db_file: &str) -> io::Result<()> {
-    tighten(data_dir, DIR_MODE)?;
+    tighten_or_warn(data_dir, DIR_MODE);
     let db = data_dir.join(db_file);
     OpenOptions::new()
         .write(true)
@@ -29,15 +29,22 @@ pub fn secure(data_dir: &Path, db_file: &str) -> io::Result<()> {
         .mode(FILE_MODE)
         .open(&db)?;
     for suffix in ["", "-wal", "-shm", "-journal"] {
-        let path = data_dir.join(format!("{db_file}{suffix}"));
-        match tighten(&path, FILE_MODE) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            other => {
-                other?;
-            }
-        }
+        tighten_or_warn(&data_dir.join(format!("{db_file}{suffix}")), FILE_MODE);
     }
     Ok(())
+}
+
+/// [`tighten`], saying so if it cannot (someone else's folder, say): reading and writing
+/// go on, the warning tells the owner what to fix.
+fn tighten_or_warn(path: &Path, mode: u32) {
+    match tighten(path, mode) {
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => tracing::warn!(
+            "{} is open to other users and cannot be made private ({e}): chmod {mode:o} it",
+            path.display()
+        ),
+    }
 }
 
 /// Sets `path` (not followed if a symlink) to `mode` if others or its group may use it.

@@ -3,7 +3,8 @@
 //! bug). Only a WAV (or the raw-RTP pcap beside it) under `recordings/`, reached through
 //! real folders with no symbolic link on the way, is ever opened; anything else is refused
 //! with the reason, so that the console cannot be made to serve `ringside.db` or
-//! `/etc/passwd` and retention cannot be made to delete them.
+//! `/etc/passwd` and retention cannot be made to delete them. [`free_bytes`] is how much
+//! room the recordings have, for the agent and the console alike.
 
 use std::path::{Path, PathBuf};
 
@@ -64,6 +65,15 @@ pub fn checked(data_dir: &Path, relative: &str) -> Result<PathBuf, UnsafePath> {
         }
     }
     Ok(at)
+}
+
+/// Free space for unprivileged writes on the file system of `dir`, the measure of the
+/// free-space floor (all of it when it cannot be known).
+#[must_use]
+pub fn free_bytes(dir: &Path) -> u64 {
+    nix::sys::statvfs::statvfs(dir).map_or(u64::MAX, |s| {
+        s.blocks_available().saturating_mul(s.fragment_size())
+    })
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use ringside_store::recording_path::{self, UnsafePath};
-use ringside_store::{CallQuery, CallRecord};
+use ringside_store::{CallQuery, CallRecord, Setting};
 use serde::Deserialize;
 use tower::ServiceExt;
 
@@ -62,10 +62,14 @@ pub(super) async fn call(
     .map(Json)
 }
 
-/// Where call `id`'s recording is: found by the call's id, and served only if the stored
+/// Where call `id`'s recording is: found by the call's id, and usable only if the stored
 /// path names a WAV under `recordings/` reached without a symbolic link
-/// ([`ringside_store::recording_path::checked`]); anything else is a 404 and a log line.
-async fn recording_path(state: &ConsoleState, id: i64) -> Result<std::path::PathBuf, AppError> {
+/// ([`ringside_store::recording_path::checked`]); a forged path is a 404 and a log line.
+/// `Ok(None)`: the call has a recording whose file is gone.
+async fn stored_recording(
+    state: &ConsoleState,
+    id: i64,
+) -> Result<Option<std::path::PathBuf>, AppError> {
     let call = with_store(state, move |store| {
         store
             .call(id)?
@@ -81,15 +85,22 @@ async fn recording_path(state: &ConsoleState, id: i64) -> Result<std::path::Path
         })
         .ok_or_else(|| AppError::not_found(format!("call {id} has no recording")))?;
     match recording_path::checked(&state.data_dir, &relative) {
-        Ok(path) => Ok(path),
-        Err(UnsafePath::Missing(_)) => Err(AppError::not_found(format!(
-            "the recording of call {id} is missing from the disk"
-        ))),
+        Ok(path) => Ok(Some(path)),
+        Err(UnsafePath::Missing(_)) => Ok(None),
         Err(refused) => {
             tracing::warn!("call {id}: recording refused: {refused}");
             Err(AppError::not_found(format!("call {id} has no recording")))
         }
     }
+}
+
+/// The file of call `id`'s recording, to read.
+async fn recording_path(state: &ConsoleState, id: i64) -> Result<std::path::PathBuf, AppError> {
+    stored_recording(state, id).await?.ok_or_else(|| {
+        AppError::not_found(format!(
+            "the recording of call {id} is missing from the disk"
+        ))
+    })
 }
 
 /// The call's WAV, with Range requests (the browser's audio element seeks with them).
@@ -137,15 +148,34 @@ pub(super) async fn delete_recording(
     State(state): State<ConsoleState>,
     UrlPath(id): UrlPath<i64>,
 ) -> Result<StatusCode, AppError> {
-    let path = recording_path(&state, id).await?;
-    match tokio::fs::remove_file(&path).await {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(AppError::internal(&e)),
+    // A file already gone is forgotten all the same.
+    if let Some(path) = stored_recording(&state, id).await? {
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(AppError::internal(&e)),
+        }
     }
     with_store(&state, move |store| {
         store.clear_recording(id)?;
         Ok(StatusCode::NO_CONTENT)
     })
     .await
+}
+
+/// Whether calls can be recorded now: the free space on the data disk against the floor of
+/// the settings (`GET /api/recordings/space`), for the page's notice when they cannot.
+pub(super) async fn recording_space(
+    State(state): State<ConsoleState>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let floor = with_store(&state, |store| {
+        Ok(Setting::number(&store.setting(Setting::MinFreeMegabytes)?))
+    })
+    .await?;
+    let free = recording_path::free_bytes(&state.data_dir);
+    Ok(Json(serde_json::json!({
+        "free_megabytes": free / 1_000_000,
+        "floor_megabytes": floor,
+        "recording": free >= floor.saturating_mul(1_000_000),
+    })))
 }

@@ -26,7 +26,7 @@
 //! | `GET /api/live/events` | their changes, as server-sent events |
 //! | `POST /api/live/calls/{key}/recording` `{"on"}` | record a call in progress, or stop |
 //! | `GET /api/live/calls/{key}/audio` (WebSocket) | listen live: 20 ms binary messages, 8 kHz stereo 16-bit LE |
-//! | `POST /api/login` `{"password"}` | a session cookie (when a console password is set) |
+//! | `POST /api/login` `{"password"}` | a session cookie (when a console password is set); 429 with `Retry-After` when the login limit says wait (see [`crate::limiter`]) |
 //! | `POST /api/logout` | end the session |
 //! | `GET /api/session` | what the page needs to know: `login_required` (a password is set), `live` (the agent is behind this console), `faults` (engine panics the agent survived: `count`, `last`, `last_at`) |
 use axum::extract::DefaultBodyLimit;
@@ -52,6 +52,7 @@ pub fn router() -> Router<ConsoleState> {
             get(calls::recording).delete(calls::delete_recording),
         )
         .route("/calls/{id}/waveform.svg", get(calls::waveform))
+        .route("/recordings/space", get(calls::recording_space))
         .route("/phonebook", get(phonebook::phonebook))
         .route(
             "/phonebook.csv",

@@ -92,9 +92,73 @@ mod properties {
             Just(" folded\r\n".to_owned()),
             Just("\r\n".to_owned()),
             Just("--zz\r\nContent-Type: application/sdp\r\n\r\nm=audio 1 RTP/AVP 0\r\n".to_owned()),
+            // Multibyte characters in a display name, a URI and a parameter.
+            Just(
+                "f: \"J\u{f6}rg \u{20ac}\u{1f4de}\" <sip:%C3%A9%ff@h\u{e9}>;tag=\u{e9}\r\n"
+                    .to_owned()
+            ),
             "[ -~]{0,40}",
+            // Any characters, multibyte and control ones among them.
+            ".{0,12}",
         ];
-        prop::collection::vec(piece, 0..24).prop_map(|parts| parts.concat().into_bytes())
+        let text =
+            prop::collection::vec(piece, 0..24).prop_map(|parts| parts.concat().into_bytes());
+        spliced(text)
+    }
+
+    /// A request the parser accepts, whose headers (the ones it reads, first) carry any
+    /// characters, with a body of SDP-like text.
+    fn hostile_headers() -> impl Strategy<Value = Vec<u8>> {
+        let header =
+            "(Content-Type|c|From|f|To|t|P-Asserted-Identity|Remote-Party-ID|Via|l): .{0,16}\r\n";
+        let text = (
+            prop::collection::vec(header, 1..6),
+            "(v=0|m=audio|c=IN|a=).{0,20}",
+        )
+            .prop_map(|(headers, body)| {
+                let mut text = "INVITE sip:a@b SIP/2.0\r\n".to_owned();
+                text.extend(headers);
+                text.push_str("i: x\r\nCSeq: 1 INVITE\r\nf: <sip:a@b>\r\nt: <sip:c@d>\r\n\r\n");
+                text.push_str(&body);
+                text.into_bytes()
+            });
+        spliced(text)
+    }
+
+    /// The text with a few raw bytes (invalid UTF-8 among them) spliced in anywhere,
+    /// splitting characters.
+    fn spliced(text: impl Strategy<Value = Vec<u8>>) -> impl Strategy<Value = Vec<u8>> {
+        let splices = prop::collection::vec((any::<prop::sample::Index>(), raw_bytes()), 0..4);
+        (text, splices).prop_map(|(mut text, splices)| {
+            for (at, bytes) in splices {
+                let at = at.index(text.len() + 1);
+                text.splice(at..at, bytes);
+            }
+            text
+        })
+    }
+
+    /// A few bytes, biased to UTF-8 lead and continuation bytes and bytes never valid in it.
+    fn raw_bytes() -> impl Strategy<Value = Vec<u8>> {
+        let byte = prop_oneof![
+            Just(0xc3_u8),
+            Just(0xe2),
+            Just(0xf0),
+            Just(0x80),
+            Just(0xff),
+            any::<u8>()
+        ];
+        prop::collection::vec(byte, 0..4)
+    }
+
+    /// Text for the field readers: printable ASCII, any characters, and name-addr shapes
+    /// with any characters in their parts.
+    fn field_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[ -~]{0,80}",
+            ".{0,40}",
+            "(\"?[^\"]{0,8}\"?[ <]*(sip|tel):[^@>]{0,12}[@>;]?.{0,4},?){1,4}",
+        ]
     }
 
     fn exercise(bytes: &[u8]) {
@@ -120,12 +184,17 @@ mod properties {
         }
 
         #[test]
+        fn the_sip_wrapper_never_panics_on_any_characters_in_headers(bytes in hostile_headers()) {
+            exercise(&bytes);
+        }
+
+        #[test]
         fn the_sip_wrapper_never_panics_on_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
             exercise(&bytes);
         }
 
         #[test]
-        fn name_addr_and_uri_readers_never_panic(text in "[ -~]{0,80}") {
+        fn name_addr_and_uri_readers_never_panic(text in field_text()) {
             let _ = NameAddr::parse_list(&text);
             let _ = Uri::parse(&text);
             let _ = crate::caller_id::normalize_number(&text);

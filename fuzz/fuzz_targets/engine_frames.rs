@@ -1,0 +1,47 @@
+//! The whole engine on a sequence of frames (`Engine::handle_frame`), with its timers, events
+//! and rewrites, as a live queue or a replay drives it.
+//!
+//! Input: records of `[flags][delay ms: u16 LE][length: u16 LE][frame]`; the flags' low three
+//! bits pick the link type, bits 4-5 the side (unknown, phone, provider). `seeds.py` writes
+//! captures in this form.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use ringside_core::{Engine, EngineConfig, Timestamp};
+use ringside_fuzz::link_type;
+
+fuzz_target!(|data: &[u8]| {
+    let mut engine = Engine::new(EngineConfig::default());
+    let mut now = Timestamp(1_700_000_000_000_000);
+    let mut rest = data;
+    while let [flags, d0, d1, l0, l1, tail @ ..] = rest {
+        let link = link_type(flags & 7);
+        let from_phone = match (flags >> 4) & 3 {
+            1 => Some(true),
+            2 => Some(false),
+            _ => None,
+        };
+        now = now.plus(std::time::Duration::from_millis(u64::from(
+            u16::from_le_bytes([*d0, *d1]),
+        )));
+        let len = usize::from(u16::from_le_bytes([*l0, *l1])).min(tail.len());
+        let (frame, after) = tail.split_at(len);
+        rest = after;
+        engine.handle_frame(now, link, frame, from_phone);
+        if let Some(rewritten) = engine.take_rewrite() {
+            assert_eq!(
+                rewritten.len(),
+                frame.len(),
+                "a rewrite changed the frame's length"
+            );
+        }
+        if engine.poll_timeout().is_some_and(|t| t <= now) {
+            engine.handle_timeout(now);
+        }
+        while engine.poll_event().is_some() {}
+        while engine.poll_transmit().is_some() {}
+    }
+    engine.finish(now);
+    while engine.poll_event().is_some() {}
+    let _ = engine.stats();
+});

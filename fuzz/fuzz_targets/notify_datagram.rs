@@ -1,0 +1,33 @@
+//! The desktop client's handling of datagrams (`App::update`): decoding, deduplication and
+//! the popup, print line and environment built from an announcement. Datagrams are split at
+//! `\n\0`, so one input is a sequence of them.
+#![no_main]
+
+use desktop_client::app::{App, Input, Settings};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let everything = Settings {
+        secret: None,
+        outbound: true,
+        print: true,
+        exec: Some(vec!["true".into()]),
+        console_url: Some("http://192.0.2.10:8080".into()),
+    };
+    let signed = Settings {
+        secret: Some("kitchen-table-secret".into()),
+        ..everything.clone()
+    };
+    let mut apps = [App::new(everything), App::new(signed)];
+    let mut start = 0;
+    while start <= data.len() {
+        let end = data[start..]
+            .windows(2)
+            .position(|w| w == b"\n\0")
+            .map_or(data.len(), |at| start + at);
+        for app in &mut apps {
+            let _ = app.update(Input::Datagram(data[start..end].to_vec()));
+        }
+        start = end + 2;
+    }
+});
