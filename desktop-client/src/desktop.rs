@@ -1,4 +1,5 @@
-//! Carries out the app's effects: desktop notifications (`notify-rust`), printed lines, and
+//! Carries out the app's effects: desktop notifications (`notify-rust`; caller text in a body
+//! is written with entities when the server reads markup), printed lines, and
 //! programs run directly, never through a shell, at most [`MAX_RUNNING`] at a time (a slow
 //! program is never waited for, and events beyond that are not passed to it, said in the log).
 
@@ -57,6 +58,8 @@ pub struct Desktop {
     ids: HashMap<String, u32>,
     /// `--exec` programs still running.
     running: Arc<AtomicUsize>,
+    /// Whether the notification server reads markup in bodies (freedesktop `body-markup`).
+    markup: bool,
 }
 
 impl Desktop {
@@ -70,6 +73,7 @@ impl Desktop {
             console_password,
             ids: HashMap::new(),
             running: Arc::new(AtomicUsize::new(0)),
+            markup: popups && body_markup(),
         }
     }
 
@@ -114,7 +118,11 @@ impl Desktop {
         notification
             .appname("Ringside")
             .summary(&popup.summary)
-            .body(&popup.body)
+            .body(&if self.markup {
+                markup_escaped(&popup.body)
+            } else {
+                popup.body.clone()
+            })
             .icon(&self.icon)
             .timeout(if popup.urgent {
                 Timeout::Milliseconds(30_000)
@@ -179,4 +187,35 @@ impl Desktop {
 
     #[cfg(not(all(unix, not(target_os = "macos"))))]
     fn shown(&mut self, _popup: &Popup, _handle: notify_rust::NotificationHandle) {}
+}
+
+/// Whether the notification server reads markup in popup bodies (it says so among its
+/// capabilities); then caller text must be written with entities.
+fn body_markup() -> bool {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    return notify_rust::get_capabilities()
+        .is_ok_and(|caps| caps.iter().any(|c| c == "body-markup"));
+    #[cfg(not(all(unix, not(target_os = "macos"))))]
+    false
+}
+
+/// `text` for a body the server reads as markup: `&`, `<` and `>` as entities, so a caller
+/// named `<a href="...">` shows as that text, not as a link or formatting.
+fn markup_escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::markup_escaped;
+
+    #[test]
+    fn markup_in_caller_text_is_shown_as_text() {
+        assert_eq!(
+            markup_escaped("AT&T <a href=\"http://x\">pay</a>\nIncoming call"),
+            "AT&amp;T &lt;a href=\"http://x\"&gt;pay&lt;/a&gt;\nIncoming call"
+        );
+    }
 }

@@ -6,6 +6,7 @@
 //! - [`app`]: the sans-IO state (`App::update(input) -> Vec<Effect>`): dedup, replacement,
 //!   missed calls, HMAC checks, what to print and run.
 //! - [`format`]: numbers for reading.
+//! - [`lines`]: `--print` lines and `--exec` variables, caller text escaped.
 //! - [`config`]: the TOML file in the user's configuration directory.
 //! - [`listen`]: the IPv4 and IPv6 sockets.
 //! - [`console`]: the web console's API, for the "Block" button.
@@ -16,4 +17,5 @@ pub mod config;
 pub mod console;
 pub mod desktop;
 pub mod format;
+pub mod lines;
 pub mod listen;

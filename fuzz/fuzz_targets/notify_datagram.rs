@@ -26,7 +26,10 @@ fuzz_target!(|data: &[u8]| {
             .position(|w| w == b"\n\0")
             .map_or(data.len(), |at| start + at);
         for app in &mut apps {
-            let _ = app.update(Input::Datagram(data[start..end].to_vec()));
+            let _ = app.update(Input::Datagram {
+                bytes: data[start..end].to_vec(),
+                unix_ms: 1_795_000_000_000,
+            });
         }
         start = end + 2;
     }

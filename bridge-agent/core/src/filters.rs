@@ -4,10 +4,10 @@
 //! A filter matches the number (exact, `prefix*`, `*`), `anonymous`, exactly one number with
 //! wildcards taken literally (`number-exact`: what blocking "this caller" makes, so that a
 //! caller numbered `*` blocks only `*`), or the caller's name (a case-insensitive glob with
-//! `*` and `?`). Patterns, names and numbers are bounded ([`pattern`]). The first matching filter with a blocking action
-//! (`allow`/`block`) decides blocking; the first matching one with a recording action
-//! (`record`/`no-record`) decides recording; what no filter decides falls to the settings. So
-//! `allow 1555*` then `block *` is a whitelist.
+//! `*` and `?`). Patterns, names and numbers are bounded ([`pattern`]). The first matching
+//! filter with a blocking action (`allow`/`block`) decides blocking; the first matching one
+//! with a recording action (`record`/`no-record`) decides recording; what no filter decides
+//! falls to the settings. So `allow 1555*` then `block *` is a whitelist.
 //!
 //! Numbers are compared on their digits only: `+1 (555) 010-0001` and `15550100001` are the
 //! same number to a filter.

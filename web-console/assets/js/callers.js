@@ -1,9 +1,9 @@
 // What the call log and the phonebook do to a caller: name them, block them.
-import { api, ask, notice } from "./common.js";
+import { api, ask, notice, visible } from "./common.js";
 
 // Asks for a name and stores it; whether the phonebook changed.
 export async function nameNumber(number, suggestion) {
-  const answer = await ask({ title: `Name for ${number}`, fields: [{ name: "name", label: "Name", value: suggestion }] });
+  const answer = await ask({ title: `Name for ${visible(number)}`, fields: [{ name: "name", label: "Name", value: suggestion }] });
   if (!answer || !answer.name.trim()) return false;
   await api("PUT", `/phonebook/${encodeURIComponent(number)}`, { name: answer.name.trim() });
   return true;
@@ -13,10 +13,10 @@ export async function nameNumber(number, suggestion) {
 // `*` or `1555*` is blocked alone, never taken for a pattern that blocks everyone.
 export async function blockNumber(number) {
   const sure = await ask({
-    title: `Block ${number}?`, message: "Its calls will go to voicemail without ringing. The filter goes first in the list.",
+    title: `Block ${visible(number)}?`, message: "Its calls will go to voicemail without ringing. The filter goes first in the list.",
     confirm: "Block", danger: true,
   });
   if (!sure) return;
   await api("POST", "/filters", { pattern: number, field: "number-exact", action: "block", position: 1 });
-  notice(`${number} is blocked: see Filters to undo.`, "info");
+  notice(`${visible(number)} is blocked: see Filters to undo.`, "info");
 }

@@ -84,11 +84,17 @@ export function minutes(seconds) {
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
 }
 
+// The caller to show: the phonebook's name, else the network's, else the number (escaped).
 export function who(call) {
   if (call.anonymous) return "Anonymous";
-  return call.display || call.name || call.number || "Unknown";
+  return visible(call.display || call.name || call.number || "Unknown");
 }
 
 export function badge(disposition) {
   return el("span", { className: `badge ${disposition || "ongoing"}`, textContent: disposition || "in progress" });
 }
+
+// Caller text (a name, a number, a pattern made from one) with its control characters and
+// direction overrides shown as escapes, as the command line shows them: never obeyed by the page.
+const hazards = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+export const visible = (text) => String(text).replace(hazards, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);

@@ -1,5 +1,5 @@
 // Filters: the ordered list, add, edit, move, delete, and the "test a number" box.
-import { $, api, ask, el, guarded } from "./common.js";
+import { $, api, ask, el, guarded, visible } from "./common.js";
 
 // Runs a change to the list, showing the console's refusal (a bad pattern) under the form.
 async function change(action) {
@@ -27,8 +27,8 @@ async function editFilter(filter) {
 // A filter in words: an exact-number filter says so, since its `*` is a character, not "everyone".
 function words(filter) {
   return filter.field === "number-exact"
-    ? `${filter.action} exactly the number ${filter.pattern}`
-    : `${filter.action} ${filter.field} ${filter.pattern}`;
+    ? `${filter.action} exactly the number ${visible(filter.pattern)}`
+    : `${filter.action} ${filter.field} ${visible(filter.pattern)}`;
 }
 
 function item(filter, count) {
