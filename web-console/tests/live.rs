@@ -32,6 +32,11 @@ fn call(key: u64) -> LiveCall {
 }
 
 /// `GET uri`.
+/// The console as a request from this machine sees it (no password: only loopback is served).
+fn from_this_machine(state: ConsoleState) -> Router {
+    app(state).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))))
+}
+
 async fn get(router: &Router, uri: &str) -> Response {
     router
         .clone()
@@ -70,8 +75,7 @@ async fn calls_in_progress_their_events_and_the_recording_switch() {
         .set_phonebook_name("15550100001", "Mom", "2026-11-22T09:00:00.000000Z")
         .expect("name");
     let (hub, commands) = LiveHub::new();
-    let router = app(ConsoleState::new(dir.path().to_owned()).with_live(hub.clone()))
-        .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+    let router = from_this_machine(ConsoleState::new(dir.path().to_owned()).with_live(hub.clone()));
 
     let events = get(&router, "/api/live/events").await;
     assert_eq!(events.status(), StatusCode::OK);
@@ -128,8 +132,7 @@ async fn calls_in_progress_their_events_and_the_recording_switch() {
 #[tokio::test]
 async fn a_console_without_the_agent_has_no_calls_in_progress() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let router = app(ConsoleState::new(dir.path().to_owned()))
-        .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+    let router = from_this_machine(ConsoleState::new(dir.path().to_owned()));
     let list = get(&router, "/api/live/calls").await;
     assert_eq!(list.status(), StatusCode::OK);
     assert_eq!(&bytes(list).await[..], b"[]");
@@ -141,7 +144,7 @@ async fn a_console_without_the_agent_has_no_calls_in_progress() {
 async fn a_panic_the_agent_survived_is_in_the_session_and_the_events() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (hub, _commands) = LiveHub::new();
-    let router = app(ConsoleState::new(dir.path().to_owned()).with_live(hub.clone()));
+    let router = from_this_machine(ConsoleState::new(dir.path().to_owned()).with_live(hub.clone()));
     let session = |router: Router| async move {
         let body = bytes(get(&router, "/api/session").await).await;
         serde_json::from_slice::<serde_json::Value>(&body).expect("JSON")
