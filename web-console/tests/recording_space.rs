@@ -3,7 +3,10 @@
 
 #![allow(clippy::expect_used)]
 
+use std::net::SocketAddr;
+
 use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use ringside_store::{Setting, Store};
@@ -14,7 +17,9 @@ async fn space(dir: &std::path::Path) -> serde_json::Value {
     let request = Request::get("/api/recordings/space")
         .body(Body::empty())
         .expect("request");
+    // From this machine: no password is set, so only loopback is served.
     let response = app(ConsoleState::new(dir.to_owned()))
+        .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))))
         .oneshot(request)
         .await
         .expect("a response");
