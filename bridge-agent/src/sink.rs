@@ -46,7 +46,7 @@ pub struct EventSink {
     report: SinkReport,
     /// Call log writes waiting for the database.
     backlog: Backlog,
-    /// Run retention and the free-space floor (the live agent; replays do not).
+    /// Run retention (the live agent; replays do not).
     maintain: bool,
     /// Told when an ended call or a voicemail report is stored (the live agent's console).
     hub: Option<LiveHub>,
@@ -56,10 +56,11 @@ pub struct EventSink {
 const MAINTENANCE_EVERY: Duration = Duration::from_mins(10);
 
 impl EventSink {
-    /// A sink over an open store and recorder.
+    /// A sink over an open store and recorder, which keeps the settings' free-space floor
+    /// from the start (a replay as much as the live agent: neither may fill the disk).
     #[must_use]
     pub fn new(store: Store, recorder: Recorder) -> EventSink {
-        EventSink {
+        let mut sink = EventSink {
             store,
             recorder,
             rows: HashMap::new(),
@@ -67,7 +68,9 @@ impl EventSink {
             backlog: Backlog::default(),
             maintain: false,
             hub: None,
-        }
+        };
+        sink.read_floor();
+        sink
     }
 
     /// The same, telling the console's open pages what it has stored.
@@ -85,7 +88,7 @@ impl EventSink {
         }
     }
 
-    /// The same, applying the retention caps and the free-space floor of the settings from
+    /// The same, applying the retention caps and reading the free-space floor again from
     /// time to time (the live agent).
     #[must_use]
     pub fn with_maintenance(self) -> EventSink {
@@ -97,14 +100,19 @@ impl EventSink {
 
     /// Reads the free-space floor and applies the retention caps.
     pub fn maintain(&mut self, now: ringside_core::Timestamp) {
+        self.read_floor();
+        if let Err(error) = retention::sweep(&self.store, self.recorder.data_dir(), now) {
+            tracing::error!("retention: {error}");
+        }
+    }
+
+    /// Takes the settings' free-space floor (500 MB when the setting cannot be read).
+    fn read_floor(&mut self) {
         let floor = self
             .store
             .setting(Setting::MinFreeMegabytes)
             .map_or(500, |v| Setting::number(&v));
         self.recorder.min_free_bytes = floor.saturating_mul(1_000_000);
-        if let Err(error) = retention::sweep(&self.store, self.recorder.data_dir(), now) {
-            tracing::error!("retention: {error}");
-        }
     }
 
     /// Applies one event: files at once, the call log through [`writes`] (held back and

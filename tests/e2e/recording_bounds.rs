@@ -125,3 +125,30 @@ fn a_long_hold_leaves_a_one_second_pause_and_is_counted() {
         "after the hold",
     );
 }
+
+/// The bug: only the live agent read the free-space floor, so a replay wrote recordings until
+/// the disk was full and then lost call log writes. A floor above the disk's free space: the
+/// call is logged, not recorded, and the log says why.
+#[test]
+fn a_replay_keeps_the_free_space_floor() {
+    let call = SynthCall::inbound(1, "15550100001", Some("Floor"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = tempfile::tempdir().expect("data dir");
+    ringside_store::Store::open(data.path())
+        .expect("store")
+        .set_setting(ringside_store::Setting::MinFreeMegabytes, "1000000000")
+        .expect("floor");
+    let capture = dir.path().join("call.pcap");
+    write_pcap(&capture, EPOCH, &packets(std::slice::from_ref(&call), 42)).expect("write capture");
+    let replayed = crate::support::replay_into(&capture, data);
+    let record = only_call(&replayed);
+    assert_eq!(record.disposition.as_deref(), Some("answered"));
+    assert_eq!(record.recording, None, "{record:#?}");
+    assert!(
+        record
+            .recording_stopped
+            .as_deref()
+            .is_some_and(|why| why.contains("below the floor")),
+        "{record:#?}"
+    );
+}
