@@ -1,11 +1,12 @@
 //! Which stored recording paths may be read or deleted: a path in the call log is data, and
 //! data can be forged (a database edited by hand, restored from elsewhere, or written by a
 //! bug). Only a WAV (or the raw-RTP pcap beside it) under `recordings/`, reached through
-//! real folders with no symbolic link on the way, is ever opened; anything else is refused
+//! real folders with no symbolic link on the way (nor a hard link as the file), is ever opened; anything else is refused
 //! with the reason, so that the console cannot be made to serve `ringside.db` or
 //! `/etc/passwd` and retention cannot be made to delete them. [`free_bytes`] is how much
 //! room the recordings have, for the agent and the console alike.
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// The folder of the recordings inside the data directory.
@@ -27,7 +28,8 @@ pub enum UnsafePath {
 
 /// The full path of a stored recording path `relative`, checked: a `.wav` or `.pcap` under
 /// `recordings/`, plain components only (no `..`, no root, no `.`, no empty one), every folder on the way
-/// a real folder and the file a regular file, none of them a symbolic link.
+/// a real folder and the file a regular file with one name (a hard link to `ringside.db`
+/// under `recordings/` is that file too), none of them a symbolic link.
 pub fn checked(data_dir: &Path, relative: &str) -> Result<PathBuf, UnsafePath> {
     let outside = || UnsafePath::Outside(relative.to_owned());
     let segments: Vec<&str> = relative.split('/').collect();
@@ -56,7 +58,7 @@ pub fn checked(data_dir: &Path, relative: &str) -> Result<PathBuf, UnsafePath> {
         })?;
         let kind = metadata.file_type();
         let expected = if index == last {
-            kind.is_file()
+            kind.is_file() && metadata.nlink() == 1
         } else {
             kind.is_dir()
         };
@@ -91,6 +93,8 @@ mod tests {
         symlink("/etc/passwd", data.join("recordings/2026/11/passwd.wav")).expect("link");
         symlink(data.join("ringside.db"), data.join("recordings/db.wav")).expect("link");
         symlink(data.join("recordings/2026"), data.join("recordings/linked")).expect("link");
+        std::fs::hard_link(data.join("ringside.db"), data.join("recordings/hard.wav"))
+            .expect("hard link");
         assert_eq!(
             checked(data, "recordings/2026/11/a.wav"),
             Ok(data.join("recordings/2026/11/a.wav"))
@@ -115,6 +119,7 @@ mod tests {
             "recordings/2026/11/passwd.wav",
             "recordings/db.wav",
             "recordings/linked/11/a.wav",
+            "recordings/hard.wav",
         ] {
             assert_eq!(
                 checked(data, linked),
