@@ -16,6 +16,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use anyhow::bail;
+use ringside_core::text::Escaped;
 
 use crate::config::Config;
 use crate::rules::{self, Backend};
@@ -115,7 +116,13 @@ impl fmt::Display for Finding {
             Level::Warning => "warning",
             Level::Problem => "problem",
         };
-        write!(f, "{level:<8} {}: {}", self.what, self.detail)
+        // File names, interface names and error texts are not ours: escaped, one line.
+        write!(
+            f,
+            "{level:<8} {}: {}",
+            Escaped(&self.what),
+            Escaped(&self.detail)
+        )
     }
 }
 
@@ -143,4 +150,23 @@ pub fn run(options: &DoctorOptions) -> Level {
         worst = worst.max(finding.level);
     }
     worst
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bug: a file named with an escape sequence and a newline under the data directory
+    /// was printed raw, and forged an "ok" line of its own.
+    #[test]
+    fn a_finding_is_one_line_whatever_the_names_in_it() {
+        let finding = Finding::new(
+            Level::Problem,
+            "data directory /var/lib/ringside",
+            "readable by others (the first: evil\u{1b}[31m\nok       fake.wav)",
+        );
+        let line = finding.to_string();
+        assert!(!line.contains('\n') && !line.contains('\u{1b}'), "{line}");
+        assert!(line.contains("evil\\x1b[31m\\nok"), "{line}");
+    }
 }
