@@ -4,7 +4,8 @@
 //!
 //! A new inbound call is announced as `ring` (blocked calls never are), then `answered`, and
 //! `missed` or `ended`. The `display` name comes from the phonebook when the user named the
-//! number. With the `announce_secret` setting, datagrams carry an HMAC.
+//! number. With the `announce_secret` setting, datagrams carry the time they were sent, a
+//! random nonce and an HMAC, so that clients refuse forged and replayed ones.
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV6, UdpSocket};
@@ -231,8 +232,19 @@ fn announce_loop(
             }
         }
         let secret = store.setting(Setting::AnnounceSecret).unwrap_or_default();
-        let secret = (!secret.is_empty()).then_some(secret.as_bytes());
-        let datagram = announce::encode(&announcement, secret);
+        let datagram = if secret.is_empty() {
+            announce::encode(&announcement, None)
+        } else {
+            let Some(stamp) = stamp() else {
+                failures += 1;
+                continue;
+            };
+            let signer = announce::Signer {
+                secret: secret.as_bytes(),
+                stamp,
+            };
+            announce::encode(&announcement, Some(&signer))
+        };
         for &target in targets {
             match sockets.send(&datagram, target) {
                 Ok(_) => {
@@ -252,6 +264,23 @@ fn announce_loop(
         }
     }
     failures
+}
+
+/// The time (by this host's clock) and a fresh random nonce for a signed announcement; `None`
+/// (said in the log) if the system has no randomness to give.
+fn stamp() -> Option<announce::Stamp> {
+    let mut nonce = [0u8; announce::NONCE_LEN];
+    if let Err(error) = getrandom::fill(&mut nonce) {
+        tracing::error!("no random nonce for a signed announcement: {error}");
+        return None;
+    }
+    let sent_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Some(announce::Stamp {
+        sent_at_ms: sent_at.as_millis() as u64,
+        nonce,
+    })
 }
 
 #[cfg(test)]
@@ -295,6 +324,7 @@ mod tests {
                 codec: None,
                 media_started_at: None,
                 quality: Default::default(),
+                gaps_skipped: 0,
             },
         }
     }
@@ -338,5 +368,16 @@ mod tests {
             .expect("ended");
         assert_eq!(end.event, EventKind::Ended);
         assert_eq!(end.disposition.as_deref(), Some("answered"));
+    }
+
+    #[test]
+    fn every_stamp_has_the_current_time_and_its_own_nonce() {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_millis() as u64;
+        let (a, b) = (stamp().expect("a stamp"), stamp().expect("a stamp"));
+        assert_ne!(a.nonce, b.nonce);
+        assert!(a.sent_at_ms.abs_diff(now) < 5_000, "{a:?} at {now}");
     }
 }

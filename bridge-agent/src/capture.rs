@@ -3,8 +3,18 @@
 //!
 //! Frames are handed out one at a time with their time and link type; the data borrows the
 //! reader's buffer, so reading a capture costs no allocation per frame.
+//!
+//! Memory stays flat whatever the file holds: pcap and pcapng are read as streams (gzip
+//! decompressed as it is read, through `MultiGzDecoder`) with pcap-file's fixed 8 MB buffer,
+//! which also bounds one frame. Time is bounded by the bytes in the file: a gzip stream that
+//! expands more than [`MAX_GZIP_RATIO`]-fold past its first [`GZIP_FREE_BYTES`] is stopped
+//! as a gzip bomb (real captures compress 2 to 10-fold; a bomb of zeros about 1000-fold). The
+//! one format read whole, `NetMon` (its frame table sits at the end), is read only up to
+//! [`MAX_NETMON_BYTES`].
 
+use std::cell::Cell;
 use std::io::{BufRead, BufReader, Read};
+use std::rc::Rc;
 
 use flate2::bufread::MultiGzDecoder;
 use pcap_file::pcap::PcapReader;
@@ -33,7 +43,25 @@ pub enum CaptureError {
     /// A link type Ringside does not decode.
     #[error("unsupported link type {0}")]
     LinkType(u32),
+    /// The file ends inside a packet.
+    #[error("the file ends inside a packet (it was cut short)")]
+    Truncated,
+    /// A pcapng section describing more interfaces than any real capture has.
+    #[error("more than {MAX_INTERFACES} interfaces in one pcapng section")]
+    TooManyInterfaces,
+    /// A `NetMon` file larger than Ringside reads.
+    #[error("NetMon files over {} MiB are not read (convert it to pcap with editcap)", MAX_NETMON_BYTES >> 20)]
+    NetMonTooLarge,
 }
+
+/// Decompressed bytes of a gzip capture read before its ratio is checked.
+pub const GZIP_FREE_BYTES: u64 = 16 << 20;
+/// How many times its compressed size a gzip capture may expand past [`GZIP_FREE_BYTES`].
+pub const MAX_GZIP_RATIO: u64 = 100;
+/// Interfaces one pcapng section may describe (each costs memory until the section ends).
+pub const MAX_INTERFACES: usize = 1024;
+/// The largest `NetMon` file read (it is read whole).
+pub const MAX_NETMON_BYTES: u64 = 64 << 20;
 
 /// One captured frame.
 #[derive(Debug)]
@@ -104,17 +132,25 @@ pub fn file_kind(start: &[u8]) -> FileKind {
 impl Capture {
     /// Opens a capture from a reader, detecting pcap, pcapng and gzip by their magic numbers.
     pub fn from_reader(reader: impl Read + 'static) -> Result<Capture, CaptureError> {
-        let mut reader = BufReader::new(reader);
+        let compressed = Rc::new(Cell::new(0));
+        let mut reader = BufReader::new(Counted {
+            inner: reader,
+            count: Rc::clone(&compressed),
+        });
         let magic = peek_magic(&mut reader)?;
         if magic[..2] == [0x1f, 0x8b] {
-            let mut inner = BufReader::new(MultiGzDecoder::new(reader));
+            let mut inner = BufReader::new(BombGuard {
+                inner: MultiGzDecoder::new(reader),
+                compressed,
+                expanded: 0,
+            });
             let magic = peek_magic(&mut inner)?;
             return Self::open_format(Box::new(inner), magic);
         }
         Self::open_format(Box::new(reader), magic)
     }
 
-    fn open_format(mut reader: Box<dyn Read>, magic: [u8; 4]) -> Result<Capture, CaptureError> {
+    fn open_format(reader: Box<dyn Read>, magic: [u8; 4]) -> Result<Capture, CaptureError> {
         let format = match magic {
             [0xd4, 0xc3, 0xb2, 0xa1]
             | [0xa1, 0xb2, 0xc3, 0xd4]
@@ -128,7 +164,10 @@ impl Capture {
             [0x0a, 0x0d, 0x0d, 0x0a] => Format::PcapNg(PcapNgReader::new(reader)?, Vec::new()),
             [b'G', b'M', b'B', b'U'] => {
                 let mut bytes = Vec::new();
-                reader.read_to_end(&mut bytes)?;
+                reader.take(MAX_NETMON_BYTES + 1).read_to_end(&mut bytes)?;
+                if bytes.len() as u64 > MAX_NETMON_BYTES {
+                    return Err(CaptureError::NetMonTooLarge);
+                }
                 Format::NetMon(NetMon::new(bytes)?)
             }
             other => return Err(CaptureError::UnknownFormat(other)),
@@ -150,7 +189,7 @@ impl Capture {
                     buffer.extend_from_slice(&packet.data);
                     (Timestamp::from(packet.timestamp), *link)
                 }
-                Err(error) => return Some(Err(error.into())),
+                Err(error) => return Some(Err(from_pcap(error))),
             },
             Format::PcapNg(reader, interfaces) => {
                 match next_pcapng_frame(reader, interfaces, &mut self.skipped, buffer)? {
@@ -185,10 +224,13 @@ fn next_pcapng_frame(
 ) -> Option<Result<(Timestamp, LinkType), CaptureError>> {
     loop {
         let (interface, raw_time, data) = match reader.next_block()? {
-            Err(error) => return Some(Err(error.into())),
+            Err(error) => return Some(Err(from_pcap(error))),
             Ok(Block::SectionHeader(_)) => {
                 interfaces.clear();
                 continue;
+            }
+            Ok(Block::InterfaceDescription(_)) if interfaces.len() >= MAX_INTERFACES => {
+                return Some(Err(CaptureError::TooManyInterfaces));
             }
             Ok(Block::InterfaceDescription(idb)) => {
                 let units_per_second = idb.options.iter().find_map(|o| match o {
@@ -234,10 +276,99 @@ fn ts_units_per_second(resolution: u8) -> u64 {
     }
 }
 
+/// Tells a file cut short and a failed read (a gzip bomb stopped, a disk error) from a broken
+/// structure.
+fn from_pcap(error: pcap_file::PcapError) -> CaptureError {
+    match error {
+        pcap_file::PcapError::IncompleteBuffer => CaptureError::Truncated,
+        pcap_file::PcapError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            CaptureError::Truncated
+        }
+        pcap_file::PcapError::IoError(e) => CaptureError::Io(e),
+        other => CaptureError::Format(other),
+    }
+}
+
+/// A reader that counts the bytes it hands out.
+struct Counted<R> {
+    inner: R,
+    count: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buffer)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// A gzip decoder that fails once its output outgrows its input (see [`MAX_GZIP_RATIO`]).
+struct BombGuard<R> {
+    inner: R,
+    /// Compressed bytes read so far (counted under the decoder).
+    compressed: Rc<Cell<u64>>,
+    expanded: u64,
+}
+
+impl<R: Read> Read for BombGuard<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buffer)?;
+        self.expanded += n as u64;
+        let allowed = GZIP_FREE_BYTES.max(self.compressed.get() * MAX_GZIP_RATIO);
+        if self.expanded > allowed {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "a gzip bomb: {} MiB from {} KiB compressed (more than {MAX_GZIP_RATIO}-fold)",
+                    self.expanded >> 20,
+                    self.compressed.get() >> 10
+                ),
+            ));
+        }
+        Ok(n)
+    }
+}
+
 fn peek_magic(reader: &mut impl BufRead) -> Result<[u8; 4], CaptureError> {
     let buffer = reader.fill_buf()?;
     let mut magic = [0; 4];
     let n = buffer.len().min(4);
     magic[..n].copy_from_slice(&buffer[..n]);
     Ok(magic)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pcapng section header and `interfaces` interface descriptions (Ethernet).
+    fn pcapng_with_interfaces(interfaces: usize) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for word in [0x0A0D_0D0A_u32, 28, 0x1A2B_3C4D, 1, u32::MAX, u32::MAX, 28] {
+            bytes.extend_from_slice(&word.to_le_bytes());
+        }
+        for _ in 0..interfaces {
+            for word in [1_u32, 20, 1, 0, 20] {
+                bytes.extend_from_slice(&word.to_le_bytes());
+            }
+        }
+        bytes
+    }
+
+    #[test]
+    fn a_flood_of_pcapng_interfaces_is_refused_not_kept() {
+        let mut capture =
+            Capture::from_reader(std::io::Cursor::new(pcapng_with_interfaces(MAX_INTERFACES)))
+                .expect("pcapng");
+        assert!(capture.next_frame().is_none(), "no packets, no error");
+        let mut flood = Capture::from_reader(std::io::Cursor::new(pcapng_with_interfaces(
+            MAX_INTERFACES + 1,
+        )))
+        .expect("pcapng");
+        assert!(matches!(
+            flood.next_frame(),
+            Some(Err(CaptureError::TooManyInterfaces))
+        ));
+    }
 }

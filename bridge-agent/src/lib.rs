@@ -10,6 +10,8 @@
 //! - [`recorder`]: WAV and raw-RTP files, crash repair.
 //! - [`store`]: the `SQLite` store (crate `ringside-store`, all SQL is there), and
 //!   [`timefmt`], its time format.
+//! - [`recovery`] and [`quarantine`]: what the live agent does when its engine panics, and
+//!   where the packet that did it is kept.
 //! - [`synth`]: generated calls (SIP + RTP with tones) for the demo and the tests.
 //! - [`demo`]: the newcomer's first command.
 //! - [`cli`]: arguments and output.
@@ -19,9 +21,13 @@ pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod doctor;
+pub mod fragments;
 pub mod live;
 pub mod netmon;
+pub mod quarantine;
 pub mod recorder;
+pub mod recovery;
 pub mod replay;
 pub mod retention;
 pub mod rules;

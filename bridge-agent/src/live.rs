@@ -12,8 +12,13 @@
 //!
 //! The queue is opened fail-open and the rules carry `--queue-bypass`: if the agent is slow,
 //! stopped or killed, calls go through unrecorded rather than not at all.
+//!
+//! A panic of the engine never leaves the agent deaf: the queue and housekeeping threads
+//! catch it and recover in place, or the process exits for systemd to restart it (see
+//! [`crate::recovery`] for how, and why the engine's state stays fit to use).
 
 use std::net::{IpAddr, SocketAddr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -23,13 +28,15 @@ use nix::sys::signal::{SigSet, Signal};
 use ringside_core::call::CallKey;
 use ringside_core::engine::Transmit;
 use ringside_core::packet::LinkType;
-use ringside_core::{Engine, EngineConfig, Event, Verdict};
+use ringside_core::{Engine, EngineConfig, Event, Timestamp, Verdict};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use web_console::live::{Command, LiveCall, LiveHub};
 
 use crate::announcer::{default_targets, AnnouncerThread};
 use crate::config::Config;
+use crate::fragments::FragmentGuard;
 use crate::recorder::{repair_recordings, Recorder};
+use crate::recovery::{guard_thread, message, Recovery};
 use crate::sink::{EventSink, SinkThread};
 use crate::store::Store;
 use crate::timefmt::{now, rfc3339};
@@ -59,9 +66,55 @@ struct Core {
     injector: Injector,
     /// Calls in progress, for the console.
     hub: LiveHub,
+    /// What to do when the engine panics.
+    recovery: Recovery,
 }
 
 impl Core {
+    /// The engine's verdict on one packet (and the packet as it must go on, when changed),
+    /// or what it said when it panicked.
+    fn judge(
+        &mut self,
+        at: Timestamp,
+        packet: &[u8],
+        from_phone: Option<bool>,
+    ) -> Result<(Verdict, Option<Vec<u8>>), String> {
+        let engine = &mut self.engine;
+        catch_unwind(AssertUnwindSafe(|| {
+            let verdict = engine.handle_frame(at, LinkType::RawIp, packet, from_phone);
+            (verdict, engine.take_rewrite())
+        }))
+        .map_err(|panic| message(&*panic))
+    }
+
+    /// After the engine panicked on `packet` (already accepted): settles its call, keeps the
+    /// packet in the quarantine and says so in the log and on the console.
+    fn recover(&mut self, at: Timestamp, packet: &[u8], panic: &str) {
+        let recovered = self.recovery.packet(&mut self.engine, at, packet);
+        let (call, kept) = recovered.describe(&self.engine);
+        tracing::error!(
+            "the engine panicked on a packet ({panic}); it was let through, {call} ended, {kept}; \
+             {} panics survived so far",
+            self.recovery.total
+        );
+        self.hub
+            .fault(format!("{panic} ({call} ended; {kept})"), rfc3339(at));
+    }
+
+    /// Runs the engine's timers; a panic there is counted and said (the calls go on).
+    fn tick(&mut self, at: Timestamp) {
+        let engine = &mut self.engine;
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| engine.handle_timeout(at))) {
+            let panic = message(&*panic);
+            self.recovery.timers();
+            tracing::error!(
+                "the engine's timers panicked ({panic}); {} panics survived so far",
+                self.recovery.total
+            );
+            self.hub.fault(format!("timers: {panic}"), rfc3339(at));
+        }
+    }
+
     fn drain(&mut self) {
         while let Some(transmit) = self.engine.poll_transmit() {
             self.injector.send(&transmit);
@@ -137,7 +190,9 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
     signals.thread_block().context("cannot block signals")?;
 
     let mut queue = open_queue(config.queue)?;
-    let password_set = Store::open(data_dir)?.console_password_hash()?.is_some();
+    let password_set = Store::open_checked(data_dir)?
+        .console_password_hash()?
+        .is_some();
     let console = web_console::bind(config.http, password_set)?;
     let injector = Injector::open()?;
     let phone_port = match &config.phone_port {
@@ -184,6 +239,7 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
         announcer,
         injector,
         hub: hub.clone(),
+        recovery: Recovery::new(data_dir),
     })));
 
     let console_state = web_console::ConsoleState::new(data_dir.clone()).with_live(hub);
@@ -197,12 +253,21 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
     let for_queue = Arc::clone(&shared);
     std::thread::Builder::new()
         .name("ringside-queue".into())
-        .spawn(move || queue_loop(&mut queue, &for_queue, phone_port))?;
+        .spawn(move || {
+            guard_thread("queue", || queue_loop(&mut queue, &for_queue, phone_port));
+        })?;
     let for_housekeeping = Arc::clone(&shared);
     let watcher = Store::open(data_dir)?;
     std::thread::Builder::new()
         .name("ringside-timers".into())
-        .spawn(move || housekeeping_loop(&for_housekeeping, &watcher, &commands))?;
+        .spawn(move || {
+            guard_thread("housekeeping", || {
+                housekeeping_loop(&for_housekeeping, &watcher, &commands);
+            });
+        })?;
+    if cfg!(feature = "fault-injection") {
+        tracing::warn!("this is a test build: a SIP header X-Ringside-Fault panics the engine");
+    }
     eprintln!(
         "ringside: running on queue {}, data in {}, console on http://{}/ ({})",
         config.queue,
@@ -270,6 +335,7 @@ fn raise_priority() {
 fn queue_loop(queue: &mut nfq::Queue, shared: &Shared, phone_port: Option<u32>) {
     raise_priority();
     let mut errors = 0;
+    let mut fragments = FragmentGuard::default();
     loop {
         if errors >= MAX_QUEUE_ERRORS {
             tracing::error!("the queue keeps failing; exiting so that packets bypass Ringside");
@@ -285,18 +351,23 @@ fn queue_loop(queue: &mut nfq::Queue, shared: &Shared, phone_port: Option<u32>) 
             }
         };
         let from_phone = phone_port.map(|port| message.get_physindev() == port);
+        let refused = fragments.refuses(message.get_payload(), from_phone);
         let mut guard = shared.lock().unwrap_or_else(PoisonError::into_inner);
-        let (verdict, rewritten) = match guard.as_mut() {
-            Some(core) => {
-                let verdict = core.engine.handle_frame(
-                    now(),
-                    LinkType::RawIp,
-                    message.get_payload(),
-                    from_phone,
-                );
-                (verdict, core.engine.take_rewrite())
-            }
-            None => (Verdict::Accept, None),
+        // Read under the lock, as the timers do: the engine's time never runs backwards.
+        let at = now();
+        let judged = match guard.as_mut() {
+            Some(_) if refused => Ok((Verdict::Drop, None)),
+            Some(core) => core.judge(at, message.get_payload(), from_phone),
+            None => Ok((Verdict::Accept, None)),
+        };
+        // A panic: the packet goes on as it came, and is kept for the recovery.
+        let (verdict, rewritten, panicked) = match judged {
+            Ok((verdict, rewritten)) => (verdict, rewritten, None),
+            Err(panic) => (
+                Verdict::Accept,
+                None,
+                Some((panic, message.get_payload().to_vec())),
+            ),
         };
         if let Some(packet) = rewritten {
             // A courtesy beep in the phone's audio, on its way to the remote party.
@@ -314,6 +385,9 @@ fn queue_loop(queue: &mut nfq::Queue, shared: &Shared, phone_port: Option<u32>) 
                 tracing::warn!("queue verdict: {error}");
                 errors += 1;
             }
+        }
+        if let (Some(core), Some((panic, packet))) = (guard.as_mut(), panicked) {
+            core.recover(at, &packet, &panic);
         }
         if let Some(core) = guard.as_mut() {
             core.drain();
@@ -354,7 +428,7 @@ fn housekeeping_loop(
         // Someone listening live gets the audio every 20 ms rather than every 200 ms.
         let listening = core.hub.listening();
         core.engine.tracker_mut().set_listening(listening);
-        core.engine.handle_timeout(now());
+        core.tick(now());
         core.drain();
     }
 }

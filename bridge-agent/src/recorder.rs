@@ -7,8 +7,9 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufWriter, Write};
 use std::net::SocketAddr;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -19,8 +20,15 @@ use ringside_core::call::CallKey;
 use ringside_core::mixer::Frame;
 use ringside_core::Timestamp;
 
+use crate::store::owner_only;
+use crate::store::recording_path::free_bytes;
+
+mod repair;
+
+pub use repair::{repair_recordings, repair_wav};
+
 /// Folder of the recordings inside the data directory.
-pub const RECORDINGS_DIR: &str = "recordings";
+pub const RECORDINGS_DIR: &str = crate::store::recording_path::RECORDINGS_DIR;
 /// Recordings are 8 kHz.
 pub const SAMPLE_RATE: u32 = 8000;
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -48,10 +56,18 @@ struct OpenRecording {
     raw: Option<PcapWriter<BufWriter<File>>>,
     /// Path without extension, relative to the data directory.
     stem: String,
-    /// No more audio for this call: a write failed (the file keeps what it has) or the disk
-    /// was below the free-space floor when it would have started.
+    /// The WAV's path relative to the data directory, once it exists.
+    wav_path: Option<String>,
+    /// The raw-RTP pcap's path relative to the data directory, once it exists.
+    raw_path: Option<String>,
+    /// Packets written to the pcap.
+    raw_packets: u64,
+    /// No more audio for this call: a write failed or the disk went below the free-space
+    /// floor (the file keeps what it has, closed and valid).
     stopped: bool,
     frames: u64,
+    /// `frames` at the last free-space check.
+    checked_at: u64,
     last_flush: Instant,
 }
 
@@ -66,17 +82,34 @@ pub struct Finished {
     pub raw_rtp: Option<String>,
 }
 
+/// What one [`Recorder::append`] changed, for the call log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Appended {
+    /// The WAV's path relative to the data directory, when this append created it.
+    pub created: Option<String>,
+    /// Why recording stopped, when this append stopped it (the call goes on).
+    pub stopped: Option<String>,
+}
+
 /// Files being written, one set per call.
 pub struct Recorder {
     data_dir: PathBuf,
     open: HashMap<CallKey, OpenRecording>,
     /// Write errors so far (each closes one recording).
     pub errors: u64,
-    /// Below this much free space, new recordings do not start.
+    /// Below this much free space, no recording starts and running ones stop.
     pub min_free_bytes: u64,
-    /// Recordings not started because the disk was nearly full.
+    /// Recordings not started, or stopped early, because the disk was nearly full.
     pub refused: u64,
+    /// The disk is short of space or failing: said once with a warning, then quietly until
+    /// a recording can start again.
+    disk_trouble: bool,
 }
+
+/// Free space is checked again after this many frames of a recording: 5 s of audio.
+const CHECK_FREE_EVERY: u64 = 5 * SAMPLE_RATE as u64;
+/// ... and after this many packets of a raw-RTP pcap (5 s of 20 ms packets).
+const RAW_CHECK_EVERY: u64 = 250;
 
 impl Recorder {
     /// A recorder writing under `data_dir/recordings/`.
@@ -88,6 +121,7 @@ impl Recorder {
             errors: 0,
             min_free_bytes: 0,
             refused: 0,
+            disk_trouble: false,
         }
     }
 
@@ -97,11 +131,12 @@ impl Recorder {
         &self.data_dir
     }
 
-    /// Names a call's files: `recordings/YYYY/MM/DD/HHMMSS-<row id>` (UTC of the call start).
-    pub fn start(&mut self, call: CallKey, started_at: Timestamp, row_id: i64) {
+    /// Names a call's files: `recordings/YYYY/MM/DD/HHMMSS-<label>` (UTC of the call start;
+    /// the label is the call log's row id).
+    pub fn start(&mut self, call: CallKey, started_at: Timestamp, label: &str) {
         let time = crate::timefmt::utc(started_at);
         let stem = format!(
-            "{RECORDINGS_DIR}/{:04}/{:02}/{:02}/{:02}{:02}{:02}-{row_id}",
+            "{RECORDINGS_DIR}/{:04}/{:02}/{:02}/{:02}{:02}{:02}-{label}",
             time.year(),
             u8::from(time.month()),
             time.day(),
@@ -115,110 +150,141 @@ impl Recorder {
                 wav: None,
                 raw: None,
                 stem,
+                wav_path: None,
+                raw_path: None,
+                raw_packets: 0,
                 stopped: false,
                 frames: 0,
+                checked_at: 0,
                 last_flush: Instant::now(),
             },
         );
     }
 
     /// Writes audio at `offset` frames into the call's recording (silence fills any gap).
-    /// Returns the WAV's relative path when this created it.
-    pub fn append(&mut self, call: CallKey, offset: u64, frames: &[Frame]) -> Option<String> {
-        let data_dir = self.data_dir.clone();
-        let recording = self.open.get_mut(&call)?;
+    /// The free-space floor is checked when the file would be created and every
+    /// [`CHECK_FREE_EVERY`] frames after; below it, or on a write error, the recording
+    /// stops with its WAV closed and valid.
+    pub fn append(&mut self, call: CallKey, offset: u64, frames: &[Frame]) -> Appended {
+        let mut appended = Appended::default();
+        let Some(recording) = self.open.get_mut(&call) else {
+            return appended;
+        };
         if recording.stopped {
-            return None;
+            return appended;
         }
-        if recording.wav.is_none() && free_bytes(&data_dir) < self.min_free_bytes {
-            tracing::warn!(
-                "less than {} MB free in {}: {} is not recorded (the call goes on)",
-                self.min_free_bytes / 1_000_000,
-                data_dir.display(),
-                recording.stem
-            );
-            recording.stopped = true;
-            self.refused += 1;
-            return None;
+        let due =
+            recording.wav.is_none() || recording.frames >= recording.checked_at + CHECK_FREE_EVERY;
+        if due {
+            recording.checked_at = recording.frames;
         }
-        let mut created = None;
-        let result = (|| -> Result<(), hound::Error> {
-            if recording.wav.is_none() {
-                let relative = format!("{}.wav", recording.stem);
-                recording.wav = Some(create_wav(&data_dir.join(&relative))?);
-                created = Some(relative);
-            }
-            let Some(wav) = recording.wav.as_mut() else {
-                return Ok(());
-            };
-            while recording.frames < offset {
-                let gap = (offset - recording.frames).min(SILENCE.len() as u64) as usize;
-                write_frames(wav, &SILENCE[..gap])?;
-                recording.frames += gap as u64;
-            }
-            let skip = (recording.frames - offset).min(frames.len() as u64) as usize;
-            write_frames(wav, &frames[skip..])?;
-            recording.frames += (frames.len() - skip) as u64;
-            if recording.last_flush.elapsed() >= FLUSH_EVERY {
-                wav.flush()?;
-                recording.last_flush = Instant::now();
-            }
-            Ok(())
-        })();
-        if let Err(error) = result {
-            tracing::error!("recording {} stopped: {error}", recording.stem);
-            recording.wav = None;
-            recording.stopped = true;
-            self.errors += 1;
+        if let Some(note) = self.check_space(call, due) {
+            appended.stopped = Some(note);
+            return appended;
         }
-        created
+        let Some(recording) = self.open.get_mut(&call) else {
+            return appended;
+        };
+        let had_file = recording.wav_path.is_some();
+        let result = write_audio(&self.data_dir, recording, offset, frames);
+        appended.created = recording.wav_path.clone().filter(|_| !had_file);
+        match result {
+            Ok(()) if appended.created.is_some() => self.disk_trouble = false,
+            Ok(()) => {}
+            Err(error) => {
+                self.errors += 1;
+                appended.stopped = Some(self.stop(call, format!("write error: {error}")));
+            }
+        }
+        appended
     }
 
-    /// Keeps an RTP packet of an undecoded codec in the call's pcap. Returns the pcap's
-    /// relative path when this created it.
+    /// Stops a call's recording for `reason`, closing its WAV; says so (a warning the first
+    /// time the disk is in trouble) and returns the note for the call log.
+    fn stop(&mut self, call: CallKey, reason: String) -> String {
+        let Some(recording) = self.open.get_mut(&call) else {
+            return reason;
+        };
+        recording.stopped = true;
+        let note = if recording.wav_path.is_some() || recording.raw_path.is_some() {
+            format!("recording stopped early: {reason}")
+        } else {
+            format!("not recorded: {reason}")
+        };
+        if let Some(wav) = recording.wav.take() {
+            if let Err(error) = wav.finalize() {
+                tracing::debug!("closing {}: {error}", recording.stem);
+            }
+        }
+        if let Some(raw) = recording.raw.take() {
+            if let Err(error) = raw.into_writer().flush() {
+                tracing::debug!("closing {}.pcap: {error}", recording.stem);
+            }
+        }
+        if self.disk_trouble {
+            tracing::info!("{}: {note}", recording.stem);
+        } else {
+            tracing::warn!(
+                "{}: {note} (calls go on; recordings resume once there is room)",
+                recording.stem
+            );
+            self.disk_trouble = true;
+        }
+        note
+    }
+
+    /// Keeps an RTP packet of an undecoded codec in the call's pcap, under the same
+    /// free-space floor as the WAV (checked when the file would be created and every
+    /// [`RAW_CHECK_EVERY`] packets after); a write error stops it for the rest of the call.
     pub fn append_raw(
         &mut self,
         call: CallKey,
         at: Timestamp,
-        src: SocketAddr,
-        dst: SocketAddr,
+        (src, dst): (SocketAddr, SocketAddr),
         payload: &[u8],
-    ) -> Option<String> {
-        let data_dir = self.data_dir.clone();
-        let recording = self.open.get_mut(&call)?;
-        let mut created = None;
-        let result = (|| -> Result<(), Box<dyn std::error::Error>> {
-            if recording.raw.is_none() {
-                let relative = format!("{}.pcap", recording.stem);
-                let path = data_dir.join(&relative);
-                create_parent(&path)?;
-                let header = PcapHeader {
-                    datalink: DataLink::RAW,
-                    ..PcapHeader::default()
-                };
-                recording.raw = Some(PcapWriter::with_header(
-                    BufWriter::new(File::create(path)?),
-                    header,
-                )?);
-                created = Some(relative);
-            }
-            let Some(raw) = recording.raw.as_mut() else {
-                return Ok(());
-            };
-            let packet = ip_udp_packet(src, dst, payload)?;
-            raw.write_packet(&PcapPacket::new(
-                Duration::from_micros(at.as_micros()),
-                packet.len() as u32,
-                &packet,
-            ))?;
-            Ok(())
-        })();
-        if let Err(error) = result {
-            tracing::error!("raw RTP of {} stopped: {error}", recording.stem);
-            recording.raw = None;
-            self.errors += 1;
+    ) -> Appended {
+        let mut appended = Appended::default();
+        let Some(recording) = self.open.get_mut(&call) else {
+            return appended;
+        };
+        if recording.stopped {
+            return appended;
         }
-        created
+        let due = recording.raw.is_none() || recording.raw_packets % RAW_CHECK_EVERY == 0;
+        if let Some(note) = self.check_space(call, due) {
+            appended.stopped = Some(note);
+            return appended;
+        }
+        let Some(recording) = self.open.get_mut(&call) else {
+            return appended;
+        };
+        let had_file = recording.raw_path.is_some();
+        let result = write_raw(&self.data_dir, recording, at, (src, dst), payload);
+        appended.created = recording.raw_path.clone().filter(|_| !had_file);
+        if let Err(error) = result {
+            self.errors += 1;
+            appended.stopped = Some(self.stop(call, format!("write error: {error}")));
+        }
+        appended
+    }
+
+    /// Stops a call's recording if checking is `due` and the disk is below the free-space
+    /// floor; returns the note for the call log when it did.
+    fn check_space(&mut self, call: CallKey, due: bool) -> Option<String> {
+        if !due {
+            return None;
+        }
+        let free = free_bytes(&self.data_dir);
+        if free >= self.min_free_bytes {
+            return None;
+        }
+        let reason = format!(
+            "only {} MB free on the data disk, below the floor of {} MB",
+            free / 1_000_000,
+            self.min_free_bytes / 1_000_000
+        );
+        self.refused += 1;
+        Some(self.stop(call, reason))
     }
 
     /// Closes a call's files.
@@ -228,25 +294,21 @@ impl Recorder {
         };
         let mut finished = Finished::default();
         if let Some(wav) = recording.wav.take() {
-            match wav.finalize() {
-                Ok(()) => {
-                    finished.wav = Some(format!("{}.wav", recording.stem));
-                    finished.frames = recording.frames;
-                }
-                Err(error) => {
-                    tracing::error!("recording {} could not be closed: {error}", recording.stem);
-                    self.errors += 1;
-                }
-            }
-        }
-        if let Some(raw) = recording.raw.take() {
-            let mut writer = raw.into_writer();
-            if writer.flush().is_ok() {
-                finished.raw_rtp = Some(format!("{}.pcap", recording.stem));
-            } else {
+            if let Err(error) = wav.finalize() {
+                tracing::error!("recording {} could not be closed: {error}", recording.stem);
                 self.errors += 1;
             }
         }
+        if recording.wav_path.is_some() {
+            finished.wav = recording.wav_path.take();
+            finished.frames = recording.frames;
+        }
+        if let Some(raw) = recording.raw.take() {
+            if raw.into_writer().flush().is_err() {
+                self.errors += 1;
+            }
+        }
+        finished.raw_rtp = recording.raw_path.take();
         finished
     }
 
@@ -257,29 +319,102 @@ impl Recorder {
     }
 }
 
+/// Writes a chunk into the call's WAV, creating it first if needed (a file that could not
+/// be started is removed again).
+fn write_audio(
+    data_dir: &Path,
+    recording: &mut OpenRecording,
+    offset: u64,
+    frames: &[Frame],
+) -> Result<(), hound::Error> {
+    if recording.wav.is_none() {
+        let relative = format!("{}.wav", recording.stem);
+        let path = data_dir.join(&relative);
+        let wav = create_wav(&path).inspect_err(|_| {
+            let _ = fs::remove_file(&path);
+        })?;
+        recording.wav = Some(wav);
+        recording.wav_path = Some(relative);
+    }
+    let Some(wav) = recording.wav.as_mut() else {
+        return Ok(());
+    };
+    while recording.frames < offset {
+        let gap = (offset - recording.frames).min(SILENCE.len() as u64) as usize;
+        write_frames(wav, &SILENCE[..gap])?;
+        recording.frames += gap as u64;
+    }
+    let skip = (recording.frames - offset).min(frames.len() as u64) as usize;
+    write_frames(wav, &frames[skip..])?;
+    recording.frames += (frames.len() - skip) as u64;
+    if recording.last_flush.elapsed() >= FLUSH_EVERY {
+        wav.flush()?;
+        recording.last_flush = Instant::now();
+    }
+    Ok(())
+}
+
+/// Appends an RTP packet to the call's pcap, creating it first if needed.
+fn write_raw(
+    data_dir: &Path,
+    recording: &mut OpenRecording,
+    at: Timestamp,
+    (src, dst): (SocketAddr, SocketAddr),
+    payload: &[u8],
+) -> Result<(), Box<dyn std::error::Error>> {
+    if recording.raw.is_none() {
+        let relative = format!("{}.pcap", recording.stem);
+        let header = PcapHeader {
+            datalink: DataLink::RAW,
+            ..PcapHeader::default()
+        };
+        let file = BufWriter::new(create_file(&data_dir.join(&relative))?);
+        recording.raw = Some(PcapWriter::with_header(file, header)?);
+        recording.raw_path = Some(relative);
+    }
+    let Some(raw) = recording.raw.as_mut() else {
+        return Ok(());
+    };
+    let packet = ip_udp_packet(src, dst, payload)?;
+    raw.write_packet(&PcapPacket::new(
+        Duration::from_micros(at.as_micros()),
+        packet.len() as u32,
+        &packet,
+    ))?;
+    recording.raw_packets += 1;
+    Ok(())
+}
+
+/// Creates the folders above `path`, owner-only (0700) whatever the umask.
 fn create_parent(path: &Path) -> io::Result<()> {
     match path.parent() {
-        Some(parent) => fs::create_dir_all(parent),
+        Some(parent) => fs::DirBuilder::new()
+            .recursive(true)
+            .mode(owner_only::DIR_MODE)
+            .create(parent),
         None => Ok(()),
     }
 }
 
-/// Free space for unprivileged writes on the file system of `dir` (all of it when unknown).
-fn free_bytes(dir: &Path) -> u64 {
-    nix::sys::statvfs::statvfs(dir).map_or(u64::MAX, |s| {
-        s.blocks_available().saturating_mul(s.fragment_size())
-    })
+/// Creates (or empties) a recording file, owner-only (0600) whatever the umask.
+fn create_file(path: &Path) -> io::Result<File> {
+    create_parent(path)?;
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(owner_only::FILE_MODE)
+        .open(path)
 }
 
 fn create_wav(path: &Path) -> Result<Wav, hound::Error> {
-    create_parent(path)?;
     let spec = hound::WavSpec {
         channels: 2,
         sample_rate: SAMPLE_RATE,
         bits_per_sample: 16,
         sample_format: hound::SampleFormat::Int,
     };
-    hound::WavWriter::new(File::create(path)?, spec)
+    hound::WavWriter::new(create_file(path)?, spec)
 }
 
 fn ip_udp_packet(
@@ -302,84 +437,34 @@ fn ip_udp_packet(
     Ok(packet)
 }
 
-/// Mends the WAV headers a crash left stale under `data_dir/recordings/`: the RIFF and data
-/// sizes are set from the file's length (cut to whole frames). Returns the files mended.
-pub fn repair_recordings(data_dir: &Path) -> io::Result<Vec<PathBuf>> {
-    let mut repaired = Vec::new();
-    let mut folders = vec![data_dir.join(RECORDINGS_DIR)];
-    while let Some(folder) = folders.pop() {
-        let Ok(entries) = fs::read_dir(&folder) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry?.path();
-            if path.is_dir() {
-                folders.push(path);
-            } else if path.extension().is_some_and(|e| e == "wav") && repair_wav(&path)? {
-                repaired.push(path);
-            }
-        }
-    }
-    Ok(repaired)
-}
-
-/// Fixes one WAV's header sizes; `Ok(false)` when it was already right or is not ours.
-pub fn repair_wav(path: &Path) -> io::Result<bool> {
-    let mut file = OpenOptions::new().read(true).write(true).open(path)?;
-    let length = file.metadata()?.len();
-    let mut header = [0u8; 12];
-    if file.read_exact(&mut header).is_err()
-        || &header[0..4] != b"RIFF"
-        || &header[8..12] != b"WAVE"
-    {
-        return Ok(false);
-    }
-    // Walk the chunks to the data chunk.
-    let mut at = 12u64;
-    let mut block_align = 4u64;
-    loop {
-        let mut chunk = [0u8; 8];
-        file.seek(SeekFrom::Start(at))?;
-        if file.read_exact(&mut chunk).is_err() {
-            return Ok(false);
-        }
-        let size = u64::from(u32::from_le_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]));
-        if &chunk[0..4] == b"fmt " {
-            let mut fmt = [0u8; 16];
-            file.read_exact(&mut fmt)?;
-            block_align = u64::from(u16::from_le_bytes([fmt[12], fmt[13]])).max(1);
-        }
-        if &chunk[0..4] == b"data" {
-            let data_start = at + 8;
-            let data_len = (length.saturating_sub(data_start) / block_align) * block_align;
-            if data_len == size && data_start + data_len == length {
-                return Ok(false);
-            }
-            file.set_len(data_start + data_len)?;
-            file.seek(SeekFrom::Start(at + 4))?;
-            file.write_all(&(data_len as u32).to_le_bytes())?;
-            file.seek(SeekFrom::Start(4))?;
-            file.write_all(&((data_start + data_len - 8) as u32).to_le_bytes())?;
-            file.sync_all()?;
-            return Ok(true);
-        }
-        at += 8 + size + (size & 1);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn writes_stereo_wav_with_gaps_filled() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut recorder = Recorder::new(dir.path());
         let call = CallKey(1);
-        recorder.start(call, Timestamp::from_secs_micros(1_767_225_600, 0), 7);
-        let created = recorder.append(call, 0, &[[1, 2]; 100]).expect("created");
-        assert_eq!(created, "recordings/2026/01/01/000000-7.wav");
-        assert_eq!(recorder.append(call, 150, &[[3, 4]; 50]), None);
+        recorder.start(call, Timestamp::from_secs_micros(1_767_225_600, 0), "7");
+        let created = recorder.append(call, 0, &[[1, 2]; 100]).created;
+        assert_eq!(
+            created.as_deref(),
+            Some("recordings/2026/01/01/000000-7.wav")
+        );
+        assert_eq!(
+            recorder.append(call, 150, &[[3, 4]; 50]),
+            Appended::default()
+        );
+        let path = dir.path().join("recordings/2026/01/01/000000-7.wav");
+        for private in [path.as_path(), path.parent().expect("day folder")] {
+            let mode = fs::metadata(private)
+                .expect("metadata")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o077, 0, "{} is owner-only", private.display());
+        }
         let finished = recorder.finish(call);
         assert_eq!(finished.frames, 200);
         let reader =
@@ -408,12 +493,20 @@ mod tests {
         let mut recorder = Recorder::new(dir.path());
         recorder.min_free_bytes = u64::MAX;
         let call = CallKey(1);
-        recorder.start(call, Timestamp::from_secs_micros(1_767_225_600, 0), 8);
-        assert_eq!(recorder.append(call, 0, &[[1, 2]; 100]), None);
+        recorder.start(call, Timestamp::from_secs_micros(1_767_225_600, 0), "8");
+        let first = recorder.append(call, 0, &[[1, 2]; 100]);
+        assert_eq!(first.created, None);
+        assert!(
+            first
+                .stopped
+                .as_deref()
+                .is_some_and(|n| n.starts_with("not recorded: only")),
+            "{first:?}"
+        );
         assert_eq!(
             recorder.append(call, 100, &[[1, 2]; 100]),
-            None,
-            "stays off"
+            Appended::default(),
+            "stays off, said once"
         );
         assert_eq!(recorder.refused, 1);
         assert_eq!(recorder.finish(call).wav, None);
@@ -423,31 +516,71 @@ mod tests {
         );
         // Another call, once there is room again, records.
         recorder.min_free_bytes = 0;
-        recorder.start(CallKey(2), Timestamp::from_secs_micros(1_767_225_600, 0), 9);
-        assert!(recorder.append(CallKey(2), 0, &[[1, 2]; 100]).is_some());
+        recorder.start(
+            CallKey(2),
+            Timestamp::from_secs_micros(1_767_225_600, 0),
+            "9",
+        );
+        assert!(recorder
+            .append(CallKey(2), 0, &[[1, 2]; 100])
+            .created
+            .is_some());
     }
 
     #[test]
-    fn repairs_a_header_left_stale_by_a_crash() {
+    fn raw_rtp_is_kept_owner_only_and_under_the_same_floor() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("recordings/crashed.wav");
-        let mut wav = create_wav(&path).expect("create");
-        for _ in 0..400 {
-            wav.write_sample(5i16).expect("write");
-        }
-        wav.finalize().expect("header says 400 samples");
-        // Samples written after the last header update, then a crash mid-frame.
-        let mut file = OpenOptions::new().append(true).open(&path).expect("reopen");
-        file.write_all(&[5, 0].repeat(600)).expect("more samples");
-        file.write_all(&[1]).expect("half a sample");
-        drop(file);
-        assert!(hound::WavReader::open(&path).expect("open").len() < 1000);
-        assert_eq!(
-            repair_recordings(dir.path()).expect("repair"),
-            vec![path.clone()]
+        let mut recorder = Recorder::new(dir.path());
+        let flow = (
+            "203.0.113.5:20000".parse().expect("address"),
+            "192.168.1.20:30000".parse().expect("address"),
         );
-        let reader = hound::WavReader::open(&path).expect("open");
-        assert_eq!(reader.len(), 1000);
-        assert!(!repair_wav(&path).expect("second repair"), "already right");
+        let at = Timestamp::from_secs_micros(1_767_225_600, 0);
+        recorder.start(CallKey(1), at, "1");
+        let created = recorder
+            .append_raw(CallKey(1), at, flow, &[0x80; 172])
+            .created;
+        let path = dir.path().join(created.expect("a pcap"));
+        let mode = fs::metadata(&path).expect("pcap").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert!(recorder.finish(CallKey(1)).raw_rtp.is_some());
+
+        recorder.min_free_bytes = u64::MAX;
+        recorder.start(CallKey(2), at, "2");
+        let refused = recorder.append_raw(CallKey(2), at, flow, &[0x80; 172]);
+        assert_eq!(refused.created, None);
+        assert!(refused
+            .stopped
+            .is_some_and(|n| n.starts_with("not recorded: only")));
+        assert_eq!(recorder.finish(CallKey(2)).raw_rtp, None);
+    }
+
+    #[test]
+    fn a_recording_stops_when_free_space_runs_out_mid_call_and_its_wav_stays_valid() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut recorder = Recorder::new(dir.path());
+        let call = CallKey(1);
+        recorder.start(call, Timestamp::from_secs_micros(1_767_225_600, 0), "3");
+        let chunk = [[5, 6]; 1600];
+        assert!(recorder.append(call, 0, &chunk).created.is_some());
+        // The disk fills up while the call goes on: within five seconds of audio it stops.
+        recorder.min_free_bytes = u64::MAX;
+        let mut offset = 1600;
+        let note = loop {
+            let appended = recorder.append(call, offset, &chunk);
+            offset += 1600;
+            if let Some(note) = appended.stopped {
+                break note;
+            }
+            assert!(offset <= 1600 + CHECK_FREE_EVERY, "never stopped");
+        };
+        assert!(note.starts_with("recording stopped early: only"), "{note}");
+        assert_eq!(recorder.append(call, offset, &chunk), Appended::default());
+        let finished = recorder.finish(call);
+        let reader =
+            hound::WavReader::open(dir.path().join(finished.wav.expect("kept"))).expect("valid");
+        assert_eq!(u64::from(reader.duration()), finished.frames);
+        assert!(finished.frames >= 1600 && finished.frames < offset);
+        assert_eq!(recorder.refused, 1);
     }
 }

@@ -1,21 +1,34 @@
 //! `ringside replay`: the live engine run over a capture file (or a SIP text trace), with
 //! time taken from the packets, into a data directory.
+//!
+//! A replay never loses the calls it has read. A capture that ends in a broken or cut-short
+//! packet (a `tcpdump` killed mid-write, a file cut in transfer, a gzip bomb stopped by
+//! [`crate::capture`]) is read up to there, its calls ended and logged as at the end of a
+//! whole file, and the summary says where it stopped. A packet that makes the engine panic
+//! (a bug) is handled as the live agent handles it: its call is ended, the replay goes on
+//! with every other call, and the summary names the frame (so the capture reproduces the bug
+//! in a report); going on rather than stopping keeps the replay what the live agent would
+//! have logged. Should settling the call panic too, the replay stops reading there and still
+//! logs every call read before.
 
 use std::fmt;
 use std::fs::File;
 use std::io::Read;
 use std::net::SocketAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use ringside_core::engine::EngineStats;
+use ringside_core::packet::LinkType;
 use ringside_core::{Engine, EngineConfig, Timestamp};
 
 use crate::announcer::AnnouncerThread;
 use crate::capture::{file_kind, Capture, FileKind};
 use crate::recorder::{repair_recordings, Recorder};
+use crate::recovery::message;
 use crate::sink::{EventSink, SinkReport, SinkThread};
 use crate::store::Store;
 
@@ -61,6 +74,41 @@ pub struct ReplaySummary {
     pub repaired: usize,
     /// Wall-clock seconds the replay took.
     pub seconds: f64,
+    /// Where and why reading stopped before the end of the file, if it did.
+    pub cut_short: Option<CutShort>,
+    /// Frames that made the engine panic (their calls were ended; the replay went on), the
+    /// first hundred.
+    pub panics: Vec<PanicFrame>,
+    /// How many frames made the engine panic in all.
+    pub panics_total: u64,
+}
+
+/// A capture that could not be read to its end.
+#[derive(Debug, Clone)]
+pub struct CutShort {
+    /// Frames read whole before the broken one.
+    pub frames_read: u64,
+    /// What was wrong.
+    pub error: String,
+}
+
+/// A frame the engine panicked on.
+#[derive(Debug, Clone)]
+pub struct PanicFrame {
+    /// Its number in the capture (the first is 1, as in Wireshark; 0 for a SIP text trace,
+    /// read as one piece).
+    pub frame: u64,
+    /// What the panic said.
+    pub message: String,
+}
+
+/// What reading a capture found besides calls.
+#[derive(Debug, Default)]
+struct Reading {
+    skipped_frames: u64,
+    cut_short: Option<CutShort>,
+    panics: Vec<PanicFrame>,
+    panics_total: u64,
 }
 
 /// Events waiting for the disk at most; a replay waits rather than drop them.
@@ -78,7 +126,7 @@ pub fn replay(
     let repaired = repair_recordings(data_dir)
         .context("cannot check the recordings for crash damage")?
         .len();
-    let store = Store::open(data_dir)
+    let store = Store::open_checked(data_dir)
         .with_context(|| format!("cannot open the database in {}", data_dir.display()))?;
     let mut engine = Engine::new(options.engine.clone());
     // The filters and settings of the data directory apply, as they would live.
@@ -104,23 +152,20 @@ pub fn replay(
     let n = file.read(&mut start)?;
     drop(file);
     let file = File::open(capture)?;
-    let skipped_frames = match file_kind(&start[..n]) {
-        FileKind::SipText => {
-            replay_sip_text(&mut engine, &mut out, file)?;
-            0
-        }
+    let reading = match file_kind(&start[..n]) {
+        FileKind::SipText => replay_sip_text(&mut engine, &mut out, file)?,
         FileKind::Capture => {
             let progress = options.progress.then(|| progress_bar(capture));
             let reader: Box<dyn Read> = match &progress {
                 Some(bar) => Box::new(bar.wrap_read(file)),
                 None => Box::new(file),
             };
-            let skipped = replay_capture(&mut engine, &mut out, reader)
+            let reading = replay_capture(&mut engine, &mut out, reader)
                 .with_context(|| format!("while reading {}", capture.display()))?;
             if let Some(bar) = progress {
                 bar.finish_and_clear();
             }
-            skipped
+            reading
         }
     };
     if let Some(announcer) = out.announcer {
@@ -133,33 +178,105 @@ pub fn replay(
     Ok(ReplaySummary {
         engine: engine.stats(),
         sink: report,
-        skipped_frames,
+        skipped_frames: reading.skipped_frames,
         repaired,
         seconds: started.elapsed().as_secs_f64(),
+        cut_short: reading.cut_short,
+        panics: reading.panics,
+        panics_total: reading.panics_total,
     })
 }
 
+/// Frames that panicked the engine, listed in the summary at most; more are counted.
+const MAX_PANICS_LISTED: usize = 100;
+
+impl Reading {
+    /// Runs the engine on frame number `number`; after a panic, settles its call. Returns
+    /// whether reading may go on (not when settling panicked too).
+    fn handle(
+        &mut self,
+        engine: &mut Engine,
+        number: u64,
+        time: Timestamp,
+        link: LinkType,
+        data: &[u8],
+    ) -> bool {
+        let handled = catch_unwind(AssertUnwindSafe(|| {
+            engine.handle_frame(time, link, data, None);
+        }));
+        let Err(panic) = handled else { return true };
+        let message = message(&*panic);
+        self.panicked(number, message.clone());
+        let settled = catch_unwind(AssertUnwindSafe(|| engine.settle_frame(time, link, data)));
+        if settled.is_err() {
+            self.cut_short = Some(CutShort {
+                frames_read: number,
+                error: format!(
+                    "the engine panicked on frame {number} ({message}) and again while ending its call"
+                ),
+            });
+        }
+        settled.is_ok()
+    }
+
+    fn panicked(&mut self, frame: u64, message: String) {
+        tracing::error!("frame {frame} made the engine panic: {message}");
+        self.panics_total += 1;
+        if self.panics.len() < MAX_PANICS_LISTED {
+            self.panics.push(PanicFrame { frame, message });
+        }
+    }
+}
+
+/// Runs the engine over every frame of a capture, up to its end or its first unreadable
+/// frame, then ends the calls still going. Fails only when the capture cannot be opened.
 fn replay_capture(
     engine: &mut Engine,
     out: &mut Outputs,
     reader: Box<dyn Read>,
-) -> anyhow::Result<u64> {
+) -> anyhow::Result<Reading> {
     let mut capture = Capture::from_reader(reader)?;
+    let mut reading = Reading::default();
     let mut last = Timestamp::default();
-    while let Some(frame) = capture.next_frame() {
-        let frame = frame?;
+    let mut frames_read = 0;
+    loop {
+        let frame = match capture.next_frame() {
+            None => break,
+            Some(Ok(frame)) => frame,
+            Some(Err(error)) => {
+                reading.cut_short = Some(CutShort {
+                    frames_read,
+                    error: error.to_string(),
+                });
+                break;
+            }
+        };
+        frames_read += 1;
         last = last.max(frame.time);
-        engine.handle_frame(frame.time, frame.link, frame.data, None);
+        let go_on = reading.handle(engine, frames_read, frame.time, frame.link, frame.data);
         out.drain(engine);
+        if !go_on {
+            break;
+        }
     }
-    engine.finish(last);
+    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| engine.finish(last))) {
+        reading.panicked(
+            frames_read,
+            format!("ending the calls: {}", message(&*panic)),
+        );
+    }
     out.drain(engine);
-    Ok(capture.skipped)
+    reading.skipped_frames = capture.skipped;
+    Ok(reading)
 }
+
+/// The largest SIP text trace read (it is read whole; a day of a household's SIP is far less).
+const MAX_SIP_TEXT_BYTES: u64 = 16 << 20;
 
 /// A text trace has no addresses or times: the messages are read as sent from a provider
 /// (`192.0.2.1`, documentation space) to the phone (`192.0.2.2`), at the file's mtime.
-fn replay_sip_text(engine: &mut Engine, out: &mut Outputs, mut file: File) -> anyhow::Result<()> {
+/// The trace is one piece: a panic (reported as frame 0) skips the rest of it.
+fn replay_sip_text(engine: &mut Engine, out: &mut Outputs, file: File) -> anyhow::Result<Reading> {
     let when = file
         .metadata()
         .and_then(|m| m.modified())
@@ -168,13 +285,27 @@ fn replay_sip_text(engine: &mut Engine, out: &mut Outputs, mut file: File) -> an
         .map(Timestamp::from)
         .unwrap_or_default();
     let mut text = Vec::new();
-    file.read_to_end(&mut text)?;
+    file.take(MAX_SIP_TEXT_BYTES + 1).read_to_end(&mut text)?;
+    anyhow::ensure!(
+        text.len() as u64 <= MAX_SIP_TEXT_BYTES,
+        "SIP text traces over {} MiB are not read (capture the traffic as pcap instead)",
+        MAX_SIP_TEXT_BYTES >> 20
+    );
     let provider = SocketAddr::from(([192, 0, 2, 1], 5060));
     let phone = SocketAddr::from(([192, 0, 2, 2], 5060));
-    engine.handle_sip_text(when, &text, provider, phone);
-    engine.finish(when);
+    let mut reading = Reading::default();
+    let handled = catch_unwind(AssertUnwindSafe(|| {
+        engine.handle_sip_text(when, &text, provider, phone);
+        engine.finish(when);
+    }));
+    if let Err(panic) = handled {
+        reading.panicked(0, message(&*panic));
+        if catch_unwind(AssertUnwindSafe(|| engine.finish(when))).is_err() {
+            tracing::error!("the engine panicked again while ending the calls");
+        }
+    }
     out.drain(engine);
-    Ok(())
+    Ok(reading)
 }
 
 fn progress_bar(capture: &Path) -> ProgressBar {
@@ -238,6 +369,24 @@ impl fmt::Display for ReplaySummary {
             "  not readable {} malformed SIP, {} SIP cut across TCP segments, {} bad packets, {} non-RTP on media ports, {} frames of unknown link type",
             e.sip_malformed, e.sip_incomplete, e.malformed_packets, e.rtp_malformed, self.skipped_frames
         )?;
+        if let Some(cut) = &self.cut_short {
+            writeln!(
+                f,
+                "  cut short    reading stopped after frame {}: {}; the calls read before are kept",
+                cut.frames_read, cut.error
+            )?;
+        }
+        if let Some(first) = self.panics.first() {
+            let frames: Vec<String> = self.panics.iter().map(|p| p.frame.to_string()).collect();
+            writeln!(
+                f,
+                "  engine bug   panicked {} time(s), on frame(s) {}{} (first: {}); each one's call was ended, the rest went on; please report it with the capture",
+                self.panics_total,
+                frames.join(", "),
+                if self.panics_total > frames.len() as u64 { " ..." } else { "" },
+                first.message
+            )?;
+        }
         if self.repaired > 0 {
             writeln!(
                 f,

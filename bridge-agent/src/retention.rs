@@ -1,11 +1,13 @@
 //! Retention (DESIGN, "Storage"): recordings older than the age cap, and the oldest ones
 //! beyond the size cap, are deleted; the calls stay in the log. The sink thread runs a sweep
-//! every few minutes with the caps the settings hold.
+//! every few minutes with the caps the settings hold. Only files that
+//! [`recording_path::checked`] passes are deleted: a forged path in the log is forgotten.
 
 use std::path::Path;
 
 use ringside_core::Timestamp;
 
+use crate::store::recording_path::{self, UnsafePath};
 use crate::store::{Setting, Store, StoreError};
 use crate::timefmt::rfc3339;
 
@@ -53,7 +55,7 @@ pub fn sweep(store: &Store, data_dir: &Path, now: Timestamp) -> Result<usize, St
         .recordings()?
         .into_iter()
         .map(|(id, started_at, relative)| {
-            let bytes = std::fs::metadata(data_dir.join(&relative)).map_or(0, |m| m.len());
+            let bytes = std::fs::symlink_metadata(data_dir.join(&relative)).map_or(0, |m| m.len());
             (
                 Recorded {
                     id,
@@ -74,13 +76,15 @@ pub fn sweep(store: &Store, data_dir: &Path, now: Timestamp) -> Result<usize, St
         if !doomed.contains(&recording.id) {
             continue;
         }
-        match std::fs::remove_file(data_dir.join(relative)) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
+        match recording_path::checked(data_dir, relative).map(std::fs::remove_file) {
+            Ok(Ok(())) | Err(UnsafePath::Missing(_)) => {}
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Ok(Err(e)) => {
                 tracing::warn!("retention: cannot delete {relative}: {e}");
                 continue;
             }
+            // Forgotten, never deleted: the path in the log was not a recording.
+            Err(refused) => tracing::warn!("retention: call {}: {refused}", recording.id),
         }
         store.clear_recording(recording.id)?;
     }
@@ -95,42 +99,49 @@ mod tests {
     use super::*;
     use crate::store::NewCall;
 
+    /// Logs a call of 2026-11-`day` whose recording is `relative`.
+    fn insert_recorded(store: &mut Store, day: u32, relative: &str) -> i64 {
+        let at = format!("2026-11-{day:02}T10:00:00.000000Z");
+        let id = store
+            .insert_call(&NewCall {
+                call_id: relative,
+                direction: "inbound",
+                number: Some("1"),
+                name: None,
+                anonymous: false,
+                caller_id_source: "from",
+                caller_id_header: "",
+                started_at: &at,
+                phone_address: "p",
+                remote_address: "r",
+                blocked_by: None,
+            })
+            .expect("call");
+        store.set_recording(id, relative).expect("recording");
+        id
+    }
+
+    const NOV_22: Timestamp = Timestamp(1_795_521_600_000_000);
+
     #[test]
     fn a_sweep_deletes_files_by_age_and_keeps_the_calls() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut store = Store::open(dir.path()).expect("store");
+        std::fs::create_dir_all(dir.path().join("recordings")).expect("dir");
         for (day, name) in [(1, "a"), (20, "b")] {
-            let at = format!("2026-11-{day:02}T10:00:00.000000Z");
-            let id = store
-                .insert_call(&NewCall {
-                    call_id: name,
-                    direction: "inbound",
-                    number: Some("1"),
-                    name: None,
-                    anonymous: false,
-                    caller_id_source: "from",
-                    caller_id_header: "",
-                    started_at: &at,
-                    phone_address: "p",
-                    remote_address: "r",
-                    blocked_by: None,
-                })
-                .expect("call");
             let relative = format!("recordings/{name}.wav");
-            std::fs::create_dir_all(dir.path().join("recordings")).expect("dir");
             std::fs::write(dir.path().join(&relative), [0u8; 100]).expect("file");
-            store.set_recording(id, &relative).expect("recording");
+            insert_recorded(&mut store, day, &relative);
         }
-        let now = Timestamp(1_795_521_600_000_000); // 2026-11-22
         assert_eq!(
-            sweep(&store, dir.path(), now).expect("sweep"),
+            sweep(&store, dir.path(), NOV_22).expect("sweep"),
             0,
             "no caps set"
         );
         store
             .set_setting(Setting::RetentionDays, "14")
             .expect("setting");
-        assert_eq!(sweep(&store, dir.path(), now).expect("sweep"), 1);
+        assert_eq!(sweep(&store, dir.path(), NOV_22).expect("sweep"), 1);
         assert!(!dir.path().join("recordings/a.wav").exists());
         assert!(dir.path().join("recordings/b.wav").exists());
         assert_eq!(
@@ -138,6 +149,32 @@ mod tests {
             2,
             "the calls stay"
         );
+    }
+
+    #[test]
+    fn a_sweep_never_deletes_what_a_forged_recording_path_names() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(dir.path()).expect("store");
+        std::fs::create_dir_all(dir.path().join("recordings")).expect("dir");
+        let link = dir.path().join("recordings/db.wav");
+        std::os::unix::fs::symlink(dir.path().join("ringside.db"), &link).expect("link");
+        let ids = [
+            insert_recorded(&mut store, 1, "ringside.db"),
+            insert_recorded(&mut store, 1, "recordings/db.wav"),
+        ];
+        store
+            .set_setting(Setting::RetentionDays, "14")
+            .expect("setting");
+        assert_eq!(sweep(&store, dir.path(), NOV_22).expect("sweep"), 2);
+        assert!(dir.path().join("ringside.db").exists());
+        assert!(
+            std::fs::symlink_metadata(&link).is_ok(),
+            "not even the link"
+        );
+        for id in ids {
+            let call = store.call(id).expect("query").expect("call");
+            assert_eq!(call.recording, None, "forgotten");
+        }
     }
 
     fn recorded(id: i64, day: u32, bytes: u64) -> Recorded {

@@ -1,20 +1,39 @@
 //! `ringside rules`: the netfilter rules that hand the bridge's UDP (and SIP over TCP) to the
-//! agent's queue, and the `bridge-nf-call-*` settings that make bridged packets visible to
-//! iptables at all.
+//! agent's queue, the rules that make the kernel reassemble fragments before the queue, and
+//! the `bridge-nf-call-*` settings that make bridged packets visible to iptables at all.
 //!
-//! Everything lives in one chain of our own, `RINGSIDE`, jumped to from the top of `FORWARD`
-//! for packets crossing the bridge, so `remove` takes away exactly what `install` put in.
-//! Every queue rule carries `--queue-bypass`: with no agent listening, packets pass. The
-//! previous value of each `bridge-nf-call-*` setting is kept in a comment on the chain and
-//! put back on removal. Commands run without a shell.
+//! Everything lives in chains of our own, both named `RINGSIDE`: one in the `filter` table,
+//! jumped to from the top of `FORWARD` for packets crossing the bridge, and one in the `raw`
+//! table, jumped to from the top of `PREROUTING` for packets coming in on the bridge; so
+//! `remove` takes away exactly what `install` put in. Every queue rule carries
+//! `--queue-bypass`: with no agent listening, packets pass. The previous value of each
+//! `bridge-nf-call-*` setting is kept in a comment on the chain and put back on removal.
+//! Commands run without a shell.
+//!
+//! **Fragments.** A fragmented INVITE must be decided whole, or its first fragments would
+//! reach the phone before the verdict on the last one. The kernel reassembles fragments
+//! (`nf_defrag_ipv4`/`nf_defrag_ipv6`, ahead of every other hook of `PREROUTING`) only in a
+//! network namespace whose rules use connection tracking; `br_netfilter` cuts the datagram
+//! into fragments of the original size again on its way out. So the `raw` chain holds a
+//! rule with the `conntrack` match (it only counts; its presence is what turns reassembly
+//! on), after one that keeps the bridged traffic untracked (no conntrack table to fill, no
+//! cost per flow; traffic to the box itself stays tracked for its own firewall). With that,
+//! the queue sees whole datagrams only; fragments that never complete are dropped by the
+//! kernel after `net.ipv4.ipfrag_time` (30 s), a flood beyond `ipfrag_high_thresh` is
+//! dropped, not passed, and a fragment repeated after its datagram completed starts a new
+//! datagram that never completes. (`-j CT --notrack` alone does not turn reassembly on.)
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context};
 
-/// The chain Ringside owns.
+/// The chain Ringside owns (in the `filter` table, and in the `raw` table).
 pub const CHAIN: &str = "RINGSIDE";
+
+/// The comment on the `raw` rule that turns the kernel's fragment reassembly on; `ringside
+/// doctor` looks for it.
+pub const DEFRAG_COMMENT: &str = "ringside: conntrack in use, so the kernel reassembles fragments";
 
 /// What the rules are made for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,6 +135,44 @@ pub fn install_commands(options: &RuleOptions, was: &str) -> Vec<Vec<String>> {
     commands
 }
 
+/// The argument lists that make the kernel reassemble fragments before the queue (see the
+/// module's doc): a `raw` chain that leaves forwarded traffic untracked and holds the
+/// `conntrack` match, jumped to for packets coming in on the bridge.
+#[must_use]
+pub fn defrag_install_commands(options: &RuleOptions) -> Vec<Vec<String>> {
+    let mut count = raw(&format!(
+        "-A {CHAIN} -m conntrack --ctstate UNTRACKED -m comment --comment"
+    ));
+    count.push(DEFRAG_COMMENT.to_owned());
+    vec![
+        raw(&format!("-N {CHAIN}")),
+        raw(&format!(
+            "-A {CHAIN} -m addrtype ! --dst-type LOCAL -j CT --notrack"
+        )),
+        count,
+        raw(&format!("-I PREROUTING 1 -i {} -j {CHAIN}", options.bridge)),
+    ]
+}
+
+/// The argument lists that remove what [`defrag_install_commands`] put in.
+#[must_use]
+pub fn defrag_remove_commands(options: &RuleOptions) -> Vec<Vec<String>> {
+    vec![
+        raw(&format!("-D PREROUTING -i {} -j {CHAIN}", options.bridge)),
+        raw(&format!("-F {CHAIN}")),
+        raw(&format!("-X {CHAIN}")),
+    ]
+}
+
+/// The arguments for the `raw` table, from words without spaces in them.
+fn raw(words: &str) -> Vec<String> {
+    ["-t", "raw"]
+        .into_iter()
+        .chain(words.split_whitespace())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The rule that sends bridged traffic to [`CHAIN`], as inserted and as deleted (the two
 /// must match word for word).
 fn jump(options: &RuleOptions) -> [&str; 6] {
@@ -140,7 +197,10 @@ fn args(list: &[&str]) -> Vec<String> {
 pub fn show(options: &RuleOptions) {
     for family in FAMILIES {
         println!("echo 1 > {}", family.sysctl);
-        for command in install_commands(options, "N") {
+        for command in install_commands(options, "N")
+            .into_iter()
+            .chain(defrag_install_commands(options))
+        {
             println!("{} {}", family.tool(options.backend), quote(&command));
         }
     }
@@ -151,7 +211,9 @@ pub fn show(options: &RuleOptions) {
 pub fn install(options: &RuleOptions) -> anyhow::Result<()> {
     for family in FAMILIES {
         let tool = family.tool(options.backend);
-        if run(tool, &args(&["-S", CHAIN])).is_ok() {
+        if run(tool, &args(&["-S", CHAIN])).is_ok()
+            || run(tool, &args(&["-t", "raw", "-S", CHAIN])).is_ok()
+        {
             bail!("the {CHAIN} chain exists already ({tool}); run `ringside rules remove` first");
         }
         let sysctl = PathBuf::from(family.sysctl);
@@ -164,7 +226,10 @@ pub fn install(options: &RuleOptions) -> anyhow::Result<()> {
             })?
             .trim()
             .to_owned();
-        for command in install_commands(options, &was) {
+        for command in install_commands(options, &was)
+            .into_iter()
+            .chain(defrag_install_commands(options))
+        {
             run(tool, &command)?;
         }
         std::fs::write(&sysctl, "1")
@@ -178,6 +243,13 @@ pub fn remove(options: &RuleOptions) -> anyhow::Result<()> {
     let mut found = false;
     for family in FAMILIES {
         let tool = family.tool(options.backend);
+        // Rules installed by a Ringside older than the fragment handling have no raw chain.
+        if run(tool, &args(&["-t", "raw", "-S", CHAIN])).is_ok() {
+            found = true;
+            for command in defrag_remove_commands(options) {
+                run(tool, &command)?;
+            }
+        }
         let Ok(listing) = run(tool, &args(&["-S", CHAIN])) else {
             continue;
         };
@@ -199,6 +271,62 @@ pub fn remove(options: &RuleOptions) -> anyhow::Result<()> {
         bail!("no Ringside rules are installed");
     }
     Ok(())
+}
+
+/// What one IP family has of Ringside's rules, as `iptables -S` lists them (`None` where
+/// the chain is missing or the tool failed), for `ringside doctor`.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    /// The tool asked (`iptables-legacy`, ...).
+    pub tool: &'static str,
+    /// The `bridge-nf-call-*` setting of this family.
+    pub sysctl: &'static str,
+    /// The `filter` table's [`CHAIN`].
+    pub queue_chain: Option<String>,
+    /// The `filter` table's `FORWARD`.
+    pub forward: Option<String>,
+    /// The `raw` table's [`CHAIN`].
+    pub defrag_chain: Option<String>,
+    /// The `raw` table's `PREROUTING`.
+    pub prerouting: Option<String>,
+}
+
+impl Listing {
+    /// Whether the `raw` rules that have the kernel reassemble fragments are in place for
+    /// `bridge`: the chain with its `conntrack` rule, and the jump to it.
+    #[must_use]
+    pub fn reassembles(&self, bridge: &str) -> bool {
+        let jump = format!("-i {bridge} -j {CHAIN}");
+        let counted = self
+            .defrag_chain
+            .as_deref()
+            .is_some_and(|c| c.contains("--ctstate UNTRACKED") && c.contains(DEFRAG_COMMENT));
+        counted
+            && self
+                .prerouting
+                .as_deref()
+                .is_some_and(|p| p.contains(&jump))
+    }
+}
+
+/// Lists Ringside's rules in both families.
+#[must_use]
+pub fn listings(backend: Backend) -> Vec<Listing> {
+    FAMILIES
+        .iter()
+        .map(|family| {
+            let tool = family.tool(backend);
+            let list = |arguments: &[&str]| run(tool, &args(arguments)).ok();
+            Listing {
+                tool,
+                sysctl: family.sysctl,
+                queue_chain: list(&["-S", CHAIN]),
+                forward: list(&["-S", "FORWARD"]),
+                defrag_chain: list(&["-t", "raw", "-S", CHAIN]),
+                prerouting: list(&["-t", "raw", "-S", "PREROUTING"]),
+            }
+        })
+        .collect()
 }
 
 fn run(tool: &str, arguments: &[String]) -> anyhow::Result<String> {
@@ -263,6 +391,43 @@ mod tests {
                 "-D FORWARD -i br0 -o br0 -j RINGSIDE",
                 "-F RINGSIDE",
                 "-X RINGSIDE"
+            ]
+        );
+    }
+
+    #[test]
+    fn defrag_uses_conntrack_leaves_forwarded_traffic_untracked_and_remove_mirrors_it() {
+        let options = RuleOptions {
+            bridge: "br0".into(),
+            queue: 5061,
+            sip_ports: vec![],
+            backend: Backend::Auto,
+        };
+        let install: Vec<String> = defrag_install_commands(&options)
+            .iter()
+            .map(|c| quote(c))
+            .collect();
+        assert_eq!(
+            install,
+            [
+                "-t raw -N RINGSIDE".to_owned(),
+                "-t raw -A RINGSIDE -m addrtype ! --dst-type LOCAL -j CT --notrack".to_owned(),
+                format!(
+                    "-t raw -A RINGSIDE -m conntrack --ctstate UNTRACKED -m comment --comment \"{DEFRAG_COMMENT}\""
+                ),
+                "-t raw -I PREROUTING 1 -i br0 -j RINGSIDE".to_owned(),
+            ]
+        );
+        let remove: Vec<String> = defrag_remove_commands(&options)
+            .iter()
+            .map(|c| quote(c))
+            .collect();
+        assert_eq!(
+            remove,
+            [
+                "-t raw -D PREROUTING -i br0 -j RINGSIDE",
+                "-t raw -F RINGSIDE",
+                "-t raw -X RINGSIDE"
             ]
         );
     }

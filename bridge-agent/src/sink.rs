@@ -11,10 +11,13 @@ use ringside_core::sdp::Codec;
 use ringside_core::Event;
 use web_console::live::{LiveHub, Stored};
 
-use crate::recorder::Recorder;
+use crate::recorder::{Appended, Recorder};
 use crate::retention;
-use crate::store::{CallEnd, NewCall, Setting, Store};
-use crate::timefmt::rfc3339;
+use crate::store::{Setting, Store};
+
+mod writes;
+
+use writes::{Backlog, Write};
 
 /// What the sink did, for the summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -27,8 +30,10 @@ pub struct SinkReport {
     pub raw_rtp: u64,
     /// Recording write errors.
     pub recorder_errors: u64,
-    /// Database errors (each logged).
+    /// Failed database writes (each counted, the first of an outage logged).
     pub store_errors: u64,
+    /// Call log writes that never reached the database (it stayed unavailable).
+    pub unwritten: u64,
     /// Events dropped because the channel was full (live mode only).
     pub dropped: u64,
 }
@@ -39,6 +44,8 @@ pub struct EventSink {
     recorder: Recorder,
     rows: HashMap<CallKey, i64>,
     report: SinkReport,
+    /// Call log writes waiting for the database.
+    backlog: Backlog,
     /// Run retention and the free-space floor (the live agent; replays do not).
     maintain: bool,
     /// Told when an ended call or a voicemail report is stored (the live agent's console).
@@ -57,6 +64,7 @@ impl EventSink {
             recorder,
             rows: HashMap::new(),
             report: SinkReport::default(),
+            backlog: Backlog::default(),
             maintain: false,
             hub: None,
         }
@@ -99,68 +107,32 @@ impl EventSink {
         }
     }
 
-    /// Applies one event. Errors are logged and counted: a broken disk loses records, never
+    /// Applies one event: files at once, the call log through [`writes`] (held back and
+    /// retried while the database cannot take them). A broken disk loses records, never
     /// calls.
     pub fn handle(&mut self, event: Event) {
-        if let Err(error) = self.apply(event) {
-            tracing::error!("could not store an event: {error}");
-            self.report.store_errors += 1;
-        }
-    }
-
-    fn apply(&mut self, event: Event) -> Result<(), crate::store::StoreError> {
+        self.retry(false);
         match event {
             Event::CallStarted(info) => {
-                let party = &info.party;
-                let blocked_by = info.blocked_by.as_ref().map(|f| {
-                    (
-                        f.id,
-                        format!("{} {} {}", f.action.as_str(), f.field.as_str(), f.pattern),
-                    )
-                });
-                let id = self.store.insert_call(&NewCall {
-                    call_id: &info.call_id,
-                    direction: info.direction.as_str(),
-                    number: party.number.as_deref(),
-                    name: party.name.as_deref(),
-                    anonymous: party.anonymous,
-                    caller_id_source: party.source.as_str(),
-                    caller_id_header: &party.raw,
-                    started_at: &rfc3339(info.started_at),
-                    phone_address: &info.phone.to_string(),
-                    remote_address: &info.remote.to_string(),
-                    blocked_by: blocked_by.as_ref().map(|(id, text)| (*id, text.as_str())),
-                })?;
-                self.rows.insert(info.key, id);
-                self.recorder.start(info.key, info.started_at, id);
+                let key = info.key;
+                let started_at = info.started_at;
+                self.submit(Write::Insert(Box::new(info)));
+                // The file is named after the row; a call the database has not taken yet
+                // gets a name of its own.
+                let label = self.rows.get(&key).map_or_else(
+                    || format!("pending-{}-{}", key.0, started_at.as_micros() % 1_000_000),
+                    ToString::to_string,
+                );
+                self.recorder.start(key, started_at, &label);
             }
             Event::CallRinging { .. } => {}
-            Event::Voicemail { at, summary, .. } => {
-                self.store.record_voicemail(
-                    &rfc3339(at),
-                    summary.waiting,
-                    summary.new,
-                    summary.old,
-                )?;
-                self.tell(Stored::Voicemail);
-            }
-            Event::CallAnswered { call, at } => {
-                if let Some(&id) = self.rows.get(&call) {
-                    self.store.set_answered(id, &rfc3339(at))?;
-                }
-            }
+            Event::Voicemail { at, summary, .. } => self.submit(Write::Voicemail(at, summary)),
+            Event::CallAnswered { call, at } => self.submit(Write::Answered(call, at)),
             Event::Audio {
                 call,
                 offset,
                 frames,
-            } => {
-                if let (Some(path), Some(&id)) = (
-                    self.recorder.append(call, offset, &frames),
-                    self.rows.get(&call),
-                ) {
-                    self.store.set_recording(id, &path)?;
-                }
-            }
+            } => self.record(call, offset, &frames),
             Event::RawRtp {
                 call,
                 at,
@@ -168,12 +140,8 @@ impl EventSink {
                 dst,
                 payload,
             } => {
-                if let (Some(path), Some(&id)) = (
-                    self.recorder.append_raw(call, at, src, dst, &payload),
-                    self.rows.get(&call),
-                ) {
-                    self.store.set_raw_rtp(id, &path)?;
-                }
+                let appended = self.recorder.append_raw(call, at, (src, dst), &payload);
+                self.note(call, appended, Write::RawRtp);
             }
             Event::CallEnded {
                 call,
@@ -185,36 +153,50 @@ impl EventSink {
                 self.report.recordings += u64::from(finished.wav.is_some());
                 self.report.raw_rtp += u64::from(finished.raw_rtp.is_some());
                 self.report.calls.push(disposition.as_str().to_owned());
-                let Some(id) = self.rows.remove(&call) else {
-                    return Ok(());
-                };
-                let quality = serde_json::json!({
-                    "remote": leg_json(&summary.quality[0]),
-                    "phone": leg_json(&summary.quality[1]),
-                });
-                self.store.finish_call(
-                    id,
-                    &CallEnd {
-                        ended_at: &rfc3339(at),
-                        disposition: disposition.as_str(),
-                        codec: summary.codec.map(codec_name),
-                        quality: summary
-                            .media_started_at
-                            .map(|_| quality.to_string())
-                            .as_deref(),
-                    },
-                )?;
-                self.tell(Stored::CallLogged);
+                self.submit(Write::Finish(call, at, disposition, Box::new(summary)));
             }
         }
-        Ok(())
     }
 
-    /// Closes whatever is still open and reports.
+    /// Writes a chunk of a call's audio; the call log learns where its WAV is, and why it
+    /// stopped if it did (the console's live view too).
+    fn record(&mut self, call: CallKey, offset: u64, frames: &[ringside_core::mixer::Frame]) {
+        let appended = self.recorder.append(call, offset, frames);
+        self.note(call, appended, Write::Recording);
+    }
+
+    /// Tells the call log (and the console's live view) what an append changed: the file
+    /// it created (`created` makes the write), or why recording stopped.
+    fn note(
+        &mut self,
+        call: CallKey,
+        appended: Appended,
+        created: impl FnOnce(CallKey, String) -> Write,
+    ) {
+        if let Some(path) = appended.created {
+            self.submit(created(call, path));
+        }
+        if let Some(note) = appended.stopped {
+            if let Some(hub) = &self.hub {
+                hub.recording(call.0, false);
+            }
+            self.submit(Write::RecordingStopped(call, note));
+        }
+    }
+
+    /// Closes whatever is still open, tries the held-back writes a last time, and reports.
     pub fn finish(mut self) -> SinkReport {
         for _ in self.recorder.finish_all() {
             self.report.recordings += 1;
         }
+        self.retry(true);
+        if !self.backlog.is_empty() || self.backlog.dropped > 0 {
+            tracing::error!(
+                "{} call log writes never reached the database",
+                self.backlog.len() as u64 + self.backlog.dropped
+            );
+        }
+        self.report.unwritten = self.backlog.len() as u64 + self.backlog.dropped;
         self.report.recorder_errors = self.recorder.errors;
         self.report
     }
@@ -306,7 +288,7 @@ fn drain(mut sink: EventSink, receiver: &Receiver<Event>) -> SinkReport {
         }
         match receiver.recv_timeout(Duration::from_secs(5)) {
             Ok(event) => sink.handle(event),
-            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Timeout) => sink.retry(false),
             Err(RecvTimeoutError::Disconnected) => return sink.finish(),
         }
     }

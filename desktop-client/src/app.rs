@@ -4,11 +4,15 @@
 //! Rules: one popup per call, even when announcements repeat or arrive over both IPv4 and
 //! IPv6; a call's popup is replaced (never stacked) as its state moves on, ringing →
 //! answered or missed, and ended; with a shared secret,
-//! datagrams without a valid HMAC are refused and logged.
+//! datagrams without a valid HMAC, far from this computer's clock or seen before are refused
+//! (the first two logged). Caller text is data: names and numbers are escaped
+//! (`ringside_core::text`) in popups, printed lines and `--exec` variables, so a caller can
+//! neither act on a terminal nor forge a line or a variable.
 
 use std::collections::{HashMap, VecDeque};
 
-use ringside_core::announce::{self, Announcement, Direction, EventKind};
+use ringside_core::announce::{self, Announcement, DecodeError, Direction, EventKind, ReplayGuard};
+use ringside_core::text::{escape, Escaped};
 
 use crate::format::readable_number;
 
@@ -34,7 +38,12 @@ pub struct Settings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
     /// A datagram arrived on the announcement port.
-    Datagram(Vec<u8>),
+    Datagram {
+        /// Its bytes.
+        bytes: Vec<u8>,
+        /// When it arrived, in milliseconds since the Unix epoch (this computer's clock).
+        unix_ms: u64,
+    },
 }
 
 /// A popup's look.
@@ -57,7 +66,7 @@ pub struct Popup {
 pub enum PopupAction {
     /// Open the call in the web console at this address.
     OpenConsole(String),
-    /// Add a block filter for the number through the console's API.
+    /// Add a block filter for exactly this number through the console's API.
     Block {
         /// The console's address.
         console_url: String,
@@ -73,7 +82,8 @@ pub enum Effect {
     Show(Popup),
     /// Write a line to standard output.
     Print(String),
-    /// Run a program directly (never through a shell), with extra environment variables.
+    /// Run a program directly (never through a shell), with extra environment variables
+    /// (escaped like printed lines: one variable per value, whatever the caller sent).
     Exec {
         /// The program.
         program: String,
@@ -92,6 +102,10 @@ pub struct App {
     settings: Settings,
     calls: HashMap<String, EventKind>,
     order: VecDeque<String>,
+    replays: ReplayGuard,
+    /// Announcements refused so far (said in the log at 1, 2, 4, 8, ...: a LAN host sending
+    /// junk cannot flood the log).
+    refused: u64,
 }
 
 impl App {
@@ -106,12 +120,23 @@ impl App {
 
     /// Takes an input; returns what to do, in order.
     pub fn update(&mut self, input: Input) -> Vec<Effect> {
-        let Input::Datagram(bytes) = input;
-        let secret = self.settings.secret.as_deref().map(str::as_bytes);
-        let announcement = match announce::decode(&bytes, secret) {
+        let Input::Datagram { bytes, unix_ms } = input;
+        let announcement = match self.open(&bytes, unix_ms) {
             Ok(announcement) => announcement,
-            Err(announce::DecodeError::NotRingside) => return Vec::new(),
-            Err(error) => return vec![Effect::Warn(format!("ignored an announcement: {error}"))],
+            // Another program's datagram; or the same one over IPv4 and IPv6 (or a replay).
+            Err(DecodeError::NotRingside | DecodeError::Replayed) => return Vec::new(),
+            Err(error) => {
+                self.refused += 1;
+                if !self.refused.is_power_of_two() {
+                    return Vec::new();
+                }
+                let error = error.to_string();
+                return vec![Effect::Warn(format!(
+                    "ignored an announcement: {} ({} ignored so far)",
+                    Escaped(&error),
+                    self.refused
+                ))];
+            }
         };
         if !self.is_news(&announcement) {
             return Vec::new();
@@ -133,6 +158,17 @@ impl App {
             effects.push(self.popup(&announcement));
         }
         effects
+    }
+
+    /// Reads a datagram; with a secret, only a signed one that is fresh and new.
+    fn open(&mut self, bytes: &[u8], unix_ms: u64) -> Result<Announcement, DecodeError> {
+        let secret = self.settings.secret.as_deref().map(str::as_bytes);
+        let opened = announce::open(bytes, secret)?;
+        if secret.is_some() {
+            let stamp = opened.stamp.ok_or(DecodeError::Unstamped)?;
+            self.replays.check(&stamp, unix_ms)?;
+        }
+        Ok(opened.announcement)
     }
 
     /// Whether the announcement moves its call on (not a repeat, not an older state that
@@ -168,11 +204,11 @@ impl App {
     }
 
     fn popup(&self, a: &Announcement) -> Effect {
-        let who = who(a);
-        let number = a
-            .number
-            .as_deref()
-            .map_or_else(|| "Number withheld".to_owned(), readable_number);
+        let who = escape(&who(a));
+        let number = a.number.as_deref().map_or_else(
+            || "Number withheld".to_owned(),
+            |n| escape(&readable_number(n)),
+        );
         let (what, urgent) = match (a.event, a.direction) {
             (EventKind::Ring, Direction::Inbound) => ("Incoming call", true),
             (EventKind::Ring, Direction::Outbound) => ("Calling", false),
@@ -245,17 +281,25 @@ fn event_word(event: EventKind) -> &'static str {
     }
 }
 
-/// `--print`: display name, number, event, tab-separated.
+/// `--print`: display name, number, event, tab-separated; tabs and line breaks in the name or
+/// number are escaped, so a line is always one event of three fields.
 fn print_line(a: &Announcement) -> String {
     let number = if a.anonymous {
-        "anonymous".to_owned()
+        "anonymous"
     } else {
-        a.number.clone().unwrap_or_default()
+        a.number.as_deref().unwrap_or_default()
     };
-    format!("{}\t{number}\t{}", who(a), event_word(a.event))
+    format!(
+        "{}\t{}\t{}",
+        Escaped(&who(a)),
+        Escaped(number),
+        event_word(a.event)
+    )
 }
 
-/// `--exec`: the caller-ID as environment variables.
+/// `--exec`: the caller-ID as environment variables. Each value is one `execve` environment
+/// entry, so a newline could not forge another variable anyway; values are escaped all the
+/// same, because scripts write them to terminals and logs (and a NUL could not be passed).
 fn environment(a: &Announcement) -> Vec<(String, String)> {
     let pairs = [
         ("RINGSIDE_EVENT", event_word(a.event).to_owned()),
@@ -274,7 +318,10 @@ fn environment(a: &Announcement) -> Vec<(String, String)> {
         ("RINGSIDE_ANONYMOUS", a.anonymous.to_string()),
         ("RINGSIDE_TIME", a.time.clone()),
     ];
-    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), escape(&v)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -297,8 +344,34 @@ mod tests {
         }
     }
 
+    const NOW: u64 = 1_795_000_000_000;
+
     fn datagram(a: &Announcement, secret: Option<&str>) -> Input {
-        Input::Datagram(announce::encode(a, secret.map(str::as_bytes)))
+        signed_at(
+            a,
+            secret,
+            NOW,
+            NONCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        )
+    }
+
+    /// Every datagram of the tests gets a nonce of its own (tests run in parallel).
+    static NONCES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1000);
+
+    fn signed_at(a: &Announcement, secret: Option<&str>, sent_at_ms: u64, nonce: u64) -> Input {
+        let mut bytes = [0; announce::NONCE_LEN];
+        bytes[..8].copy_from_slice(&nonce.to_be_bytes());
+        let signer = secret.map(|secret| announce::Signer {
+            secret: secret.as_bytes(),
+            stamp: announce::Stamp {
+                sent_at_ms,
+                nonce: bytes,
+            },
+        });
+        Input::Datagram {
+            bytes: announce::encode(a, signer.as_ref()),
+            unix_ms: NOW,
+        }
     }
 
     fn shown(effects: &[Effect]) -> Vec<&Popup> {
@@ -377,7 +450,75 @@ mod tests {
         assert!(matches!(forged.as_slice(), [Effect::Warn(w)] if w.contains("signature")));
         let good = app.update(datagram(&ring, Some("kitchen-table-secret")));
         assert_eq!(shown(&good).len(), 1);
-        assert!(app.update(Input::Datagram(b"not ours".to_vec())).is_empty());
+        assert!(app
+            .update(Input::Datagram {
+                bytes: b"not ours".to_vec(),
+                unix_ms: NOW
+            })
+            .is_empty());
+        let warnings = (0..1000)
+            .filter(|_| !app.update(datagram(&ring, None)).is_empty())
+            .count();
+        assert_eq!(
+            warnings, 8,
+            "a flood of forgeries is logged at 4, 8, ... 512"
+        );
+    }
+
+    /// The bug: signed announcements had no time or nonce, so one recorded on the LAN popped
+    /// up again whenever it was sent again. Stale ones are refused and logged; a fresh copy of
+    /// one already seen (the client forgot its call long ago) is refused too.
+    #[test]
+    fn with_a_secret_stale_and_replayed_announcements_are_refused() {
+        let mut app = App::new(Settings {
+            secret: Some("kitchen-table-secret".into()),
+            ..Settings::default()
+        });
+        let ring = announcement("c1", EventKind::Ring);
+        let stale = app.update(signed_at(
+            &ring,
+            Some("kitchen-table-secret"),
+            NOW - 60_000,
+            200,
+        ));
+        assert!(
+            matches!(stale.as_slice(), [Effect::Warn(w)] if w.contains("clock")),
+            "{stale:?}"
+        );
+        let recorded = signed_at(&ring, Some("kitchen-table-secret"), NOW - 1_000, 201);
+        assert_eq!(shown(&app.update(recorded.clone())).len(), 1);
+        for i in 0..REMEMBERED_CALLS {
+            app.update(datagram(
+                &announcement(&format!("other-{i}"), EventKind::Ring),
+                Some("kitchen-table-secret"),
+            ));
+        }
+        assert!(!app.calls.contains_key("c1"), "c1 is forgotten");
+        assert!(app.update(recorded).is_empty(), "its nonce is not");
+    }
+
+    #[test]
+    fn caller_text_is_escaped_in_popups_printed_lines_and_variables() {
+        let mut app = App::new(Settings {
+            print: true,
+            exec: Some(vec!["/bin/true".into()]),
+            ..Settings::default()
+        });
+        let mut ring = announcement("c1", EventKind::Ring);
+        ring.display = Some("Evil\tCorp\n\x1b[2J\u{202e}gnp".into());
+        ring.number = Some("1555\n0100".into());
+        let effects = app.update(datagram(&ring, None));
+        assert_eq!(
+            effects[0],
+            Effect::Print("Evil\\tCorp\\n\\x1b[2J\\u{202e}gnp\t1555\\n0100\tring".into())
+        );
+        let Effect::Exec { env, .. } = &effects[1] else {
+            panic!("an exec: {effects:?}")
+        };
+        assert!(env.contains(&("RINGSIDE_NUMBER".into(), "1555\\n0100".into())));
+        let popup = shown(&effects)[0];
+        assert_eq!(popup.summary, "Evil\\tCorp\\n\\x1b[2J\\u{202e}gnp");
+        assert_eq!(popup.body, "1555\\n0100\nIncoming call");
     }
 
     #[test]

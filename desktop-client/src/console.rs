@@ -1,6 +1,7 @@
 //! The web console's API, as the popups' "Block" button uses it: log in with the configured
-//! password (when the console has one), then add a `block` filter for the number at the top
-//! of the list.
+//! password (when the console has one), then add a `block` filter for exactly that number
+//! (`number-exact`: a caller numbered `*` or `1555*` is blocked alone, never everyone) at the
+//! top of the list.
 
 use serde_json::json;
 
@@ -17,7 +18,8 @@ pub enum ConsoleError {
     },
 }
 
-/// Adds `block number <number>` as the first filter, through the console at `console_url`.
+/// Adds `block number-exact <number>` as the first filter, through the console at
+/// `console_url`.
 pub fn block(console_url: &str, password: Option<&str>, number: &str) -> Result<(), ConsoleError> {
     let base = console_url.trim_end_matches('/');
     let refused = |reason: String| ConsoleError::Refused {
@@ -48,7 +50,10 @@ pub fn block(console_url: &str, password: Option<&str>, number: &str) -> Result<
     }
     request
         .content_type("application/json")
-        .send(json!({ "pattern": number, "action": "block", "position": 1 }).to_string())
+        .send(
+            json!({ "pattern": number, "field": "number-exact", "action": "block", "position": 1 })
+                .to_string(),
+        )
         .map_err(|e| refused(format!("adding the filter: {e}")))?;
     Ok(())
 }

@@ -1,9 +1,12 @@
 //! Carries out the app's effects: desktop notifications (`notify-rust`), printed lines, and
-//! programs run directly, never through a shell.
+//! programs run directly, never through a shell, at most [`MAX_RUNNING`] at a time (a slow
+//! program is never waited for, and events beyond that are not passed to it, said in the log).
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use notify_rust::{Notification, Timeout};
 
@@ -11,14 +14,18 @@ use notify_rust::{Notification, Timeout};
 use crate::app::PopupAction;
 use crate::app::{Effect, Popup};
 
+/// How many `--exec` programs may run at once.
+pub const MAX_RUNNING: usize = 8;
+
 /// The "Block" button: adds the filter, then says how it went in a popup of its own.
 #[cfg(all(unix, not(target_os = "macos")))]
 fn block_and_confirm(console_url: &str, password: Option<&str>, number: &str) {
+    let shown = ringside_core::text::escape(&crate::format::readable_number(number));
     let summary = match crate::console::block(console_url, password, number) {
-        Ok(()) => format!("Blocked {}", crate::format::readable_number(number)),
+        Ok(()) => format!("Blocked {shown}"),
         Err(error) => {
             tracing::warn!("{error}");
-            format!("Could not block {number}")
+            format!("Could not block {shown}")
         }
     };
     let _ = Notification::new()
@@ -48,6 +55,8 @@ pub struct Desktop {
         )
     )]
     ids: HashMap<String, u32>,
+    /// `--exec` programs still running.
+    running: Arc<AtomicUsize>,
 }
 
 impl Desktop {
@@ -60,6 +69,7 @@ impl Desktop {
             icon: icon.to_owned(),
             console_password,
             ids: HashMap::new(),
+            running: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -73,16 +83,29 @@ impl Desktop {
                 let _ = writeln!(out, "{line}");
                 let _ = out.flush();
             }
-            Effect::Exec { program, args, env } => {
-                match Command::new(&program).args(&args).envs(env).spawn() {
-                    // Reaped on a thread of its own: a slow script never holds up popups.
-                    Ok(mut child) => {
-                        std::thread::spawn(move || child.wait());
-                    }
-                    Err(error) => tracing::warn!("cannot run {program}: {error}"),
-                }
-            }
+            Effect::Exec { program, args, env } => self.run(&program, &args, env),
             Effect::Warn(message) => tracing::warn!("{message}"),
+        }
+    }
+
+    fn run(&self, program: &str, args: &[String], env: Vec<(String, String)>) {
+        if self.running.load(Ordering::Relaxed) >= MAX_RUNNING {
+            tracing::warn!(
+                "{MAX_RUNNING} runs of {program} are still going: this event is not passed to it"
+            );
+            return;
+        }
+        match Command::new(program).args(args).envs(env).spawn() {
+            // Reaped on a thread of its own: a slow script never holds up popups.
+            Ok(mut child) => {
+                self.running.fetch_add(1, Ordering::Relaxed);
+                let running = self.running.clone();
+                std::thread::spawn(move || {
+                    let _ = child.wait();
+                    running.fetch_sub(1, Ordering::Relaxed);
+                });
+            }
+            Err(error) => tracing::warn!("cannot run {program}: {error}"),
         }
     }
 

@@ -2,11 +2,11 @@
 //! the app decides.
 
 use std::path::PathBuf;
-use std::sync::mpsc::channel;
+use std::sync::atomic::Ordering;
 
 use anyhow::Context;
 use clap::Parser;
-use desktop_client::app::{App, Input};
+use desktop_client::app::App;
 use desktop_client::config::Config;
 use desktop_client::desktop::Desktop;
 use tracing_subscriber::EnvFilter;
@@ -58,8 +58,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(port) = cli.port {
         config.port = port;
     }
-    let (sender, receiver) = channel();
-    desktop_client::listen::listen(config.port, config.ipv6, &sender)
+    let listener = desktop_client::listen::listen(config.port, config.ipv6)
         .with_context(|| format!("cannot listen on UDP port {}", config.port))?;
     tracing::info!(
         "listening for Ringside announcements on UDP port {}",
@@ -68,9 +67,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let mut app = App::new(config.settings());
     let password = (!config.console_password.is_empty()).then(|| config.console_password.clone());
     let mut desktop = Desktop::new(config.popups, &config.icon, password);
-    while let Ok(datagram) = receiver.recv() {
-        for effect in app.update(Input::Datagram(datagram)) {
+    while let Ok(input) = listener.inputs.recv() {
+        for effect in app.update(input) {
             desktop.apply(effect);
+        }
+        let dropped = listener.dropped.swap(0, Ordering::Relaxed);
+        if dropped > 0 {
+            tracing::warn!(
+                "dropped {dropped} announcements while the output was blocked (at most {} wait)",
+                desktop_client::listen::QUEUE
+            );
         }
     }
     Ok(())

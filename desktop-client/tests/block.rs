@@ -1,10 +1,13 @@
 //! The popups' "Block" button against a real web console (the `web-console` crate serving a
 //! store with a password): it logs in and adds the block filter first in the list; a wrong
-//! password adds nothing.
+//! password adds nothing; the filter is for exactly that number, so a caller numbered `*` or
+//! `1555*` is blocked alone.
 
 #![allow(clippy::expect_used)]
 
 use desktop_client::console::block;
+use ringside_core::caller_id::{CallerId, CallerIdSource};
+use ringside_core::filters::Field;
 use ringside_store::Store;
 
 #[test]
@@ -40,4 +43,27 @@ fn block_logs_in_and_adds_a_filter_first_in_the_list() {
     assert_eq!(filters.len(), 2);
     assert_eq!(filters[0].pattern, "12125550100", "first in the list");
     assert_eq!(filters[0].action, ringside_core::filters::Action::Block);
+    assert_eq!(filters[0].field, Field::ExactNumber);
+
+    // The bug: a caller numbered `*` blocked from the popup became `block *` (everyone).
+    for number in ["*", "1555*"] {
+        block(&url, Some("correct horse battery"), number).expect("blocked");
+    }
+    let policy = store.policy().expect("policy");
+    let blocked = |number: &str| {
+        let caller = CallerId {
+            number: Some(number.to_owned()),
+            name: None,
+            anonymous: false,
+            source: CallerIdSource::From,
+            raw: String::new(),
+        };
+        policy.filters.decide(&caller, true).block.yes
+    };
+    for number in ["*", "1555*", "12125550100"] {
+        assert!(blocked(number), "{number} is blocked");
+    }
+    for number in ["15550100001", "19005550100", "1555"] {
+        assert!(!blocked(number), "{number} still rings");
+    }
 }

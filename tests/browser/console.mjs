@@ -152,7 +152,8 @@ try {
   result.deleted_row = await page.textContent(`${momRow} .who`);
 
   await page.goto(`${base}/#settings`);
-  await page.waitForFunction(() => document.querySelector("#settings-form select[name=block_response]").value !== "");
+  // The stored values are in the form (a select always has a value, so wait for the load).
+  await page.waitForSelector("#settings-form[aria-busy=false]");
   await page.selectOption("#settings-form select[name=block_response]", "decline");
   await page.fill("#settings-form input[name=retention_days]", "90");
   await page.selectOption("#settings-form select[name=courtesy_beeps]", "true");

@@ -20,7 +20,7 @@ try {
   await page.waitForSelector("#live-calls li[data-key] button.listen", { timeout: 10000 });
   const clicked = Date.now();
   await page.click("#live-calls li[data-key] button.listen");
-  await page.waitForFunction(() => window.ringsideListen && window.ringsideListen.messages > 0, null, { timeout: 5000 });
+  await page.waitForFunction(() => window.ringsideListen && window.ringsideListen.messages > 0, null, { timeout: 10000 });
   result.first_audio_ms = Date.now() - clicked;
   await page.waitForTimeout(2000);
   result.listen = await page.evaluate(() => ({

@@ -145,6 +145,12 @@ fn assert_saved(data: &Path) {
         ],
         "the block, the order and the edit reached the store"
     );
+    let first = &store.filters().expect("filters")[0];
+    assert_eq!(
+        first.field,
+        ringside_core::filters::Field::ExactNumber,
+        "the Block button blocks exactly the caller's number"
+    );
 }
 
 /// The demo's data directory at `data`, with the console password set.
@@ -204,7 +210,7 @@ fn assert_seen(seen: &serde_json::Value, wav_seconds: f64) {
     assert_eq!(
         texts("filters"),
         [
-            "block number 15550100004",
+            "block exactly the number 15550100004",
             "block name *car warranty*",
             "block number 1900*",
             "allow number 1555*",
@@ -215,7 +221,7 @@ fn assert_seen(seen: &serde_json::Value, wav_seconds: f64) {
     assert_eq!(
         texts("edited"),
         [
-            "block number 15550100004",
+            "block exactly the number 15550100004",
             "block name *car warranty*",
             "block number 1900*",
             "allow number 15550100*",

@@ -142,7 +142,7 @@ fn phone_answers(port: u16, audio: &str) -> Side<'static> {
 
 /// An inbound call from `number` that the phone answers on `port`, both sides sending the
 /// same tone for `seconds`.
-fn answered_call(lab: &Lab, port: u16, number: &str, name: &str, seconds: u64) {
+pub(crate) fn answered_call(lab: &Lab, port: u16, number: &str, name: &str, seconds: u64) {
     let audio = lab.tone_pcap(&format!("tone-{number}.pcap"), 500.0, seconds);
     let talk = (seconds * 1000).to_string();
     call(
@@ -163,7 +163,7 @@ fn path(p: &std::path::Path) -> &str {
 }
 
 /// The next announcement heard on the LAN.
-fn heard(listener: &std::net::UdpSocket) -> ringside_core::announce::Announcement {
+pub(crate) fn heard(listener: &std::net::UdpSocket) -> ringside_core::announce::Announcement {
     let mut buffer = [0u8; 4096];
     let n = listener
         .recv(&mut buffer)
@@ -442,16 +442,22 @@ fn sip_on_udp_port_10000_is_read() {
 }
 
 /// An 8-second call with a tone each way, started and left running: (phone, provider).
-fn start_long_call(lab: &Lab) -> (std::process::Child, std::process::Child) {
-    let remote = lab.tone_pcap("remote.pcap", 440.0, 8);
-    let phone_audio = lab.tone_pcap("phone.pcap", 1000.0, 8);
+fn start_long_call(lab: &Lab, seconds: u64) -> (std::process::Child, std::process::Child) {
+    let remote = lab.tone_pcap("remote.pcap", 440.0, seconds);
+    let phone_audio = lab.tone_pcap("phone.pcap", 1000.0, seconds);
     let answering = phone_answers(5060, path(&phone_audio));
     let calling = from_provider(
         "provider_calls.xml",
         5060,
         "15550100001",
         "Mom",
-        &["-key", "talk_pcap", path(&remote), "-d", "8000"],
+        &[
+            "-key",
+            "talk_pcap",
+            path(&remote),
+            "-d",
+            &(seconds * 1000).to_string(),
+        ],
     );
     let phone = lab.sipp("phone", answering.scenario, &args(&answering));
     std::thread::sleep(Duration::from_millis(300));
@@ -497,7 +503,7 @@ fn assert_partial_recording(lab: &Lab, seconds: std::ops::Range<f64>) {
 fn a_killed_agent_never_cuts_the_call_and_its_recording_survives() {
     let mut lab = Lab::new();
     lab.start_agent();
-    let call = start_long_call(&lab);
+    let call = start_long_call(&lab, 8);
     std::thread::sleep(Duration::from_millis(4500));
     lab.kill_agent();
     finish_long_call(&lab, call);
@@ -510,7 +516,7 @@ fn a_killed_agent_never_cuts_the_call_and_its_recording_survives() {
 fn sigterm_logs_the_call_in_progress_and_closes_its_recording() {
     let mut lab = Lab::new();
     lab.start_agent();
-    let call = start_long_call(&lab);
+    let call = start_long_call(&lab, 8);
     std::thread::sleep(Duration::from_millis(4500));
     assert!(lab.stop_agent().success(), "a clean exit");
     assert!(lab
@@ -655,7 +661,7 @@ fn rules_install_and_remove_with_iptables_nft() {
 fn the_console_switches_recording_off_for_a_call_in_progress() {
     let mut lab = Lab::new();
     lab.start_agent();
-    let call = start_long_call(&lab);
+    let call = start_long_call(&lab, 8);
     std::thread::sleep(Duration::from_secs(3));
     let (status, live) = lab.console_get("/api/live/calls");
     assert_eq!(status, "HTTP/1.1 200 OK");
@@ -680,26 +686,17 @@ fn the_console_switches_recording_off_for_a_call_in_progress() {
 /// and on the call log the next call once it is logged.
 #[test]
 fn listen_live_in_the_browser_during_a_call() {
-    let browser_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
-    assert!(
-        browser_dir.join("node_modules/playwright-core").exists(),
-        "playwright-core is missing: run `npm ci` in {} (CI does)",
-        browser_dir.display()
-    );
     let mut lab = Lab::new();
     lab.start_agent();
-    let long_call = start_long_call(&lab);
+    // Long enough for chromium to start and listen for two seconds on a loaded machine.
+    let long_call = start_long_call(&lab, 16);
     std::thread::sleep(Duration::from_millis(1500));
     let shot = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../target/test-artifacts/console-listen-live.png");
     let _ = std::fs::create_dir_all(shot.parent().expect("artifacts"));
-    let mut browser = std::process::Command::new("ip")
-        .args(["netns", "exec", &lab.ns("br"), "node"])
-        .arg(browser_dir.join("listen.mjs"))
-        .env("CONSOLE_URL", "http://127.0.0.1:8080")
+    let mut browser = lab
+        .browser("listen.mjs")
         .env("SHOT", &shot)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("node");
     finish_long_call(&lab, long_call);

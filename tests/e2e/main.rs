@@ -4,18 +4,32 @@
 //!   replayed through `ringside replay`'s engine; recordings checked by frequency.
 //! - `real_captures`: every capture in `../shared/captures/` replays, and the callers,
 //!   sources, directions, dispositions and recordings they hold are found.
+//! - `recording_bounds`: recordings follow the audio received, not the timestamps a
+//!   capture or a caller claims (timestamp jumps, clock leaps, long holds).
 //! - `torture`: the RFC 4475 torture messages.
+//! - `caller_text`: control characters in callers' names and numbers, and exact-number blocks.
+//! - `replay_resilience`: captures cut short, a gzip bomb, a packet that panics the engine.
 //! - `browser`: the web console in headless chromium (playwright-core).
 //! - `desktop`: the desktop client under Xvfb with dunst on a session D-Bus.
 //! - `lab`: the live bridge lab (network namespaces, NFQUEUE, sipp; root).
+//! - `lab_disk`: the live lab with its data directory on a small, nearly full tmpfs.
+//! - `lab_hostile`: hostile and panicking packets through the lab; the agent stays in line.
 
 // A test binary: its helpers panic on broken expectations like the tests themselves.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod browser;
+mod caller_text;
 mod desktop;
 mod generated;
 mod lab;
+mod lab_console;
+mod lab_disk;
+mod lab_doctor;
+mod lab_fragments;
+mod lab_hostile;
 mod real_captures;
+mod recording_bounds;
+mod replay_resilience;
 mod support;
 mod torture;

@@ -419,3 +419,132 @@ pub fn wait_with_timeout(child: &mut Child, limit: Duration) -> Option<ExitStatu
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Sends `request` over TCP from inside a network namespace (`/run/netns/<ns>`) to `to`,
+/// from the local address `from` when given (one of the namespace's addresses), and returns
+/// the whole response (the server closes the connection: send `Connection: close`).
+pub fn http_in_namespace(
+    ns: &str,
+    from: Option<std::net::Ipv4Addr>,
+    to: std::net::SocketAddrV4,
+    request: &str,
+) -> String {
+    use nix::sys::socket::{bind, connect, socket, AddressFamily, SockFlag, SockType, SockaddrIn};
+    use std::io::{Read, Write};
+    use std::os::fd::AsRawFd;
+    let file = std::fs::File::open(format!("/run/netns/{ns}")).expect("namespace file");
+    let request = request.to_owned();
+    std::thread::spawn(move || {
+        // Only this thread enters the namespace.
+        nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+        let fd = socket(
+            AddressFamily::Inet,
+            SockType::Stream,
+            SockFlag::empty(),
+            None,
+        )
+        .expect("socket");
+        if let Some(from) = from {
+            let local = SockaddrIn::from(std::net::SocketAddrV4::new(from, 0));
+            bind(fd.as_raw_fd(), &local).expect("bind the source address");
+        }
+        connect(fd.as_raw_fd(), &SockaddrIn::from(to)).expect("connect");
+        let mut stream = std::net::TcpStream::from(fd);
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        stream.write_all(request.as_bytes()).expect("request");
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).expect("response");
+        String::from_utf8_lossy(&response).into_owned()
+    })
+    .join()
+    .expect("request thread")
+}
+
+/// The provider's IPv6 address, once [`Lab::add_ipv6`] gave it.
+pub const PROVIDER6: &str = "fd77::1";
+/// The phone adapter's IPv6 address, once [`Lab::add_ipv6`] gave it.
+pub const PHONE6: &str = "fd77::2";
+
+impl Lab {
+    /// Gives the provider and the phone IPv6 addresses ([`PROVIDER6`], [`PHONE6`]), usable at
+    /// once (no duplicate address detection).
+    pub fn add_ipv6(&self) {
+        for (which, dev, ip) in [("prov", "p0", PROVIDER6), ("phone", "h0", PHONE6)] {
+            let address = format!("{ip}/64");
+            self.in_ns(which, &["ip", "addr", "add", &address, "dev", dev, "nodad"]);
+        }
+    }
+
+    /// Runs `make` on a thread inside one of the lab's namespaces and returns what it made:
+    /// a socket made there stays in that namespace (raw and packet sockets too).
+    pub fn made_in<T: Send + 'static>(
+        &self,
+        which: &str,
+        make: impl FnOnce() -> T + Send + 'static,
+    ) -> T {
+        let ns = format!("/run/netns/{}", self.ns(which));
+        std::thread::spawn(move || {
+            let file = std::fs::File::open(&ns).expect("namespace file");
+            nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+            make()
+        })
+        .join()
+        .expect("namespace thread")
+    }
+}
+
+impl Lab {
+    /// Runs a command in a namespace that may fail: whether it succeeded, and its standard
+    /// output.
+    pub fn try_in_ns(&self, which: &str, command: &[&str]) -> (bool, String) {
+        let output = Command::new("ip")
+            .args(["netns", "exec", &self.ns(which)])
+            .args(command)
+            .output()
+            .expect("run ip netns exec");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    }
+}
+
+impl Lab {
+    /// Waits up to `limit` for the agent to exit by itself; `None` while it still runs.
+    pub fn agent_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let child = self.agent.as_mut().expect("an agent");
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                self.agent = None;
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `node tests/browser/<script>` (playwright-core driving chromium) in the bridge
+    /// namespace, the console's address in `CONSOLE_URL`, its output piped; add settings,
+    /// then spawn it.
+    pub fn browser(&self, script: &str) -> Command {
+        let browser_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
+        assert!(
+            browser_dir.join("node_modules/playwright-core").exists(),
+            "playwright-core is missing: run `npm ci` in {} (CI does)",
+            browser_dir.display()
+        );
+        let mut command = Command::new("ip");
+        command
+            .args(["netns", "exec", &self.ns("br"), "node"])
+            .arg(browser_dir.join(script))
+            .env("CONSOLE_URL", "http://127.0.0.1:8080")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
+}

@@ -1,70 +1,82 @@
-//! The console's password. Without one, the console listens on loopback only (see
-//! [`crate::bind`]). With one (an Argon2id hash in the store, set by `ringside
+//! The console's password. Without one, the console answers loopback requests only (see
+//! [`crate::access`]). With one (an Argon2id hash in the store, set by `ringside
 //! console-password`), every page, API call and audio byte needs a session: `POST /api/login`
-//! with the password sets an `HttpOnly`, `SameSite=Strict` cookie. Failed logins are limited
-//! per client address.
+//! with the password sets an `HttpOnly`, `SameSite=Strict` cookie. Both are decided at every
+//! request from the store's current hash (opening the store and one read: ~1 ms in a debug
+//! build, measured; every handler opens the store anyway), so a password removed or changed
+//! while the console runs takes effect at once: the LAN is shut out, and sessions opened
+//! under the old hash end. Logins are limited by [`crate::limiter`].
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use serde::Deserialize;
 
 use crate::error::AppError;
+use crate::limiter::Refusal;
+pub use crate::password::hash_password;
 use crate::ConsoleState;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "ringside_session";
 /// How long a session lasts without use.
 const SESSION_IDLE: Duration = Duration::from_hours(12);
-/// Failed logins allowed per address within [`FAILURE_WINDOW`].
-const MAX_FAILURES: usize = 5;
-const FAILURE_WINDOW: Duration = Duration::from_mins(1);
+/// Sessions open at most (each is a login with the password).
+const MAX_SESSIONS: usize = 256;
+/// The largest login body read: a storm of logins must not hold megabytes each while they
+/// wait for the limiter.
+pub const MAX_LOGIN_BYTES: usize = 4096;
+/// What answers without a session: the login page and what it needs.
+const OPEN_PATHS: [&str; 4] = ["/login", "/api/login", "/app.css", "/js/login.js"];
 
-/// Sessions and the record of failed logins, shared by all requests.
+/// Logged-in sessions, shared by all requests. Each is tied to the password hash it was
+/// opened under: a password changed (even to the same text: a new salt) or removed ends
+/// every session opened before.
 #[derive(Debug, Default, Clone)]
 pub struct Sessions {
-    inner: Arc<Mutex<SessionTable>>,
+    inner: Arc<Mutex<HashMap<String, Session>>>,
 }
 
-#[derive(Debug, Default)]
-struct SessionTable {
-    /// Token → last use.
-    sessions: HashMap<String, Instant>,
-    /// Address → times of recent failures.
-    failures: HashMap<IpAddr, Vec<Instant>>,
+#[derive(Debug)]
+struct Session {
+    /// Last use.
+    used: Instant,
+    /// The password hash (PHC string) it was opened under.
+    under: Arc<str>,
 }
 
 impl Sessions {
-    fn lock(&self) -> std::sync::MutexGuard<'_, SessionTable> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn valid(&self, token: &str) -> bool {
+    /// Whether `token` names a live session opened under `hash`, the password's current
+    /// hash; marks it used. Sessions idle too long, or opened under another hash, are
+    /// forgotten.
+    fn valid(&self, token: &str, hash: &str) -> bool {
         let mut table = self.lock();
         let now = Instant::now();
-        table
-            .sessions
-            .retain(|_, used| now.duration_since(*used) < SESSION_IDLE);
-        match table.sessions.get_mut(token) {
-            Some(used) => {
-                *used = now;
+        table.retain(|_, s| now.duration_since(s.used) < SESSION_IDLE && *s.under == *hash);
+        match table.get_mut(token) {
+            Some(session) => {
+                session.used = now;
                 true
             }
             None => false,
         }
     }
 
-    fn open(&self) -> Result<String, AppError> {
+    /// A new session under `hash`; the least recently used goes when [`MAX_SESSIONS`] are
+    /// open.
+    fn open(&self, hash: &str) -> Result<String, AppError> {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes).map_err(|e| AppError::internal(&e))?;
         let token = bytes
@@ -73,49 +85,54 @@ impl Sessions {
                 let _ = write!(token, "{b:02x}");
                 token
             });
-        self.lock().sessions.insert(token.clone(), Instant::now());
+        let mut table = self.lock();
+        if table.len() >= MAX_SESSIONS {
+            let oldest = table
+                .iter()
+                .min_by_key(|(_, s)| s.used)
+                .map(|(token, _)| token.clone());
+            if let Some(oldest) = oldest {
+                table.remove(&oldest);
+            }
+        }
+        let session = Session {
+            used: Instant::now(),
+            under: hash.into(),
+        };
+        table.insert(token.clone(), session);
         Ok(token)
     }
 
     fn close(&self, token: &str) {
-        self.lock().sessions.remove(token);
-    }
-
-    /// Whether `address` may try again; failures older than the window are forgotten.
-    fn may_try(&self, address: IpAddr) -> bool {
-        let mut table = self.lock();
-        let now = Instant::now();
-        let recent = table.failures.entry(address).or_default();
-        recent.retain(|t| now.duration_since(*t) < FAILURE_WINDOW);
-        recent.len() < MAX_FAILURES
-    }
-
-    fn failed(&self, address: IpAddr) {
-        self.lock()
-            .failures
-            .entry(address)
-            .or_default()
-            .push(Instant::now());
+        self.lock().remove(token);
     }
 }
 
-/// The Argon2id hash of `password`, for the store.
-pub fn hash_password(password: &str) -> Result<String, AppError> {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| AppError::internal(&e))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| AppError::internal(&e))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| AppError::internal(&e))
+/// What let a request in, kept in its extensions: live streams (server-sent events, the
+/// listen-live WebSocket) check it again while they run and end when it no longer holds.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    /// The password hash at the time; `None`: no password (a loopback request).
+    hash: Option<Arc<str>>,
+    /// The session, when a password is set.
+    token: Option<String>,
 }
 
-fn verify(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+impl Grant {
+    /// Whether the request would still be let in: the password's hash is the same as then,
+    /// and the session (if any) is still open.
+    pub async fn holds(&self, state: &ConsoleState) -> bool {
+        let Ok(current) = password_hash(state).await else {
+            return false;
+        };
+        match (&self.hash, &self.token, current) {
+            (None, _, None) => true,
+            (Some(then), Some(token), Some(now)) => {
+                **then == *now && state.sessions.valid(token, &now)
+            }
+            _ => false,
+        }
+    }
 }
 
 /// The console password's hash, if one is set.
@@ -142,45 +159,52 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
         })
 }
 
-/// Lets a request through when no password is set (and it is addressed to loopback), when it
-/// carries a valid session, or when it is the login page or the login call itself.
+/// Lets a request through when no password is set and it is a loopback request (see
+/// [`crate::access`]), when it carries a session opened under the current password, or when
+/// it is the login page or the login call itself. What let it in goes into its extensions as
+/// a [`Grant`].
 pub async fn require_login(
     State(state): State<ConsoleState>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
-    let path = request.uri().path();
-    if matches!(path, "/login" | "/api/login" | "/app.css" | "/js/login.js") {
-        return next.run(request).await;
-    }
     let hash = match password_hash(&state).await {
         Ok(hash) => hash,
         Err(error) => return error.into_response(),
     };
-    if hash.is_none() && !crate::csrf::addressed_to_loopback(request.headers()) {
-        // Loopback only without a password, also against names pointed at 127.0.0.1.
-        return AppError {
-            status: StatusCode::FORBIDDEN,
-            message: "without a console password, address the console as 127.0.0.1 or \
-                      localhost"
-                .into(),
+    let grant = match hash {
+        None => {
+            let peer = crate::access::peer(request.extensions());
+            if !crate::access::loopback_request(peer, request.headers()) {
+                return crate::access::refused(request.uri().path());
+            }
+            Some(Grant {
+                hash: None,
+                token: None,
+            })
         }
-        .into_response();
+        Some(hash) => session_token(request.headers())
+            .filter(|token| state.sessions.valid(token, &hash))
+            .map(|token| Grant {
+                hash: Some(hash.into()),
+                token: Some(token),
+            }),
+    };
+    let path = request.uri().path();
+    if let Some(grant) = grant {
+        request.extensions_mut().insert(grant);
+    } else if !OPEN_PATHS.contains(&path) {
+        return if path.starts_with("/api/") {
+            AppError {
+                status: StatusCode::UNAUTHORIZED,
+                message: "log in first (POST /api/login)".into(),
+            }
+            .into_response()
+        } else {
+            Redirect::to("/login").into_response()
+        };
     }
-    let logged_in = hash.is_none()
-        || session_token(request.headers()).is_some_and(|token| state.sessions.valid(&token));
-    if logged_in {
-        return next.run(request).await;
-    }
-    if path.starts_with("/api/") {
-        AppError {
-            status: StatusCode::UNAUTHORIZED,
-            message: "log in first (POST /api/login)".into(),
-        }
-        .into_response()
-    } else {
-        Redirect::to("/login").into_response()
-    }
+    next.run(request).await
 }
 
 /// Body of `POST /api/login`.
@@ -189,36 +213,61 @@ pub struct Login {
     password: String,
 }
 
-/// `POST /api/login`: the password for a session cookie.
+/// `POST /api/login`: the password for a session cookie. The attempt is counted and given
+/// one of the few places for a check before Argon2 runs (see [`crate::limiter`]).
 pub async fn login(
     State(state): State<ConsoleState>,
-    client: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    extensions: Extensions,
     Json(body): Json<Login>,
 ) -> Result<Response, AppError> {
-    let address = client.map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0 .0.ip());
-    if !state.sessions.may_try(address) {
-        return Err(AppError {
-            status: StatusCode::TOO_MANY_REQUESTS,
-            message: "too many failed logins; wait a minute".into(),
-        });
-    }
+    // Without a peer (a router served without connect info) all logins share one source.
+    let address = crate::access::peer(&extensions).map_or(IpAddr::from([0, 0, 0, 0]), |p| p.ip());
     let Some(hash) = password_hash(&state).await? else {
         return Err(AppError::bad_request("no console password is set"));
     };
+    let attempt = match state.logins.begin(address, Instant::now()) {
+        Ok(attempt) => attempt,
+        Err(refusal) => return Ok(refused_login(refusal)),
+    };
+    let (source, at) = (attempt.source, attempt.at);
+    let (limiter, checker) = (state.logins.clone(), state.passwords.clone());
     let password = body.password;
-    let good = tokio::task::spawn_blocking(move || verify(&password, &hash))
-        .await
-        .map_err(|e| AppError::internal(&e))?;
+    let checked_hash = hash.clone();
+    let good = tokio::task::spawn_blocking(move || {
+        // The place is held until the check ends, even if the client has gone.
+        let _permit = attempt.permit;
+        limiter.checked();
+        checker.verify(&password, &checked_hash)
+    })
+    .await
+    .map_err(|e| AppError::internal(&e))?;
     if !good {
-        state.sessions.failed(address);
         return Err(AppError {
             status: StatusCode::UNAUTHORIZED,
             message: "wrong password".into(),
         });
     }
-    let token = state.sessions.open()?;
+    state.logins.succeeded(source, at);
+    let token = state.sessions.open(&hash)?;
     let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/");
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
+}
+
+/// 429 for a login the limiter turned away, with how long to wait.
+fn refused_login(refusal: Refusal) -> Response {
+    let (message, wait) = match refusal {
+        Refusal::TooManyTries => ("too many failed logins; wait a minute", "60"),
+        Refusal::Busy => ("other logins are being checked; try again in a second", "1"),
+    };
+    let mut response = AppError {
+        status: StatusCode::TOO_MANY_REQUESTS,
+        message: message.into(),
+    }
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static(wait));
+    response
 }
 
 /// `POST /api/logout`: ends the session.

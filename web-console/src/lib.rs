@@ -7,7 +7,10 @@
 //!   recordings, phonebook, filters, settings with voicemail and session).
 //! - [`error`]: [`error::AppError`], the one error type every handler returns (JSON, right
 //!   status, cause logged).
-//! - [`auth`]: the console password, sessions and login rate limits.
+//! - [`access`]: the loopback-only rule while no password is set, checked at every request.
+//! - [`auth`]: the console password and sessions, checked at every request.
+//! - [`limiter`]: how many password checks run, per source and at once.
+//! - [`password`]: the password's Argon2id hash, made and checked in reused memory.
 //! - [`csrf`]: state changes need a non-GET request carrying the console's header.
 //! - [`csv`]: the phonebook's CSV import and export.
 //! - [`live`]: calls in progress, their events and the per-call recording switch.
@@ -21,15 +24,20 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use axum::http::header;
+use axum::response::Response;
 use axum::Router;
 
+pub mod access;
 pub mod api;
 pub mod auth;
 pub mod csrf;
 pub mod csv;
 pub mod error;
+pub mod limiter;
 pub mod live;
 pub mod page;
+pub mod password;
 pub mod waveform;
 
 /// What every handler needs.
@@ -37,8 +45,12 @@ pub mod waveform;
 pub struct ConsoleState {
     /// The data directory (`ringside.db`, `recordings/`).
     pub data_dir: Arc<PathBuf>,
-    /// Logged-in sessions and failed logins.
+    /// Logged-in sessions.
     pub sessions: auth::Sessions,
+    /// Login attempts and the password checks in flight.
+    pub logins: limiter::LoginLimiter,
+    /// Password checks' working memory.
+    pub passwords: password::Checker,
     /// Calls in progress, when the console runs inside the agent.
     pub live: Option<live::LiveHub>,
 }
@@ -50,6 +62,8 @@ impl ConsoleState {
         ConsoleState {
             data_dir: Arc::new(data_dir),
             sessions: auth::Sessions::default(),
+            logins: limiter::LoginLimiter::default(),
+            passwords: password::Checker::default(),
             live: None,
         }
     }
@@ -64,7 +78,9 @@ impl ConsoleState {
     }
 }
 
-/// The console: the API and the page.
+/// The console: the API and the page. Serve it with the peer's address
+/// (`into_make_service_with_connect_info::<SocketAddr>`, as [`serve`] does): without it,
+/// no request passes the loopback-only rule.
 pub fn app(state: ConsoleState) -> Router {
     Router::new()
         .nest(
@@ -77,7 +93,19 @@ pub fn app(state: ConsoleState) -> Router {
             auth::require_login,
         ))
         .layer(axum::middleware::from_fn(csrf::require_header))
+        .layer(axum::middleware::from_fn(nosniff))
         .with_state(state)
+}
+
+/// `X-Content-Type-Options: nosniff` on every response (pages, API, recordings, refusals,
+/// 404s): a browser never guesses that a caller's text or a WAV is HTML or script.
+async fn nosniff(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 /// Why the console will not listen where it was asked to.
@@ -96,7 +124,8 @@ pub enum ServeError {
 }
 
 /// A listener for the console, checked against the security rule (loopback only while no
-/// password is configured). Bind before dropping root; serve afterwards.
+/// password is configured) at start-up; [`access`] holds it at every request afterwards.
+/// Bind before dropping root; serve afterwards.
 pub fn bind(
     address: std::net::SocketAddr,
     password_set: bool,
@@ -122,11 +151,18 @@ pub fn access_note(password_set: bool) -> &'static str {
     }
 }
 
+/// Threads for the console's blocking work (store reads, password checks, waveforms).
+const MAX_BLOCKING_THREADS: usize = 8;
+
 /// Serves the console on `listener` until the process ends (its own runtime; call it on a
 /// thread of its own).
 pub fn serve(listener: std::net::TcpListener, state: ConsoleState) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Each request opens the store on a blocking thread (its own stack and SQLite page
+        // cache): a storm of connections must not become hundreds of threads (tokio's
+        // default is 512). Requests beyond these wait their turn.
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
         .enable_all()
         .thread_name("ringside-console")
         .build()?;

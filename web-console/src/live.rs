@@ -6,15 +6,23 @@
 //! call's mixed audio in 20 ms messages, as it is recorded (so a call not being recorded
 //! cannot be heard). Once the agent has written an ended call or a voicemail report, the
 //! event stream says so too (`logged`, `voicemail`), so that pages reload what is stored.
-//! A console over a data directory alone has no hub: the list is empty.
+//! A console over a data directory alone has no hub: the list is empty. When the agent
+//! survives a panic of its engine, it tells the hub ([`LiveHub::fault`]): `GET /api/session`
+//! carries the count and the last one (`faults`), the event stream says `fault`, and the
+//! page shows a warning until the agent restarts.
+//!
+//! Both streams check every [`RECHECK`] that what let them in still holds (the same password,
+//! the session still open; see [`Grant`]) and end when it does not, so a password changed or
+//! removed also cuts off a page already listening.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocketUpgrade};
-use axum::extract::{Path, State};
+use axum::extract::ws::{close_code, CloseFrame, Message, WebSocketUpgrade};
+use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::Response;
@@ -23,8 +31,12 @@ use futures_util::stream::{self, Stream};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
+use crate::auth::Grant;
 use crate::error::AppError;
 use crate::ConsoleState;
+
+/// How often a live stream checks that its client may still have it.
+pub const RECHECK: Duration = Duration::from_secs(1);
 
 /// A call in progress, as the page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -93,6 +105,18 @@ pub struct LiveHub {
     events: broadcast::Sender<String>,
     audio: broadcast::Sender<AudioChunk>,
     commands: Sender<Command>,
+    faults: Arc<Mutex<Faults>>,
+}
+
+/// Panics of the engine the agent survived since it started, for the page's warning.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Faults {
+    /// How many.
+    pub count: u64,
+    /// What the last one was (its message and the call it ended).
+    pub last: Option<String>,
+    /// When (RFC 3339).
+    pub last_at: Option<String>,
 }
 
 impl LiveHub {
@@ -105,6 +129,7 @@ impl LiveHub {
             events: broadcast::channel(256).0,
             audio: broadcast::channel(64).0,
             commands,
+            faults: Arc::default(),
         };
         (hub, receiver)
     }
@@ -173,6 +198,26 @@ impl LiveHub {
         let _ = self.audio.send(Arc::new((key, frames)));
     }
 
+    /// The agent survived a panic of its engine: `what` happened at `at` (RFC 3339).
+    pub fn fault(&self, what: String, at: String) {
+        {
+            let mut faults = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
+            faults.count += 1;
+            faults.last = Some(what);
+            faults.last_at = Some(at);
+        }
+        let _ = self.events.send(r#"{"type":"fault"}"#.to_owned());
+    }
+
+    /// The panics survived so far.
+    #[must_use]
+    pub fn faults(&self) -> Faults {
+        self.faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     /// The calls in progress, oldest first.
     #[must_use]
     pub fn calls(&self) -> Vec<LiveCall> {
@@ -201,24 +246,41 @@ pub async fn calls(State(state): State<ConsoleState>) -> Result<Json<Vec<LiveCal
     .map(Json)
 }
 
-/// `GET /api/live/events`: server-sent events, one JSON object per change.
+/// `GET /api/live/events`: server-sent events, one JSON object per change; ends when the
+/// request's [`Grant`] no longer holds.
 pub async fn events(
     State(state): State<ConsoleState>,
+    Extension(grant): Extension<Grant>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
     let hub = state
         .live
+        .clone()
         .ok_or_else(|| AppError::not_found("live events come from `ringside run`"))?;
     let receiver = hub.events.subscribe();
-    let stream = stream::unfold(receiver, |mut receiver| async move {
-        loop {
-            match receiver.recv().await {
-                Ok(message) => return Some((Ok(Event::default().data(message)), receiver)),
-                // A slow page skips what it missed; the list endpoint has the truth.
-                Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => return None,
+    let recheck = tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK);
+    let stream = stream::unfold(
+        (receiver, recheck, state, grant),
+        |(mut receiver, mut recheck, state, grant)| async move {
+            loop {
+                tokio::select! {
+                    message = receiver.recv() => match message {
+                        Ok(message) => {
+                            let event = Ok(Event::default().data(message));
+                            return Some((event, (receiver, recheck, state, grant)));
+                        }
+                        // A slow page skips what it missed; the list endpoint has the truth.
+                        Err(broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(broadcast::error::RecvError::Closed) => return None,
+                    },
+                    _ = recheck.tick() => {
+                        if !grant.holds(&state).await {
+                            return None;
+                        }
+                    }
+                }
             }
-        }
-    });
+        },
+    );
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
@@ -255,26 +317,37 @@ fn hub_with_call(state: ConsoleState, key: u64) -> Result<LiveHub, AppError> {
     }
 }
 
-/// `GET /api/live/calls/{key}/audio` (WebSocket): the call's mixed audio as it is recorded.
+/// `GET /api/live/calls/{key}/audio` (WebSocket): the call's mixed audio as it is recorded,
+/// until the call ends or the request's [`Grant`] no longer holds.
 pub async fn listen(
     State(state): State<ConsoleState>,
+    Extension(grant): Extension<Grant>,
     Path(key): Path<u64>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, AppError> {
-    let hub = hub_with_call(state, key)?;
+    let hub = hub_with_call(state.clone(), key)?;
     let mut audio = hub.audio.subscribe();
+    let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK);
     Ok(upgrade.on_upgrade(move |mut socket| async move {
         loop {
-            match audio.recv().await {
-                Ok(chunk) if chunk.0 == key => {
-                    for message in messages(&chunk.1) {
-                        if socket.send(Message::Binary(message.into())).await.is_err() {
-                            return;
+            tokio::select! {
+                chunk = audio.recv() => match chunk {
+                    Ok(chunk) if chunk.0 == key => {
+                        for message in messages(&chunk.1) {
+                            if socket.send(Message::Binary(message.into())).await.is_err() {
+                                return;
+                            }
                         }
                     }
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+                _ = recheck.tick() => {
+                    if !grant.holds(&state).await {
+                        let _ = socket.send(Message::Close(Some(logged_out()))).await;
+                        return;
+                    }
                 }
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => return,
             }
             if !hub.table().contains_key(&key) {
                 let _ = socket.send(Message::Close(None)).await;
@@ -282,6 +355,14 @@ pub async fn listen(
             }
         }
     }))
+}
+
+/// The close frame of a stream whose login ended (1008, policy violation).
+fn logged_out() -> CloseFrame {
+    CloseFrame {
+        code: close_code::POLICY,
+        reason: "the console password changed or was removed; log in again".into(),
+    }
 }
 
 /// Body of `POST /api/live/calls/{key}/recording`.

@@ -1,5 +1,6 @@
 //! The console password: without a session nothing but the login page answers; a login sets
-//! an `HttpOnly`, `SameSite` cookie; failed logins are rate-limited; logout ends the session.
+//! an `HttpOnly`, `SameSite` cookie; failed logins are rate-limited; logout ends the session,
+//! and so does a password changed or removed.
 
 #![allow(clippy::expect_used)]
 
@@ -10,10 +11,12 @@ use ringside_store::Store;
 use tower::ServiceExt;
 use web_console::{app, auth, ConsoleState};
 
+const PASSWORD: &str = "correct horse battery";
+
 fn console() -> (tempfile::TempDir, Router) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path()).expect("store");
-    let hash = auth::hash_password("correct horse battery").expect("hash");
+    let hash = auth::hash_password(PASSWORD).expect("hash");
     store.set_console_password_hash(Some(&hash)).expect("set");
     let router = app(ConsoleState::new(dir.path().to_owned()));
     (dir, router)
@@ -99,7 +102,7 @@ async fn a_login_gives_an_httponly_samesite_session_and_logout_ends_it() {
         login(&router, "wrong").await.status(),
         StatusCode::UNAUTHORIZED
     );
-    let response = login(&router, "correct horse battery").await;
+    let response = login(&router, PASSWORD).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let set_cookie = response.headers()[header::SET_COOKIE]
         .to_str()
@@ -146,10 +149,79 @@ async fn failed_logins_are_limited() {
             StatusCode::UNAUTHORIZED
         );
     }
-    let limited = login(&router, "correct horse battery").await;
+    let limited = login(&router, PASSWORD).await;
     assert_eq!(
         limited.status(),
         StatusCode::TOO_MANY_REQUESTS,
         "even the right password waits"
+    );
+}
+
+/// The `name=value` of a login's session cookie.
+fn cookie_of(response: &axum::response::Response) -> String {
+    assert_eq!(response.status(), StatusCode::NO_CONTENT, "logged in");
+    let set_cookie = response.headers()[header::SET_COOKIE]
+        .to_str()
+        .expect("ascii");
+    set_cookie.split(';').next().expect("name=value").to_owned()
+}
+
+fn set_password(dir: &tempfile::TempDir, password: Option<&str>) {
+    let hash = password.map(|p| auth::hash_password(p).expect("hash"));
+    Store::open(dir.path())
+        .expect("store")
+        .set_console_password_hash(hash.as_deref())
+        .expect("set");
+}
+
+#[tokio::test]
+async fn sessions_from_before_a_password_change_are_refused_after_it() {
+    let (dir, router) = console();
+    let before = cookie_of(&login(&router, PASSWORD).await);
+    let calls = |cookie: String| {
+        let router = router.clone();
+        async move {
+            send(&router, get("/api/calls", Some(&cookie)))
+                .await
+                .status()
+        }
+    };
+    assert_eq!(calls(before.clone()).await, StatusCode::OK);
+    // The same text again is a new hash (a new salt): whoever set it meant to end sessions.
+    set_password(&dir, Some(PASSWORD));
+    assert_eq!(calls(before.clone()).await, StatusCode::UNAUTHORIZED);
+    let after = cookie_of(&login(&router, PASSWORD).await);
+    assert_eq!(calls(after.clone()).await, StatusCode::OK);
+    assert_eq!(
+        calls(before).await,
+        StatusCode::UNAUTHORIZED,
+        "the old session does not come back"
+    );
+    set_password(&dir, Some("another password"));
+    assert_eq!(calls(after).await, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn sessions_end_when_the_password_is_removed_and_stay_ended_under_a_new_one() {
+    let (dir, router) = console();
+    let before = cookie_of(&login(&router, PASSWORD).await);
+    set_password(&dir, None);
+    set_password(&dir, Some(PASSWORD));
+    let response = send(&router, get("/api/calls", Some(&before))).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_huge_login_body_is_refused_unread_and_unchecked() {
+    let (_dir, router) = console();
+    let huge = "x".repeat(auth::MAX_LOGIN_BYTES * 16);
+    for _ in 0..6 {
+        let response = login(&router, &huge).await;
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    assert_eq!(
+        login(&router, PASSWORD).await.status(),
+        StatusCode::NO_CONTENT,
+        "none was counted as a try"
     );
 }

@@ -3,9 +3,11 @@
 
 #![allow(clippy::expect_used)]
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use axum::response::Response;
 use axum::Router;
@@ -68,7 +70,8 @@ async fn calls_in_progress_their_events_and_the_recording_switch() {
         .set_phonebook_name("15550100001", "Mom", "2026-11-22T09:00:00.000000Z")
         .expect("name");
     let (hub, commands) = LiveHub::new();
-    let router = app(ConsoleState::new(dir.path().to_owned()).with_live(hub.clone()));
+    let router = app(ConsoleState::new(dir.path().to_owned()).with_live(hub.clone()))
+        .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
 
     let events = get(&router, "/api/live/events").await;
     assert_eq!(events.status(), StatusCode::OK);
@@ -125,10 +128,33 @@ async fn calls_in_progress_their_events_and_the_recording_switch() {
 #[tokio::test]
 async fn a_console_without_the_agent_has_no_calls_in_progress() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let router = app(ConsoleState::new(dir.path().to_owned()));
+    let router = app(ConsoleState::new(dir.path().to_owned()))
+        .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
     let list = get(&router, "/api/live/calls").await;
     assert_eq!(list.status(), StatusCode::OK);
     assert_eq!(&bytes(list).await[..], b"[]");
     let events = get(&router, "/api/live/events").await;
     assert_eq!(events.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_panic_the_agent_survived_is_in_the_session_and_the_events() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (hub, _commands) = LiveHub::new();
+    let router = app(ConsoleState::new(dir.path().to_owned()).with_live(hub.clone()));
+    let session = |router: Router| async move {
+        let body = bytes(get(&router, "/api/session").await).await;
+        serde_json::from_slice::<serde_json::Value>(&body).expect("JSON")
+    };
+    assert_eq!(session(router.clone()).await["faults"]["count"], 0);
+    let mut body = get(&router, "/api/live/events").await.into_body();
+    hub.fault(
+        "index out of range".into(),
+        "2026-11-28T12:00:00.000000Z".into(),
+    );
+    assert_eq!(next_event(&mut body).await["type"], "fault");
+    let faults = &session(router).await["faults"];
+    assert_eq!(faults["count"], 1);
+    assert_eq!(faults["last"], "index out of range");
+    assert_eq!(faults["last_at"], "2026-11-28T12:00:00.000000Z");
 }

@@ -4,9 +4,15 @@
 //! Call order: [`Engine::handle_frame`] for every packet (it answers with a [`Verdict`] at
 //! once), [`Engine::handle_timeout`] when [`Engine::poll_timeout`] says so, and
 //! [`Engine::poll_event`] until `None` after each of those. [`Engine::finish`] at the end.
+//!
+//! If a bug makes the engine panic on a frame, the caller may catch the panic and call
+//! [`Engine::settle_frame`] with the same frame: it ends the call the frame belonged to and
+//! the engine goes on for every other call (see `bridge-agent/src/live.rs` for why its state
+//! stays usable).
 
 use std::net::SocketAddr;
 
+use crate::call::CallKey;
 use crate::packet::{Datagram, Decoded, Decoder, LinkType, Transport};
 use crate::reassembly::ReassemblyStats;
 use crate::sip::{self, looks_like_sip, parse_datagram, split_stream};
@@ -25,7 +31,7 @@ pub struct EngineStats {
     pub other: u64,
     /// Frames whose IP, UDP or TCP headers were broken.
     pub malformed_packets: u64,
-    /// Fragments held for reassembly.
+    /// Fragments held for reassembly, or dropped as repeats of a datagram completed already.
     pub fragments: u64,
     /// SIP messages read.
     pub sip_messages: u64,
@@ -94,9 +100,17 @@ impl Engine {
                 verdict
             }
             Decoded::FragmentHeld => {
-                // The last fragment decides for the whole INVITE; the first ones pass.
+                // A replay's fragment. Live, the kernel reassembles before the queue; the
+                // agent drops fragments that still come from the network, and only the
+                // phone's own get here.
                 self.stats.fragments += 1;
                 Verdict::Accept
+            }
+            Decoded::FragmentRepeat => {
+                // Its datagram was decided and, if accepted, is whole at the phone already:
+                // a repeat could only open a datagram there that Ringside never decided on.
+                self.stats.fragments += 1;
+                Verdict::Drop
             }
             Decoded::Other => {
                 self.stats.other += 1;
@@ -141,8 +155,36 @@ impl Engine {
         }
     }
 
+    /// Ends the call `frame` belonged to, found by its Call-ID (SIP) or its media addresses
+    /// (RTP), after the engine panicked on that frame; returns the call when there was one.
+    ///
+    /// The frame is read again without the parsers that may have failed: a decoder of its
+    /// own (the engine's fragment pool is left alone, so a fragment finds no call) and a
+    /// plain scan for the `Call-ID` line. The call's end is reported as usual
+    /// ([`Event::CallEnded`]), so it is logged and its recording closed.
+    pub fn settle_frame(
+        &mut self,
+        now: Timestamp,
+        link: LinkType,
+        frame: &[u8],
+    ) -> Option<CallKey> {
+        let mut decoder = Decoder::default();
+        let Decoded::Datagram(datagram) = decoder.decode(now, link, frame) else {
+            return None;
+        };
+        let key = if looks_like_sip(datagram.payload) {
+            self.tracker.call_of(call_id_line(datagram.payload)?)
+        } else {
+            self.tracker.call_of_flow(datagram.src, datagram.dst)
+        }?;
+        self.tracker.end_now(now, key);
+        Some(key)
+    }
+
     /// Runs timers.
     pub fn handle_timeout(&mut self, now: Timestamp) {
+        #[cfg(feature = "fault-injection")]
+        crate::fault::inject_timer_fault(&self.tracker);
         self.tracker.handle_timeout(now);
         self.decoder.reassembly().expire(now);
     }
@@ -255,6 +297,22 @@ fn rewrite(frame: &[u8], offset: usize, payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The value of the first `Call-ID` (or compact `i`) header line of a SIP message, found by
+/// a plain scan of its header lines.
+fn call_id_line(message: &[u8]) -> Option<&str> {
+    let head = message
+        .split(|&b| b == b'\n')
+        .take_while(|line| !line.trim_ascii().is_empty());
+    head.skip(1).find_map(|line| {
+        let colon = line.iter().position(|&b| b == b':')?;
+        let name = line[..colon].trim_ascii();
+        let is_call_id = name.eq_ignore_ascii_case(b"call-id") || name.eq_ignore_ascii_case(b"i");
+        is_call_id
+            .then(|| std::str::from_utf8(line[colon + 1..].trim_ascii()).ok())
+            .flatten()
+    })
+}
+
 fn take_message(
     tracker: &mut Tracker,
     stats: &mut EngineStats,
@@ -267,7 +325,10 @@ fn take_message(
     match message {
         Ok(message) => {
             stats.sip_messages += 1;
-            tracker.handle_sip(now, &message, src, dst, from_phone)
+            let verdict = tracker.handle_sip(now, &message, src, dst, from_phone);
+            #[cfg(feature = "fault-injection")]
+            crate::fault::inject_fault(&message);
+            verdict
         }
         Err(error) => {
             stats.sip_malformed += 1;
@@ -281,6 +342,137 @@ fn take_message(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    const PROVIDER: [u8; 4] = [10, 0, 0, 1];
+    const PHONE: [u8; 4] = [10, 0, 0, 2];
+
+    fn udp(src: [u8; 4], src_port: u16, dst: [u8; 4], dst_port: u16, payload: &[u8]) -> Vec<u8> {
+        let mut frame = Vec::new();
+        etherparse::PacketBuilder::ipv4(src, dst, 64)
+            .udp(src_port, dst_port)
+            .write(&mut frame, payload)
+            .expect("a packet");
+        frame
+    }
+
+    /// An INVITE from the provider whose SDP puts its media at 10.0.0.1:4000.
+    fn invite(call_id: &str) -> Vec<u8> {
+        invite_with(call_id, "")
+    }
+
+    /// The same with more header lines (each ending in CRLF).
+    fn invite_with(call_id: &str, more: &str) -> Vec<u8> {
+        let sdp = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+        let text = format!(
+            "INVITE sip:phone@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\n\
+             From: \"Caller\" <sip:15550100001@10.0.0.1>;tag=a\r\nTo: <sip:phone@10.0.0.2>\r\n\
+             i: {call_id}\r\n{more}CSeq: 1 INVITE\r\nContent-Type: application/sdp\r\n\
+             Content-Length: {}\r\n\r\n{sdp}",
+            sdp.len()
+        );
+        udp(PROVIDER, 5060, PHONE, 5060, text.as_bytes())
+    }
+
+    fn ended(engine: &mut Engine) -> Vec<CallKey> {
+        std::iter::from_fn(|| engine.poll_event())
+            .filter_map(|e| match e {
+                Event::CallEnded { call, .. } => Some(call),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn settle_frame_ends_the_call_of_a_sip_message_by_its_call_id() {
+        let mut engine = Engine::new(EngineConfig::default());
+        engine.handle_frame(Timestamp(0), LinkType::RawIp, &invite("other"), None);
+        engine.handle_frame(Timestamp(1), LinkType::RawIp, &invite("bad@x"), None);
+        assert!(ended(&mut engine).is_empty());
+        let settled = engine.settle_frame(Timestamp(2), LinkType::RawIp, &invite("bad@x"));
+        assert_eq!(settled, Some(CallKey(1)));
+        assert_eq!(ended(&mut engine), vec![CallKey(1)], "only that call ends");
+        assert_eq!(engine.tracker().len(), 2);
+    }
+
+    #[test]
+    fn settle_frame_ends_the_call_of_an_rtp_packet_by_its_flow() {
+        let mut engine = Engine::new(EngineConfig::default());
+        engine.handle_frame(Timestamp(0), LinkType::RawIp, &invite("media@x"), None);
+        let rtp = udp(
+            PHONE,
+            7000,
+            PROVIDER,
+            4000,
+            &[0x80, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1],
+        );
+        assert_eq!(
+            engine.settle_frame(Timestamp(1), LinkType::RawIp, &rtp),
+            Some(CallKey(0))
+        );
+        assert_eq!(ended(&mut engine), vec![CallKey(0)]);
+        let stray = udp(PHONE, 7000, PROVIDER, 4002, &[0x80; 12]);
+        assert_eq!(
+            engine.settle_frame(Timestamp(2), LinkType::RawIp, &stray),
+            None
+        );
+        assert_eq!(
+            engine.settle_frame(Timestamp(2), LinkType::RawIp, b"\x45junk"),
+            None
+        );
+    }
+
+    #[test]
+    fn call_id_line_reads_long_and_compact_names_and_stops_at_the_body() {
+        assert_eq!(
+            call_id_line(b"BYE x SIP/2.0\r\nCALL-ID:  abc \r\n\r\n"),
+            Some("abc")
+        );
+        assert_eq!(call_id_line(b"BYE x SIP/2.0\r\ni:z\r\n"), Some("z"));
+        assert_eq!(
+            call_id_line(b"BYE x SIP/2.0\r\nTo: a\r\n\r\nCall-ID: body"),
+            None
+        );
+        assert_eq!(call_id_line(b"BYE x SIP/2.0\r\nCall-ID: \xff\r\n"), None);
+    }
+
+    #[cfg(feature = "fault-injection")]
+    use crate::fault::{FAULT_HEADER, FAULT_TIMERS_CALL_ID};
+
+    /// The fault hook of the test builds panics after the INVITE has started its call.
+    #[cfg(feature = "fault-injection")]
+    #[test]
+    fn the_fault_header_panics_after_its_call_started() {
+        let mut engine = Engine::new(EngineConfig::default());
+        let frame = invite_with("fault@x", &format!("{FAULT_HEADER}: yes\r\n"));
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            engine.handle_frame(Timestamp(0), LinkType::RawIp, &frame, None)
+        }));
+        assert!(caught.is_err(), "the hook panics");
+        assert_eq!(
+            engine.settle_frame(Timestamp(1), LinkType::RawIp, &frame),
+            Some(CallKey(0))
+        );
+    }
+
+    /// The timer fault of the test builds: every run panics while its call is in the table.
+    #[cfg(feature = "fault-injection")]
+    #[test]
+    fn the_fault_call_makes_the_timers_panic() {
+        let mut engine = Engine::new(EngineConfig::default());
+        engine.handle_timeout(Timestamp(0));
+        engine.handle_frame(
+            Timestamp(0),
+            LinkType::RawIp,
+            &invite(FAULT_TIMERS_CALL_ID),
+            None,
+        );
+        for at in [1, 2] {
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                engine.handle_timeout(Timestamp(at));
+            }));
+            assert!(caught.is_err(), "run {at} panics");
+        }
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(3000))]

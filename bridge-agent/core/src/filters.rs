@@ -1,8 +1,10 @@
 //! Caller-ID filters (DESIGN rule 4): an ordered list of patterns with actions, and the
 //! decision they make for one caller.
 //!
-//! A filter matches the number (exact, `prefix*`, `*`), `anonymous`, or the caller's name (a
-//! case-insensitive glob with `*` and `?`). The first matching filter with a blocking action
+//! A filter matches the number (exact, `prefix*`, `*`), `anonymous`, exactly one number with
+//! wildcards taken literally (`number-exact`: what blocking "this caller" makes, so that a
+//! caller numbered `*` blocks only `*`), or the caller's name (a case-insensitive glob with
+//! `*` and `?`). Patterns, names and numbers are bounded ([`pattern`]). The first matching filter with a blocking action
 //! (`allow`/`block`) decides blocking; the first matching one with a recording action
 //! (`record`/`no-record`) decides recording; what no filter decides falls to the settings. So
 //! `allow 1555*` then `block *` is a whitelist.
@@ -13,22 +15,30 @@
 use std::fmt;
 
 use crate::caller_id::CallerId;
+use crate::text::Escaped;
+
+pub mod pattern;
+
+use pattern::{Caller, Pattern};
 
 /// What a filter looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
-    /// The number (or `anonymous`).
+    /// The number (or `anonymous`): digits, a `prefix*` or `*`.
     Number,
+    /// Exactly this number, wildcards and all taken as written (see [`pattern::number_key`]).
+    ExactNumber,
     /// The name the network signalled.
     Name,
 }
 
 impl Field {
-    /// `number` or `name`, as the store and the command line write it.
+    /// `number`, `number-exact` or `name`, as the store and the command line write it.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Field::Number => "number",
+            Field::ExactNumber => "number-exact",
             Field::Name => "name",
         }
     }
@@ -37,6 +47,7 @@ impl Field {
     pub fn parse(word: &str) -> Result<Field, FilterError> {
         match word {
             "number" => Ok(Field::Number),
+            "number-exact" => Ok(Field::ExactNumber),
             "name" => Ok(Field::Name),
             other => Err(FilterError::UnknownField(other.to_owned())),
         }
@@ -92,14 +103,34 @@ pub enum FilterError {
     Empty,
     /// A number pattern holds something other than digits, separators and one trailing `*`.
     #[error(
-        "`{0}` is not a number pattern: use digits (`15550100001`), a prefix (`1555*`), `*` or `anonymous`"
+        "`{}` is not a number pattern: use digits (`15550100001`), a prefix (`1555*`), `*` or `anonymous` (or an exact number)",
+        Escaped(.0)
     )]
     BadNumber(String),
-    /// Neither `number` nor `name`.
-    #[error("unknown field `{0}` (use `number` or `name`)")]
+    /// Longer than the field allows.
+    #[error(
+        "the pattern is {len} bytes long; a {} pattern may have at most {max}",
+        field.as_str()
+    )]
+    TooLong {
+        /// The field it is for.
+        field: Field,
+        /// Its length, in bytes.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A name glob that compiles to more than the matcher allows.
+    #[error("the name pattern is too complex: {0}")]
+    TooComplex(String),
+    /// Not `number`, `number-exact` or `name`.
+    #[error("unknown field `{}` (use `number`, `number-exact` or `name`)", Escaped(.0))]
     UnknownField(String),
     /// Not one of the four actions.
-    #[error("unknown action `{0}` (use allow, block, record or no-record)")]
+    #[error(
+        "unknown action `{}` (use allow, block, record or no-record)",
+        Escaped(.0)
+    )]
     UnknownAction(String),
 }
 
@@ -114,107 +145,6 @@ pub struct Filter {
     pub field: Field,
     /// What it does.
     pub action: Action,
-}
-
-/// A pattern, read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Pattern {
-    /// Every caller, anonymous ones included.
-    Any,
-    /// Callers who withheld their identity.
-    Anonymous,
-    /// These digits exactly.
-    Exact(String),
-    /// Numbers starting with these digits.
-    Prefix(String),
-    /// A lower-case glob on the name.
-    Name(Vec<char>),
-}
-
-impl Pattern {
-    fn parse(pattern: &str, field: Field) -> Result<Pattern, FilterError> {
-        let pattern = pattern.trim();
-        if pattern.is_empty() {
-            return Err(FilterError::Empty);
-        }
-        if field == Field::Name {
-            return Ok(Pattern::Name(pattern.to_lowercase().chars().collect()));
-        }
-        if pattern == "*" {
-            return Ok(Pattern::Any);
-        }
-        if pattern.eq_ignore_ascii_case("anonymous") {
-            return Ok(Pattern::Anonymous);
-        }
-        let (body, prefix) = match pattern.strip_suffix('*') {
-            Some(body) => (body, true),
-            None => (pattern, false),
-        };
-        let separators_only = body
-            .chars()
-            .all(|c| c.is_ascii_digit() || " -().+".contains(c));
-        let digits = digits(body);
-        if !separators_only || digits.is_empty() {
-            return Err(FilterError::BadNumber(pattern.to_owned()));
-        }
-        Ok(if prefix {
-            Pattern::Prefix(digits)
-        } else {
-            Pattern::Exact(digits)
-        })
-    }
-
-    fn matches(&self, caller: &Caller<'_>) -> bool {
-        match self {
-            Pattern::Any => true,
-            Pattern::Anonymous => caller.anonymous,
-            Pattern::Exact(digits) => !caller.anonymous && caller.digits == *digits,
-            Pattern::Prefix(digits) => !caller.anonymous && caller.digits.starts_with(digits),
-            Pattern::Name(glob) => caller.name.is_some_and(|name| {
-                glob_matches(glob, &name.to_lowercase().chars().collect::<Vec<_>>())
-            }),
-        }
-    }
-}
-
-/// The digits of a number, without `+`, spaces or punctuation.
-fn digits(number: &str) -> String {
-    number.chars().filter(char::is_ascii_digit).collect()
-}
-
-/// `*` any run of characters, `?` one character, everything else itself.
-fn glob_matches(glob: &[char], text: &[char]) -> bool {
-    // Iterative matching with one backtrack point: linear in practice, never exponential.
-    let (mut g, mut t) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match glob.get(g) {
-            Some('*') => {
-                star = Some((g, t));
-                g += 1;
-            }
-            Some(&c) if c == '?' || c == text[t] => {
-                g += 1;
-                t += 1;
-            }
-            _ => match star {
-                Some((star_g, star_t)) => {
-                    g = star_g + 1;
-                    t = star_t + 1;
-                    star = Some((star_g, star_t + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    glob[g..].iter().all(|&c| c == '*')
-}
-
-/// A caller as filters see them.
-struct Caller<'a> {
-    anonymous: bool,
-    digits: String,
-    name: Option<&'a str>,
 }
 
 /// The filters, in order, read and ready to decide.
@@ -252,7 +182,7 @@ impl fmt::Display for Rule {
                 filter.id,
                 filter.action.as_str(),
                 filter.field.as_str(),
-                filter.pattern
+                Escaped(&filter.pattern)
             ),
             _ => write!(f, "no filter matched; the setting applies"),
         }
@@ -290,11 +220,11 @@ impl FilterList {
     /// recording filter matches (calls are not blocked unless a filter says so).
     #[must_use]
     pub fn decide(&self, party: &CallerId, record_by_default: bool) -> Decision {
-        let caller = Caller {
-            anonymous: party.anonymous,
-            digits: party.number.as_deref().map(digits).unwrap_or_default(),
-            name: party.name.as_deref(),
-        };
+        let caller = Caller::new(
+            party.anonymous,
+            party.number.as_deref(),
+            party.name.as_deref(),
+        );
         let first = |blocking: bool| {
             self.filters
                 .iter()
@@ -446,12 +376,40 @@ mod tests {
         assert!(FilterList::check("*", Field::Name).is_ok());
     }
 
+    /// The bug: a caller numbered `*` (`sip:*@host`) blocked with the Block button became
+    /// `block *`, which blocks everyone. An exact-number filter blocks only that number.
     #[test]
-    fn globs_do_not_backtrack_exponentially() {
-        let glob: Vec<char> = "*a*a*a*a*a*a*a*a*b".chars().collect();
-        let text: Vec<char> = "a".repeat(200).chars().collect();
-        assert!(!glob_matches(&glob, &text));
-        assert!(glob_matches(&['*'], &[]));
-        assert!(!glob_matches(&['?'], &[]));
+    fn blocking_a_caller_numbered_star_or_1555_star_blocks_only_that_number() {
+        let filters = list(&[
+            ("*", Field::ExactNumber, Action::Block),
+            ("1555*", Field::ExactNumber, Action::Block),
+            ("+1 (555) 010-0009", Field::ExactNumber, Action::Block),
+        ]);
+        assert!(blocked(&filters, Some("*"), None));
+        assert!(blocked(&filters, Some(" 1555* "), None));
+        assert!(blocked(&filters, Some("15550100009"), None));
+        for other in [
+            "15550100001",
+            "1555",
+            "15551",
+            "12125550100",
+            "**",
+            "1555**",
+        ] {
+            assert!(!blocked(&filters, Some(other), None), "{other} rings");
+        }
+        assert!(!blocked(&filters, None, Some("Anonymous")));
+        assert_eq!(Field::parse("number-exact"), Ok(Field::ExactNumber));
+    }
+
+    #[test]
+    fn a_rule_shows_its_pattern_escaped() {
+        let filters = list(&[("\x1b[2J\n", Field::ExactNumber, Action::Block)]);
+        let decision = filters.decide(&caller(Some("\x1b[2J\n"), None), true);
+        assert!(decision.block.yes);
+        assert_eq!(
+            decision.block.to_string(),
+            "filter #10 at position 1: block number-exact `\\x1b[2J\\n`"
+        );
     }
 }

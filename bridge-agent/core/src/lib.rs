@@ -18,13 +18,17 @@
 //! - [`call`] and [`tracker`]: the dialog state machine per Call-ID and the table of calls.
 //! - [`announce`]: the LAN announcement codec the agent and the desktop client share.
 //! - [`voicemail`]: message-waiting summaries (RFC 3842).
+//! - [`text`]: caller text shown on terminals and in line formats, its controls escaped.
 //! - [`engine`]: all of the above behind `handle_packet` / `poll_event`.
+//! - `fault` (test builds only, feature `fault-injection`): panics on demand.
 
 pub mod announce;
 pub mod beeps;
 pub mod call;
 pub mod caller_id;
 pub mod engine;
+#[cfg(feature = "fault-injection")]
+pub mod fault;
 pub mod filters;
 pub mod g711;
 pub mod media;
@@ -36,6 +40,7 @@ pub mod reassembly;
 pub mod rtp;
 pub mod sdp;
 pub mod sip;
+pub mod text;
 pub mod time;
 pub mod tracker;
 pub mod voicemail;

@@ -98,6 +98,12 @@ impl CallMedia {
         self.epoch
     }
 
+    /// Silences longer than [`crate::mixer::MAX_GAP`] left out of the recording.
+    #[must_use]
+    pub fn gaps_skipped(&self) -> u64 {
+        self.mixer.gaps_skipped()
+    }
+
     /// The counters of each direction, remote first.
     #[must_use]
     pub fn stats(&self) -> [LegStats; 2] {

@@ -3,8 +3,10 @@
 //!
 //! Audio is written at the frame its [`crate::playout::Playout`] placed it; frames are held
 //! for [`LATENCY`] so that late and reordered packets still find their slot, then handed out
-//! in order. Gaps stay silent. The window never exceeds [`MAX_WINDOW`] frames (32 KiB), which
-//! bounds a call's memory.
+//! in order. Gaps stay silent up to [`MAX_GAP`]; a longer one (a long hold, or a capture whose
+//! clock leaps ahead) is skipped, leaving a [`SKIPPED_GAP_PAUSE`], and counted: a recording
+//! is bounded by the audio received, never by how far apart two packets claim to be. The
+//! window never exceeds [`MAX_WINDOW`] frames (32 KiB), which bounds a call's memory.
 
 use std::collections::VecDeque;
 
@@ -24,6 +26,11 @@ pub type Frame = [i16; 2];
 pub const LATENCY: i64 = 2000;
 /// The most frames held at once: one second at 8 kHz.
 pub const MAX_WINDOW: i64 = 8000;
+/// The longest silence written into a recording: 5 s. Real pauses (a short hold, silence
+/// suppression) are kept as they were; anything longer is skipped.
+pub const MAX_GAP: i64 = 5 * 8000;
+/// What is left of a skipped gap: one second of silence, so the cut is heard as a pause.
+pub const SKIPPED_GAP_PAUSE: i64 = 8000;
 
 /// The mixing window of one call.
 #[derive(Debug, Clone)]
@@ -31,6 +38,8 @@ pub struct StereoMixer {
     /// Timeline frame of `window[0]`: everything before it has been handed out.
     start: i64,
     window: VecDeque<Frame>,
+    /// Silences longer than [`MAX_GAP`] cut down to [`SKIPPED_GAP_PAUSE`].
+    gaps_skipped: u64,
 }
 
 impl Default for StereoMixer {
@@ -38,6 +47,7 @@ impl Default for StereoMixer {
         Self {
             start: 0,
             window: VecDeque::with_capacity(MAX_WINDOW as usize / 2),
+            gaps_skipped: 0,
         }
     }
 }
@@ -45,7 +55,8 @@ impl Default for StereoMixer {
 impl StereoMixer {
     /// Writes samples for one channel starting at `position`. Samples before the window are
     /// too late and dropped; the window first hands frames to `out` if it would grow past
-    /// [`MAX_WINDOW`]. Returns how many samples were too late.
+    /// [`MAX_WINDOW`], and everything it holds if `position` lies more than [`MAX_GAP`]
+    /// beyond it (the gap is skipped). Returns how many samples were too late.
     pub fn write(
         &mut self,
         channel: Channel,
@@ -54,6 +65,9 @@ impl StereoMixer {
         out: &mut Vec<Frame>,
     ) -> usize {
         let end = position + samples.len() as i64;
+        if position - self.written_end() > MAX_GAP {
+            self.drain_to(position, out);
+        }
         if end - self.start > MAX_WINDOW {
             self.drain_to(end - MAX_WINDOW, out);
         }
@@ -72,7 +86,8 @@ impl StereoMixer {
         late
     }
 
-    /// Hands out every frame before `until` (silence where nothing was written).
+    /// Hands out every frame before `until`: silence where nothing was written, but only a
+    /// [`SKIPPED_GAP_PAUSE`] for a silence beyond what is held longer than [`MAX_GAP`].
     pub fn drain_to(&mut self, until: i64, out: &mut Vec<Frame>) {
         let count = until - self.start;
         if count <= 0 {
@@ -84,13 +99,29 @@ impl StereoMixer {
         out.extend_from_slice(&front[..from_front]);
         out.extend_from_slice(&back[..held - from_front]);
         self.window.drain(..held);
-        out.resize(out.len() + (count as usize - held), [0, 0]);
+        let mut silence = count - held as i64;
+        if silence > MAX_GAP {
+            self.gaps_skipped += 1;
+            silence = SKIPPED_GAP_PAUSE;
+        }
+        out.resize(out.len() + silence as usize, [0, 0]);
         self.start = until;
+    }
+
+    /// The timeline frame just after the last one written.
+    fn written_end(&self) -> i64 {
+        self.start + self.window.len() as i64
     }
 
     /// Hands out everything written so far (end of call).
     pub fn drain_all(&mut self, out: &mut Vec<Frame>) {
-        self.drain_to(self.start + self.window.len() as i64, out);
+        self.drain_to(self.written_end(), out);
+    }
+
+    /// Silences skipped so far because they were longer than [`MAX_GAP`].
+    #[must_use]
+    pub fn gaps_skipped(&self) -> u64 {
+        self.gaps_skipped
     }
 
     /// The timeline frame up to which audio has been handed out.
@@ -144,5 +175,40 @@ mod tests {
             assert!(mixer.held() as i64 <= MAX_WINDOW);
         }
         assert_eq!(out.len() as i64 + mixer.held() as i64, 100 * 160);
+    }
+
+    #[test]
+    fn a_gap_up_to_max_gap_stays_silent_in_place() {
+        let mut mixer = StereoMixer::default();
+        let mut out = Vec::new();
+        mixer.write(Channel::Remote, 0, [1; 160].into_iter(), &mut out);
+        mixer.write(
+            Channel::Remote,
+            160 + MAX_GAP,
+            [2; 160].into_iter(),
+            &mut out,
+        );
+        mixer.drain_all(&mut out);
+        assert_eq!(out.len() as i64, 320 + MAX_GAP);
+        assert_eq!(out[160 + MAX_GAP as usize], [2, 0]);
+        assert_eq!(mixer.gaps_skipped(), 0);
+    }
+
+    #[test]
+    fn a_gap_beyond_max_gap_is_skipped_leaving_a_pause() {
+        let mut mixer = StereoMixer::default();
+        let mut out = Vec::new();
+        mixer.write(Channel::Remote, 0, [1; 160].into_iter(), &mut out);
+        // A packet claiming to come three days later.
+        let far = 3 * 86_400 * 8000;
+        mixer.write(Channel::Phone, far, [2; 160].into_iter(), &mut out);
+        mixer.drain_to(far + 4000, &mut out);
+        assert_eq!(out.len() as i64, 160 + SKIPPED_GAP_PAUSE + 160 + 3840);
+        assert_eq!(out[(160 + SKIPPED_GAP_PAUSE) as usize], [0, 2]);
+        assert_eq!(mixer.gaps_skipped(), 1);
+        // Draining far ahead with nothing written skips that gap too.
+        mixer.drain_to(2 * far, &mut out);
+        assert_eq!(mixer.gaps_skipped(), 2);
+        assert!(out.len() < 4 * 8000, "{} frames", out.len());
     }
 }

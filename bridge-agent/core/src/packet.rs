@@ -2,13 +2,15 @@
 //!
 //! `NFQUEUE` hands over IP packets; capture files hold Ethernet (with VLAN tags, `PPPoE`), Linux cooked
 //! (SLL, SLL2), BSD loopback (`DLT_NULL`) or raw IP frames. IP-in-IP is unwrapped, fragments
-//! go through [`Reassembly`]. Anything else is reported, never panicked on.
+//! go through [`Reassembly`] (captures hold them; on the live queue the kernel reassembles
+//! first, and [`is_ip_fragment`] tells the agent when it did not). Anything else is reported,
+//! never panicked on.
 
 use std::net::{IpAddr, SocketAddr};
 
 use etherparse::{IpNumber, IpSlice, Ipv6ExtensionSlice, TcpSlice, UdpSlice};
 
-use crate::reassembly::{Fragment, FragmentKey, Reassembly};
+use crate::reassembly::{Added, Fragment, FragmentKey, Reassembly};
 use crate::time::Timestamp;
 
 /// How the bytes of a frame start.
@@ -70,6 +72,9 @@ pub enum Decoded<'a> {
     Datagram(Datagram<'a>),
     /// A fragment held until its datagram is complete.
     FragmentHeld,
+    /// A fragment of a datagram completed already (its last fragment sent twice): it belongs
+    /// to the datagram decided on, and starts nothing new.
+    FragmentRepeat,
     /// Not IP, or IP carrying neither UDP nor TCP: passed untouched.
     Other,
     /// Bytes that claim to be a packet but are not one.
@@ -116,11 +121,12 @@ impl Decoder {
                 return Decoded::Malformed("bad fragment header");
             };
             return match self.reassembly.add(now, key, fragment) {
-                Ok(Some(whole)) => {
+                Ok(Added::Complete(whole)) => {
                     self.reassembled = whole;
                     transport(protocol, src, dst, &self.reassembled)
                 }
-                Ok(None) => Decoded::FragmentHeld,
+                Ok(Added::Held) => Decoded::FragmentHeld,
+                Ok(Added::Repeat) => Decoded::FragmentRepeat,
                 Err(_) => Decoded::Malformed("inconsistent fragments"),
             };
         }
@@ -133,6 +139,13 @@ impl Decoder {
         }
         transport(protocol, src, dst, payload)
     }
+}
+
+/// Whether an IP packet (as the queue hands it over) is a fragment of a larger datagram.
+/// Bytes that are not an IP packet are not a fragment.
+#[must_use]
+pub fn is_ip_fragment(packet: &[u8]) -> bool {
+    IpSlice::from_slice(packet).is_ok_and(|ip| ip.is_fragmenting_payload())
 }
 
 fn transport(protocol: IpNumber, src: IpAddr, dst: IpAddr, payload: &[u8]) -> Decoded<'_> {
@@ -257,6 +270,60 @@ mod tests {
         assert_eq!(d.src, "10.0.0.1:5060".parse().expect("addr"));
         assert_eq!(d.dst.port(), 10000);
         assert_eq!(d.payload, b"hello");
+    }
+
+    /// The IPv4 fragment of a UDP datagram (UDP header included in `data` at offset 0).
+    fn ipv4_fragment(id: u16, offset: u16, more: bool, data: &[u8]) -> Vec<u8> {
+        let mut header = etherparse::Ipv4Header::new(
+            u16::try_from(data.len()).expect("small"),
+            64,
+            IpNumber::UDP,
+            [10, 0, 0, 1],
+            [10, 0, 0, 2],
+        )
+        .expect("header");
+        header.identification = id;
+        header.more_fragments = more;
+        header.fragment_offset = etherparse::IpFragOffset::try_new(offset / 8).expect("offset");
+        header.header_checksum = header.calc_header_checksum();
+        let mut out = header.to_bytes().to_vec();
+        out.extend_from_slice(data);
+        out
+    }
+
+    #[test]
+    fn a_repeated_last_fragment_is_a_repeat_of_the_datagram_decided_on() {
+        let mut udp = Vec::new();
+        PacketBuilder::ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .udp(5060, 5060)
+            .write(&mut udp, &[b'x'; 24])
+            .expect("write");
+        let udp = &udp[20..]; // the UDP header and payload, 32 bytes
+        let first = ipv4_fragment(7, 0, true, &udp[..16]);
+        let last = ipv4_fragment(7, 16, false, &udp[16..]);
+        assert!(is_ip_fragment(&first) && is_ip_fragment(&last));
+        let mut decoder = Decoder::default();
+        let t = Timestamp(0);
+        assert!(matches!(
+            decoder.decode(t, LinkType::RawIp, &first),
+            Decoded::FragmentHeld
+        ));
+        let Decoded::Datagram(whole) = decoder.decode(t, LinkType::RawIp, &last) else {
+            panic!("not reassembled");
+        };
+        assert_eq!(whole.payload, &[b'x'; 24]);
+        assert!(matches!(
+            decoder.decode(t, LinkType::RawIp, &last),
+            Decoded::FragmentRepeat
+        ));
+        assert_eq!(decoder.reassembly().pending(), 0);
+    }
+
+    #[test]
+    fn whole_packets_and_garbage_are_not_fragments() {
+        assert!(!is_ip_fragment(&udp_frame(b"hello")[18..]));
+        assert!(!is_ip_fragment(b""));
+        assert!(!is_ip_fragment(&[0x45; 40]));
     }
 
     #[test]

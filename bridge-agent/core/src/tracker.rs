@@ -73,7 +73,7 @@ pub struct Transmit {
 }
 
 /// How a call went, reported when it ends.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CallSummary {
     /// When it was answered.
     pub answered_at: Option<Timestamp>,
@@ -83,6 +83,8 @@ pub struct CallSummary {
     pub media_started_at: Option<Timestamp>,
     /// Per-direction RTP counters, remote party first.
     pub quality: [LegStats; 2],
+    /// Silences longer than [`crate::mixer::MAX_GAP`] left out of the recording.
+    pub gaps_skipped: u64,
 }
 
 /// What the tracker reports.
@@ -425,6 +427,42 @@ impl Tracker {
         self.calls.get(&key)
     }
 
+    /// The call a SIP Call-ID belongs to.
+    #[must_use]
+    pub fn call_of(&self, call_id: &str) -> Option<CallKey> {
+        self.by_call_id.get(call_id).copied()
+    }
+
+    /// The call whose media travels from `src` to `dst`.
+    #[must_use]
+    pub fn call_of_flow(&self, src: SocketAddr, dst: SocketAddr) -> Option<CallKey> {
+        let flow = self
+            .flows_to
+            .get(&dst)
+            .or_else(|| self.flows_from.get(&src));
+        flow.map(|&(key, _)| key)
+    }
+
+    /// Ends one call now, as a timeout would (nothing happens if it has ended already).
+    ///
+    /// A call whose start was reported but that never reached the table (a panic between
+    /// the two) is reported ended as failed and its Call-ID dropped, so that the log and the
+    /// console do not show it in progress for ever.
+    pub fn end_now(&mut self, now: Timestamp, key: CallKey) {
+        if self.calls.contains_key(&key) {
+            self.end_call(now, key);
+            return;
+        }
+        self.by_call_id.retain(|_, k| *k != key);
+        self.forget(key);
+        self.events.push_back(Event::CallEnded {
+            call: key,
+            at: now,
+            disposition: Disposition::Failed,
+            summary: CallSummary::default(),
+        });
+    }
+
     /// How many calls the table holds (ended ones linger for a while).
     #[must_use]
     pub fn len(&self) -> usize {
@@ -608,6 +646,7 @@ impl Tracker {
             codec: call.codec,
             media_started_at: call.media.started_at(),
             quality: call.media.stats(),
+            gaps_skipped: call.media.gaps_skipped(),
         };
         self.events.push_back(Event::CallEnded {
             call: key,
@@ -706,6 +745,24 @@ mod tests {
 
     fn secs(s: u64) -> Timestamp {
         Timestamp(s * 1_000_000)
+    }
+
+    #[test]
+    fn end_now_reports_a_call_that_a_panic_kept_out_of_the_table() {
+        let mut tracker = Tracker::new(TrackerConfig::default());
+        tracker.by_call_id.insert("orphan".into(), CallKey(7));
+        let key = tracker.call_of("orphan").expect("indexed");
+        tracker.end_now(secs(1), key);
+        let events = events(&mut tracker);
+        assert!(matches!(
+            events.as_slice(),
+            [Event::CallEnded {
+                call: CallKey(7),
+                disposition: Disposition::Failed,
+                ..
+            }]
+        ));
+        assert_eq!(tracker.call_of("orphan"), None, "forgotten");
     }
 
     #[test]

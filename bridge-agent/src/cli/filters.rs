@@ -3,7 +3,8 @@
 use anyhow::bail;
 use clap::Subcommand;
 use ringside_core::caller_id::{CallerId, CallerIdSource};
-use ringside_core::filters::{Action, Field};
+use ringside_core::filters::{Action, Field, Filter};
+use ringside_core::text::Escaped;
 
 use crate::store::{Setting, Store};
 use crate::timefmt::now_rfc3339;
@@ -14,12 +15,15 @@ pub enum FilterAction {
     /// Add a filter (at the end, or at --position).
     Add {
         /// A number (`15550100001`), a prefix (`1555*`), `*`, `anonymous`, or with
-        /// `--field name` a name glob (`*warranty*`).
+        /// `--field name` a name glob (`*warranty*`). At most 64 bytes (names: 256).
         #[arg(long = "match")]
         pattern: String,
-        /// `number` or `name`.
+        /// `number`, `number-exact` (this number only, `*` and all taken literally) or `name`.
         #[arg(long, default_value = "number")]
         field: String,
+        /// Match exactly this number, wildcards taken literally (`--field number-exact`).
+        #[arg(long, conflicts_with = "field")]
+        exact: bool,
         /// `allow`, `block`, `record` or `no-record`.
         #[arg(long)]
         action: String,
@@ -60,23 +64,23 @@ pub fn run(store: &mut Store, action: FilterAction) -> anyhow::Result<()> {
         FilterAction::Add {
             pattern,
             field,
+            exact,
             action,
             position,
         } => {
+            let field = if exact {
+                Field::ExactNumber
+            } else {
+                Field::parse(&field)?
+            };
             let filter = store.add_filter(
                 &pattern,
-                Field::parse(&field)?,
+                field,
                 Action::parse(&action)?,
                 position,
                 &now_rfc3339(),
             )?;
-            println!(
-                "filter #{}: {} {} `{}`",
-                filter.id,
-                filter.action.as_str(),
-                filter.field.as_str(),
-                filter.pattern
-            );
+            println!("filter #{}: {}", filter.id, rule(&filter));
         }
         FilterAction::List { json } => list(store, json)?,
         FilterAction::Remove { id } => {
@@ -112,7 +116,11 @@ fn list(store: &Store, json: bool) -> anyhow::Result<()> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        // Valid JSON with the caller's text intact, and no raw control for the terminal.
+        println!(
+            "{}",
+            ringside_core::text::terminal_safe_json(&serde_json::to_string_pretty(&rows)?)
+        );
         return Ok(());
     }
     if filters.is_empty() {
@@ -120,15 +128,26 @@ fn list(store: &Store, json: bool) -> anyhow::Result<()> {
     }
     for (i, f) in filters.iter().enumerate() {
         println!(
-            "{:>3}. #{:<4} {:<9} {:<6} {}",
+            "{:>3}. #{:<4} {:<9} {:<12} {}",
             i + 1,
             f.id,
             f.action.as_str(),
             f.field.as_str(),
-            f.pattern
+            Escaped(&f.pattern)
         );
     }
     Ok(())
+}
+
+/// A filter in words (``block number-exact `*` ``), its pattern escaped: it may be a caller's
+/// number, control characters and all.
+fn rule(filter: &Filter) -> String {
+    format!(
+        "{} {} `{}`",
+        filter.action.as_str(),
+        filter.field.as_str(),
+        Escaped(&filter.pattern)
+    )
 }
 
 fn test(store: &Store, number: &str, name: Option<String>) -> anyhow::Result<()> {

@@ -148,6 +148,9 @@ pub enum Command {
         #[command(subcommand)]
         action: SettingsAction,
     },
+    /// Check the bridge, the rules, the queue, the data directory and the console, and say
+    /// what to fix (exit status 0 only when all is well).
+    Doctor(crate::doctor::DoctorArgs),
 }
 
 /// Console password actions.
@@ -155,7 +158,8 @@ pub enum Command {
 pub enum PasswordAction {
     /// Read a password (8 characters or more) from standard input and require it from now on.
     Set,
-    /// Remove the password: the console then listens on loopback only.
+    /// Remove the password: the console then answers loopback requests only (a running one
+    /// too) and every session ends.
     Remove,
 }
 
@@ -235,7 +239,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let calls = open_existing(&data_dir)?.calls(limit, 0)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&calls)?);
+                // Valid JSON with the caller's text intact, and no raw control for the terminal.
+                println!(
+                    "{}",
+                    ringside_core::text::terminal_safe_json(&serde_json::to_string_pretty(&calls)?)
+                );
             } else {
                 print_calls(&calls);
             }
@@ -264,6 +272,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             };
             settings::run(&open_or_create(&data_dir)?, action)
         }
+        Command::Doctor(args) => crate::doctor::command(args),
     }
 }
 
@@ -282,18 +291,24 @@ fn console_password(store: &Store, action: PasswordAction) -> anyhow::Result<()>
             let hash = web_console::auth::hash_password(password)
                 .map_err(|e| anyhow::anyhow!("{}", e.message))?;
             store.set_console_password_hash(Some(&hash))?;
-            println!("console password set: every page, API call and recording now needs a login");
+            println!(
+                "console password set: every page, API call and recording now needs a login \
+                 (sessions opened before have ended)"
+            );
         }
         PasswordAction::Remove => {
             store.set_console_password_hash(None)?;
-            println!("console password removed: the console listens on loopback only");
+            println!(
+                "console password removed: the console answers only on this machine \
+                 (127.0.0.1, localhost), a running one too; every session has ended"
+            );
         }
     }
     Ok(())
 }
 
 fn serve_console(data_dir: PathBuf, http: std::net::SocketAddr) -> anyhow::Result<()> {
-    let password_set = Store::open(&data_dir)?.console_password_hash()?.is_some();
+    let password_set = open_existing(&data_dir)?.console_password_hash()?.is_some();
     let listener = web_console::bind(http, password_set)?;
     println!(
         "console on http://{http}/ ({}; Ctrl-C to stop)",
@@ -319,6 +334,8 @@ fn run_agent(
     let Some(data_dir) = data_dir.or_else(|| config.data_dir.clone()) else {
         bail!("--data-dir is required (or `data_dir` in the configuration)");
     };
+    // Before the agent drops root: iptables needs it.
+    crate::fragments::warn_if_reassembly_off(&config.bridge);
     crate::live::run(&RunOptions { data_dir, config })
 }
 
@@ -343,8 +360,7 @@ fn rules_command(action: RulesAction, options: &RuleOptions) -> anyhow::Result<(
 fn open_or_create(data_dir: &std::path::Path) -> anyhow::Result<Store> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
-    Store::open(data_dir)
-        .with_context(|| format!("cannot open the database in {}", data_dir.display()))
+    Ok(Store::open_checked(data_dir)?)
 }
 
 fn open_existing(data_dir: &std::path::Path) -> anyhow::Result<Store> {
@@ -354,38 +370,56 @@ fn open_existing(data_dir: &std::path::Path) -> anyhow::Result<Store> {
             data_dir.display()
         );
     }
-    Store::open(data_dir)
-        .with_context(|| format!("cannot open the database in {}", data_dir.display()))
+    Ok(Store::open_checked(data_dir)?)
 }
 
-/// Prints the call log as a table.
+/// Prints the call log as a table; text from callers (and anything else read from the
+/// database) is escaped, so a name cannot act on the terminal or forge a line.
 pub fn print_calls(calls: &[CallRecord]) {
+    use ringside_core::text::Escaped;
     println!(
         "{:<4} {:<20} {:<9} {:<16} {:<20} {:<9} recording",
         "id", "started (UTC)", "direction", "number", "caller", "outcome"
     );
     for c in calls {
-        let who = c.display.clone().unwrap_or_default();
         let number = if c.anonymous {
-            "anonymous".to_owned()
+            "anonymous"
         } else {
-            c.number.clone().unwrap_or_default()
+            c.number.as_deref().unwrap_or_default()
         };
         println!(
             "{:<4} {:<20} {:<9} {:<16} {:<20} {:<9} {}",
             c.id,
-            c.started_at
-                .get(..19)
-                .unwrap_or(&c.started_at)
-                .replace('T', " "),
-            c.direction,
-            number,
-            who,
-            c.disposition.as_deref().unwrap_or("ongoing"),
-            c.recording
-                .as_deref()
-                .or(c.raw_rtp.as_deref())
-                .unwrap_or("-")
+            Escaped(
+                &c.started_at
+                    .get(..19)
+                    .unwrap_or(&c.started_at)
+                    .replace('T', " ")
+            ),
+            Escaped(&c.direction),
+            Escaped(number),
+            Escaped(c.display.as_deref().unwrap_or_default()),
+            Escaped(c.disposition.as_deref().unwrap_or("ongoing")),
+            Escaped(&recording_cell(c))
         );
     }
+}
+
+/// The recording's path, then what it left out: a stop before the call ended, long gaps.
+fn recording_cell(c: &CallRecord) -> String {
+    let path = c
+        .recording
+        .as_deref()
+        .or(c.raw_rtp.as_deref())
+        .unwrap_or("-");
+    let stopped = c
+        .recording_stopped
+        .as_ref()
+        .map(|note| format!(" ({note})"))
+        .unwrap_or_default();
+    let gaps = match c.gaps_skipped {
+        0 => String::new(),
+        n => format!(" ({n} long silences skipped)"),
+    };
+    format!("{path}{stopped}{gaps}")
 }

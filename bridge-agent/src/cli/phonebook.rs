@@ -3,6 +3,8 @@
 use anyhow::bail;
 use clap::Subcommand;
 
+use ringside_core::text::Escaped;
+
 use crate::store::Store;
 use crate::timefmt::now_rfc3339;
 
@@ -35,7 +37,13 @@ pub fn run(store: &Store, action: PhonebookAction) -> anyhow::Result<()> {
         PhonebookAction::List { json } => {
             let entries = store.phonebook()?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&entries)?);
+                // Valid JSON with the caller's text intact, and no raw control for the terminal.
+                println!(
+                    "{}",
+                    ringside_core::text::terminal_safe_json(&serde_json::to_string_pretty(
+                        &entries
+                    )?)
+                );
                 return Ok(());
             }
             println!(
@@ -43,13 +51,14 @@ pub fn run(store: &Store, action: PhonebookAction) -> anyhow::Result<()> {
                 "number", "your name", "network name", "calls"
             );
             for e in entries {
+                // Names and numbers are caller text: escaped, never obeyed by the terminal.
                 println!(
                     "{:<18} {:<24} {:<24} {:>5}  {}",
-                    e.number,
-                    e.user_name.unwrap_or_default(),
-                    e.network_name.unwrap_or_default(),
+                    Escaped(&e.number),
+                    Escaped(e.user_name.as_deref().unwrap_or_default()),
+                    Escaped(e.network_name.as_deref().unwrap_or_default()),
                     e.calls,
-                    e.last_seen
+                    Escaped(&e.last_seen)
                 );
             }
         }
@@ -59,13 +68,13 @@ pub fn run(store: &Store, action: PhonebookAction) -> anyhow::Result<()> {
                 bail!("both a number and a name are needed");
             }
             store.set_phonebook_name(number.trim(), name, &now_rfc3339())?;
-            println!("{} is now \"{name}\"", number.trim());
+            println!("{} is now \"{}\"", Escaped(number.trim()), Escaped(name));
         }
         PhonebookAction::Remove { number } => {
             if !store.remove_phonebook_entry(&number)? {
-                bail!("{number} is not in the phonebook");
+                bail!("{} is not in the phonebook", Escaped(&number));
             }
-            println!("removed {number}");
+            println!("removed {}", Escaped(&number));
         }
     }
     Ok(())

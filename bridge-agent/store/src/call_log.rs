@@ -28,7 +28,7 @@ const COLUMNS: &str =
     "SELECT c.id, c.call_id, c.direction, c.number, c.name, COALESCE(p.user_name, c.name),
         c.anonymous, c.caller_id_source, c.caller_id_header, c.started_at, c.answered_at,
         c.ended_at, c.disposition, c.recording, c.raw_rtp, c.codec, c.quality,
-        c.blocked_by_filter, c.blocked_by
+        c.blocked_by_filter, c.blocked_by, c.gaps_skipped, c.recording_stopped
      FROM calls c LEFT JOIN phonebook p ON p.number = c.number";
 
 impl Store {
@@ -117,6 +117,8 @@ fn call_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CallRecord> {
         quality: quality.and_then(|q| serde_json::from_str(&q).ok()),
         blocked_by_filter: row.get(17)?,
         blocked_by: row.get(18)?,
+        gaps_skipped: row.get(19)?,
+        recording_stopped: row.get(20)?,
     })
 }
 

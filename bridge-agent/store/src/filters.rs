@@ -149,6 +149,7 @@ fn renumber(tx: &rusqlite::Transaction<'_>, order: &[i64]) -> Result<(), StoreEr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ringside_core::filters::FilterError;
 
     #[test]
     fn filters_keep_their_order_through_adds_moves_and_removals() {
@@ -193,6 +194,51 @@ mod tests {
     }
 
     #[test]
+    fn exact_number_filters_are_stored_and_over_long_patterns_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(dir.path()).expect("open");
+        let star = store
+            .add_filter("*", Field::ExactNumber, Action::Block, None, "now")
+            .expect("an exact `*`");
+        let reopened = Store::open(dir.path()).expect("reopen");
+        assert_eq!(
+            reopened.filters().expect("list"),
+            std::slice::from_ref(&star)
+        );
+        let policy = reopened.policy().expect("policy");
+        let caller = |number: &str| ringside_core::caller_id::CallerId {
+            number: Some(number.to_owned()),
+            name: None,
+            anonymous: false,
+            source: ringside_core::caller_id::CallerIdSource::From,
+            raw: String::new(),
+        };
+        assert!(policy.filters.decide(&caller("*"), true).block.yes);
+        assert!(
+            !policy
+                .filters
+                .decide(&caller("15550100001"), true)
+                .block
+                .yes
+        );
+        for (pattern, field) in [
+            ("1".repeat(65), Field::Number),
+            ("1".repeat(65), Field::ExactNumber),
+            ("n".repeat(257), Field::Name),
+        ] {
+            assert!(matches!(
+                store.add_filter(&pattern, field, Action::Block, None, "now"),
+                Err(StoreError::Filter(FilterError::TooLong { .. }))
+            ));
+            assert!(matches!(
+                store.edit_filter(star.id, &pattern, field, Action::Block),
+                Err(StoreError::Filter(FilterError::TooLong { .. }))
+            ));
+        }
+        assert_eq!(store.filters().expect("list").len(), 1);
+    }
+
+    #[test]
     fn the_policy_follows_filters_and_settings_and_data_version_moves() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut store = Store::open(dir.path()).expect("open");
@@ -220,5 +266,34 @@ mod tests {
         assert_eq!(policy.block_response, BlockResponse::Decline);
         assert_eq!(policy.filters.len(), 1);
         assert_ne!(watcher.data_version().expect("version"), before);
+    }
+
+    #[test]
+    fn the_exact_number_migration_keeps_every_filter_in_place() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let conn = rusqlite::Connection::open(dir.path().join(crate::DB_FILE)).expect("db");
+            for sql in &crate::MIGRATIONS[..3] {
+                conn.execute_batch(sql).expect("an older schema");
+            }
+            conn.execute_batch(
+                "INSERT INTO filters VALUES (7, 2, '1900*', 'number', 'block', 'then');
+                 INSERT INTO filters VALUES (9, 1, '*mom*', 'name', 'allow', 'then');
+                 PRAGMA user_version = 3;",
+            )
+            .expect("filters of an older Ringside");
+        }
+        let mut store = Store::open(dir.path()).expect("migrated");
+        let kept: Vec<(i64, String)> = store
+            .filters()
+            .expect("list")
+            .into_iter()
+            .map(|f| (f.id, f.pattern))
+            .collect();
+        assert_eq!(kept, [(9, "*mom*".into()), (7, "1900*".into())]);
+        store
+            .add_filter("1900*", Field::ExactNumber, Action::Block, Some(1), "now")
+            .expect("the new field is allowed");
+        assert_eq!(store.filters().expect("list")[0].field, Field::ExactNumber);
     }
 }

@@ -3,14 +3,16 @@
 //! applied in order and counted in `PRAGMA user_version`. [`timefmt`] is the one way times
 //! are written into it (fixed-length RFC 3339, so that they sort).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, ErrorCode};
 use serde::Serialize;
 
 mod call_log;
 mod filters;
+pub mod owner_only;
 mod phonebook;
+pub mod recording_path;
 mod settings;
 pub mod timefmt;
 mod voicemail;
@@ -25,6 +27,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/001_calls_phonebook.sql"),
     include_str!("../migrations/002_filters_settings.sql"),
     include_str!("../migrations/003_voicemail.sql"),
+    include_str!("../migrations/004_recording_notes.sql"),
+    include_str!("../migrations/005_filter_exact_number.sql"),
 ];
 
 /// The database file's name inside the data directory.
@@ -34,8 +38,17 @@ pub const DB_FILE: &str = "ringside.db";
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// `SQLite` said no.
-    #[error("database error: {0}")]
+    #[error("{}", in_plain_words(.0))]
     Sqlite(#[from] rusqlite::Error),
+    /// Another process holds the database's write lock (found at start-up).
+    #[error(
+        "the database {} is locked by another process (another Ringside?); stop it or try again",
+        .0.display()
+    )]
+    Locked(PathBuf),
+    /// The file is not an `SQLite` database, or `SQLite` finds it damaged (found at start-up).
+    #[error("{} is not a Ringside database or is damaged: {}", .0.display(), .1)]
+    Damaged(PathBuf, String),
     /// The database is newer than this program.
     #[error(
         "the database has schema version {0}, newer than this Ringside ({1}); upgrade Ringside"
@@ -47,6 +60,25 @@ pub enum StoreError {
     /// A setting that cannot be set.
     #[error(transparent)]
     Setting(#[from] SettingError),
+    /// The database file could not be created (owner-only) in the data directory.
+    #[error("cannot create the database file: {0}")]
+    Create(#[from] std::io::Error),
+}
+
+/// Names a locked or damaged database by its path.
+fn with_path(path: &Path, error: StoreError) -> StoreError {
+    let StoreError::Sqlite(sqlite) = &error else {
+        return error;
+    };
+    match sqlite.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            StoreError::Locked(path.to_owned())
+        }
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
+            StoreError::Damaged(path.to_owned(), sqlite.to_string())
+        }
+        _ => error,
+    }
 }
 
 /// A new call, as the log first records it.
@@ -87,6 +119,8 @@ pub struct CallEnd<'a> {
     pub codec: Option<&'a str>,
     /// Per-direction RTP figures, JSON.
     pub quality: Option<&'a str>,
+    /// Silences too long to keep that the recording skipped.
+    pub gaps_skipped: u64,
 }
 
 /// One row of the call log, as `ringside calls --json` and the console show it.
@@ -130,24 +164,79 @@ pub struct CallRecord {
     pub blocked_by_filter: Option<i64>,
     /// What that filter said (`block number anonymous`), kept after it is deleted.
     pub blocked_by: Option<String>,
+    /// Silences longer than five seconds left out of the recording (a long hold, or a
+    /// packet clock that leapt).
+    pub gaps_skipped: i64,
+    /// Why the recording stopped before the call ended (a full disk, a write error).
+    pub recording_stopped: Option<String>,
+}
+
+/// What an `SQLite` error means, in words for whoever reads the log or the terminal.
+fn in_plain_words(error: &rusqlite::Error) -> String {
+    match error.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            format!("the database is locked by another process ({error})")
+        }
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
+            format!("the database is damaged ({error})")
+        }
+        Some(ErrorCode::DiskFull) => {
+            format!("the disk is full, the database cannot grow ({error})")
+        }
+        _ => format!("database error: {error}"),
+    }
 }
 
 /// The open database.
 pub struct Store {
     conn: Connection,
+    path: PathBuf,
 }
 
 impl Store {
-    /// Opens (creating and migrating as needed) `ringside.db` in `data_dir`.
+    /// Opens (creating and migrating as needed) `ringside.db` in `data_dir`. A database that
+    /// is locked or damaged is reported as such, with its path.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
-        let conn = Connection::open(data_dir.join(DB_FILE))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let mut store = Store { conn };
-        store.migrate()?;
+        owner_only::secure(data_dir, DB_FILE)?;
+        let path = data_dir.join(DB_FILE);
+        let opened = (|| {
+            let conn = Connection::open(&path)?;
+            conn.busy_timeout(std::time::Duration::from_secs(5))?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            conn.pragma_update(None, "foreign_keys", "ON")?;
+            let mut store = Store {
+                conn,
+                path: path.clone(),
+            };
+            store.migrate()?;
+            Ok(store)
+        })();
+        opened.map_err(|error| with_path(&path, error))
+    }
+
+    /// [`Store::open`], then [`Store::check`]: for commands starting up.
+    pub fn open_checked(data_dir: &Path) -> Result<Store, StoreError> {
+        let store = Store::open(data_dir)?;
+        store.check()?;
         Ok(store)
+    }
+
+    /// Checks at start-up that the database can be written (no other process holds its
+    /// lock) and that `SQLite` finds it whole, so that a long-running command fails at once
+    /// and in plain words rather than at its first write.
+    pub fn check(&self) -> Result<(), StoreError> {
+        let checked = (|| {
+            self.conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;")?;
+            let verdict: String = self
+                .conn
+                .query_row("PRAGMA quick_check(1)", [], |row| row.get(0))?;
+            match verdict.as_str() {
+                "ok" => Ok(()),
+                _ => Err(StoreError::Damaged(self.path.clone(), verdict)),
+            }
+        })();
+        checked.map_err(|error| with_path(&self.path, error))
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
@@ -242,11 +331,29 @@ impl Store {
         Ok(())
     }
 
+    /// Records why a call's recording stopped before the call ended.
+    pub fn set_recording_stopped(&self, id: i64, reason: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE calls SET recording_stopped = ?2 WHERE id = ?1",
+            params![id, reason],
+        )?;
+        Ok(())
+    }
+
     /// Records how a call ended.
     pub fn finish_call(&self, id: i64, end: &CallEnd<'_>) -> Result<(), StoreError> {
         self.conn.execute(
-            "UPDATE calls SET ended_at = ?2, disposition = ?3, codec = ?4, quality = ?5 WHERE id = ?1",
-            params![id, end.ended_at, end.disposition, end.codec, end.quality],
+            "UPDATE calls SET ended_at = ?2, disposition = ?3, codec = ?4, quality = ?5,
+                              gaps_skipped = ?6
+             WHERE id = ?1",
+            params![
+                id,
+                end.ended_at,
+                end.disposition,
+                end.codec,
+                end.quality,
+                i64::try_from(end.gaps_skipped).unwrap_or(i64::MAX)
+            ],
         )?;
         Ok(())
     }

@@ -30,11 +30,22 @@ function followLiveEvents() {
   const source = new EventSource("/api/live/events");
   source.onmessage = (message) => {
     const { type } = JSON.parse(message.data);
+    if (type === "fault") api("GET", "/session").then(showFaults).catch((error) => notice(error.message));
     const page = currentPage();
     if (page === "glance") loadGlance().catch((error) => notice(error.message));
     const busy = document.querySelector("dialog[open]") || [...document.querySelectorAll("audio")].some((a) => !a.paused);
     if (type === "logged" && page === "calls" && onFirstPage() && !busy) loadCalls().catch((error) => notice(error.message));
   };
+}
+
+// A warning that stays while the agent runs after surviving a panic of its engine.
+function showFaults(session) {
+  const faults = session.faults;
+  const box = $("#fault");
+  box.hidden = !faults || faults.count === 0;
+  if (box.hidden) return;
+  box.textContent = `Ringside's engine failed ${faults.count} time(s) and recovered; the last at ${faults.last_at}: ${faults.last}. ` +
+    "The packet is kept in the data directory's quarantine folder; please report it.";
 }
 
 // "Log out" appears when the console asks for a password; live events come when the agent
@@ -44,6 +55,7 @@ async function start() {
   const button = $("#logout");
   button.hidden = !session.login_required;
   button.onclick = guarded(async () => { await api("POST", "/logout"); location.assign("/login"); });
+  showFaults(session);
   if (session.live) followLiveEvents();
 }
 

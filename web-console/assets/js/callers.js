@@ -9,13 +9,14 @@ export async function nameNumber(number, suggestion) {
   return true;
 }
 
-// Asks, then puts a block filter for the number first in the list.
+// Asks, then puts a block filter for exactly this number first in the list: a caller numbered
+// `*` or `1555*` is blocked alone, never taken for a pattern that blocks everyone.
 export async function blockNumber(number) {
   const sure = await ask({
     title: `Block ${number}?`, message: "Its calls will go to voicemail without ringing. The filter goes first in the list.",
     confirm: "Block", danger: true,
   });
   if (!sure) return;
-  await api("POST", "/filters", { pattern: number, action: "block", position: 1 });
+  await api("POST", "/filters", { pattern: number, field: "number-exact", action: "block", position: 1 });
   notice(`${number} is blocked: see Filters to undo.`, "info");
 }

@@ -53,7 +53,7 @@ function row(call) {
     el("td", { textContent: call.number || "withheld" }),
     outcome,
     el("td", {}, length(call), el("div", { className: "meta", textContent: quality(call) })),
-    el("td", {}, player(call)),
+    el("td", {}, player(call), el("div", { className: "meta", textContent: [call.recording_stopped, call.gaps_skipped > 0 ? `${call.gaps_skipped} long silences skipped` : ""].filter(Boolean).join(" · ") })),
     actions,
   );
 }
@@ -67,7 +67,20 @@ function dayStart(date, days = 0) {
   return `${start.toISOString().slice(0, 19)}.000000Z`;
 }
 
+// A notice above the call log while the data disk is below the free-space floor.
+async function showRecordingSpace() {
+  const space = await api("GET", "/recordings/space");
+  let notice = $("#recording-space");
+  if (!notice) {
+    notice = el("p", { id: "recording-space", className: "notice error" });
+    $("#call-table").before(notice);
+  }
+  notice.hidden = space.recording;
+  notice.textContent = space.recording ? "" : `Calls are not being recorded: ${space.free_megabytes} MB free on the data disk, below the floor of ${space.floor_megabytes} MB. They still ring and are logged.`;
+}
+
 export async function loadCalls() {
+  await showRecordingSpace();
   const query = { ...state.query, since: dayStart(state.query.since), until: dayStart(state.query.until, 1) };
   const params = new URLSearchParams({ ...query, limit: PAGE_SIZE, offset: state.offset });
   for (const [key, value] of [...params]) if (!value) params.delete(key);

@@ -17,17 +17,24 @@ async function editFilter(filter) {
     title: `Edit filter ${filter.position}`,
     fields: [
       { name: "action", label: "Action", value: filter.action, options: ["block", "allow", "record", "no-record"] },
-      { name: "field", label: "Matches the caller's", value: filter.field, options: ["number", "name"] },
+      { name: "field", label: "Matches the caller's", value: filter.field, options: ["number", "number-exact", "name"] },
       { name: "pattern", label: "Pattern (a number, a prefix with *, *, anonymous)", value: filter.pattern },
     ],
   });
   if (answer) await change(() => api("PUT", `/filters/${filter.id}`, answer));
 }
 
+// A filter in words: an exact-number filter says so, since its `*` is a character, not "everyone".
+function words(filter) {
+  return filter.field === "number-exact"
+    ? `${filter.action} exactly the number ${filter.pattern}`
+    : `${filter.action} ${filter.field} ${filter.pattern}`;
+}
+
 function item(filter, count) {
   const move = (position) => guarded(() => change(() => api("POST", `/filters/${filter.id}/move`, { position })));
   return el("li", { dataset: { id: filter.id } },
-    el("span", { className: "rule", textContent: `${filter.action} ${filter.field} ${filter.pattern}` }),
+    el("span", { className: "rule", textContent: words(filter) }),
     el("button", { className: "plain", textContent: "Edit", onclick: guarded(() => editFilter(filter)) }),
     el("button", { className: "plain", textContent: "↑", title: "Move up", disabled: filter.position === 1, onclick: move(filter.position - 1) }),
     el("button", { className: "plain", textContent: "↓", title: "Move down", disabled: filter.position === count, onclick: move(filter.position + 1) }),

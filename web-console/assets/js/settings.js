@@ -4,12 +4,19 @@ import { $, api, ask, guarded } from "./common.js";
 const NUMBERS = ["retention_days", "retention_megabytes", "min_free_megabytes"];
 const CHOICES = ["record_by_default", "block_response", "courtesy_beeps"];
 
+// The form cannot be saved until the stored values are in it: saving what the page showed
+// before they arrived would overwrite every setting with an empty or default value.
 export async function loadSettings() {
-  const settings = await api("GET", "/settings");
   const form = $("#settings-form");
+  const button = form.querySelector("button[type=submit]");
+  form.setAttribute("aria-busy", "true");
+  button.disabled = true;
+  const settings = await api("GET", "/settings");
   for (const key of [...CHOICES, ...NUMBERS]) form[key].value = settings[key];
   form.announce_secret.placeholder = settings.announce_secret ? "set (type to change)" : "none";
   $("#remove-secret").hidden = !settings.announce_secret;
+  form.setAttribute("aria-busy", "false");
+  button.disabled = false;
 }
 
 async function save(event) {

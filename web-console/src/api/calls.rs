@@ -1,12 +1,11 @@
 //! The call log and its recordings: `/api/calls...`.
 
-use std::path::{Component, Path};
-
 use axum::extract::{Path as UrlPath, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use ringside_store::{CallQuery, CallRecord};
+use ringside_store::recording_path::{self, UnsafePath};
+use ringside_store::{CallQuery, CallRecord, Setting};
 use serde::Deserialize;
 use tower::ServiceExt;
 
@@ -63,9 +62,14 @@ pub(super) async fn call(
     .map(Json)
 }
 
-/// Where call `id`'s recording is: found by the call's id, checked to stay inside the data
-/// directory.
-async fn recording_path(state: &ConsoleState, id: i64) -> Result<std::path::PathBuf, AppError> {
+/// Where call `id`'s recording is: found by the call's id, and usable only if the stored
+/// path names a WAV under `recordings/` reached without a symbolic link
+/// ([`ringside_store::recording_path::checked`]); a forged path is a 404 and a log line.
+/// `Ok(None)`: the call has a recording whose file is gone.
+async fn stored_recording(
+    state: &ConsoleState,
+    id: i64,
+) -> Result<Option<std::path::PathBuf>, AppError> {
     let call = with_store(state, move |store| {
         store
             .call(id)?
@@ -74,17 +78,29 @@ async fn recording_path(state: &ConsoleState, id: i64) -> Result<std::path::Path
     .await?;
     let relative = call
         .recording
+        .filter(|r| {
+            std::path::Path::new(r)
+                .extension()
+                .is_some_and(|e| e == "wav")
+        })
         .ok_or_else(|| AppError::not_found(format!("call {id} has no recording")))?;
-    // The store only ever writes `recordings/...`; anything else is refused outright.
-    let inside = Path::new(&relative)
-        .components()
-        .all(|c| matches!(c, Component::Normal(_)));
-    if !inside {
-        return Err(AppError::internal(&format!(
-            "call {id} has a recording path outside the data directory: {relative}"
-        )));
+    match recording_path::checked(&state.data_dir, &relative) {
+        Ok(path) => Ok(Some(path)),
+        Err(UnsafePath::Missing(_)) => Ok(None),
+        Err(refused) => {
+            tracing::warn!("call {id}: recording refused: {refused}");
+            Err(AppError::not_found(format!("call {id} has no recording")))
+        }
     }
-    Ok(state.data_dir.join(&relative))
+}
+
+/// The file of call `id`'s recording, to read.
+async fn recording_path(state: &ConsoleState, id: i64) -> Result<std::path::PathBuf, AppError> {
+    stored_recording(state, id).await?.ok_or_else(|| {
+        AppError::not_found(format!(
+            "the recording of call {id} is missing from the disk"
+        ))
+    })
 }
 
 /// The call's WAV, with Range requests (the browser's audio element seeks with them).
@@ -132,15 +148,34 @@ pub(super) async fn delete_recording(
     State(state): State<ConsoleState>,
     UrlPath(id): UrlPath<i64>,
 ) -> Result<StatusCode, AppError> {
-    let path = recording_path(&state, id).await?;
-    match tokio::fs::remove_file(&path).await {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(AppError::internal(&e)),
+    // A file already gone is forgotten all the same.
+    if let Some(path) = stored_recording(&state, id).await? {
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(AppError::internal(&e)),
+        }
     }
     with_store(&state, move |store| {
         store.clear_recording(id)?;
         Ok(StatusCode::NO_CONTENT)
     })
     .await
+}
+
+/// Whether calls can be recorded now: the free space on the data disk against the floor of
+/// the settings (`GET /api/recordings/space`), for the page's notice when they cannot.
+pub(super) async fn recording_space(
+    State(state): State<ConsoleState>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let floor = with_store(&state, |store| {
+        Ok(Setting::number(&store.setting(Setting::MinFreeMegabytes)?))
+    })
+    .await?;
+    let free = recording_path::free_bytes(&state.data_dir);
+    Ok(Json(serde_json::json!({
+        "free_megabytes": free / 1_000_000,
+        "floor_megabytes": floor,
+        "recording": free >= floor.saturating_mul(1_000_000),
+    })))
 }

@@ -26,9 +26,10 @@
 //! | `GET /api/live/events` | their changes, as server-sent events |
 //! | `POST /api/live/calls/{key}/recording` `{"on"}` | record a call in progress, or stop |
 //! | `GET /api/live/calls/{key}/audio` (WebSocket) | listen live: 20 ms binary messages, 8 kHz stereo 16-bit LE |
-//! | `POST /api/login` `{"password"}` | a session cookie (when a console password is set) |
+//! | `POST /api/login` `{"password"}` | a session cookie (when a console password is set); 429 with `Retry-After` when the login limit says wait (see [`crate::limiter`]) |
 //! | `POST /api/logout` | end the session |
-//! | `GET /api/session` | what the page needs to know: `login_required` (a password is set), `live` (the agent is behind this console) |
+//! | `GET /api/session` | what the page needs to know: `login_required` (a password is set), `live` (the agent is behind this console), `faults` (engine panics the agent survived: `count`, `last`, `last_at`) |
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post, put};
 use axum::Router;
 use ringside_store::Store;
@@ -51,6 +52,7 @@ pub fn router() -> Router<ConsoleState> {
             get(calls::recording).delete(calls::delete_recording),
         )
         .route("/calls/{id}/waveform.svg", get(calls::waveform))
+        .route("/recordings/space", get(calls::recording_space))
         .route("/phonebook", get(phonebook::phonebook))
         .route(
             "/phonebook.csv",
@@ -80,7 +82,10 @@ pub fn router() -> Router<ConsoleState> {
             post(crate::live::set_recording),
         )
         .route("/live/calls/{key}/audio", get(crate::live::listen))
-        .route("/login", post(crate::auth::login))
+        .route(
+            "/login",
+            post(crate::auth::login).layer(DefaultBodyLimit::max(crate::auth::MAX_LOGIN_BYTES)),
+        )
         .route("/logout", post(crate::auth::logout))
         .route("/session", get(settings::session))
         .fallback(|| async { AppError::not_found("no such API endpoint") })

@@ -1,0 +1,285 @@
+//! The sink's writes to the call log, applied in order, and held back while the database
+//! cannot take them (locked by another process, damaged, on a full disk): the sink logs the
+//! trouble once in plain words, counts it, keeps the writes in memory — at most
+//! [`MAX_BACKLOG`] of them, beyond that they are dropped and counted — and tries again
+//! every [`RETRY_EVERY`]; once one goes through, the rest follow in order.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use ringside_core::call::{CallInfo, CallKey, Disposition};
+use ringside_core::engine::CallSummary;
+use ringside_core::voicemail::MessageSummary;
+use ringside_core::Timestamp;
+use web_console::live::Stored;
+
+use super::{codec_name, leg_json, EventSink};
+use crate::store::{CallEnd, NewCall, StoreError};
+use crate::timefmt::rfc3339;
+
+/// The most writes held back while the database is unavailable (a call makes four or five).
+pub const MAX_BACKLOG: usize = 1000;
+/// How often held-back writes are tried again.
+pub const RETRY_EVERY: Duration = Duration::from_secs(10);
+
+/// One change to the call log.
+#[derive(Debug)]
+pub enum Write {
+    /// A new call: its row.
+    Insert(Box<CallInfo>),
+    /// It was answered.
+    Answered(CallKey, Timestamp),
+    /// Its WAV exists (path relative to the data directory).
+    Recording(CallKey, String),
+    /// Its raw-RTP pcap exists.
+    RawRtp(CallKey, String),
+    /// Its recording stopped before the call ended, and why.
+    RecordingStopped(CallKey, String),
+    /// The provider's voicemail report.
+    Voicemail(Timestamp, MessageSummary),
+    /// It ended.
+    Finish(CallKey, Timestamp, Disposition, Box<CallSummary>),
+}
+
+/// Writes the database could not take yet, oldest first.
+#[derive(Debug, Default)]
+pub struct Backlog {
+    writes: VecDeque<Write>,
+    /// When the last attempt failed.
+    failed_at: Option<Instant>,
+    /// Writes dropped because the backlog was full.
+    pub dropped: u64,
+}
+
+impl Backlog {
+    /// Whether writes are held back.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty()
+    }
+
+    /// Writes held back.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.writes.len()
+    }
+}
+
+impl EventSink {
+    /// Applies `write` now, or holds it back behind earlier writes that are waiting.
+    pub(super) fn submit(&mut self, write: Write) {
+        if self.backlog.is_empty() {
+            match self.apply_write(&write) {
+                Ok(()) => return,
+                Err(error) => self.failed(&error),
+            }
+        }
+        if self.backlog.writes.len() >= MAX_BACKLOG {
+            if self.backlog.dropped == 0 {
+                tracing::error!(
+                    "{MAX_BACKLOG} call log writes are waiting for the database: later ones are dropped"
+                );
+            }
+            self.backlog.dropped += 1;
+            return;
+        }
+        self.backlog.writes.push_back(write);
+    }
+
+    /// Tries the held-back writes again if [`RETRY_EVERY`] has passed (or `now_anyway`).
+    pub fn retry(&mut self, now_anyway: bool) {
+        let due = self
+            .backlog
+            .failed_at
+            .is_none_or(|at| at.elapsed() >= RETRY_EVERY);
+        if self.backlog.is_empty() || !(due || now_anyway) {
+            return;
+        }
+        let waiting = self.backlog.writes.len();
+        while let Some(write) = self.backlog.writes.pop_front() {
+            if let Err(error) = self.apply_write(&write) {
+                self.backlog.writes.push_front(write);
+                self.failed(&error);
+                return;
+            }
+        }
+        self.backlog.failed_at = None;
+        tracing::warn!("the database takes writes again: {waiting} waiting ones caught up");
+    }
+
+    /// Counts a failed write; says so when an outage begins.
+    fn failed(&mut self, error: &StoreError) {
+        self.report.store_errors += 1;
+        if self.backlog.is_empty() {
+            tracing::error!(
+                "the call log cannot be written: {error}; calls go on and are kept in memory \
+                 (up to {MAX_BACKLOG} writes), tried again every {} s",
+                RETRY_EVERY.as_secs()
+            );
+        }
+        self.backlog.failed_at = Some(Instant::now());
+    }
+
+    fn apply_write(&mut self, write: &Write) -> Result<(), StoreError> {
+        let key = match write {
+            Write::Insert(info) => return self.insert(info),
+            Write::Voicemail(at, summary) => {
+                let (waiting, new, old) = (summary.waiting, summary.new, summary.old);
+                self.store
+                    .record_voicemail(&rfc3339(*at), waiting, new, old)?;
+                self.tell(Stored::Voicemail);
+                return Ok(());
+            }
+            Write::Answered(key, _)
+            | Write::Recording(key, _)
+            | Write::RawRtp(key, _)
+            | Write::RecordingStopped(key, _)
+            | Write::Finish(key, ..) => *key,
+        };
+        // A call whose row was dropped with a full backlog has nothing to update.
+        let Some(&id) = self.rows.get(&key) else {
+            return Ok(());
+        };
+        match write {
+            Write::Answered(_, at) => self.store.set_answered(id, &rfc3339(*at))?,
+            Write::Recording(_, path) => self.store.set_recording(id, path)?,
+            Write::RawRtp(_, path) => self.store.set_raw_rtp(id, path)?,
+            Write::RecordingStopped(_, note) => self.store.set_recording_stopped(id, note)?,
+            Write::Finish(_, at, disposition, summary) => {
+                self.finish_row(id, *at, *disposition, summary)?;
+                self.rows.remove(&key);
+                self.tell(Stored::CallLogged);
+            }
+            Write::Insert(_) | Write::Voicemail(..) => {}
+        }
+        Ok(())
+    }
+
+    fn insert(&mut self, info: &CallInfo) -> Result<(), StoreError> {
+        let party = &info.party;
+        let blocked_by = info.blocked_by.as_ref().map(|f| {
+            (
+                f.id,
+                format!("{} {} {}", f.action.as_str(), f.field.as_str(), f.pattern),
+            )
+        });
+        let id = self.store.insert_call(&NewCall {
+            call_id: &info.call_id,
+            direction: info.direction.as_str(),
+            number: party.number.as_deref(),
+            name: party.name.as_deref(),
+            anonymous: party.anonymous,
+            caller_id_source: party.source.as_str(),
+            caller_id_header: &party.raw,
+            started_at: &rfc3339(info.started_at),
+            phone_address: &info.phone.to_string(),
+            remote_address: &info.remote.to_string(),
+            blocked_by: blocked_by.as_ref().map(|(id, text)| (*id, text.as_str())),
+        })?;
+        self.rows.insert(info.key, id);
+        Ok(())
+    }
+
+    fn finish_row(
+        &self,
+        id: i64,
+        at: Timestamp,
+        disposition: Disposition,
+        summary: &CallSummary,
+    ) -> Result<(), StoreError> {
+        let quality = serde_json::json!({
+            "remote": leg_json(&summary.quality[0]),
+            "phone": leg_json(&summary.quality[1]),
+        });
+        self.store.finish_call(
+            id,
+            &CallEnd {
+                ended_at: &rfc3339(at),
+                disposition: disposition.as_str(),
+                codec: summary.codec.map(codec_name),
+                quality: summary
+                    .media_started_at
+                    .map(|_| quality.to_string())
+                    .as_deref(),
+                gaps_skipped: summary.gaps_skipped,
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recorder::Recorder;
+    use crate::store::Store;
+    use ringside_core::call::CallDirection;
+    use ringside_core::caller_id::{CallerId, CallerIdSource};
+    use ringside_core::Event;
+
+    fn started(key: u64) -> Event {
+        Event::CallStarted(CallInfo {
+            key: CallKey(key),
+            call_id: format!("held-{key}"),
+            direction: CallDirection::Inbound,
+            party: CallerId {
+                number: Some("15550100001".into()),
+                name: None,
+                anonymous: false,
+                source: CallerIdSource::From,
+                raw: String::new(),
+            },
+            started_at: Timestamp(1_795_521_600_000_000),
+            phone: "192.168.1.20:5060".parse().expect("address"),
+            remote: "203.0.113.5:5060".parse().expect("address"),
+            blocked_by: None,
+        })
+    }
+
+    #[test]
+    fn a_locked_database_holds_the_call_log_back_bounded_until_it_is_free() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("store");
+        let mut sink = EventSink::new(store, Recorder::new(dir.path()));
+        let holder = rusqlite::Connection::open(dir.path().join("ringside.db")).expect("open");
+        holder.execute_batch("BEGIN IMMEDIATE").expect("write lock");
+        let at = Timestamp(1_795_521_601_000_000);
+        sink.handle(started(1));
+        sink.handle(Event::CallAnswered {
+            call: CallKey(1),
+            at,
+        });
+        sink.handle(Event::CallEnded {
+            call: CallKey(1),
+            at,
+            disposition: Disposition::Answered,
+            summary: CallSummary::default(),
+        });
+        assert_eq!(sink.backlog.len(), 3, "kept in memory");
+        assert_eq!(
+            sink.report.store_errors, 1,
+            "one wait for the lock, not three"
+        );
+        for _ in 0..MAX_BACKLOG {
+            sink.handle(Event::Voicemail {
+                at,
+                summary: MessageSummary::default(),
+                phone: "192.168.1.20:5060".parse().expect("address"),
+            });
+        }
+        assert_eq!(sink.backlog.len(), MAX_BACKLOG, "bounded");
+        assert_eq!(sink.backlog.dropped, 3);
+
+        holder.execute_batch("ROLLBACK").expect("release");
+        sink.retry(true);
+        assert!(sink.backlog.is_empty());
+        let report = sink.finish();
+        assert_eq!(report.unwritten, 3, "only what the bound dropped");
+        let calls = Store::open(dir.path())
+            .expect("store")
+            .calls(10, 0)
+            .expect("calls");
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0].disposition.as_deref(), Some("answered"));
+        assert!(calls[0].answered_at.is_some());
+    }
+}
