@@ -196,10 +196,12 @@ def announce_seeds():
                 dict(base, event="voicemail", messages_waiting=3, number=None, name=None),
                 dict(base, event="answered", direction="outbound", display="\x1b[31m\ttab\nline")]
     datagrams = []
-    for announcement in variants:
-        body = b"RINGSIDE\x01" + json.dumps(announcement, ensure_ascii=False).encode()
-        signed = body + hmac.new(secret, body, "sha256").digest()
-        datagrams += [body, signed]
+    for i, announcement in enumerate(variants):
+        text = json.dumps(announcement, ensure_ascii=False).encode()
+        # Version 2 is signed: the time (ms, big-endian; the notify target's clock) and a
+        # 16-byte nonce before the JSON, the HMAC-SHA256 of all that after it.
+        stamped = b"RINGSIDE\x02" + struct.pack(">Q", 1_795_000_000_000 + i) + bytes([i]) * 16 + text
+        datagrams += [b"RINGSIDE\x01" + text, stamped + hmac.new(secret, stamped, "sha256").digest()]
     for datagram in datagrams:
         put("announce", datagram)
         put("notify_datagram", datagram)

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
-use ringside_core::reassembly::{Fragment, FragmentKey, Reassembly};
+use ringside_core::reassembly::{Added, Fragment, FragmentKey, Reassembly};
 use ringside_core::Timestamp;
 
 fuzz_target!(|data: &[u8]| {
@@ -40,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
             more: flags & 4 != 0,
             data: bytes,
         };
-        if let Ok(Some(whole)) = pool.add(now, key, fragment) {
+        if let Ok(Added::Complete(whole)) = pool.add(now, key, fragment) {
             assert!(whole.len() <= 65_535, "a datagram longer than IP allows");
         }
         assert!(pool.pending() <= Reassembly::MAX_PENDING);
