@@ -7,8 +7,9 @@
 //! table, jumped to from the top of `PREROUTING` for packets coming in on the bridge; so
 //! `remove` takes away exactly what `install` put in. Every queue rule carries
 //! `--queue-bypass`: with no agent listening, packets pass. The previous value of each
-//! `bridge-nf-call-*` setting is kept in a comment on the chain and put back on removal.
-//! Commands run without a shell.
+//! `bridge-nf-call-*` setting (and of the `bridge-nf-filter-*-tagged` ones, without which IP
+//! inside a VLAN or PPPoE frame skips iptables and so the queue) is kept in a comment on the
+//! chain and put back on removal. Commands run without a shell.
 //!
 //! **Fragments.** A fragmented INVITE must be decided whole, or its first fragments would
 //! reach the phone before the verdict on the last one. The kernel reassembles fragments
@@ -34,6 +35,16 @@ pub const CHAIN: &str = "RINGSIDE";
 /// The comment on the `raw` rule that turns the kernel's fragment reassembly on; `ringside
 /// doctor` looks for it.
 pub const DEFRAG_COMMENT: &str = "ringside: conntrack in use, so the kernel reassembles fragments";
+
+/// The settings that hand IP inside VLAN- and PPPoE-tagged frames to iptables too: off, a
+/// blocked caller's INVITE on a tagged link between the bridge and the ATA skips the queue.
+pub const TAGGED_SYSCTLS: [&str; 2] = [
+    "/proc/sys/net/bridge/bridge-nf-filter-vlan-tagged",
+    "/proc/sys/net/bridge/bridge-nf-filter-pppoe-tagged",
+];
+
+/// Where the IPv4 chain's comment remembers [`TAGGED_SYSCTLS`]' values before installation.
+const TAGGED_NOTE: &str = "tagged were ";
 
 /// What the rules are made for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,12 +200,30 @@ pub fn remove_commands(options: &RuleOptions) -> Vec<Vec<String>> {
     ]
 }
 
+/// The [`TAGGED_SYSCTLS`]' values a chain's listing remembers (none from rules installed
+/// before they were, or from the IPv6 chain).
+fn tagged_values(listing: &str) -> Vec<char> {
+    listing
+        .split(TAGGED_NOTE)
+        .nth(1)
+        .map(|rest| {
+            rest.split_whitespace()
+                .take(TAGGED_SYSCTLS.len())
+                .filter_map(|v| v.chars().next().filter(char::is_ascii_digit))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|&a| a.to_owned()).collect()
 }
 
 /// Prints what `install` would run.
 pub fn show(options: &RuleOptions) {
+    for sysctl in TAGGED_SYSCTLS {
+        println!("echo 1 > {sysctl}");
+    }
     for family in FAMILIES {
         println!("echo 1 > {}", family.sysctl);
         for command in install_commands(options, "N")
@@ -209,7 +238,11 @@ pub fn show(options: &RuleOptions) {
 /// Installs the rules (both families) and turns on `bridge-nf-call-*`. Refuses if they are
 /// in place already.
 pub fn install(options: &RuleOptions) -> anyhow::Result<()> {
-    for family in FAMILIES {
+    let tagged_was = TAGGED_SYSCTLS
+        .iter()
+        .map(|sysctl| read_sysctl(Path::new(sysctl)))
+        .collect::<anyhow::Result<Vec<String>>>()?;
+    for (index, family) in FAMILIES.iter().enumerate() {
         let tool = family.tool(options.backend);
         if run(tool, &args(&["-S", CHAIN])).is_ok()
             || run(tool, &args(&["-t", "raw", "-S", CHAIN])).is_ok()
@@ -217,25 +250,39 @@ pub fn install(options: &RuleOptions) -> anyhow::Result<()> {
             bail!("the {CHAIN} chain exists already ({tool}); run `ringside rules remove` first");
         }
         let sysctl = PathBuf::from(family.sysctl);
-        let was = std::fs::read_to_string(&sysctl)
-            .with_context(|| {
-                format!(
-                    "cannot read {} (is the br_netfilter module loaded? `modprobe br_netfilter`)",
-                    sysctl.display()
-                )
-            })?
-            .trim()
-            .to_owned();
+        let mut was = read_sysctl(&sysctl)?;
+        if index == 0 {
+            was = format!("{was}, {TAGGED_NOTE}{}", tagged_was.join(" "));
+        }
         for command in install_commands(options, &was)
             .into_iter()
             .chain(defrag_install_commands(options))
         {
             run(tool, &command)?;
         }
-        std::fs::write(&sysctl, "1")
-            .with_context(|| format!("cannot write {}", sysctl.display()))?;
+        write_sysctl(family.sysctl, "1")?;
+    }
+    for sysctl in TAGGED_SYSCTLS {
+        write_sysctl(sysctl, "1")?;
     }
     Ok(())
+}
+
+/// A `/proc/sys` setting's value.
+fn read_sysctl(sysctl: &Path) -> anyhow::Result<String> {
+    Ok(std::fs::read_to_string(sysctl)
+        .with_context(|| {
+            format!(
+                "cannot read {} (is the br_netfilter module loaded? `modprobe br_netfilter`)",
+                sysctl.display()
+            )
+        })?
+        .trim()
+        .to_owned())
+}
+
+fn write_sysctl(sysctl: &str, value: &str) -> anyhow::Result<()> {
+    std::fs::write(sysctl, value).with_context(|| format!("cannot write {sysctl}"))
 }
 
 /// Removes the rules of both families and puts `bridge-nf-call-*` back as it was.
@@ -263,8 +310,10 @@ pub fn remove(options: &RuleOptions) -> anyhow::Result<()> {
             run(tool, &command)?;
         }
         if let Some(was) = was {
-            std::fs::write(family.sysctl, was.to_string())
-                .with_context(|| format!("cannot write {}", family.sysctl))?;
+            write_sysctl(family.sysctl, &was.to_string())?;
+        }
+        for (sysctl, was) in TAGGED_SYSCTLS.iter().zip(tagged_values(&listing)) {
+            write_sysctl(sysctl, &was.to_string())?;
         }
     }
     if !found {
@@ -361,6 +410,18 @@ fn quote(arguments: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tagged_settings_are_read_back_from_the_chains_comment() {
+        let listing = "-N RINGSIDE\n-A RINGSIDE -p udp -m comment --comment \"ringside \
+                       bridge-nf-call was 0, tagged were 0 1\" -j NFQUEUE --queue-num 5061";
+        assert_eq!(tagged_values(listing), vec!['0', '1']);
+        let older = "-A RINGSIDE -p udp -m comment --comment \"ringside bridge-nf-call was 1\"";
+        assert!(
+            tagged_values(older).is_empty(),
+            "rules from before: left alone"
+        );
+    }
 
     #[test]
     fn install_queues_bridged_udp_and_sip_tcp_with_bypass_and_remove_mirrors_it() {

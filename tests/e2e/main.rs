@@ -13,6 +13,7 @@
 //! - `desktop`: the desktop client under Xvfb with dunst on a session D-Bus.
 //! - `lab`: the live bridge lab (network namespaces, NFQUEUE, sipp; root).
 //! - `lab_disk`: the live lab with its data directory on a small, nearly full tmpfs.
+//! - `lab_vlan`: a blocked caller on a VLAN-tagged link through the lab.
 //! - `lab_hostile`: hostile and panicking packets through the lab; the agent stays in line.
 
 // A test binary: its helpers panic on broken expectations like the tests themselves.
@@ -28,6 +29,7 @@ mod lab_disk;
 mod lab_doctor;
 mod lab_fragments;
 mod lab_hostile;
+mod lab_vlan;
 mod real_captures;
 mod recording_bounds;
 mod replay_resilience;

@@ -80,36 +80,49 @@ fn addresses_of(name: &str) -> Vec<String> {
 }
 
 pub(super) fn bridge_netfilter(listings: &[Listing]) -> Vec<Finding> {
-    listings
-        .iter()
-        .map(|listing| {
-            let name = Path::new(listing.sysctl)
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-            let value = std::fs::read_to_string(listing.sysctl).ok();
-            match value.as_deref().map(str::trim) {
-                Some("1") => Finding::new(
-                    Level::Ok,
-                    name,
-                    "set to 1: bridged packets go through iptables",
-                ),
-                Some(other) => Finding::new(
-                    Level::Problem,
-                    name,
-                    format!(
-                        "set to {other}: bridged packets skip iptables and never reach Ringside; \
-                         `ringside rules install` sets it"
-                    ),
-                ),
-                None => Finding::new(
-                    Level::Problem,
-                    name,
-                    "missing: the br_netfilter module is not loaded (`modprobe br_netfilter`, \
-                     and list it in /etc/modules-load.d/)",
-                ),
-            }
-        })
+    let families = listings.iter().map(|listing| {
+        (
+            listing.sysctl,
+            "bridged packets skip iptables and never reach Ringside",
+        )
+    });
+    let tagged = rules::TAGGED_SYSCTLS.iter().map(|&sysctl| {
+        (
+            sysctl,
+            "tagged frames (a VLAN or PPPoE between the bridge and the ATA) skip iptables, so \
+             a blocked caller on them rings through",
+        )
+    });
+    families
+        .chain(tagged)
+        .map(|(sysctl, when_off)| sysctl_finding(sysctl, when_off))
         .collect()
+}
+
+/// One `/proc/sys/net/bridge/` setting that must be 1; `when_off` says what goes wrong.
+fn sysctl_finding(sysctl: &str, when_off: &str) -> Finding {
+    let name = Path::new(sysctl)
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let value = std::fs::read_to_string(sysctl).ok();
+    match value.as_deref().map(str::trim) {
+        Some("1") => Finding::new(
+            Level::Ok,
+            name,
+            "set to 1: these packets go through iptables",
+        ),
+        Some(other) => Finding::new(
+            Level::Problem,
+            name,
+            format!("set to {other}: {when_off}; `ringside rules install` sets it"),
+        ),
+        None => Finding::new(
+            Level::Problem,
+            name,
+            "missing: the br_netfilter module is not loaded (`modprobe br_netfilter`, \
+             and list it in /etc/modules-load.d/)",
+        ),
+    }
 }
 
 pub(super) fn installed_rules(listings: &[Listing], options: &DoctorOptions) -> Vec<Finding> {

@@ -5,7 +5,7 @@
 //! phone listens with a UDP socket on its SIP port and with a packet socket that sees every
 //! frame (fragments included) arriving on its interface.
 
-mod wire;
+pub(crate) mod wire;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;

@@ -136,7 +136,7 @@ pub(super) fn send(socket: &Socket, to: IpAddr, packet: &[u8]) {
 
 /// What reached the phone: the UDP datagrams on its SIP port, and the IP packets from the
 /// provider (whole or fragments) its interface saw.
-pub(super) struct PhoneSide {
+pub(crate) struct PhoneSide {
     sip: std::net::UdpSocket,
     frames: std::thread::JoinHandle<Vec<Vec<u8>>>,
     stop: mpsc::Sender<()>,
@@ -144,7 +144,7 @@ pub(super) struct PhoneSide {
 
 impl PhoneSide {
     /// Starts listening in the phone's namespace, on `bind` (its SIP port).
-    pub(super) fn listen(lab: &Lab, bind: &str) -> PhoneSide {
+    pub(crate) fn listen(lab: &Lab, bind: &str) -> PhoneSide {
         let sip = lab.udp_socket("phone", bind);
         sip.set_read_timeout(Some(Duration::from_millis(200)))
             .expect("timeout");
@@ -164,7 +164,7 @@ impl PhoneSide {
 
     /// Stops listening, and checks that nothing came: no datagram on the SIP port, no UDP
     /// packet or fragment from the provider's side on the interface.
-    pub(super) fn finish_hearing_nothing(self) {
+    pub(crate) fn finish_hearing_nothing(self) {
         let (datagrams, frames) = self.finish();
         assert!(datagrams.is_empty(), "the phone received a datagram");
         assert!(
