@@ -8,7 +8,7 @@
 //! `remove` takes away exactly what `install` put in. Every queue rule carries
 //! `--queue-bypass`: with no agent listening, packets pass. The previous value of each
 //! `bridge-nf-call-*` setting (and of the `bridge-nf-filter-*-tagged` ones, without which IP
-//! inside a VLAN or PPPoE frame skips iptables and so the queue) is kept in a comment on the
+//! inside a VLAN or `PPPoE` frame skips iptables and so the queue) is kept in a comment on the
 //! chain and put back on removal. Commands run without a shell.
 //!
 //! **Fragments.** A fragmented INVITE must be decided whole, or its first fragments would
@@ -36,7 +36,7 @@ pub const CHAIN: &str = "RINGSIDE";
 /// doctor` looks for it.
 pub const DEFRAG_COMMENT: &str = "ringside: conntrack in use, so the kernel reassembles fragments";
 
-/// The settings that hand IP inside VLAN- and PPPoE-tagged frames to iptables too: off, a
+/// The settings that hand IP inside VLAN- and `PPPoE`-tagged frames to iptables too: off, a
 /// blocked caller's INVITE on a tagged link between the bridge and the ATA skips the queue.
 pub const TAGGED_SYSCTLS: [&str; 2] = [
     "/proc/sys/net/bridge/bridge-nf-filter-vlan-tagged",

@@ -1,10 +1,11 @@
 //! A VLAN between the bridge and its neighbours: IP inside 802.1Q frames skips iptables (and
 //! so the queue) unless `bridge-nf-filter-vlan-tagged` is on, so a blocked caller on a tagged
-//! link rang through. `ringside rules install` turns it (and the PPPoE one) on and `remove`
+//! link rang through. `ringside rules install` turns it (and the `PPPoE` one) on and `remove`
 //! puts them back; here a blocked caller's INVITE in VLAN 100 frames never reaches the phone.
 //! The frames are written by hand and sent on a packet socket in the provider's namespace
 //! (this kernel may have no VLAN devices); the phone listens as in the fragments lab.
 
+use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
@@ -64,7 +65,10 @@ fn tagged_frame(lab: &Lab) -> Vec<u8> {
 
 /// Sends `frame` as it is out of the provider's `p0`, on a packet socket.
 fn send_from_provider(lab: &Lab, frame: &[u8]) {
-    let hex: String = frame.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = frame.iter().fold(String::new(), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    });
     let script = "import socket, sys\n\
                   s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\n\
                   s.bind(('p0', 0))\n\
