@@ -16,6 +16,7 @@ use crate::call::CallKey;
 use crate::packet::{Datagram, Decoded, Decoder, LinkType, Transport};
 use crate::reassembly::ReassemblyStats;
 use crate::sip::{self, looks_like_sip, parse_datagram, split_stream};
+use crate::tcp_stream::{FlowKey, TcpSegment, TcpStreamStats, TcpStreams};
 use crate::time::Timestamp;
 use crate::tracker::{RtpOutcome, Tracker};
 
@@ -37,7 +38,8 @@ pub struct EngineStats {
     pub sip_messages: u64,
     /// SIP messages refused as malformed.
     pub sip_malformed: u64,
-    /// SIP messages over TCP cut across segments (not read).
+    /// SIP messages left incomplete: a TCP flow that ended (FIN, RST, a new SYN, idle,
+    /// evicted, the end of a replay) in the middle of one, or the cut end of a text trace.
     pub sip_incomplete: u64,
     /// RTP packets taken by a call.
     pub rtp_packets: u64,
@@ -47,6 +49,8 @@ pub struct EngineStats {
     pub unmatched: u64,
     /// Fragment reassembly counters.
     pub reassembly: ReassemblyStats,
+    /// SIP over TCP stream reassembly counters.
+    pub tcp: TcpStreamStats,
 }
 
 /// Decoder, call tracker and counters.
@@ -54,6 +58,7 @@ pub struct EngineStats {
 pub struct Engine {
     decoder: Decoder,
     tracker: Tracker,
+    streams: TcpStreams,
     stats: EngineStats,
     /// The last frame as it must go on, when the engine changed it (a courtesy beep).
     rewritten: Option<Vec<u8>>,
@@ -66,6 +71,7 @@ impl Engine {
         Engine {
             decoder: Decoder::default(),
             tracker: Tracker::new(config),
+            streams: TcpStreams::default(),
             stats: EngineStats::default(),
             rewritten: None,
         }
@@ -86,6 +92,11 @@ impl Engine {
         match self.decoder.decode(now, link, frame) {
             Decoded::Datagram(datagram) => {
                 let offset = payload_offset(frame, &datagram);
+                if let Some(segment) = datagram.tcp {
+                    let parts = (&mut self.streams, &mut self.tracker, &mut self.stats);
+                    handle_segment(parts, now, &datagram, segment, from_phone);
+                    return Verdict::Accept;
+                }
                 let (verdict, rewritten) = handle_datagram(
                     &mut self.tracker,
                     &mut self.stats,
@@ -187,12 +198,15 @@ impl Engine {
         crate::fault::inject_timer_fault(&self.tracker);
         self.tracker.handle_timeout(now);
         self.decoder.reassembly().expire(now);
+        self.streams.expire(now);
     }
 
     /// When [`Engine::handle_timeout`] wants to run next.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        self.tracker.poll_timeout()
+        let tracker = self.tracker.poll_timeout();
+        let streams = self.streams.poll_timeout();
+        tracker.into_iter().chain(streams).min()
     }
 
     /// The next event.
@@ -207,6 +221,7 @@ impl Engine {
 
     /// Ends every call in progress.
     pub fn finish(&mut self, now: Timestamp) {
+        self.streams.finish();
         self.tracker.finish(now);
     }
 
@@ -223,13 +238,46 @@ impl Engine {
 
     /// The counters so far.
     pub fn stats(&mut self) -> EngineStats {
+        let tcp = self.streams.stats();
         EngineStats {
             reassembly: self.decoder.reassembly().stats(),
+            sip_incomplete: self.stats.sip_incomplete + tcp.incomplete,
+            tcp,
             ..self.stats
         }
     }
 }
 
+/// Takes a TCP segment: its flow's complete SIP messages go to the tracker. A segment
+/// is always accepted, whatever a filter says: dropping one would stall the stream, and
+/// the messages after it with it (see [`Tracker::handle_sip`] and the README).
+fn handle_segment(
+    parts: (&mut TcpStreams, &mut Tracker, &mut EngineStats),
+    now: Timestamp,
+    datagram: &Datagram<'_>,
+    segment: TcpSegment,
+    from_phone: Option<bool>,
+) {
+    let (src, dst) = (datagram.src, datagram.dst);
+    let key = FlowKey { src, dst };
+    let (streams, tracker, stats) = parts;
+    let delivered = streams.handle_segment(now, key, segment, datagram.payload);
+    if delivered.skipped {
+        stats.unmatched += 1;
+    }
+    for message in delivered.messages {
+        let verdict = take_message(tracker, stats, now, message, src, dst, from_phone);
+        if verdict == Verdict::Drop {
+            tracing::warn!(
+                %src, %dst,
+                "a filter blocks this call, but it came over TCP: Ringside never drops \
+                 a TCP segment, so the phone rings"
+            );
+        }
+    }
+}
+
+/// Takes a UDP datagram: a SIP message or a call's media.
 fn handle_datagram(
     tracker: &mut Tracker,
     stats: &mut EngineStats,
@@ -240,32 +288,14 @@ fn handle_datagram(
 ) -> (Verdict, Option<Vec<u8>>) {
     let (src, dst, payload) = (datagram.src, datagram.dst, datagram.payload);
     if looks_like_sip(payload) {
-        let verdict = match datagram.transport {
-            Transport::Udp => match parse_datagram(payload) {
-                Ok(Some(message)) => {
-                    take_message(tracker, stats, now, Ok(message), src, dst, from_phone)
-                }
-                Ok(None) => Verdict::Accept,
-                Err(error) => take_message(tracker, stats, now, Err(error), src, dst, from_phone),
-            },
-            Transport::Tcp => {
-                // A TCP segment is never dropped: that would stall the stream. Blocking
-                // works on UDP, which is what ATAs use.
-                let (messages, consumed) = split_stream(payload);
-                for message in messages {
-                    take_message(tracker, stats, now, message, src, dst, from_phone);
-                }
-                if consumed < payload.len() {
-                    stats.sip_incomplete += 1;
-                }
-                Verdict::Accept
+        let verdict = match parse_datagram(payload) {
+            Ok(Some(message)) => {
+                take_message(tracker, stats, now, Ok(message), src, dst, from_phone)
             }
+            Ok(None) => Verdict::Accept,
+            Err(error) => take_message(tracker, stats, now, Err(error), src, dst, from_phone),
         };
         return (verdict, None);
-    }
-    if datagram.transport == Transport::Tcp {
-        stats.unmatched += 1;
-        return (Verdict::Accept, None);
     }
     match tracker.handle_rtp(now, src, dst, payload, can_rewrite) {
         RtpOutcome::Taken => stats.rtp_packets += 1,
