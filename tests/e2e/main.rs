@@ -14,6 +14,7 @@
 //! - `lab`: the live bridge lab (network namespaces, NFQUEUE, sipp; root).
 //! - `lab_disk`: the live lab with its data directory on a small, nearly full tmpfs.
 //! - `lab_hostile`: hostile and panicking packets through the lab; the agent stays in line.
+//! - `tcp_sip`: SIP over TCP cut across segments (a real capture, generated ones).
 
 // A test binary: its helpers panic on broken expectations like the tests themselves.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -32,4 +33,5 @@ mod real_captures;
 mod recording_bounds;
 mod replay_resilience;
 mod support;
+mod tcp_sip;
 mod torture;
