@@ -15,7 +15,10 @@ use bridge_agent::synth::{
 use ringside_core::sip::looks_like_sip;
 use ringside_core::tcp_stream::TcpSegment;
 
-use crate::support::{assert_tone, captures_dir, replay_file, replay_shared};
+use bridge_agent::store::Store;
+use ringside_core::filters::{Action, Field};
+
+use crate::support::{assert_tone, captures_dir, replay_file, replay_into, replay_shared};
 
 const EPOCH: Duration = Duration::from_hours(498_369);
 
@@ -157,17 +160,20 @@ fn frame(
     (packet.at, frame)
 }
 
+/// One answered inbound call whose SIP goes over TCP cut as `cut` says, as a capture in a
+/// directory of its own.
+fn capture_cut(call: &SynthCall, cut: Cut) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let capture = dir.path().join("tcp.pcap");
+    let frames = over_tcp(&packets(std::slice::from_ref(call), 7), cut);
+    write_frames(&capture, EPOCH, &frames).expect("write");
+    (dir, capture)
+}
+
 /// Replays one answered inbound call whose SIP goes over TCP cut as `cut` says.
 fn replay_cut(cut: Cut) {
     let call = SynthCall::inbound(1, "15550100042", Some("Split Invite"));
-    let dir = tempfile::tempdir().expect("tempdir");
-    let capture = dir.path().join("tcp.pcap");
-    write_frames(
-        &capture,
-        EPOCH,
-        &over_tcp(&packets(std::slice::from_ref(&call), 7), cut),
-    )
-    .expect("write");
+    let (_dir, capture) = capture_cut(&call, cut);
     let what = format!("{} segments", cut.pieces);
     assert_eq!(
         tshark_invites(&capture),
@@ -213,4 +219,35 @@ fn an_invite_over_tcp_in_40_segments_out_of_order_and_retransmitted() {
         reorder: true,
         retransmit: true,
     });
+}
+
+#[test]
+fn a_caller_a_filter_blocks_over_tcp_still_rings_and_is_logged_as_it_went() {
+    let call = SynthCall::inbound(1, "15550100042", Some("Unwanted"));
+    let cut = Cut {
+        pieces: 3,
+        reorder: false,
+        retransmit: false,
+    };
+    let (_capture_dir, capture) = capture_cut(&call, cut);
+    let data = tempfile::tempdir().expect("tempdir");
+    Store::open(data.path())
+        .expect("store")
+        .add_filter(
+            "15550100042",
+            Field::Number,
+            Action::Block,
+            None,
+            "2026-01-01T00:00:00Z",
+        )
+        .expect("add");
+    let replayed = replay_into(&capture, data);
+    let logged = replayed.by_number(&call.number);
+    assert_eq!(
+        logged.disposition.as_deref(),
+        Some("answered"),
+        "a TCP segment is never dropped: the phone rang and was answered"
+    );
+    assert_eq!(logged.blocked_by, None, "{logged:#?}");
+    assert!(logged.recording.is_some(), "recorded as any other call");
 }

@@ -150,16 +150,14 @@ impl Engine {
         dst: SocketAddr,
     ) {
         let (messages, consumed) = split_stream(text);
+        let route = Route {
+            src,
+            dst,
+            from_phone: None,
+            over_tcp: false,
+        };
         for message in messages {
-            take_message(
-                &mut self.tracker,
-                &mut self.stats,
-                now,
-                message,
-                src,
-                dst,
-                None,
-            );
+            take_message(&mut self.tracker, &mut self.stats, now, message, route);
         }
         if consumed < text.len() {
             self.stats.sip_incomplete += 1;
@@ -250,7 +248,7 @@ impl Engine {
 
 /// Takes a TCP segment: its flow's complete SIP messages go to the tracker. A segment
 /// is always accepted, whatever a filter says: dropping one would stall the stream, and
-/// the messages after it with it (see [`Tracker::handle_sip`] and the README).
+/// the messages after it with it (see [`Tracker::without_blocking`] and the README).
 fn handle_segment(
     parts: (&mut TcpStreams, &mut Tracker, &mut EngineStats),
     now: Timestamp,
@@ -265,15 +263,14 @@ fn handle_segment(
     if delivered.skipped {
         stats.unmatched += 1;
     }
+    let route = Route {
+        src,
+        dst,
+        from_phone,
+        over_tcp: true,
+    };
     for message in delivered.messages {
-        let verdict = take_message(tracker, stats, now, message, src, dst, from_phone);
-        if verdict == Verdict::Drop {
-            tracing::warn!(
-                %src, %dst,
-                "a filter blocks this call, but it came over TCP: Ringside never drops \
-                 a TCP segment, so the phone rings"
-            );
-        }
+        take_message(tracker, stats, now, message, route);
     }
 }
 
@@ -288,12 +285,16 @@ fn handle_datagram(
 ) -> (Verdict, Option<Vec<u8>>) {
     let (src, dst, payload) = (datagram.src, datagram.dst, datagram.payload);
     if looks_like_sip(payload) {
+        let route = Route {
+            src,
+            dst,
+            from_phone,
+            over_tcp: false,
+        };
         let verdict = match parse_datagram(payload) {
-            Ok(Some(message)) => {
-                take_message(tracker, stats, now, Ok(message), src, dst, from_phone)
-            }
+            Ok(Some(message)) => take_message(tracker, stats, now, Ok(message), route),
             Ok(None) => Verdict::Accept,
-            Err(error) => take_message(tracker, stats, now, Err(error), src, dst, from_phone),
+            Err(error) => take_message(tracker, stats, now, Err(error), route),
         };
         return (verdict, None);
     }
@@ -343,16 +344,48 @@ fn call_id_line(message: &[u8]) -> Option<&str> {
     })
 }
 
+/// Where a SIP message went and how.
+#[derive(Debug, Clone, Copy)]
+struct Route {
+    src: SocketAddr,
+    dst: SocketAddr,
+    /// Which side of the bridge sent it, when known.
+    from_phone: Option<bool>,
+    /// It came over TCP: it cannot be dropped, so no filter blocks its call.
+    over_tcp: bool,
+}
+
+/// Hands a SIP message to the tracker, or counts it as malformed.
 fn take_message(
     tracker: &mut Tracker,
     stats: &mut EngineStats,
     now: Timestamp,
     message: Result<sip::Message, sip::ParseError>,
-    src: SocketAddr,
-    dst: SocketAddr,
-    from_phone: Option<bool>,
+    route: Route,
 ) -> Verdict {
+    let Route {
+        src,
+        dst,
+        from_phone,
+        over_tcp,
+    } = route;
     match message {
+        Ok(message) if over_tcp => {
+            stats.sip_messages += 1;
+            let (_, unblocked) = tracker.without_blocking(|tracker| {
+                tracker.handle_sip(now, &message, src, dst, from_phone)
+            });
+            if let Some(filter) = unblocked {
+                tracing::warn!(
+                    call_id = message.call_id(), filter = filter.id, pattern = %filter.pattern,
+                    "a filter would block this call, but it came over TCP: Ringside never \
+                     drops a TCP segment, so the phone rings and the call is logged as it goes"
+                );
+            }
+            #[cfg(feature = "fault-injection")]
+            crate::fault::inject_fault(&message);
+            Verdict::Accept
+        }
         Ok(message) => {
             stats.sip_messages += 1;
             let verdict = tracker.handle_sip(now, &message, src, dst, from_phone);
@@ -401,6 +434,42 @@ mod tests {
             sdp.len()
         );
         udp(PROVIDER, 5060, PHONE, 5060, text.as_bytes())
+    }
+
+    /// Regression: a caller a filter blocked over TCP was logged as blocked and answered
+    /// with a 486 over UDP, though its INVITE went on to the phone in the stream.
+    #[test]
+    fn a_caller_a_filter_blocks_over_tcp_is_not_turned_away_in_vain() {
+        use crate::filters::{Action, Field, Filter, FilterList};
+        let mut engine = Engine::new(EngineConfig::default());
+        let block = Filter {
+            id: 1,
+            pattern: "1555*".to_owned(),
+            field: Field::Number,
+            action: Action::Block,
+        };
+        engine.tracker_mut().set_policy(Policy {
+            filters: FilterList::new(vec![block]).expect("a valid filter"),
+            block_response: BlockResponse::Busy,
+            ..Policy::default()
+        });
+        let sip = &invite("tcp@x")[20 + 8..];
+        let mut frame = Vec::new();
+        etherparse::PacketBuilder::ipv4(PROVIDER, PHONE, 64)
+            .tcp(5060, 5060, 7, 1000)
+            .write(&mut frame, sip)
+            .expect("a packet");
+        let verdict = engine.handle_frame(Timestamp(0), LinkType::RawIp, &frame, None);
+        assert_eq!(verdict, Verdict::Accept);
+        assert!(
+            engine.poll_transmit().is_none(),
+            "no 486 on the phone's behalf"
+        );
+        match engine.poll_event() {
+            Some(Event::CallStarted(info)) => assert!(info.blocked_by.is_none(), "{info:?}"),
+            other => panic!("the call starts as any other: {other:?}"),
+        }
+        assert!(ended(&mut engine).is_empty(), "it rings on");
     }
 
     fn ended(engine: &mut Engine) -> Vec<CallKey> {
