@@ -72,8 +72,6 @@ pub struct Delivered {
     /// The messages completed by this segment, in stream order; `Err` for a malformed one
     /// (or one over the per-flow cap).
     pub messages: Vec<Result<Message, ParseError>>,
-    /// Part of a message was left unread because the flow ended (or restarted) here.
-    pub incomplete: bool,
     /// The segment's bytes were skipped: its flow has not shown a SIP start line yet.
     pub skipped: bool,
 }
@@ -115,6 +113,11 @@ impl Flow {
         self.next = Some(0);
     }
 
+    /// The sequence number of the next byte expected in order, once the stream started.
+    fn next_seq(&self) -> Option<u32> {
+        self.next.map(|next| self.base.wrapping_add(next as u32))
+    }
+
     /// Bytes held that were never handed on.
     fn held(&self) -> usize {
         self.buffer.len() + self.ahead_bytes
@@ -134,7 +137,7 @@ impl Flow {
     /// next expected byte (so it is right across wrap-around).
     fn offset_of(&self, next: u64, seq: u32) -> i128 {
         let next_seq = self.base.wrapping_add(next as u32);
-        i128::from(next) + i128::from(seq.wrapping_sub(next_seq) as i32)
+        i128::from(next) + i128::from(seq.wrapping_sub(next_seq).cast_signed())
     }
 }
 
@@ -165,11 +168,11 @@ impl TcpStreams {
     ) -> Delivered {
         let mut out = Delivered::default();
         if segment.rst {
-            self.end_flow(key, &mut out);
+            self.end_flow(key);
             return out;
         }
         if segment.syn {
-            self.end_flow(key, &mut out);
+            self.end_flow(key);
         }
         if !self.flows.contains_key(&key) {
             if !segment.syn && data.is_empty() {
@@ -185,8 +188,11 @@ impl TcpStreams {
             flow.start_at(seq);
         }
         take_data(&mut self.stats, flow, seq, data, &mut out);
-        if segment.fin {
-            self.end_flow(key, &mut out);
+        // A FIN ends the flow once every byte before it is in; one that overtook data
+        // still missing leaves the flow to wait for it (or to expire).
+        let fin_in_order = flow.next_seq() == Some(seq.wrapping_add(data.len() as u32));
+        if segment.fin && fin_in_order {
+            self.end_flow(key);
         }
         out
     }
@@ -223,6 +229,12 @@ impl TcpStreams {
         self.stats
     }
 
+    /// Bytes held in all flows, in order and out of order, not yet handed on.
+    #[must_use]
+    pub fn held_bytes(&self) -> usize {
+        self.flows.values().map(Flow::held).sum()
+    }
+
     /// How many flows are followed now.
     #[must_use]
     pub fn flows(&self) -> usize {
@@ -230,9 +242,9 @@ impl TcpStreams {
     }
 
     /// Ends the flow `key`, counting what it held unread.
-    fn end_flow(&mut self, key: FlowKey, out: &mut Delivered) {
+    fn end_flow(&mut self, key: FlowKey) {
         if let Some(flow) = self.flows.remove(&key) {
-            out.incomplete |= count_unread(&mut self.stats, &flow);
+            count_unread(&mut self.stats, &flow);
         }
     }
 
@@ -303,14 +315,13 @@ fn take_data(
     frame(stats, flow, out);
 }
 
-/// Counts the bytes `flow` held unread; true when there were any.
-fn count_unread(stats: &mut TcpStreamStats, flow: &Flow) -> bool {
+/// Counts the bytes `flow` held unread.
+fn count_unread(stats: &mut TcpStreamStats, flow: &Flow) {
     let held = flow.held();
     stats.bytes_dropped += held as u64;
     if held > 0 {
         stats.incomplete += 1;
     }
-    held > 0
 }
 
 /// Appends in-order bytes that start at stream offset `next`.

@@ -142,9 +142,9 @@ fn fin_and_rst_end_a_flow_and_a_new_syn_restarts_it() {
         fin: true,
         ..TcpSegment::default()
     };
-    let ended = streams.handle_segment(Timestamp(2), key(1), fin, &[]);
-    assert!(ended.incomplete && streams.flows() == 0);
-    assert_eq!(streams.stats().incomplete, 1);
+    streams.handle_segment(Timestamp(2), key(1), fin, &[]);
+    assert_eq!(streams.flows(), 0);
+    assert_eq!(streams.stats().incomplete, 1, "the half message is counted");
     // A new connection on the same ports, other sequence numbers.
     assert_eq!(feed(&mut streams, 5, &cut(5, &invite, 3)), ["half@x"]);
     let rst = TcpSegment {
@@ -153,6 +153,22 @@ fn fin_and_rst_end_a_flow_and_a_new_syn_restarts_it() {
     };
     streams.handle_segment(Timestamp(3), key(1), rst, &[]);
     assert_eq!(streams.flows(), 0);
+}
+
+#[test]
+fn a_fin_that_overtakes_the_last_data_waits_for_it() {
+    let invite = message("late@x", 100);
+    let mut streams = TcpStreams::default();
+    assert!(feed(&mut streams, 100, &[(100, invite[..50].to_vec())]).is_empty());
+    let fin = TcpSegment {
+        seq: 100 + invite.len() as u32,
+        fin: true,
+        ..TcpSegment::default()
+    };
+    streams.handle_segment(Timestamp(2), key(1), fin, &[]);
+    assert_eq!(streams.flows(), 1, "bytes before the FIN are still missing");
+    let rest = streams.handle_segment(Timestamp(3), key(1), data(150), &invite[50..]);
+    assert_eq!(rest.messages.len(), 1);
 }
 
 #[test]
