@@ -50,6 +50,14 @@ fn syn(seq: u32) -> TcpSegment {
     }
 }
 
+fn fin(seq: u32) -> TcpSegment {
+    TcpSegment {
+        seq,
+        fin: true,
+        ..TcpSegment::default()
+    }
+}
+
 /// Feeds the segments (after a SYN at `base - 1`) and returns the Call-IDs read, `"!"`
 /// for a message refused.
 fn feed(streams: &mut TcpStreams, base: u32, segments: &[(u32, Vec<u8>)]) -> Vec<String> {
@@ -137,12 +145,7 @@ fn fin_and_rst_end_a_flow_and_a_new_syn_restarts_it() {
     let invite = message("half@x", 100);
     let mut streams = TcpStreams::default();
     assert!(feed(&mut streams, 100, &[(100, invite[..50].to_vec())]).is_empty());
-    let fin = TcpSegment {
-        seq: 150,
-        fin: true,
-        ..TcpSegment::default()
-    };
-    streams.handle_segment(Timestamp(2), key(1), fin, &[]);
+    streams.handle_segment(Timestamp(2), key(1), fin(150), &[]);
     assert_eq!(streams.flows(), 0);
     assert_eq!(streams.stats().incomplete, 1, "the half message is counted");
     // A new connection on the same ports, other sequence numbers.
@@ -160,12 +163,8 @@ fn a_fin_that_overtakes_the_last_data_waits_for_it() {
     let invite = message("late@x", 100);
     let mut streams = TcpStreams::default();
     assert!(feed(&mut streams, 100, &[(100, invite[..50].to_vec())]).is_empty());
-    let fin = TcpSegment {
-        seq: 100 + invite.len() as u32,
-        fin: true,
-        ..TcpSegment::default()
-    };
-    streams.handle_segment(Timestamp(2), key(1), fin, &[]);
+    let end = 100 + invite.len() as u32;
+    streams.handle_segment(Timestamp(2), key(1), fin(end), &[]);
     assert_eq!(streams.flows(), 1, "bytes before the FIN are still missing");
     let rest = streams.handle_segment(Timestamp(3), key(1), data(150), &invite[50..]);
     assert_eq!(rest.messages.len(), 1);
