@@ -49,7 +49,7 @@ impl LinkType {
 pub enum Transport {
     /// UDP: SIP and RTP.
     Udp,
-    /// TCP: SIP only, one segment at a time.
+    /// TCP: SIP only, put back in order per flow by [`crate::tcp_stream`].
     Tcp,
 }
 
