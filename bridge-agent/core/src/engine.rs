@@ -91,12 +91,12 @@ impl Engine {
         self.tracker.handle_timeout(now);
         match self.decoder.decode(now, link, frame) {
             Decoded::Datagram(datagram) => {
-                let offset = payload_offset(frame, &datagram);
                 if let Some(segment) = datagram.tcp {
                     let parts = (&mut self.streams, &mut self.tracker, &mut self.stats);
                     handle_segment(parts, now, &datagram, segment, from_phone);
                     return Verdict::Accept;
                 }
+                let offset = payload_offset(frame, &datagram);
                 let (verdict, rewritten) = handle_datagram(
                     &mut self.tracker,
                     &mut self.stats,

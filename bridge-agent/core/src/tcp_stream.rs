@@ -371,13 +371,17 @@ fn drain_ahead(stats: &mut TcpStreamStats, flow: &mut Flow) {
 
 /// Hands on the complete messages in the buffer.
 fn frame(stats: &mut TcpStreamStats, flow: &mut Flow, out: &mut Delivered) {
-    let (messages, consumed) = split_stream(&flow.buffer);
+    // Out of the flow while it is parsed: should the parser panic on these bytes (the agent
+    // survives a panic, see `Engine::settle_frame`), the next segment does not meet them again.
+    let mut buffer = std::mem::take(&mut flow.buffer);
+    let (messages, consumed) = split_stream(&buffer);
     if !messages.is_empty() && flow.pieces > 1 {
         stats.reassembled += 1;
     }
     out.messages.extend(messages);
-    flow.buffer.drain(..consumed);
-    flow.pieces = u32::from(!flow.buffer.is_empty());
+    buffer.drain(..consumed);
+    flow.pieces = u32::from(!buffer.is_empty());
+    flow.buffer = buffer;
 }
 
 #[cfg(test)]
