@@ -6,8 +6,8 @@ Usage: fuzz/seeds.py [CAPTURES_DIR]   (default ../shared/captures, beside the re
 Each corpus under fuzz/corpus/<target>/ gets a modest set of distinct inputs, named by
 their SHA-1 (as libFuzzer names its own): SIP payloads (UDP and TCP), SDP and
 message-summary bodies, header values, RTP payloads, whole frames of every link type,
-frame sequences in the engine target's record format, fragment sequences, announcements,
-and whole small capture files. tshark and editcap read the captures.
+frame sequences in the engine target's record format, fragment sequences, TCP segment
+sequences, announcements, and whole small capture files. tshark and editcap read the captures.
 """
 
 import gzip
@@ -187,6 +187,28 @@ def fragment_seeds(messages):
             put("reassembly", out)
 
 
+def tcp_seeds(messages):
+    """SIP over TCP for the tcp_stream target: a SYN, then messages cut into 1, 2, 5 or 40
+    segments, some reordered, retransmitted or closed by a FIN, sequence numbers near the wrap."""
+    rng = random.Random(4475)
+
+    def segment(flags, seq, data):
+        return struct.pack("<BBIH", flags, rng.choice([0, 0, 1]), seq & 0xFFFFFFFF, len(data)) + data
+
+    for i, message in enumerate(rng.sample(messages, min(30, len(messages)))):
+        flow, isn = i % 8, rng.choice([1000, 0xFFFFFFFF - 50, rng.getrandbits(32)])
+        size = -(-len(message) // rng.choice([1, 2, 5, 40]))
+        pieces = [(isn + 1 + at, message[at:at + size]) for at in range(0, len(message), size)]
+        if len(pieces) >= 3 and i % 2:
+            pieces[1], pieces[2] = pieces[2], pieces[1]
+        if i % 3 == 0:
+            pieces.append(pieces[0])
+        out = segment(flow | 8, isn, b"") + b"".join(segment(flow, seq, data) for seq, data in pieces)
+        if i % 4 == 0:
+            out += segment(flow | 16, isn + 1 + len(message), b"")
+        put("tcp_stream", out)
+
+
 def announce_seeds():
     secret = b"kitchen-table-secret"
     base = {"event": "ring", "call": "abc@203.0.113.5", "direction": "inbound",
@@ -218,6 +240,7 @@ def main():
     frame_seeds()
     capture_extras()
     fragment_seeds(messages)
+    tcp_seeds(messages)
     announce_seeds()
     for target in sorted(os.listdir(CORPUS)):
         files = list((CORPUS / target).iterdir())

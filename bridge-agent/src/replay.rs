@@ -366,7 +366,12 @@ impl fmt::Display for ReplaySummary {
         )?;
         writeln!(
             f,
-            "  not readable {} malformed SIP, {} SIP cut across TCP segments, {} bad packets, {} non-RTP on media ports, {} frames of unknown link type",
+            "  SIP/TCP      {} messages put together from several segments, {} repeated bytes, {} bytes dropped, {} connections evicted",
+            e.tcp.reassembled, e.tcp.bytes_repeated, e.tcp.bytes_dropped, e.tcp.flows_evicted
+        )?;
+        writeln!(
+            f,
+            "  not readable {} malformed SIP, {} SIP messages left incomplete, {} bad packets, {} non-RTP on media ports, {} frames of unknown link type",
             e.sip_malformed, e.sip_incomplete, e.malformed_packets, e.rtp_malformed, self.skipped_frames
         )?;
         if let Some(cut) = &self.cut_short {

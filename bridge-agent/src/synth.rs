@@ -11,11 +11,12 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
-use etherparse::PacketBuilder;
+use etherparse::{IpHeaders, PacketBuilder, PacketBuilderStep};
 use pcap_file::pcap::{PcapPacket, PcapWriter};
 use ringside_core::call::CallDirection;
 use ringside_core::g711;
 use ringside_core::sdp::Codec;
+use ringside_core::tcp_stream::TcpSegment;
 
 /// How a generated call ends.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -642,14 +643,26 @@ pub fn voicemail_notify(
 
 /// Writes packets as an Ethernet pcap, times counted from `epoch` (Unix seconds).
 pub fn write_pcap(path: &Path, epoch: Duration, packets: &[SynthPacket]) -> io::Result<()> {
+    let mut frames = Vec::with_capacity(packets.len());
+    for packet in packets {
+        let mut frame = Vec::with_capacity(packet.payload.len() + 64);
+        ethernet_frame(packet, &mut frame)?;
+        frames.push((packet.at, frame));
+    }
+    write_frames(path, epoch, &frames)
+}
+
+/// Writes Ethernet frames, each with its time from the start, as a pcap.
+pub fn write_frames(
+    path: &Path,
+    epoch: Duration,
+    frames: &[(Duration, Vec<u8>)],
+) -> io::Result<()> {
     let mut writer =
         PcapWriter::new(BufWriter::new(File::create(path)?)).map_err(io::Error::other)?;
-    let mut frame = Vec::with_capacity(1600);
-    for packet in packets {
-        ethernet_frame(packet, &mut frame)?;
-        let at = epoch + packet.at;
+    for (at, frame) in frames {
         writer
-            .write_packet(&PcapPacket::new(at, frame.len() as u32, &frame))
+            .write_packet(&PcapPacket::new(epoch + *at, frame.len() as u32, frame))
             .map_err(io::Error::other)?;
     }
     Ok(())
@@ -658,7 +671,43 @@ pub fn write_pcap(path: &Path, epoch: Duration, packets: &[SynthPacket]) -> io::
 /// Replaces `frame` with `packet` as an Ethernet frame (IPv4 or IPv6, UDP).
 pub fn ethernet_frame(packet: &SynthPacket, frame: &mut Vec<u8>) -> io::Result<()> {
     frame.clear();
-    let builder = match (packet.src, packet.dst) {
+    ip_builder(packet)?
+        .udp(packet.src.port(), packet.dst.port())
+        .write(frame, &packet.payload)
+        .map_err(io::Error::other)
+}
+
+/// Replaces `frame` with `packet`'s payload as one TCP segment in an Ethernet frame, with
+/// the sequence number and flags of `segment`, acknowledging `ack` when given.
+pub fn tcp_frame(
+    packet: &SynthPacket,
+    segment: TcpSegment,
+    ack: Option<u32>,
+    frame: &mut Vec<u8>,
+) -> io::Result<()> {
+    frame.clear();
+    let mut builder =
+        ip_builder(packet)?.tcp(packet.src.port(), packet.dst.port(), segment.seq, 64_240);
+    if let Some(ack) = ack {
+        builder = builder.ack(ack);
+    }
+    if segment.syn {
+        builder = builder.syn();
+    }
+    if segment.fin {
+        builder = builder.fin();
+    }
+    if segment.rst {
+        builder = builder.rst();
+    }
+    builder
+        .write(frame, &packet.payload)
+        .map_err(io::Error::other)
+}
+
+/// The Ethernet and IP headers from `packet`'s source to its destination.
+fn ip_builder(packet: &SynthPacket) -> io::Result<PacketBuilderStep<IpHeaders>> {
+    Ok(match (packet.src, packet.dst) {
         (SocketAddr::V4(s), SocketAddr::V4(d)) => PacketBuilder::ethernet2(
             [2, 0, 0, 0, 0, 1],
             [2, 0, 0, 0, 0, 2],
@@ -670,9 +719,5 @@ pub fn ethernet_frame(packet: &SynthPacket, frame: &mut Vec<u8>) -> io::Result<(
         )
         .ipv6(s.ip().octets(), d.ip().octets(), 64),
         _ => return Err(io::Error::other("a packet mixes IPv4 and IPv6")),
-    };
-    builder
-        .udp(packet.src.port(), packet.dst.port())
-        .write(frame, &packet.payload)
-        .map_err(io::Error::other)
+    })
 }

@@ -42,10 +42,10 @@ fn channels(lab: &Lab, relative: &str) -> (Vec<i16>, Vec<i16>) {
 }
 
 /// One sipp run: which namespace, which scenario, its arguments.
-struct Side<'a> {
+pub(crate) struct Side<'a> {
     ns: &'a str,
     scenario: &'a str,
-    args: Vec<String>,
+    pub(crate) args: Vec<String>,
 }
 
 fn args<'s>(side: &'s Side<'_>) -> Vec<&'s str> {
@@ -63,7 +63,7 @@ impl<'a> Side<'a> {
 }
 
 /// Runs a callee, then a caller, and waits for both; panics with sipp's reports on failure.
-fn call(lab: &Lab, answering: Option<&Side<'_>>, calling: &Side<'_>) {
+pub(crate) fn call(lab: &Lab, answering: Option<&Side<'_>>, calling: &Side<'_>) {
     let mut answering_process = answering.map(|side| lab.sipp(side.ns, side.scenario, &args(side)));
     std::thread::sleep(Duration::from_millis(300));
     let mut calling_process = lab.sipp(calling.ns, calling.scenario, &args(calling));
@@ -85,7 +85,7 @@ fn call(lab: &Lab, answering: Option<&Side<'_>>, calling: &Side<'_>) {
 }
 
 /// The provider's INVITE from `number`/`name` to the phone at `port`.
-fn from_provider(
+pub(crate) fn from_provider(
     scenario: &str,
     port: u16,
     number: &str,
@@ -119,7 +119,7 @@ fn from_provider(
 }
 
 /// The phone answering on `port` after a second, sending `audio`.
-fn phone_answers(port: u16, audio: &str) -> Side<'static> {
+pub(crate) fn phone_answers(port: u16, audio: &str) -> Side<'static> {
     let port = port.to_string();
     Side::new(
         "phone",
@@ -158,7 +158,7 @@ pub(crate) fn answered_call(lab: &Lab, port: u16, number: &str, name: &str, seco
     );
 }
 
-fn path(p: &std::path::Path) -> &str {
+pub(crate) fn path(p: &std::path::Path) -> &str {
     p.to_str().expect("utf-8")
 }
 

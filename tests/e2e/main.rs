@@ -15,6 +15,8 @@
 //! - `lab_disk`: the live lab with its data directory on a small, nearly full tmpfs.
 //! - `lab_vlan`: a blocked caller on a VLAN-tagged link through the lab.
 //! - `lab_hostile`: hostile and panicking packets through the lab; the agent stays in line.
+//! - `tcp_sip`: SIP over TCP cut across segments (a real capture, generated ones).
+//! - `lab_tcp`: SIP over TCP through the live lab; a filter cannot block it, and says so.
 
 // A test binary: its helpers panic on broken expectations like the tests themselves.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -30,8 +32,10 @@ mod lab_doctor;
 mod lab_fragments;
 mod lab_hostile;
 mod lab_vlan;
+mod lab_tcp;
 mod real_captures;
 mod recording_bounds;
 mod replay_resilience;
 mod support;
+mod tcp_sip;
 mod torture;

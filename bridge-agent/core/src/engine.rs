@@ -16,6 +16,7 @@ use crate::call::CallKey;
 use crate::packet::{Datagram, Decoded, Decoder, LinkType, Transport};
 use crate::reassembly::ReassemblyStats;
 use crate::sip::{self, looks_like_sip, parse_datagram, split_stream};
+use crate::tcp_stream::{FlowKey, TcpSegment, TcpStreamStats, TcpStreams};
 use crate::time::Timestamp;
 use crate::tracker::{RtpOutcome, Tracker};
 
@@ -37,7 +38,8 @@ pub struct EngineStats {
     pub sip_messages: u64,
     /// SIP messages refused as malformed.
     pub sip_malformed: u64,
-    /// SIP messages over TCP cut across segments (not read).
+    /// SIP messages left incomplete: a TCP flow that ended (FIN, RST, a new SYN, idle,
+    /// evicted, the end of a replay) in the middle of one, or the cut end of a text trace.
     pub sip_incomplete: u64,
     /// RTP packets taken by a call.
     pub rtp_packets: u64,
@@ -47,6 +49,8 @@ pub struct EngineStats {
     pub unmatched: u64,
     /// Fragment reassembly counters.
     pub reassembly: ReassemblyStats,
+    /// SIP over TCP stream reassembly counters.
+    pub tcp: TcpStreamStats,
 }
 
 /// Decoder, call tracker and counters.
@@ -54,6 +58,7 @@ pub struct EngineStats {
 pub struct Engine {
     decoder: Decoder,
     tracker: Tracker,
+    streams: TcpStreams,
     stats: EngineStats,
     /// The last frame as it must go on, when the engine changed it (a courtesy beep).
     rewritten: Option<Vec<u8>>,
@@ -66,6 +71,7 @@ impl Engine {
         Engine {
             decoder: Decoder::default(),
             tracker: Tracker::new(config),
+            streams: TcpStreams::default(),
             stats: EngineStats::default(),
             rewritten: None,
         }
@@ -85,6 +91,11 @@ impl Engine {
         self.tracker.handle_timeout(now);
         match self.decoder.decode(now, link, frame) {
             Decoded::Datagram(datagram) => {
+                if let Some(segment) = datagram.tcp {
+                    let parts = (&mut self.streams, &mut self.tracker, &mut self.stats);
+                    handle_segment(parts, now, &datagram, segment, from_phone);
+                    return Verdict::Accept;
+                }
                 let offset = payload_offset(frame, &datagram);
                 let (verdict, rewritten) = handle_datagram(
                     &mut self.tracker,
@@ -139,16 +150,14 @@ impl Engine {
         dst: SocketAddr,
     ) {
         let (messages, consumed) = split_stream(text);
+        let route = Route {
+            src,
+            dst,
+            from_phone: None,
+            over_tcp: false,
+        };
         for message in messages {
-            take_message(
-                &mut self.tracker,
-                &mut self.stats,
-                now,
-                message,
-                src,
-                dst,
-                None,
-            );
+            take_message(&mut self.tracker, &mut self.stats, now, message, route);
         }
         if consumed < text.len() {
             self.stats.sip_incomplete += 1;
@@ -187,12 +196,15 @@ impl Engine {
         crate::fault::inject_timer_fault(&self.tracker);
         self.tracker.handle_timeout(now);
         self.decoder.reassembly().expire(now);
+        self.streams.expire(now);
     }
 
     /// When [`Engine::handle_timeout`] wants to run next.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        self.tracker.poll_timeout()
+        let tracker = self.tracker.poll_timeout();
+        let streams = self.streams.poll_timeout();
+        tracker.into_iter().chain(streams).min()
     }
 
     /// The next event.
@@ -207,6 +219,7 @@ impl Engine {
 
     /// Ends every call in progress.
     pub fn finish(&mut self, now: Timestamp) {
+        self.streams.finish();
         self.tracker.finish(now);
     }
 
@@ -223,13 +236,45 @@ impl Engine {
 
     /// The counters so far.
     pub fn stats(&mut self) -> EngineStats {
+        let tcp = self.streams.stats();
         EngineStats {
             reassembly: self.decoder.reassembly().stats(),
+            sip_incomplete: self.stats.sip_incomplete + tcp.incomplete,
+            tcp,
             ..self.stats
         }
     }
 }
 
+/// Takes a TCP segment: its flow's complete SIP messages go to the tracker. A segment
+/// is always accepted, whatever a filter says: dropping one would stall the stream, and
+/// the messages after it with it (see [`Tracker::without_blocking`] and the README).
+fn handle_segment(
+    parts: (&mut TcpStreams, &mut Tracker, &mut EngineStats),
+    now: Timestamp,
+    datagram: &Datagram<'_>,
+    segment: TcpSegment,
+    from_phone: Option<bool>,
+) {
+    let (src, dst) = (datagram.src, datagram.dst);
+    let key = FlowKey { src, dst };
+    let (streams, tracker, stats) = parts;
+    let delivered = streams.handle_segment(now, key, segment, datagram.payload);
+    if delivered.skipped {
+        stats.unmatched += 1;
+    }
+    let route = Route {
+        src,
+        dst,
+        from_phone,
+        over_tcp: true,
+    };
+    for message in delivered.messages {
+        take_message(tracker, stats, now, message, route);
+    }
+}
+
+/// Takes a UDP datagram: a SIP message or a call's media.
 fn handle_datagram(
     tracker: &mut Tracker,
     stats: &mut EngineStats,
@@ -240,32 +285,18 @@ fn handle_datagram(
 ) -> (Verdict, Option<Vec<u8>>) {
     let (src, dst, payload) = (datagram.src, datagram.dst, datagram.payload);
     if looks_like_sip(payload) {
-        let verdict = match datagram.transport {
-            Transport::Udp => match parse_datagram(payload) {
-                Ok(Some(message)) => {
-                    take_message(tracker, stats, now, Ok(message), src, dst, from_phone)
-                }
-                Ok(None) => Verdict::Accept,
-                Err(error) => take_message(tracker, stats, now, Err(error), src, dst, from_phone),
-            },
-            Transport::Tcp => {
-                // A TCP segment is never dropped: that would stall the stream. Blocking
-                // works on UDP, which is what ATAs use.
-                let (messages, consumed) = split_stream(payload);
-                for message in messages {
-                    take_message(tracker, stats, now, message, src, dst, from_phone);
-                }
-                if consumed < payload.len() {
-                    stats.sip_incomplete += 1;
-                }
-                Verdict::Accept
-            }
+        let route = Route {
+            src,
+            dst,
+            from_phone,
+            over_tcp: false,
+        };
+        let verdict = match parse_datagram(payload) {
+            Ok(Some(message)) => take_message(tracker, stats, now, Ok(message), route),
+            Ok(None) => Verdict::Accept,
+            Err(error) => take_message(tracker, stats, now, Err(error), route),
         };
         return (verdict, None);
-    }
-    if datagram.transport == Transport::Tcp {
-        stats.unmatched += 1;
-        return (Verdict::Accept, None);
     }
     match tracker.handle_rtp(now, src, dst, payload, can_rewrite) {
         RtpOutcome::Taken => stats.rtp_packets += 1,
@@ -313,16 +344,48 @@ fn call_id_line(message: &[u8]) -> Option<&str> {
     })
 }
 
+/// Where a SIP message went and how.
+#[derive(Debug, Clone, Copy)]
+struct Route {
+    src: SocketAddr,
+    dst: SocketAddr,
+    /// Which side of the bridge sent it, when known.
+    from_phone: Option<bool>,
+    /// It came over TCP: it cannot be dropped, so no filter blocks its call.
+    over_tcp: bool,
+}
+
+/// Hands a SIP message to the tracker, or counts it as malformed.
 fn take_message(
     tracker: &mut Tracker,
     stats: &mut EngineStats,
     now: Timestamp,
     message: Result<sip::Message, sip::ParseError>,
-    src: SocketAddr,
-    dst: SocketAddr,
-    from_phone: Option<bool>,
+    route: Route,
 ) -> Verdict {
+    let Route {
+        src,
+        dst,
+        from_phone,
+        over_tcp,
+    } = route;
     match message {
+        Ok(message) if over_tcp => {
+            stats.sip_messages += 1;
+            let (_, unblocked) = tracker.without_blocking(|tracker| {
+                tracker.handle_sip(now, &message, src, dst, from_phone)
+            });
+            if let Some(filter) = unblocked {
+                tracing::warn!(
+                    call_id = message.call_id(), filter = filter.id, pattern = %filter.pattern,
+                    "a filter would block this call, but it came over TCP: Ringside never \
+                     drops a TCP segment, so the phone rings and the call is logged as it goes"
+                );
+            }
+            #[cfg(feature = "fault-injection")]
+            crate::fault::inject_fault(&message);
+            Verdict::Accept
+        }
         Ok(message) => {
             stats.sip_messages += 1;
             let verdict = tracker.handle_sip(now, &message, src, dst, from_phone);
@@ -371,6 +434,42 @@ mod tests {
             sdp.len()
         );
         udp(PROVIDER, 5060, PHONE, 5060, text.as_bytes())
+    }
+
+    /// Regression: a caller a filter blocked over TCP was logged as blocked and answered
+    /// with a 486 over UDP, though its INVITE went on to the phone in the stream.
+    #[test]
+    fn a_caller_a_filter_blocks_over_tcp_is_not_turned_away_in_vain() {
+        use crate::filters::{Action, Field, Filter, FilterList};
+        let mut engine = Engine::new(EngineConfig::default());
+        let block = Filter {
+            id: 1,
+            pattern: "1555*".to_owned(),
+            field: Field::Number,
+            action: Action::Block,
+        };
+        engine.tracker_mut().set_policy(Policy {
+            filters: FilterList::new(vec![block]).expect("a valid filter"),
+            block_response: BlockResponse::Busy,
+            ..Policy::default()
+        });
+        let sip = &invite("tcp@x")[20 + 8..];
+        let mut frame = Vec::new();
+        etherparse::PacketBuilder::ipv4(PROVIDER, PHONE, 64)
+            .tcp(5060, 5060, 7, 1000)
+            .write(&mut frame, sip)
+            .expect("a packet");
+        let verdict = engine.handle_frame(Timestamp(0), LinkType::RawIp, &frame, None);
+        assert_eq!(verdict, Verdict::Accept);
+        assert!(
+            engine.poll_transmit().is_none(),
+            "no 486 on the phone's behalf"
+        );
+        match engine.poll_event() {
+            Some(Event::CallStarted(info)) => assert!(info.blocked_by.is_none(), "{info:?}"),
+            other => panic!("the call starts as any other: {other:?}"),
+        }
+        assert!(ended(&mut engine).is_empty(), "it rings on");
     }
 
     fn ended(engine: &mut Engine) -> Vec<CallKey> {

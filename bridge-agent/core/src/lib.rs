@@ -7,7 +7,8 @@
 //! # Layout
 //!
 //! - [`time`]: the [`Timestamp`] every `handle_*` call takes.
-//! - [`packet`] and [`reassembly`]: link layers, IPv4/IPv6, UDP/TCP, fragment reassembly.
+//! - [`packet`] and [`reassembly`]: link layers, IPv4/IPv6, UDP/TCP, fragment reassembly;
+//!   [`tcp_stream`]: SIP over TCP put back in order per flow.
 //! - [`sip`]: our SIP wrapper (message framing, compact headers, name-addr values, URIs).
 //! - [`caller_id`]: who is calling, and which header said so (DESIGN rule 2).
 //! - [`sdp`]: media descriptions of offers and answers.
@@ -40,6 +41,7 @@ pub mod reassembly;
 pub mod rtp;
 pub mod sdp;
 pub mod sip;
+pub mod tcp_stream;
 pub mod text;
 pub mod time;
 pub mod tracker;

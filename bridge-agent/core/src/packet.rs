@@ -11,6 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 use etherparse::{IpNumber, IpSlice, Ipv6ExtensionSlice, TcpSlice, UdpSlice};
 
 use crate::reassembly::{Added, Fragment, FragmentKey, Reassembly};
+use crate::tcp_stream::TcpSegment;
 use crate::time::Timestamp;
 
 /// How the bytes of a frame start.
@@ -48,7 +49,7 @@ impl LinkType {
 pub enum Transport {
     /// UDP: SIP and RTP.
     Udp,
-    /// TCP: SIP only, one segment at a time.
+    /// TCP: SIP only, put back in order per flow by [`crate::tcp_stream`].
     Tcp,
 }
 
@@ -63,6 +64,8 @@ pub struct Datagram<'a> {
     pub dst: SocketAddr,
     /// The UDP payload or TCP segment data.
     pub payload: &'a [u8],
+    /// The TCP segment's sequence number and flags (`None` for UDP).
+    pub tcp: Option<TcpSegment>,
 }
 
 /// What a frame turned out to be.
@@ -156,6 +159,7 @@ fn transport(protocol: IpNumber, src: IpAddr, dst: IpAddr, payload: &[u8]) -> De
                 src: SocketAddr::new(src, udp.source_port()),
                 dst: SocketAddr::new(dst, udp.destination_port()),
                 payload: udp.payload(),
+                tcp: None,
             }),
             Err(_) => Decoded::Malformed("bad UDP header"),
         };
@@ -167,6 +171,12 @@ fn transport(protocol: IpNumber, src: IpAddr, dst: IpAddr, payload: &[u8]) -> De
                 src: SocketAddr::new(src, tcp.source_port()),
                 dst: SocketAddr::new(dst, tcp.destination_port()),
                 payload: tcp.payload(),
+                tcp: Some(TcpSegment {
+                    seq: tcp.sequence_number(),
+                    syn: tcp.syn(),
+                    fin: tcp.fin(),
+                    rst: tcp.rst(),
+                }),
             }),
             Err(_) => Decoded::Malformed("bad TCP header"),
         };

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use crate::call::{Call, CallDirection, CallInfo, CallKey, CallState, Disposition, Progress};
 use crate::caller_id::{called_party, caller_id};
+use crate::filters::Filter;
 use crate::media::{LIVE_CHUNK_FRAMES, RECORDING_CHUNK_FRAMES};
 use crate::mixer::{Channel, Frame};
 use crate::playout::LegStats;
@@ -193,6 +194,11 @@ pub struct Tracker {
     voicemail: Option<MessageSummary>,
     /// Someone listens live: audio is handed out every 20 ms instead of every 200 ms.
     listening: bool,
+    /// A message that came over TCP is being handled: no filter can block its call (see
+    /// [`Tracker::without_blocking`]).
+    over_tcp: bool,
+    /// The filter that would have blocked the call that message started.
+    unblocked: Option<Filter>,
 }
 
 impl Tracker {
@@ -204,6 +210,21 @@ impl Tracker {
             config,
             ..Tracker::default()
         }
+    }
+
+    /// Runs `handle` (a [`Tracker::handle_sip`] of a message that came over TCP) with no
+    /// filter able to block: Ringside never drops a TCP segment (the stream would stall, and
+    /// every message after it with it), so the caller cannot be turned away and the call is
+    /// tracked, logged and announced as it really goes. Returns what `handle` returned and
+    /// the filter that would have blocked the call it started, so that the caller can say so.
+    pub fn without_blocking<T>(
+        &mut self,
+        handle: impl FnOnce(&mut Tracker) -> T,
+    ) -> (T, Option<Filter>) {
+        self.over_tcp = true;
+        let result = handle(self);
+        self.over_tcp = false;
+        (result, self.unblocked.take())
     }
 
     /// Takes a SIP message sent from `src` to `dst`. `from_phone` says which side sent it
@@ -523,9 +544,12 @@ impl Tracker {
             .filters
             .decide(&party, self.policy.record_by_default);
         // Filters block inbound calls only; re-INVITEs never reach here.
-        let blocked_by = (direction == CallDirection::Inbound && decision.block.yes)
+        let mut blocked_by = (direction == CallDirection::Inbound && decision.block.yes)
             .then_some(decision.block.filter)
             .flatten();
+        if self.over_tcp {
+            self.unblocked = blocked_by.take();
+        }
         let key = CallKey(self.next_key);
         self.next_key += 1;
         let info = CallInfo {
