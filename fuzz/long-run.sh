@@ -18,7 +18,7 @@ fi
 target="$1"
 minutes="${2:-10}"
 export RUSTC_BOOTSTRAP=1
-mkdir -p "grown/$target" logs "corpus/$target"
+mkdir -p "grown/$target" logs "corpus/$target" "artifacts/$target"
 log="logs/$target.log"
 dict=()
 case "$target" in
