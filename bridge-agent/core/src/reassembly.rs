@@ -70,6 +70,10 @@ pub enum ReassemblyError {
     /// The fragment overlaps data already received in part; the datagram is discarded.
     #[error("fragments overlap")]
     Overlap,
+    /// The datagram has more than [`Reassembly::MAX_HOLES`] separate pieces held (tiny
+    /// fragments with gaps between them); it is discarded, so each fragment costs little.
+    #[error("too many pieces with gaps between them")]
+    TooManyPieces,
 }
 
 #[derive(Debug)]
@@ -116,6 +120,9 @@ impl Reassembly {
     /// How long a datagram may wait for its missing fragments: Linux's `ipfrag_time`.
     pub const TIMEOUT: Duration = Duration::from_secs(30);
     const MAX_DATAGRAM: usize = 65_535;
+    /// Separate pieces one datagram may hold while it waits for the gaps between them: real
+    /// fragments arrive in order or nearly, and every fragment costs a pass over the pieces.
+    pub const MAX_HOLES: usize = 64;
 
     /// Adds a fragment: held, the whole datagram's payload once every fragment is in, or a
     /// repeat of a datagram completed already.
@@ -237,6 +244,9 @@ impl Pending {
         }
         self.data[start..end].copy_from_slice(fragment.data);
         insert_range(&mut self.ranges, (start, end));
+        if self.ranges.len() > Reassembly::MAX_HOLES {
+            return Err(ReassemblyError::TooManyPieces);
+        }
         Ok(())
     }
 }
@@ -272,6 +282,31 @@ mod tests {
     }
 
     const SECOND: u64 = 1_000_000;
+
+    /// The bug: every fragment re-sorted and re-merged all the pieces of its datagram, so
+    /// thousands of eight-byte fragments with gaps between them cost quadratic time (a
+    /// replay of 16 K of them took about a second of CPU). Past [`Reassembly::MAX_HOLES`]
+    /// pieces the datagram is discarded.
+    #[test]
+    fn a_datagram_of_tiny_fragments_with_gaps_is_discarded_past_the_hole_limit() {
+        let mut pool = Reassembly::default();
+        let t = Timestamp(0);
+        let mut refused = None;
+        for piece in 0..4095 {
+            match pool.add(t, key(7), fragment(piece * 16, true, &[0; 8])) {
+                Ok(Added::Held) => {}
+                other => {
+                    refused = Some((piece, other));
+                    break;
+                }
+            }
+        }
+        assert_eq!(
+            refused,
+            Some((Reassembly::MAX_HOLES, Err(ReassemblyError::TooManyPieces)))
+        );
+        assert_eq!(pool.pending(), 0);
+    }
 
     #[test]
     fn reassembles_out_of_order_fragments() {
