@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use bridge_agent::recovery::{EXIT_PANICKED, MAX_PANICS_PER_MINUTE};
 use ringside_core::announce::{Announcement, EventKind};
-use ringside_core::fault::{FAULT_HEADER, FAULT_TIMERS_CALL_ID};
+use ringside_core::fault::{FAULT_HEADER, FAULT_SETTLE_CALL_ID, FAULT_TIMERS_CALL_ID};
 use ringside_e2e::lab::{Lab, PHONE, PROVIDER};
 
 use crate::lab::{answered_call, heard};
@@ -222,6 +222,26 @@ fn timers_that_keep_panicking_make_the_agent_exit_for_systemd() {
         .expect("the agent exits");
     assert_eq!(status.code(), Some(EXIT_PANICKED));
     assert!(lab.agent_log().contains("panics within a minute"));
+}
+
+#[test]
+fn a_recovery_that_panics_too_makes_the_agent_exit_for_systemd() {
+    let mut lab = Lab::new();
+    lab.start_agent();
+    let fault = format!("{FAULT_HEADER}: twice\r\n");
+    send_to_phone(
+        &lab,
+        &invite(FAULT_SETTLE_CALL_ID, "15550100666", fault.as_bytes()),
+    );
+    let status = lab
+        .agent_exit(Duration::from_secs(10))
+        .expect("the agent exits at once");
+    assert_eq!(status.code(), Some(EXIT_PANICKED));
+    let log = lab.agent_log();
+    assert!(
+        log.contains("recovery panicked") && log.contains("while settling"),
+        "{log}"
+    );
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use bridge_agent::store::CallRecord;
 use bridge_agent::synth::{packets, write_pcap, SynthCall};
 use bridge_agent::timefmt::rfc3339;
-use ringside_core::fault::FAULT_HEADER;
+use ringside_core::fault::{FAULT_HEADER, FAULT_SETTLE_CALL_ID};
 use ringside_core::Timestamp;
 
 use crate::support::{captures_dir, replay_file, Replayed};
@@ -171,8 +171,10 @@ fn a_gzip_bomb_replays_in_bounded_memory_and_time() {
     assert!(peak < 64 << 10, "{peak} KiB resident at the peak");
 }
 
-#[test]
-fn a_packet_that_panics_the_engine_costs_only_its_own_call() {
+/// Three answered calls 10 s apart, the second one's INVITE carrying the fault header (and
+/// the Call-ID `call_id`, when given, in place of its own): the capture and the INVITE's
+/// index.
+fn three_calls_one_panicking(dir: &Path, call_id: Option<&str>) -> (PathBuf, usize) {
     let mut calls: Vec<SynthCall> = (1..=3)
         .map(|i| SynthCall::inbound(i, &format!("1555010000{i}"), None))
         .collect();
@@ -184,13 +186,21 @@ fn a_packet_that_panics_the_engine_costs_only_its_own_call() {
         .iter()
         .position(|p| p.payload.starts_with(b"INVITE") && contains(&p.payload, b"synth-2@"))
         .expect("the second call's INVITE");
-    let text = String::from_utf8(all[bad].payload.clone()).expect("SIP text");
+    let mut text = String::from_utf8(all[bad].payload.clone()).expect("SIP text");
+    if let Some(call_id) = call_id {
+        text = text.replace(&calls[1].call_id, call_id);
+    }
     let marked = text.replacen("\r\n", &format!("\r\n{FAULT_HEADER}: yes\r\n"), 1);
     all[bad].payload = marked.into_bytes();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let capture = dir.path().join("panic.pcap");
+    let capture = dir.join("panic.pcap");
     write_pcap(&capture, Duration::from_secs(1_790_000_000), &all).expect("pcap");
+    (capture, bad)
+}
 
+#[test]
+fn a_packet_that_panics_the_engine_costs_only_its_own_call() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (capture, bad) = three_calls_one_panicking(dir.path(), None);
     let replayed = replay_file(&capture);
     let panics = &replayed.summary.panics;
     assert_eq!(panics.len(), 1, "{panics:?}");
@@ -220,6 +230,29 @@ fn a_packet_that_panics_the_engine_costs_only_its_own_call() {
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn a_panic_while_settling_stops_the_replay_there_and_keeps_the_calls_before() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (capture, bad) = three_calls_one_panicking(dir.path(), Some(FAULT_SETTLE_CALL_ID));
+    let replayed = replay_file(&capture);
+    let cut = replayed.summary.cut_short.as_ref().expect("stopped");
+    assert_eq!(cut.frames_read, bad as u64 + 1);
+    assert!(
+        cut.error.contains("again while ending its call"),
+        "{}",
+        cut.error
+    );
+    let first = replayed.by_number("15550100001");
+    assert_eq!(first.disposition.as_deref(), Some("answered"), "{first:?}");
+    assert!(
+        replayed
+            .calls
+            .iter()
+            .all(|c| !c.call_id.starts_with("synth-3@")),
+        "nothing after the stop is read"
+    );
 }
 
 /// A SIP text trace's INVITE from `number` with more header lines.

@@ -182,7 +182,10 @@ impl Engine {
             return None;
         };
         let key = if looks_like_sip(datagram.payload) {
-            self.tracker.call_of(call_id_line(datagram.payload)?)
+            let call_id = call_id_line(datagram.payload)?;
+            #[cfg(feature = "fault-injection")]
+            crate::fault::inject_settle_fault(call_id);
+            self.tracker.call_of(call_id)
         } else {
             self.tracker.call_of_flow(datagram.src, datagram.dst)
         }?;

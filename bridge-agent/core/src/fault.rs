@@ -16,6 +16,18 @@ pub const FAULT_HEADER: &str = "X-Ringside-Fault";
 /// the table, as a state left broken would.
 pub const FAULT_TIMERS_CALL_ID: &str = "ringside-fault-timers";
 
+/// The Call-ID whose call cannot be settled in a test build: settling it after a panic
+/// panics again, as a recovery that fails would.
+pub const FAULT_SETTLE_CALL_ID: &str = "ringside-fault-settle";
+
+/// Panics when the call being settled is [`FAULT_SETTLE_CALL_ID`].
+pub(crate) fn inject_settle_fault(call_id: &str) {
+    assert!(
+        call_id != FAULT_SETTLE_CALL_ID,
+        "fault injected while settling {FAULT_SETTLE_CALL_ID}"
+    );
+}
+
 /// Panics while the call [`FAULT_TIMERS_CALL_ID`] is in the table (test builds' timers).
 pub(crate) fn inject_timer_fault(tracker: &Tracker) {
     assert!(
