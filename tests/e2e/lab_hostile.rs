@@ -186,6 +186,14 @@ fn a_panicking_invite_is_quarantined_and_the_next_call_still_goes_through() {
     assert!(lab.stop_agent().success());
 }
 
+/// The agent exits within ten seconds with the code that asks systemd for a restart.
+fn assert_exits_for_systemd(lab: &mut Lab) {
+    let status = lab
+        .agent_exit(Duration::from_secs(10))
+        .expect("the agent exits");
+    assert_eq!(status.code(), Some(EXIT_PANICKED));
+}
+
 #[test]
 fn a_stream_of_panicking_packets_makes_the_agent_exit_for_systemd() {
     let mut lab = Lab::new();
@@ -198,10 +206,7 @@ fn a_stream_of_panicking_packets_makes_the_agent_exit_for_systemd() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let status = lab
-        .agent_exit(Duration::from_secs(10))
-        .expect("the agent exits");
-    assert_eq!(status.code(), Some(EXIT_PANICKED));
+    assert_exits_for_systemd(&mut lab);
     assert!(lab.agent_log().contains("panics within a minute"));
 }
 
@@ -217,10 +222,7 @@ fn timers_that_keep_panicking_make_the_agent_exit_for_systemd() {
         lab.agent_log()
     );
     // They come every quarter of a second: the budget is spent within three.
-    let status = lab
-        .agent_exit(Duration::from_secs(10))
-        .expect("the agent exits");
-    assert_eq!(status.code(), Some(EXIT_PANICKED));
+    assert_exits_for_systemd(&mut lab);
     assert!(lab.agent_log().contains("panics within a minute"));
 }
 
@@ -233,10 +235,7 @@ fn a_recovery_that_panics_too_makes_the_agent_exit_for_systemd() {
         &lab,
         &invite(FAULT_SETTLE_CALL_ID, "15550100666", fault.as_bytes()),
     );
-    let status = lab
-        .agent_exit(Duration::from_secs(10))
-        .expect("the agent exits at once");
-    assert_eq!(status.code(), Some(EXIT_PANICKED));
+    assert_exits_for_systemd(&mut lab);
     let log = lab.agent_log();
     assert!(
         log.contains("recovery panicked") && log.contains("while settling"),
