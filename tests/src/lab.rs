@@ -432,11 +432,8 @@ pub fn http_in_namespace(
     use nix::sys::socket::{bind, connect, socket, AddressFamily, SockFlag, SockType, SockaddrIn};
     use std::io::{Read, Write};
     use std::os::fd::AsRawFd;
-    let file = std::fs::File::open(format!("/run/netns/{ns}")).expect("namespace file");
     let request = request.to_owned();
-    std::thread::spawn(move || {
-        // Only this thread enters the namespace.
-        nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+    in_namespace(ns, move || {
         let fd = socket(
             AddressFamily::Inet,
             SockType::Stream,
@@ -458,8 +455,19 @@ pub fn http_in_namespace(
         stream.read_to_end(&mut response).expect("response");
         String::from_utf8_lossy(&response).into_owned()
     })
+}
+
+/// Runs `make` on a thread of its own inside the network namespace `ns` (its name under
+/// `/run/netns/`), and returns what it made: a socket made there stays in that namespace.
+pub fn in_namespace<T: Send + 'static>(ns: &str, make: impl FnOnce() -> T + Send + 'static) -> T {
+    let file = std::fs::File::open(format!("/run/netns/{ns}")).expect("namespace file");
+    std::thread::spawn(move || {
+        // Only this thread enters the namespace.
+        nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+        make()
+    })
     .join()
-    .expect("request thread")
+    .expect("namespace thread")
 }
 
 /// The provider's IPv6 address, once [`Lab::add_ipv6`] gave it.
@@ -484,14 +492,7 @@ impl Lab {
         which: &str,
         make: impl FnOnce() -> T + Send + 'static,
     ) -> T {
-        let ns = format!("/run/netns/{}", self.ns(which));
-        std::thread::spawn(move || {
-            let file = std::fs::File::open(&ns).expect("namespace file");
-            nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
-            make()
-        })
-        .join()
-        .expect("namespace thread")
+        in_namespace(&self.ns(which), make)
     }
 }
 
