@@ -53,12 +53,16 @@ impl Default for TrackerConfig {
 }
 
 /// What to do with a packet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     /// Let it through.
     Accept,
     /// Drop it (a blocked call's INVITE, its retransmissions, its ACK).
     Drop,
+    /// Send this whole packet on in its place (same length, same headers but for a cleared
+    /// UDP checksum): the phone's audio with a courtesy beep in it. Only
+    /// [`crate::Engine::handle_frame`] answers so.
+    Replace(Vec<u8>),
 }
 
 /// A datagram Ringside sends itself: the response that turns a blocked caller away, from the
@@ -414,12 +418,6 @@ impl Tracker {
         self.policy = policy;
     }
 
-    /// The filters and settings in force.
-    #[must_use]
-    pub fn policy(&self) -> &Policy {
-        &self.policy
-    }
-
     /// Ends every call still going (shutdown, end of a capture).
     pub fn finish(&mut self, now: Timestamp) {
         let mut keys: Vec<CallKey> = self.calls.keys().copied().collect();
@@ -442,10 +440,16 @@ impl Tracker {
         }
     }
 
-    /// A call by its handle.
+    /// Whether the call is in the table and being recorded.
     #[must_use]
-    pub fn call(&self, key: CallKey) -> Option<&Call> {
-        self.calls.get(&key)
+    pub fn is_recorded(&self, key: CallKey) -> bool {
+        self.calls.get(&key).is_some_and(|call| call.record)
+    }
+
+    /// The Call-ID of a call in the table.
+    #[must_use]
+    pub fn call_id(&self, key: CallKey) -> Option<&str> {
+        self.calls.get(&key).map(|call| call.info.call_id.as_str())
     }
 
     /// The call a SIP Call-ID belongs to.
@@ -488,12 +492,6 @@ impl Tracker {
     #[must_use]
     pub fn len(&self) -> usize {
         self.calls.len()
-    }
-
-    /// Whether the table is empty.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.calls.is_empty()
     }
 
     /// A `message-summary` NOTIFY toward the phone: reported when what is waiting changes.
@@ -839,7 +837,7 @@ mod tests {
         );
         assert_eq!(tracker.len(), 1, "lingers for retransmissions");
         tracker.handle_timeout(secs(181 + 33));
-        assert!(tracker.is_empty());
+        assert_eq!(tracker.len(), 0);
     }
 
     #[test]
@@ -1001,10 +999,7 @@ mod tests {
         tracker.set_policy(record);
         tracker.handle_sip(secs(6), &invite("quiet", 1), p, ph, None);
         let key = *tracker.by_call_id.get("quiet").expect("tracked");
-        assert!(
-            !tracker.call(key).expect("a call").record,
-            "no-record filter applied"
-        );
+        assert!(!tracker.is_recorded(key), "no-record filter applied");
     }
 
     #[test]
@@ -1035,6 +1030,6 @@ mod tests {
             })
             .collect();
         assert_eq!(summaries, [(true, 2), (false, 0)], "a repeat is not news");
-        assert!(tracker.is_empty(), "a NOTIFY is not a call");
+        assert_eq!(tracker.len(), 0, "a NOTIFY is not a call");
     }
 }
