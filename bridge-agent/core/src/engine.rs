@@ -27,8 +27,9 @@ use crate::tcp_stream::{FlowKey, TcpSegment, TcpStreamStats, TcpStreams};
 use crate::time::Timestamp;
 use crate::tracker::{RtpOutcome, Tracker};
 
+pub use crate::call::CallSummary;
 pub use crate::policy::{BlockResponse, Policy};
-pub use crate::tracker::{CallSummary, Event, TrackerConfig as EngineConfig, Transmit, Verdict};
+pub use crate::tracker::{Event, TrackerConfig as EngineConfig, Transmit, Verdict};
 
 /// Counters of everything the engine saw, for the replay summary and the console.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
