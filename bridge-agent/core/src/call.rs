@@ -1,5 +1,5 @@
-//! One call: its dialog (the state machine per Call-ID, in [`dialog`]), its media and what
-//! Ringside decided about it. [`Call`]'s fields are its own: the tracker tells it what came
+//! One call: its dialog (the state machine per Call-ID, [`DialogState`]), its media and what
+//! Ringside decided about it. `Call`'s fields are its own: the tracker tells it what came
 //! (a SIP message, an RTP packet, the clock) and reads what it needs through methods, so no
 //! combination the dialog cannot reach (an answer time on a call that never got a 2xx, a 200
 //! that revives an ended call) can be written from outside.

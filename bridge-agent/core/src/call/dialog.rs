@@ -2,10 +2,14 @@
 //!
 //! ```text
 //! Calling ──180-199──► Early ──2xx──► Confirmed ──BYE──► Terminated(answered)
-//!   │  ╲                 │
-//!   │   ╲──────2xx───────┼──────────►
-//!   └────────────────────┴── CANCEL, BYE, 487 ► Terminated(missed), 486/600 ► (busy),
-//!                            603/403 ► (rejected), other final ► (failed)
+//! Calling ──2xx──► Confirmed
+//! Calling, Early ──CANCEL, BYE, 487──► Terminated(missed)
+//!                ──486, 600──► Terminated(busy)
+//!                ──403, 603──► Terminated(rejected)
+//!                ──any other 300-699──► Terminated(failed)
+//! Calling ──a filter blocks it──► Terminated(blocked)
+//! Calling, Early, Confirmed ──Ringside's timer, shutdown──► Terminated(answered when it was
+//!                             Confirmed, else missed if inbound, failed if outbound)
 //! ```
 //!
 //! - [`DialogState::Calling`]: the client INVITE transaction's *Calling* state (§17.1.1.2),
@@ -19,12 +23,13 @@
 //!
 //! 401/407 challenges keep the call `Calling` or `Early`: the caller resends the INVITE with
 //! credentials and a higher `CSeq`, and only a final response to that `CSeq` or a later one
-//! ends the call. A re-INVITE of a confirmed call changes only its media (the SDP, read by
-//! [`super::Call`]).
+//! ends the call. A re-INVITE of a confirmed call changes only its media (the SDP, which the
+//! call reads itself).
 //!
 //! The transitions are methods on [`DialogState`] that take it by value and return the next
-//! one, so that [`super::Call`] is the only writer and no other code can build a state from
-//! loose fields: an answer time exists only in `Confirmed` and `Terminated`, an end only in
+//! one. A call keeps its state in a private field and changes it only through them, so no
+//! code can give a call a state these transitions do not reach: an answer time exists only
+//! in `Confirmed` and `Terminated`, an end only in `Terminated`, and nothing leaves
 //! `Terminated`.
 
 use crate::call::{CallDirection, Disposition, Progress};
