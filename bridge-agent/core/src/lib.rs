@@ -22,7 +22,8 @@
 //! - [`announce`]: the LAN announcement codec the agent and the desktop client share.
 //! - [`voicemail`]: message-waiting summaries (RFC 3842).
 //! - [`text`]: caller text shown on terminals and in line formats, its controls escaped.
-//! - [`engine`]: all of the above behind `handle_packet` / `poll_event`.
+//! - [`engine`]: all of the above behind `handle_frame` / `poll_event`: the only door to the
+//!   call table.
 //! - `fault` (test builds only, feature `fault-injection`): panics on demand.
 
 pub mod announce;

@@ -118,12 +118,8 @@ impl DialogState {
     #[must_use]
     pub fn on_signal(self, now: Timestamp, signal: Signal) -> (DialogState, Progress) {
         use DialogState::{Calling, Confirmed, Early, Terminated};
-        let ended = |disposition| Terminated {
-            ended_at: now,
-            disposition,
-            answered_at: None,
-        };
         match (self, signal) {
+            (_, Signal::InviteResponse { status, cseq }) => self.on_response(now, status, cseq),
             // A retransmission or an authenticated retry: a retry's final answer counts.
             (Calling { invite_cseq }, Signal::Invite { cseq }) => {
                 let invite_cseq = invite_cseq.max(cseq);
@@ -135,8 +131,7 @@ impl DialogState {
             }
             // The caller gives up before an answer (a BYE before any answer means the same).
             (Calling { .. } | Early { .. }, Signal::Cancel | Signal::Bye) => {
-                let disposition = Disposition::Missed;
-                (ended(disposition), Progress::Ended(disposition))
+                unanswered(now, Disposition::Missed)
             }
             // A hang-up.
             (Confirmed { answered_at }, Signal::Bye) => {
@@ -148,34 +143,30 @@ impl DialogState {
                 };
                 (state, Progress::Ended(disposition))
             }
+            // ACK, PRACK, INFO, re-INVITEs, CANCEL after the answer, anything after the end.
+            _ => (self, Progress::Nothing),
+        }
+    }
+
+    /// The state a response with `status` to the INVITE with `CSeq` number `cseq` leads to.
+    fn on_response(self, now: Timestamp, status: u16, cseq: u32) -> (DialogState, Progress) {
+        use DialogState::{Calling, Confirmed, Early};
+        match (self, status) {
             // Ringing or early media (a second 18x changes nothing).
-            (
-                Calling { invite_cseq },
-                Signal::InviteResponse {
-                    status: 180..=199, ..
-                },
-            ) => (Early { invite_cseq }, Progress::Ringing),
+            (Calling { invite_cseq }, 180..=199) => (Early { invite_cseq }, Progress::Ringing),
             // The answer to the INVITE (not to a re-INVITE: the call is confirmed by then).
-            (
-                Calling { .. } | Early { .. },
-                Signal::InviteResponse {
-                    status: 200..=299, ..
-                },
-            ) => (Confirmed { answered_at: now }, Progress::Answered),
+            (Calling { .. } | Early { .. }, 200..=299) => {
+                (Confirmed { answered_at: now }, Progress::Answered)
+            }
             // A final failure of the INVITE that sets the call up (not of an older one that
             // a challenge made the caller send again); a challenge itself changes nothing.
-            (
-                Calling { invite_cseq } | Early { invite_cseq },
-                Signal::InviteResponse {
-                    status: status @ 300..=699,
-                    cseq,
-                },
-            ) if cseq >= invite_cseq => match Disposition::from_final_status(status) {
-                Some(disposition) => (ended(disposition), Progress::Ended(disposition)),
-                None => (self, Progress::Nothing),
-            },
-            // 100 Trying, ACK, re-INVITEs and their answers, CANCEL after the answer,
-            // anything after the end.
+            (Calling { invite_cseq } | Early { invite_cseq }, 300..=699) if cseq >= invite_cseq => {
+                match Disposition::from_final_status(status) {
+                    Some(disposition) => unanswered(now, disposition),
+                    None => (self, Progress::Nothing),
+                }
+            }
+            // 100 Trying, answers to re-INVITEs, anything after the end.
             _ => (self, Progress::Nothing),
         }
     }
@@ -242,4 +233,14 @@ impl DialogState {
     pub fn is_confirmed(self) -> bool {
         matches!(self, DialogState::Confirmed { .. })
     }
+}
+
+/// A call that ended at `now` without an answer, and the news of it.
+fn unanswered(now: Timestamp, disposition: Disposition) -> (DialogState, Progress) {
+    let state = DialogState::Terminated {
+        ended_at: now,
+        disposition,
+        answered_at: None,
+    };
+    (state, Progress::Ended(disposition))
 }
