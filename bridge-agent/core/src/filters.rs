@@ -160,8 +160,9 @@ pub struct Rule {
     pub filter: Option<Filter>,
     /// Its position in the list, from 1.
     pub position: Option<usize>,
-    /// What was decided.
-    pub yes: bool,
+    /// Whether the call is blocked (in [`Decision::block`]) or recorded (in
+    /// [`Decision::record`]): the filter's action, or the setting when no filter matched.
+    pub applies: bool,
 }
 
 /// What the filters decided for one caller.
@@ -234,16 +235,16 @@ impl FilterList {
                 })
                 .map(|(index, (filter, _))| (index + 1, filter))
         };
-        let rule = |found: Option<(usize, &Filter)>, default: bool, yes: Action| match found {
+        let rule = |found: Option<(usize, &Filter)>, default: bool, applying: Action| match found {
             Some((position, filter)) => Rule {
                 filter: Some(filter.clone()),
                 position: Some(position),
-                yes: filter.action == yes,
+                applies: filter.action == applying,
             },
             None => Rule {
                 filter: None,
                 position: None,
-                yes: default,
+                applies: default,
             },
         };
         Decision {
@@ -285,7 +286,7 @@ mod tests {
     }
 
     fn blocked(list: &FilterList, number: Option<&str>, name: Option<&str>) -> bool {
-        list.decide(&caller(number, name), true).block.yes
+        list.decide(&caller(number, name), true).block.applies
     }
 
     #[test]
@@ -340,16 +341,16 @@ mod tests {
             ("*", Field::Number, Action::Record),
         ]);
         let d = filters.decide(&caller(Some("15550100001"), Some("Mom")), true);
-        assert!(!d.block.yes);
+        assert!(!d.block.applies);
         assert_eq!(d.block.position, Some(2));
-        assert!(!d.record.yes);
+        assert!(!d.record.applies);
         assert_eq!(d.record.position, Some(1));
         let d = filters.decide(&caller(Some("12125550100"), None), false);
-        assert!(d.record.yes, "the `*` record filter beats the setting");
+        assert!(d.record.applies, "the `*` record filter beats the setting");
         assert_eq!(d.block.filter, None, "no blocking filter matched");
-        assert!(!d.block.yes);
+        assert!(!d.block.applies);
         let d = FilterList::default().decide(&caller(Some("1"), None), false);
-        assert!(!d.record.yes && !d.block.yes);
+        assert!(!d.record.applies && !d.block.applies);
         assert_eq!(
             d.record.to_string(),
             "no filter matched; the setting applies"
@@ -406,7 +407,7 @@ mod tests {
     fn a_rule_shows_its_pattern_escaped() {
         let filters = list(&[("\x1b[2J\n", Field::ExactNumber, Action::Block)]);
         let decision = filters.decide(&caller(Some("\x1b[2J\n"), None), true);
-        assert!(decision.block.yes);
+        assert!(decision.block.applies);
         assert_eq!(
             decision.block.to_string(),
             "filter #10 at position 1: block number-exact `\\x1b[2J\\n`"

@@ -544,7 +544,7 @@ impl Tracker {
             .filters
             .decide(&party, self.policy.record_by_default);
         // Filters block inbound calls only; re-INVITEs never reach here.
-        let mut blocked_by = (direction == CallDirection::Inbound && decision.block.yes)
+        let mut blocked_by = (direction == CallDirection::Inbound && decision.block.applies)
             .then_some(decision.block.filter)
             .flatten();
         if self.over_tcp {
@@ -564,7 +564,7 @@ impl Tracker {
         };
         self.events.push_back(Event::CallStarted(info.clone()));
         self.by_call_id.insert(info.call_id.clone(), key);
-        let mut call = Call::new(info, invite, decision.record.yes);
+        let mut call = Call::new(info, invite, decision.record.applies);
         if call.info.blocked_by.is_none() {
             self.calls.insert(key, call);
             self.register_flows(key);
