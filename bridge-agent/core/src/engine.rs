@@ -2,8 +2,15 @@
 //! on a capture file.
 //!
 //! Call order: [`Engine::handle_frame`] for every packet (it answers with a [`Verdict`] at
-//! once), [`Engine::handle_timeout`] when [`Engine::poll_timeout`] says so, and
-//! [`Engine::poll_event`] until `None` after each of those. [`Engine::finish`] at the end.
+//! once, carrying the packet itself when the engine changed it), [`Engine::handle_timeout`]
+//! when [`Engine::poll_timeout`] says so, and [`Engine::poll_event`] and
+//! [`Engine::poll_transmit`] until `None` after each of those. [`Engine::finish`] at the end.
+//!
+//! The engine is the only door to the call table: the user's decisions go in through named
+//! commands ([`Engine::set_policy`], [`Engine::set_recording`], [`Engine::set_listening`],
+//! [`Engine::settle_frame`]) and what the agent needs to know comes out as plain values
+//! ([`Engine::is_recorded`], [`Engine::call_id`], [`Engine::calls_in_table`],
+//! [`Engine::stats`]); the tracker itself never leaves the engine.
 //!
 //! If a bug makes the engine panic on a frame, the caller may catch the panic and call
 //! [`Engine::settle_frame`] with the same frame: it ends the call the frame belonged to and
@@ -20,8 +27,9 @@ use crate::tcp_stream::{FlowKey, TcpSegment, TcpStreamStats, TcpStreams};
 use crate::time::Timestamp;
 use crate::tracker::{RtpOutcome, Tracker};
 
+pub use crate::call::CallSummary;
 pub use crate::policy::{BlockResponse, Policy};
-pub use crate::tracker::{CallSummary, Event, TrackerConfig as EngineConfig, Transmit, Verdict};
+pub use crate::tracker::{Event, TrackerConfig as EngineConfig, Transmit, Verdict};
 
 /// Counters of everything the engine saw, for the replay summary and the console.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -60,8 +68,6 @@ pub struct Engine {
     tracker: Tracker,
     streams: TcpStreams,
     stats: EngineStats,
-    /// The last frame as it must go on, when the engine changed it (a courtesy beep).
-    rewritten: Option<Vec<u8>>,
 }
 
 impl Engine {
@@ -73,12 +79,13 @@ impl Engine {
             tracker: Tracker::new(config),
             streams: TcpStreams::default(),
             stats: EngineStats::default(),
-            rewritten: None,
         }
     }
 
     /// Takes one frame. `from_phone` is `Some` when the caller knows which side of the bridge
-    /// the frame came from. Never fails: what cannot be read is counted and accepted.
+    /// the frame came from. Never fails: what cannot be read is counted and accepted. A frame
+    /// the engine changed (a courtesy beep in its audio) comes back in
+    /// [`Verdict::Replace`], to be sent on in place of the one that came.
     pub fn handle_frame(
         &mut self,
         now: Timestamp,
@@ -87,7 +94,6 @@ impl Engine {
         from_phone: Option<bool>,
     ) -> Verdict {
         self.stats.frames += 1;
-        self.rewritten = None;
         self.tracker.handle_timeout(now);
         match self.decoder.decode(now, link, frame) {
             Decoded::Datagram(datagram) => {
@@ -97,18 +103,13 @@ impl Engine {
                     return Verdict::Accept;
                 }
                 let offset = payload_offset(frame, &datagram);
-                let (verdict, rewritten) = handle_datagram(
-                    &mut self.tracker,
-                    &mut self.stats,
-                    now,
-                    &datagram,
-                    from_phone,
-                    offset.is_some(),
-                );
-                if let (Some(payload), Some(offset)) = (rewritten, offset) {
-                    self.rewritten = Some(rewrite(frame, offset, &payload));
+                let parts = (&mut self.tracker, &mut self.stats);
+                match handle_datagram(parts, now, &datagram, from_phone, offset.is_some()) {
+                    Judged::Verdict(verdict) => verdict,
+                    Judged::Rewritten(payload) => offset.map_or(Verdict::Accept, |offset| {
+                        Verdict::Replace(rewrite(frame, offset, &payload))
+                    }),
                 }
-                verdict
             }
             Decoded::FragmentHeld => {
                 // A replay's fragment. Live, the kernel reassembles before the queue; the
@@ -132,12 +133,6 @@ impl Engine {
                 Verdict::Accept
             }
         }
-    }
-
-    /// The frame just handled, changed as it must go on (a courtesy beep in its audio), or
-    /// `None` when it goes on as it came. Read it right after [`Engine::handle_frame`].
-    pub fn take_rewrite(&mut self) -> Option<Vec<u8>> {
-        self.rewritten.take()
     }
 
     /// Takes SIP text that came without packets (a text trace): one or more messages,
@@ -226,22 +221,49 @@ impl Engine {
         self.tracker.finish(now);
     }
 
-    /// The call table.
-    #[must_use]
-    pub fn tracker(&self) -> &Tracker {
-        &self.tracker
+    /// Replaces the filters and settings; calls that start from now on follow them (a call
+    /// already up is never blocked by a new filter).
+    pub fn set_policy(&mut self, policy: Policy) {
+        self.tracker.set_policy(policy);
     }
 
-    /// The call table, to change per-call settings.
-    pub fn tracker_mut(&mut self) -> &mut Tracker {
-        &mut self.tracker
+    /// Turns the recording of one call on or off (the console's button); nothing happens
+    /// when the call is not in the table.
+    pub fn set_recording(&mut self, call: CallKey, on: bool) {
+        self.tracker.set_recording(call, on);
+    }
+
+    /// Hands out mixed audio every 20 ms while `on` (someone listens live), else in 200 ms
+    /// chunks for the recorder.
+    pub fn set_listening(&mut self, on: bool) {
+        self.tracker.set_listening(on);
+    }
+
+    /// Whether `call` is in the table and being recorded.
+    #[must_use]
+    pub fn is_recorded(&self, call: CallKey) -> bool {
+        self.tracker.is_recorded(call)
+    }
+
+    /// The SIP Call-ID of `call`, while it is in the table.
+    #[must_use]
+    pub fn call_id(&self, call: CallKey) -> Option<&str> {
+        self.tracker.call_id(call)
+    }
+
+    /// How many calls the table holds: those in progress and, for a while after their end,
+    /// the ended ones (they absorb retransmissions).
+    #[must_use]
+    pub fn calls_in_table(&self) -> usize {
+        self.tracker.len()
     }
 
     /// The counters so far.
-    pub fn stats(&mut self) -> EngineStats {
+    #[must_use]
+    pub fn stats(&self) -> EngineStats {
         let tcp = self.streams.stats();
         EngineStats {
-            reassembly: self.decoder.reassembly().stats(),
+            reassembly: self.decoder.reassembly_stats(),
             sip_incomplete: self.stats.sip_incomplete + tcp.incomplete,
             tcp,
             ..self.stats
@@ -277,15 +299,22 @@ fn handle_segment(
     }
 }
 
+/// What the engine decided on a UDP datagram.
+enum Judged {
+    /// The verdict, final.
+    Verdict(Verdict),
+    /// Accepted, to go on with this UDP payload (the frame is rebuilt around it).
+    Rewritten(Vec<u8>),
+}
+
 /// Takes a UDP datagram: a SIP message or a call's media.
 fn handle_datagram(
-    tracker: &mut Tracker,
-    stats: &mut EngineStats,
+    (tracker, stats): (&mut Tracker, &mut EngineStats),
     now: Timestamp,
     datagram: &Datagram<'_>,
     from_phone: Option<bool>,
     can_rewrite: bool,
-) -> (Verdict, Option<Vec<u8>>) {
+) -> Judged {
     let (src, dst, payload) = (datagram.src, datagram.dst, datagram.payload);
     if looks_like_sip(payload) {
         let route = Route {
@@ -299,18 +328,18 @@ fn handle_datagram(
             Ok(None) => Verdict::Accept,
             Err(error) => take_message(tracker, stats, now, Err(error), route),
         };
-        return (verdict, None);
+        return Judged::Verdict(verdict);
     }
     match tracker.handle_rtp(now, src, dst, payload, can_rewrite) {
         RtpOutcome::Taken => stats.rtp_packets += 1,
         RtpOutcome::Rewritten(payload) => {
             stats.rtp_packets += 1;
-            return (Verdict::Accept, Some(payload));
+            return Judged::Rewritten(payload);
         }
         RtpOutcome::Malformed => stats.rtp_malformed += 1,
         RtpOutcome::NoFlow => stats.unmatched += 1,
     }
-    (Verdict::Accept, None)
+    Judged::Verdict(Verdict::Accept)
 }
 
 /// Where a UDP-over-IPv4 datagram's payload sits in its frame, when it sits there (not in a
@@ -451,7 +480,7 @@ mod tests {
             field: Field::Number,
             action: Action::Block,
         };
-        engine.tracker_mut().set_policy(Policy {
+        engine.set_policy(Policy {
             filters: FilterList::new(vec![block]).expect("a valid filter"),
             block_response: BlockResponse::Busy,
             ..Policy::default()
@@ -493,7 +522,7 @@ mod tests {
         let settled = engine.settle_frame(Timestamp(2), LinkType::RawIp, &invite("bad@x"));
         assert_eq!(settled, Some(CallKey(1)));
         assert_eq!(ended(&mut engine), vec![CallKey(1)], "only that call ends");
-        assert_eq!(engine.tracker().len(), 2);
+        assert_eq!(engine.calls_in_table(), 2);
     }
 
     #[test]

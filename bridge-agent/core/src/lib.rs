@@ -16,7 +16,9 @@
 //!   buffer and the stereo mixer.
 //! - [`beeps`]: courtesy beeps toward the remote party of a recorded call.
 //! - [`filters`] and [`policy`]: which calls are blocked or recorded (DESIGN rule 4).
-//! - [`call`] and [`tracker`]: the dialog state machine per Call-ID and the table of calls.
+//! - [`call`]: one call, its dialog a state machine in RFC 3261's states ([`call::DialogState`]);
+//!   `tracker`: the table of calls, split by job (SIP dialogs, media flows, blocking). The
+//!   tracker is the engine's own: nothing outside reaches into it.
 //! - [`announce`]: the LAN announcement codec the agent and the desktop client share.
 //! - [`voicemail`]: message-waiting summaries (RFC 3842).
 //! - [`text`]: caller text shown on terminals and in line formats, its controls escaped.
@@ -44,7 +46,7 @@ pub mod sip;
 pub mod tcp_stream;
 pub mod text;
 pub mod time;
-pub mod tracker;
+pub(crate) mod tracker;
 pub mod voicemail;
 
 pub use engine::{Engine, EngineConfig, Event, Verdict};

@@ -10,7 +10,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use etherparse::{IpNumber, IpSlice, Ipv6ExtensionSlice, TcpSlice, UdpSlice};
 
-use crate::reassembly::{Added, Fragment, FragmentKey, Reassembly};
+use crate::reassembly::{Added, Fragment, FragmentKey, Reassembly, ReassemblyStats};
 use crate::tcp_stream::TcpSegment;
 use crate::time::Timestamp;
 
@@ -108,9 +108,15 @@ impl Decoder {
         }
     }
 
-    /// The fragment pool, to expire it on timers and read its counters.
+    /// The fragment pool, to expire it on timers.
     pub fn reassembly(&mut self) -> &mut Reassembly {
         &mut self.reassembly
+    }
+
+    /// The fragment pool's counters.
+    #[must_use]
+    pub fn reassembly_stats(&self) -> ReassemblyStats {
+        self.reassembly.stats()
     }
 
     fn decode_ip<'a>(&'a mut self, now: Timestamp, bytes: &'a [u8], depth: usize) -> Decoded<'a> {
