@@ -17,6 +17,8 @@
 //! - [`beeps`]: courtesy beeps toward the remote party of a recorded call.
 //! - [`filters`] and [`policy`]: which calls are blocked or recorded (DESIGN rule 4).
 //! - [`call`] and [`tracker`]: the dialog state machine per Call-ID and the table of calls.
+//! - [`outcome`]: a call's direction and disposition, one word each from the engine to the
+//!   JSON; `sql` (feature `sql`, for the store): their `ToSql`/`FromSql`.
 //! - [`announce`]: the LAN announcement codec the agent and the desktop client share.
 //! - [`voicemail`]: message-waiting summaries (RFC 3842).
 //! - [`text`]: caller text shown on terminals and in line formats, its controls escaped.
@@ -34,6 +36,7 @@ pub mod filters;
 pub mod g711;
 pub mod media;
 pub mod mixer;
+pub mod outcome;
 pub mod packet;
 pub mod playout;
 pub mod policy;
@@ -41,6 +44,8 @@ pub mod reassembly;
 pub mod rtp;
 pub mod sdp;
 pub mod sip;
+#[cfg(feature = "sql")]
+pub mod sql;
 pub mod tcp_stream;
 pub mod text;
 pub mod time;
