@@ -14,9 +14,11 @@
 //!   where the packet that did it is kept.
 //! - [`synth`]: generated calls (SIP + RTP with tones) for the demo and the tests.
 //! - [`demo`]: the newcomer's first command.
-//! - [`cli`]: arguments and output.
+//! - [`cli`]: arguments and output; [`calls_table`]: the call log as a terminal table (the
+//!   `calls` command and the demo print it).
 
 pub mod announcer;
+pub mod calls_table;
 pub mod capture;
 pub mod cli;
 pub mod config;
