@@ -9,8 +9,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use bridge_agent::synth::{packets, write_pcap};
 use ringside_core::announce::{decode, Announcement, EventKind};
+use ringside_synth::{packets, write_pcap};
 
 fn ringside(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ringside"))
@@ -323,11 +323,11 @@ fn the_console_serves_the_same_call_log_as_the_command_line_on_loopback_only() {
 
 #[test]
 fn a_voicemail_notify_is_stored_and_announced_once() {
-    use bridge_agent::synth::voicemail_notify;
+    use ringside_synth::voicemail_notify;
 
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    let endpoints = bridge_agent::synth::Endpoints::standard(0, 5060);
+    let endpoints = ringside_synth::Endpoints::standard(0, 5060);
     let capture = dir.path().join("mwi.pcap");
     write_pcap(
         &capture,

@@ -11,9 +11,9 @@ use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
 use bridge_agent::store::Store;
-use bridge_agent::synth::{packets, write_pcap, Outcome, SynthCall};
 use ringside_core::text::is_hazardous;
 use ringside_e2e::lab::ringside_binary;
+use ringside_synth::{packets, write_pcap, Outcome, SynthCall};
 
 const EPOCH: Duration = Duration::from_hours(498_400);
 
