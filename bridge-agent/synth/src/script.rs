@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use ringside_core::call::CallDirection;
+use ringside_core::sip::Method;
 
 use crate::call::{Outcome, SynthCall, SynthPacket};
 use crate::rtp::{Rng, RtpSender, PTIME};
@@ -48,63 +49,86 @@ fn signalling_and_media(call: &SynthCall, rng: &mut Rng, out: &mut Vec<SynthPack
     let (end, cseq) = converse(&mut dialog, call, rng, media_start, talk);
     // The provider's side hangs up.
     let provider_is_caller = call.direction == CallDirection::Inbound;
-    dialog.request(end + ms(10), provider_is_caller, "BYE", cseq, None);
+    dialog.request(end + ms(10), provider_is_caller, &Method::Bye, cseq, None);
     dialog.response(
         end + ms(20),
         !provider_is_caller,
         (200, "OK"),
         cseq,
-        "BYE",
+        &Method::Bye,
         None,
     );
 }
 
 /// INVITE, 100, 180, then the outcome; returns the talk time if the call is answered.
 fn ring(d: &mut Dialog<'_>, call: &SynthCall) -> Option<Duration> {
-    let (offer_rtp, answer_rtp) = match call.direction {
-        CallDirection::Inbound => (call.endpoints.provider_rtp, call.endpoints.phone_rtp),
-        CallDirection::Outbound => (call.endpoints.phone_rtp, call.endpoints.provider_rtp),
+    let offer_rtp = match call.direction {
+        CallDirection::Inbound => call.endpoints.provider_rtp,
+        CallDirection::Outbound => call.endpoints.phone_rtp,
     };
     let at = call.start;
     d.to_tag = false;
     d.request(
         at,
         true,
-        "INVITE",
+        &Method::Invite,
         1,
         Some(d.sip.sdp(offer_rtp, "sendrecv")),
     );
-    d.response(at + ms(10), false, (100, "Trying"), 1, "INVITE", None);
+    d.response(
+        at + ms(10),
+        false,
+        (100, "Trying"),
+        1,
+        &Method::Invite,
+        None,
+    );
     d.to_tag = true;
-    d.response(at + ms(50), false, (180, "Ringing"), 1, "INVITE", None);
-    let at = at + call.ring;
+    d.response(
+        at + ms(50),
+        false,
+        (180, "Ringing"),
+        1,
+        &Method::Invite,
+        None,
+    );
+    end_ringing(d, call, at + call.ring)
+}
+
+/// The outcome after the ringing, at `at`: the caller's CANCEL, a busy callee, or the answer
+/// (with its SDP); returns the talk time if the call is answered.
+fn end_ringing(d: &mut Dialog<'_>, call: &SynthCall, at: Duration) -> Option<Duration> {
     match call.outcome {
         Outcome::CallerHangsUp => {
             // A CANCEL copies the INVITE's To, without the tag (RFC 3261 §9.1).
             d.to_tag = false;
-            d.request(at, true, "CANCEL", 1, None);
+            d.request(at, true, &Method::Cancel, 1, None);
             d.to_tag = true;
-            d.response(at + ms(10), false, (200, "OK"), 1, "CANCEL", None);
+            d.response(at + ms(10), false, (200, "OK"), 1, &Method::Cancel, None);
             d.response(
                 at + ms(20),
                 false,
                 (487, "Request Terminated"),
                 1,
-                "INVITE",
+                &Method::Invite,
                 None,
             );
-            d.request(at + ms(30), true, "ACK", 1, None);
+            d.request(at + ms(30), true, &Method::Ack, 1, None);
             None
         }
         Outcome::Busy => {
-            d.response(at, false, (486, "Busy Here"), 1, "INVITE", None);
-            d.request(at + ms(10), true, "ACK", 1, None);
+            d.response(at, false, (486, "Busy Here"), 1, &Method::Invite, None);
+            d.request(at + ms(10), true, &Method::Ack, 1, None);
             None
         }
         Outcome::Answered { talk } => {
+            let answer_rtp = match call.direction {
+                CallDirection::Inbound => call.endpoints.phone_rtp,
+                CallDirection::Outbound => call.endpoints.provider_rtp,
+            };
             let sdp = Some(d.sip.sdp(answer_rtp, "sendrecv"));
-            d.response(at, false, (200, "OK"), 1, "INVITE", sdp);
-            d.request(at + ms(20), true, "ACK", 1, None);
+            d.response(at, false, (200, "OK"), 1, &Method::Invite, sdp);
+            d.request(at + ms(20), true, &Method::Ack, 1, None);
             Some(talk)
         }
     }
@@ -151,14 +175,14 @@ fn converse(
         ),
     ] {
         let offer = Some(d.sip.sdp(ep.provider_rtp, direction));
-        d.request(at, provider_is_caller, "INVITE", cseq, offer);
+        d.request(at, provider_is_caller, &Method::Invite, cseq, offer);
         let answer = Some(d.sip.sdp(ep.phone_rtp, answer));
         d.response(
             at + ms(10),
             !provider_is_caller,
             (200, "OK"),
             cseq,
-            "INVITE",
+            &Method::Invite,
             answer,
         );
         cseq += 1;
@@ -211,7 +235,7 @@ impl<'a> Dialog<'a> {
         &mut self,
         at: Duration,
         from_caller: bool,
-        method: &str,
+        method: &Method,
         cseq: u32,
         sdp: Option<String>,
     ) {
@@ -226,7 +250,7 @@ impl<'a> Dialog<'a> {
         from_caller: bool,
         status: (u16, &str),
         cseq: u32,
-        method: &str,
+        method: &Method,
         sdp: Option<String>,
     ) {
         let (src, dst) = self.sides(from_caller);
@@ -237,12 +261,18 @@ impl<'a> Dialog<'a> {
     }
 }
 
-fn send(out: &mut Vec<SynthPacket>, at: Duration, src: SocketAddr, dst: SocketAddr, text: String) {
+fn send(
+    out: &mut Vec<SynthPacket>,
+    at: Duration,
+    src: SocketAddr,
+    dst: SocketAddr,
+    payload: Vec<u8>,
+) {
     out.push(SynthPacket {
         at,
         src,
         dst,
-        payload: text.into_bytes(),
+        payload,
     });
 }
 

@@ -1,90 +1,122 @@
-//! The SIP text of generated calls: requests and responses that copy Via, From, To, Call-ID
-//! and `CSeq` as RFC 3261 §8.2.6 says, the SDP offers and answers, the phone's REGISTER and
-//! the provider's voicemail NOTIFY.
+//! The SIP messages of generated calls, written with the core's one SIP writer
+//! ([`MessageWriter`]): requests and responses that copy Via, From, To, Call-ID and `CSeq` as
+//! RFC 3261 §8.2.6 says, the SDP offers and answers, the phone's REGISTER and the provider's
+//! voicemail NOTIFY.
 
-use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use ringside_core::call::CallDirection;
+use ringside_core::sip::{HeaderName, MessageWriter, Method};
 
 use crate::call::{Endpoints, SynthCall, SynthPacket};
 use crate::rtp::codec_pt;
 
-/// Writes SIP text for one call. Requests and responses copy Via, From, To, Call-ID and
-/// `CSeq` as RFC 3261 §8.2.6 says.
+/// Writes the SIP messages of one call.
 pub(crate) struct Sip<'a> {
+    /// The call whose numbers, Call-ID, addresses and codec the messages carry.
     pub(crate) call: &'a SynthCall,
 }
 
 impl Sip<'_> {
-    fn party_headers(&self, with_to_tag: bool) -> String {
+    /// From and To (with the callee's tag once it has answered), and for a withheld caller
+    /// the identity the provider asserts with `Privacy: id`.
+    fn party_headers(&self, message: &mut MessageWriter, with_to_tag: bool) {
         let call = self.call;
         let to_tag = if with_to_tag { ";tag=callee-tag" } else { "" };
         if call.direction == CallDirection::Outbound {
-            return format!(
-                "From: \"Home\" <sip:15550109999@provider.example>;tag=caller-tag\r\nTo: <sip:{}@provider.example>{to_tag}\r\n",
-                call.number
-            );
+            message
+                .header(
+                    &HeaderName::From,
+                    "\"Home\" <sip:15550109999@provider.example>;tag=caller-tag",
+                )
+                .header(
+                    &HeaderName::To,
+                    format_args!("<sip:{}@provider.example>{to_tag}", call.number),
+                );
+            return;
         }
+        let from = if call.anonymous {
+            "\"Anonymous\" <sip:anonymous@anonymous.invalid>".to_owned()
+        } else {
+            let name = call
+                .name
+                .as_deref()
+                .map(|n| format!("\"{n}\" "))
+                .unwrap_or_default();
+            format!("{name}<sip:{}@provider.example>", call.number)
+        };
+        message
+            .header(&HeaderName::From, format_args!("{from};tag=caller-tag"))
+            .header(
+                &HeaderName::To,
+                format_args!("<sip:15550109999@provider.example>{to_tag}"),
+            );
         if call.anonymous {
-            return format!(
-                "From: \"Anonymous\" <sip:anonymous@anonymous.invalid>;tag=caller-tag\r\nTo: <sip:15550109999@provider.example>{to_tag}\r\n\
-                 P-Asserted-Identity: <sip:+{}@provider.example>\r\nPrivacy: id\r\n",
-                call.number
-            );
+            message
+                .header(
+                    &HeaderName::PAssertedIdentity,
+                    format_args!("<sip:+{}@provider.example>", call.number),
+                )
+                .header(&HeaderName::Privacy, "id");
         }
-        let name = call
-            .name
-            .as_deref()
-            .map(|n| format!("\"{n}\" "))
-            .unwrap_or_default();
-        format!(
-            "From: {name}<sip:{}@provider.example>;tag=caller-tag\r\nTo: <sip:15550109999@provider.example>{to_tag}\r\n",
-            call.number
-        )
     }
 
+    /// A request of this call sent from `from`, with an SDP body when given.
     pub(crate) fn request(
         &self,
-        method: &str,
+        method: &Method,
         cseq: u32,
         from: SocketAddr,
         sdp: Option<String>,
         with_to_tag: bool,
-    ) -> String {
+    ) -> Vec<u8> {
         let call = self.call;
-        let mut text = format!(
-            "{method} sip:15550109999@{} SIP/2.0\r\nVia: SIP/2.0/UDP {from};branch=z9hG4bK-{}-{cseq}\r\nMax-Forwards: 70\r\n{}Call-ID: {}\r\nCSeq: {cseq} {method}\r\nContact: <sip:{from}>\r\n",
-            call.endpoints.phone_sip,
-            call.call_id,
-            self.party_headers(with_to_tag),
-            call.call_id
-        );
-        finish(&mut text, sdp);
-        text
+        let uri = format!("sip:15550109999@{}", call.endpoints.phone_sip);
+        let mut message = MessageWriter::request(method, &uri);
+        message
+            .header(
+                &HeaderName::Via,
+                format_args!("SIP/2.0/UDP {from};branch=z9hG4bK-{}-{cseq}", call.call_id),
+            )
+            .header(&max_forwards(), 70);
+        self.party_headers(&mut message, with_to_tag);
+        message
+            .header(&HeaderName::CallId, &call.call_id)
+            .header(
+                &HeaderName::CSeq,
+                format_args!("{cseq} {}", method.as_str()),
+            )
+            .header(&HeaderName::Contact, format_args!("<sip:{from}>"));
+        finish(message, sdp)
     }
 
+    /// A response to the request `cseq` `method` that came from `via`.
     pub(crate) fn response(
         &self,
         (code, reason): (u16, &str),
         cseq: u32,
-        method: &str,
+        method: &Method,
         via: SocketAddr,
         sdp: Option<String>,
         with_to_tag: bool,
-    ) -> String {
+    ) -> Vec<u8> {
         let call = self.call;
-        let mut text = format!(
-            "SIP/2.0 {code} {reason}\r\nVia: SIP/2.0/UDP {via};branch=z9hG4bK-{}-{cseq}\r\n{}Call-ID: {}\r\nCSeq: {cseq} {method}\r\n",
-            call.call_id,
-            self.party_headers(with_to_tag),
-            call.call_id
+        let mut message = MessageWriter::response(code, reason);
+        message.header(
+            &HeaderName::Via,
+            format_args!("SIP/2.0/UDP {via};branch=z9hG4bK-{}-{cseq}", call.call_id),
         );
-        finish(&mut text, sdp);
-        text
+        self.party_headers(&mut message, with_to_tag);
+        message.header(&HeaderName::CallId, &call.call_id).header(
+            &HeaderName::CSeq,
+            format_args!("{cseq} {}", method.as_str()),
+        );
+        finish(message, sdp)
     }
 
+    /// An SDP offer or answer: media of the call's codec (and telephone events) at `rtp`,
+    /// in `direction` (`sendrecv`, `sendonly`, `recvonly`).
     pub(crate) fn sdp(&self, rtp: SocketAddr, direction: &str) -> String {
         let (pt, name) = codec_pt(self.call.codec);
         format!(
@@ -95,26 +127,39 @@ impl Sip<'_> {
     }
 }
 
-fn finish(text: &mut String, sdp: Option<String>) {
+fn finish(message: MessageWriter, sdp: Option<String>) -> Vec<u8> {
     match sdp {
-        Some(body) => {
-            let _ = write!(
-                text,
-                "Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
-            );
-        }
-        None => text.push_str("Content-Length: 0\r\n\r\n"),
+        Some(body) => message.finish_with_body("application/sdp", body.as_bytes()),
+        None => message.finish(),
     }
 }
 
+fn max_forwards() -> HeaderName {
+    HeaderName::Other("Max-Forwards".to_owned())
+}
+
 /// The phone's REGISTER to its provider, the `n`th phone address of the capture.
-pub(crate) fn register(phone: SocketAddr, n: usize) -> String {
-    format!(
-        "REGISTER sip:provider.example SIP/2.0\r\nVia: SIP/2.0/UDP {phone};branch=z9hG4bK-reg-{n}\r\nMax-Forwards: 70\r\n\
-         From: <sip:15550109999@provider.example>;tag=reg\r\nTo: <sip:15550109999@provider.example>\r\n\
-         Call-ID: register-{n}@{phone}\r\nCSeq: 1 REGISTER\r\nContact: <sip:15550109999@{phone}>\r\nExpires: 3600\r\nContent-Length: 0\r\n\r\n"
-    )
+pub(crate) fn register(phone: SocketAddr, n: usize) -> Vec<u8> {
+    let mut message = MessageWriter::request(&Method::Register, "sip:provider.example");
+    message
+        .header(
+            &HeaderName::Via,
+            format_args!("SIP/2.0/UDP {phone};branch=z9hG4bK-reg-{n}"),
+        )
+        .header(&max_forwards(), 70)
+        .header(
+            &HeaderName::From,
+            "<sip:15550109999@provider.example>;tag=reg",
+        )
+        .header(&HeaderName::To, "<sip:15550109999@provider.example>")
+        .header(&HeaderName::CallId, format_args!("register-{n}@{phone}"))
+        .header(&HeaderName::CSeq, "1 REGISTER")
+        .header(
+            &HeaderName::Contact,
+            format_args!("<sip:15550109999@{phone}>"),
+        )
+        .header(&HeaderName::Other("Expires".to_owned()), 3600);
+    message.finish()
 }
 
 /// The provider's message-waiting NOTIFY to the phone (RFC 3842): `new` and `old` voice
@@ -130,17 +175,21 @@ pub fn voicemail_notify(
     let waiting = if new > 0 { "yes" } else { "no" };
     let body = format!("Messages-Waiting: {waiting}\r\nVoice-Message: {new}/{old} (0/0)\r\n");
     let (provider, phone) = (endpoints.provider_sip, endpoints.phone_sip);
-    let payload = format!(
-        "NOTIFY sip:15550109999@{phone} SIP/2.0\r\nVia: SIP/2.0/UDP {provider};branch=z9hG4bK-mwi-{cseq}\r\n\
-         From: <sip:voicemail@provider.example>;tag=vm\r\nTo: <sip:15550109999@provider.example>;tag=ph\r\n\
-         Call-ID: mwi@provider.example\r\nCSeq: {cseq} NOTIFY\r\nEvent: message-summary\r\n\
-         Content-Type: application/simple-message-summary\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
+    let mut message = MessageWriter::request(&Method::Notify, &format!("sip:15550109999@{phone}"));
+    message
+        .header(
+            &HeaderName::Via,
+            format_args!("SIP/2.0/UDP {provider};branch=z9hG4bK-mwi-{cseq}"),
+        )
+        .header(&HeaderName::From, "<sip:voicemail@provider.example>;tag=vm")
+        .header(&HeaderName::To, "<sip:15550109999@provider.example>;tag=ph")
+        .header(&HeaderName::CallId, "mwi@provider.example")
+        .header(&HeaderName::CSeq, format_args!("{cseq} NOTIFY"))
+        .header(&HeaderName::Event, "message-summary");
     SynthPacket {
         at,
         src: provider,
         dst: phone,
-        payload: payload.into_bytes(),
+        payload: message.finish_with_body("application/simple-message-summary", body.as_bytes()),
     }
 }
