@@ -109,8 +109,10 @@ fn demo_prints_a_call_log_and_leaves_playable_recordings() {
     );
 }
 
+/// A name set with `phonebook set` is listed beside the network's name, wins in the call
+/// log, and `phonebook remove` takes it away (a second remove says it is gone).
 #[test]
-fn phonebook_set_list_remove() {
+fn a_phonebook_name_set_on_the_command_line_wins_until_it_is_removed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().to_str().expect("utf-8");
     stdout(&ringside(&["demo", "--data-dir", data]));
