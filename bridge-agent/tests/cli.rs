@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use ringside_core::announce::{decode, Announcement, EventKind};
+use ringside_store::test_support::CALL_JSON_KEYS;
 use ringside_synth::{packets, write_pcap};
 
 fn ringside(args: &[&str]) -> Output {
@@ -64,21 +65,7 @@ fn demo_prints_a_call_log_and_leaves_playable_recordings() {
             .is_some_and(|f| f.contains("*car warranty*")),
         "{nuisance}"
     );
-    for key in [
-        "id",
-        "call_id",
-        "direction",
-        "number",
-        "name",
-        "display",
-        "anonymous",
-        "caller_id_source",
-        "started_at",
-        "answered_at",
-        "ended_at",
-        "disposition",
-        "recording",
-    ] {
+    for key in CALL_JSON_KEYS {
         assert!(
             calls.iter().all(|c| c.get(key).is_some()),
             "every call has {key}"

@@ -1,5 +1,5 @@
-//! Call rows for tests, shared by the store's own tests, the agent's and the console's, so
-//! that a field added to [`NewCall`] is filled in one place.
+//! Call rows for tests and the call log's JSON keys, shared by the store's own tests, the
+//! agent's and the console's, so that a field added to [`NewCall`] is filled in one place.
 //!
 //! It lives in the store, behind the `test-support` feature, rather than in the `tests`
 //! crate's library (`ringside-e2e`): that crate depends on the agent, which depends on the
@@ -8,6 +8,24 @@
 //! one the helper was built against), and a `NewCall` of one is not a `NewCall` of the other.
 
 use crate::NewCall;
+
+/// The keys every call has in JSON (`ringside calls --json`, `GET /api/calls`): the public
+/// contract of the call log, which the agent's and the console's tests both check.
+pub const CALL_JSON_KEYS: [&str; 13] = [
+    "id",
+    "call_id",
+    "direction",
+    "number",
+    "name",
+    "display",
+    "anonymous",
+    "caller_id_source",
+    "started_at",
+    "answered_at",
+    "ended_at",
+    "disposition",
+    "recording",
+];
 
 /// An inbound call from `number`, named `name` by the network, that started `at` (RFC 3339);
 /// `at` is its Call-ID too, unique per call of a test. Caller-ID from From, between the
