@@ -10,12 +10,14 @@ pub mod message;
 pub mod name_addr;
 pub mod response;
 pub mod uri;
+pub mod writer;
 
 pub use header::HeaderName;
 pub use message::{parse_datagram, split_stream, CSeq, Message, Method, ParseError, StartLine};
 pub use name_addr::NameAddr;
 pub use response::response_to;
 pub use uri::Uri;
+pub use writer::MessageWriter;
 
 /// Whether a UDP or TCP payload looks like the start of a SIP message, on any port.
 ///
