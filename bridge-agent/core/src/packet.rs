@@ -302,27 +302,28 @@ mod tests {
         }
     }
 
+    /// An Ethernet frame: two MAC addresses, `headers` (ethertypes, tags...), then `ip`.
+    fn ethernet(headers: &[u8], ip: &[u8]) -> Vec<u8> {
+        [&[1; 12], headers, ip].concat()
+    }
+
     #[test]
     fn reads_udp_under_two_vlan_tags_and_in_pppoe_sessions() {
         let ip = &udp_frame(b"hello")[18..];
-        let mut qinq = vec![1; 12];
-        qinq.extend_from_slice(&[0x88, 0xa8, 0, 100, 0x81, 0x00, 0, 24, 0x08, 0x00]);
-        qinq.extend_from_slice(ip);
+        let hello = Some(b"hello".to_vec());
+        let qinq = [0x88, 0xa8, 0, 100, 0x81, 0x00, 0, 24, 0x08, 0x00];
+        assert_eq!(payload_of(LinkType::Ethernet, &ethernet(&qinq, ip)), hello);
+        let pppoe_ip = [0x88, 0x64, 0x11, 0, 0, 1, 0, 0, 0x00, 0x21];
         assert_eq!(
-            payload_of(LinkType::Ethernet, &qinq).as_deref(),
-            Some(&b"hello"[..])
+            payload_of(LinkType::Ethernet, &ethernet(&pppoe_ip, ip)),
+            hello
         );
-        let mut pppoe = vec![1; 12];
-        pppoe.extend_from_slice(&[0x88, 0x64, 0x11, 0, 0, 1, 0, 0, 0x00, 0x21]);
-        pppoe.extend_from_slice(ip);
+        // PPP protocol 0xc023 (authentication): not IP.
+        let pppoe_pap = [0x88, 0x64, 0x11, 0, 0, 1, 0, 0, 0xc0, 0x23];
         assert_eq!(
-            payload_of(LinkType::Ethernet, &pppoe).as_deref(),
-            Some(&b"hello"[..])
+            payload_of(LinkType::Ethernet, &ethernet(&pppoe_pap, ip)),
+            None
         );
-        let lcp = pppoe.len() - ip.len() - 1;
-        pppoe[lcp] = 0x23; // PPP protocol 0xc023 (authentication), not IP
-        pppoe[lcp - 1] = 0xc0;
-        assert_eq!(payload_of(LinkType::Ethernet, &pppoe), None);
     }
 
     /// `tcpdump -i any` on a loopback or tunnel interface writes cooked frames whose hardware
