@@ -21,41 +21,38 @@ pub mod pattern;
 
 use pattern::{Caller, Pattern};
 
-/// What a filter looks at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What a filter looks at; its names are `number`, `number-exact` and `name`, as the store and
+/// the command line write them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Field {
     /// The number (or `anonymous`): digits, a `prefix*` or `*`.
     Number,
     /// Exactly this number, wildcards and all taken as written (see [`pattern::number_key`]).
+    #[strum(serialize = "number-exact")]
     ExactNumber,
     /// The name the network signalled.
     Name,
 }
 
 impl Field {
-    /// `number`, `number-exact` or `name`, as the store and the command line write it.
+    /// Its name.
     #[must_use]
     pub fn as_str(self) -> &'static str {
-        match self {
-            Field::Number => "number",
-            Field::ExactNumber => "number-exact",
-            Field::Name => "name",
-        }
+        self.into()
     }
 
     /// The field named `word`.
     pub fn parse(word: &str) -> Result<Field, FilterError> {
-        match word {
-            "number" => Ok(Field::Number),
-            "number-exact" => Ok(Field::ExactNumber),
-            "name" => Ok(Field::Name),
-            other => Err(FilterError::UnknownField(other.to_owned())),
-        }
+        word.parse()
+            .map_err(|_| FilterError::UnknownField(word.to_owned()))
     }
 }
 
-/// What a filter does when it matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What a filter does when it matches; its names are `allow`, `block`, `record` and
+/// `no-record`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Action {
     /// Let the phone ring.
     Allow,
@@ -68,26 +65,16 @@ pub enum Action {
 }
 
 impl Action {
-    /// `allow`, `block`, `record` or `no-record`.
+    /// Its name.
     #[must_use]
     pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Allow => "allow",
-            Action::Block => "block",
-            Action::Record => "record",
-            Action::NoRecord => "no-record",
-        }
+        self.into()
     }
 
     /// The action named `word`.
     pub fn parse(word: &str) -> Result<Action, FilterError> {
-        match word {
-            "allow" => Ok(Action::Allow),
-            "block" => Ok(Action::Block),
-            "record" => Ok(Action::Record),
-            "no-record" => Ok(Action::NoRecord),
-            other => Err(FilterError::UnknownAction(other.to_owned())),
-        }
+        word.parse()
+            .map_err(|_| FilterError::UnknownAction(word.to_owned()))
     }
 
     fn decides_blocking(self) -> bool {
@@ -372,6 +359,22 @@ mod tests {
         assert_eq!(
             Field::parse("nombre"),
             Err(FilterError::UnknownField("nombre".into()))
+        );
+        for field in [Field::Number, Field::ExactNumber, Field::Name] {
+            assert_eq!(Field::parse(field.as_str()), Ok(field));
+        }
+        for action in [
+            Action::Allow,
+            Action::Block,
+            Action::Record,
+            Action::NoRecord,
+        ] {
+            assert_eq!(Action::parse(action.as_str()), Ok(action));
+        }
+        assert_eq!(Action::NoRecord.as_str(), "no-record");
+        assert_eq!(
+            Field::parse("Name"),
+            Err(FilterError::UnknownField("Name".into()))
         );
         assert!(FilterList::check("Anonymous", Field::Number).is_ok());
         assert!(FilterList::check("*", Field::Name).is_ok());
