@@ -13,7 +13,7 @@ use ringside_core::sdp::Codec;
 
 use crate::replay::{replay, ReplayOptions};
 use crate::store::{Store, DB_FILE};
-use crate::synth::{
+use ringside_synth::{
     packets, voicemail_notify, write_pcap, Endpoints, Hold, Impairments, Outcome, SynthCall,
 };
 
@@ -94,7 +94,7 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
     store.set_phonebook_name("15550100001", "Mom", &now)?;
     print!("{summary}");
     println!();
-    crate::cli::print_calls(&store.calls(100, 0)?);
+    crate::calls_table::print_calls(&store.calls(100, 0)?);
     println!();
     println!("The capture:     {}", capture.display());
     println!(

@@ -12,11 +12,12 @@
 //!   [`timefmt`], its time format.
 //! - [`recovery`] and [`quarantine`]: what the live agent does when its engine panics, and
 //!   where the packet that did it is kept.
-//! - [`synth`]: generated calls (SIP + RTP with tones) for the demo and the tests.
 //! - [`demo`]: the newcomer's first command.
-//! - [`cli`]: arguments and output.
+//! - [`cli`]: arguments and output; [`calls_table`]: the call log as a terminal table (the
+//!   `calls` command and the demo print it).
 
 pub mod announcer;
+pub mod calls_table;
 pub mod capture;
 pub mod cli;
 pub mod config;
@@ -32,7 +33,6 @@ pub mod replay;
 pub mod retention;
 pub mod rules;
 pub mod sink;
-pub mod synth;
 
 /// The store lives in its own crate, shared with the web console.
 pub use ringside_store as store;

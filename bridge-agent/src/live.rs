@@ -29,8 +29,8 @@ use ringside_core::call::CallKey;
 use ringside_core::engine::Transmit;
 use ringside_core::packet::LinkType;
 use ringside_core::{Engine, EngineConfig, Event, Timestamp, Verdict};
+use ringside_hub::{Command, LiveCall, LiveHub};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
-use web_console::live::{Command, LiveCall, LiveHub};
 
 use crate::announcer::{default_targets, AnnouncerThread};
 use crate::config::Config;

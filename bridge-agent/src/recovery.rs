@@ -8,7 +8,7 @@
 //! 1: Ringside's failure never costs the phone line), the call it belonged to is settled
 //! ([`Engine::settle_frame`]: ended and logged, its recording closed), the packet goes to the
 //! [`Quarantine`], and the panic is said: an `error!` line with its message, a count, and the
-//! console's warning ([`web_console::live::LiveHub::fault`]). Every other call goes on.
+//! console's warning ([`ringside_hub::LiveHub::fault`]). Every other call goes on.
 //!
 //! # Why the engine is still fit to use
 //!

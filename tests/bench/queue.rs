@@ -25,8 +25,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bridge_agent::synth::{self, Endpoints, Outcome, SynthCall, SynthPacket};
 use ringside_e2e::lab::{Lab, PHONE, PROVIDER};
+use ringside_synth::{self as synth, Endpoints, Outcome, SynthCall, SynthPacket};
 
 const CALLS: u16 = 100;
 const PACED: Duration = Duration::from_secs(10);

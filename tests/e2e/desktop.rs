@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bridge_agent::synth::{packets, write_pcap};
 use ringside_e2e::lab::built_binary;
+use ringside_synth::{packets, write_pcap};
 
 /// Processes killed when the test ends, however it ends.
 struct Processes(Vec<Child>);

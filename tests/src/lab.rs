@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use bridge_agent::store::{CallRecord, Store};
-use bridge_agent::synth::{self, SynthCall, SynthPacket};
+use ringside_synth::{self as synth, SynthCall, SynthPacket};
 
 /// The provider's address (it talks to the phone across the bridge).
 pub const PROVIDER: &str = "10.77.0.1";

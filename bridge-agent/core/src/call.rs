@@ -18,6 +18,7 @@ use crate::caller_id::CallerId;
 use crate::filters::Filter;
 use crate::media::{CallMedia, LIVE_CHUNK_FRAMES, RECORDING_CHUNK_FRAMES};
 use crate::mixer::{Channel, Frame};
+pub use crate::outcome::{CallDirection, Disposition};
 use crate::playout::LegStats;
 use crate::rtp::RtpPacket;
 use crate::sdp::{Codec, Media, SessionDescription};
@@ -29,71 +30,6 @@ pub use dialog::{DialogState, Signal};
 /// The engine's handle for a call (Call-IDs are the network's, these are ours).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CallKey(pub u64);
-
-/// Which way the call goes, seen from the phone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallDirection {
-    /// Someone calls the phone.
-    Inbound,
-    /// The phone calls out.
-    Outbound,
-}
-
-impl CallDirection {
-    /// `inbound` or `outbound`, as the call log writes it.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CallDirection::Inbound => "inbound",
-            CallDirection::Outbound => "outbound",
-        }
-    }
-}
-
-/// How a call ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Disposition {
-    /// Answered (2xx), whether it ended by BYE or by timeout.
-    Answered,
-    /// Never answered: the caller gave up (CANCEL, 487) or nobody picked up.
-    Missed,
-    /// 486 Busy Here or 600 Busy Everywhere.
-    Busy,
-    /// 603 Decline or 403 Forbidden.
-    Rejected,
-    /// Blocked by a Ringside filter.
-    Blocked,
-    /// Any other failure (404, 5xx, timeouts of outbound calls ...).
-    Failed,
-}
-
-impl Disposition {
-    /// The word the call log uses.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Disposition::Answered => "answered",
-            Disposition::Missed => "missed",
-            Disposition::Busy => "busy",
-            Disposition::Rejected => "rejected",
-            Disposition::Blocked => "blocked",
-            Disposition::Failed => "failed",
-        }
-    }
-
-    /// The disposition a final non-2xx response to the initial INVITE gives, or `None` for
-    /// an authentication challenge (the INVITE will be sent again).
-    #[must_use]
-    pub fn from_final_status(code: u16) -> Option<Disposition> {
-        match code {
-            401 | 407 => None,
-            487 => Some(Disposition::Missed),
-            486 | 600 => Some(Disposition::Busy),
-            403 | 603 => Some(Disposition::Rejected),
-            _ => Some(Disposition::Failed),
-        }
-    }
-}
 
 /// What a message did to a call, for the tracker to report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

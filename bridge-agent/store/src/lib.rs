@@ -14,6 +14,8 @@ pub mod owner_only;
 mod phonebook;
 pub mod recording_path;
 mod settings;
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;
 pub mod timefmt;
 mod voicemail;
 
@@ -380,16 +382,10 @@ mod tests {
     fn call<'a>(number: Option<&'a str>, name: Option<&'a str>, at: &'a str) -> NewCall<'a> {
         NewCall {
             call_id: "c1",
-            direction: "inbound",
             number,
-            name,
             anonymous: number.is_none(),
-            caller_id_source: "from",
             caller_id_header: "<sip:x@y>",
-            started_at: at,
-            phone_address: "10.0.0.2:5060",
-            remote_address: "10.0.0.1:5060",
-            blocked_by: None,
+            ..crate::test_support::inbound_call("", name, at)
         }
     }
 

@@ -40,13 +40,13 @@ impl Tracker {
             .policy
             .filters
             .decide(party, self.policy.record_by_default);
-        let mut blocked_by = (direction == CallDirection::Inbound && decision.block.yes)
+        let mut blocked_by = (direction == CallDirection::Inbound && decision.block.applies)
             .then_some(decision.block.filter)
             .flatten();
         if self.over_tcp {
             self.unblocked = blocked_by.take();
         }
-        (blocked_by, decision.record.yes)
+        (blocked_by, decision.record.applies)
     }
 
     /// Ends a new call a filter blocked, turns the caller away as the settings say (its
