@@ -105,13 +105,13 @@ mod tests {
         let id = store
             .insert_call(&NewCall {
                 call_id: relative,
-                direction: "inbound",
+                direction: ringside_core::call::CallDirection::Inbound,
                 number: Some("1"),
                 name: None,
                 anonymous: false,
-                caller_id_source: "from",
+                caller_id_source: ringside_core::caller_id::CallerIdSource::From,
                 caller_id_header: "",
-                started_at: &at,
+                started_at: ringside_core::rfc3339::parse(&at).expect("time"),
                 phone_address: "p",
                 remote_address: "r",
                 blocked_by: None,

@@ -69,13 +69,13 @@ fn with_recording(data_dir: &std::path::Path) -> i64 {
     let id = store
         .insert_call(&NewCall {
             call_id: "nosniff@example",
-            direction: "inbound",
+            direction: ringside_core::call::CallDirection::Inbound,
             number: Some("15550100001"),
             name: Some("<script>alert(1)</script>"),
             anonymous: false,
-            caller_id_source: "from",
+            caller_id_source: ringside_core::caller_id::CallerIdSource::From,
             caller_id_header: "",
-            started_at: at,
+            started_at: ringside_core::rfc3339::parse(at).expect("time"),
             phone_address: "10.0.0.2:5060",
             remote_address: "10.0.0.1:5060",
             blocked_by: None,

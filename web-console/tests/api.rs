@@ -29,13 +29,13 @@ fn fixture() -> Fixture {
         store
             .insert_call(&NewCall {
                 call_id: at,
-                direction: "inbound",
+                direction: ringside_core::call::CallDirection::Inbound,
                 number: Some(number),
                 name: Some(name),
                 anonymous: false,
-                caller_id_source: "from",
+                caller_id_source: ringside_core::caller_id::CallerIdSource::From,
                 caller_id_header: "",
-                started_at: at,
+                started_at: ringside_core::rfc3339::parse(at).expect("time"),
                 phone_address: "10.0.0.2:5060",
                 remote_address: "10.0.0.1:5060",
                 blocked_by: None,
@@ -612,7 +612,12 @@ async fn voicemail_says_what_the_provider_last_said() {
     assert_eq!(none["waiting"], false);
     Store::open(f.dir.path())
         .expect("store")
-        .record_voicemail("2026-11-22T10:00:00.000000Z", true, 2, 5)
+        .record_voicemail(
+            ringside_core::rfc3339::parse("2026-11-22T10:00:00.000000Z").expect("time"),
+            true,
+            2,
+            5,
+        )
         .expect("record");
     let (_, waiting) = get_json(&f, "/api/voicemail").await;
     assert_eq!(

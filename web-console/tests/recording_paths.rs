@@ -20,13 +20,13 @@ fn call_with_recording(dir: &std::path::Path, recording: &str) -> i64 {
     let id = store
         .insert_call(&NewCall {
             call_id: recording,
-            direction: "inbound",
+            direction: ringside_core::call::CallDirection::Inbound,
             number: Some("15550100001"),
             name: None,
             anonymous: false,
-            caller_id_source: "from",
+            caller_id_source: ringside_core::caller_id::CallerIdSource::From,
             caller_id_header: "",
-            started_at: "2026-11-22T09:00:00.000000Z",
+            started_at: ringside_core::rfc3339::parse("2026-11-22T09:00:00.000000Z").expect("time"),
             phone_address: "10.0.0.2:5060",
             remote_address: "10.0.0.1:5060",
             blocked_by: None,
