@@ -13,12 +13,14 @@ use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
-use ringside_core::announce::{self, Announcement, Direction, EventKind, IPV6_GROUP, PORT};
+use ringside_core::announce::{self, Announcement, EventKind, IPV6_GROUP, PORT};
 use ringside_core::call::{CallDirection, CallInfo, CallKey, Disposition};
+use ringside_core::call_view::Party;
+use ringside_core::voicemail::MessageSummary;
 use ringside_core::{Event, Timestamp};
 
 use crate::store::{Setting, Store};
-use crate::timefmt::rfc3339;
+use crate::timefmt::utc;
 
 /// Turns engine events into announcements; remembers each call from its start.
 #[derive(Debug, Default)]
@@ -42,26 +44,10 @@ impl Announcements {
 
     /// The announcement an event makes, if any.
     pub fn on_event(&mut self, event: &Event) -> Option<Announcement> {
-        if let Event::Voicemail { at, summary, phone } = event {
-            return Some(Announcement {
-                event: EventKind::Voicemail,
-                call: "voicemail".into(),
-                direction: Direction::Inbound,
-                number: None,
-                name: None,
-                display: Some("Voicemail".into()),
-                anonymous: false,
-                line: Some(phone.to_string()),
-                time: rfc3339(*at),
-                disposition: None,
-                messages_waiting: Some(if summary.waiting {
-                    summary.new.max(1)
-                } else {
-                    0
-                }),
-            });
-        }
         let (kind, key, at, disposition) = match event {
+            Event::Voicemail { at, summary, phone } => {
+                return Some(voicemail(*at, summary, *phone));
+            }
             Event::CallStarted(info) => {
                 if info.blocked_by.is_some() {
                     return None;
@@ -81,7 +67,7 @@ impl Announcements {
                     (Disposition::Missed, CallDirection::Inbound) => EventKind::Missed,
                     _ => EventKind::Ended,
                 };
-                (kind, *call, *at, Some(disposition.as_str().to_owned()))
+                (kind, *call, *at, Some(*disposition))
             }
             _ => return None,
         };
@@ -94,28 +80,46 @@ impl Announcements {
     }
 }
 
+/// A call's announcement; `display` is the signalled name until the announcer looks the
+/// number up in the phonebook.
 fn announcement(
     event: EventKind,
     info: &CallInfo,
     at: Timestamp,
-    disposition: Option<String>,
+    disposition: Option<Disposition>,
 ) -> Announcement {
-    let party = &info.party;
+    let mut party = Party::from(&info.party);
+    party.display.clone_from(&party.name);
     Announcement {
         event,
         call: info.call_id.clone(),
-        direction: match info.direction {
-            CallDirection::Inbound => Direction::Inbound,
-            CallDirection::Outbound => Direction::Outbound,
-        },
-        number: party.number.clone(),
-        name: party.name.clone(),
-        display: party.name.clone(),
-        anonymous: party.anonymous,
+        direction: info.direction,
+        party,
         line: Some(info.phone.to_string()),
-        time: rfc3339(at),
+        time: utc(at),
         disposition,
         messages_waiting: None,
+    }
+}
+
+/// The provider's voicemail report, announced on `phone`'s line.
+fn voicemail(at: Timestamp, summary: &MessageSummary, phone: SocketAddr) -> Announcement {
+    Announcement {
+        event: EventKind::Voicemail,
+        call: "voicemail".into(),
+        direction: CallDirection::Inbound,
+        party: Party {
+            display: Some("Voicemail".into()),
+            ..Party::default()
+        },
+        line: Some(phone.to_string()),
+        time: utc(at),
+        disposition: None,
+        messages_waiting: Some(if summary.waiting {
+            summary.new.max(1)
+        } else {
+            0
+        }),
     }
 }
 
@@ -226,9 +230,10 @@ fn announce_loop(
         let Some(mut announcement) = announcements.on_event(&event) else {
             continue;
         };
-        if let Some(number) = &announcement.number {
+        let party = &mut announcement.party;
+        if let Some(number) = &party.number {
             if let Ok(Some(entry)) = store.phonebook_entry(number) {
-                announcement.display = entry.user_name.or(announcement.display);
+                party.display = entry.user_name.or(party.display.take());
             }
         }
         let secret = store.setting(Setting::AnnounceSecret).unwrap_or_default();
@@ -336,7 +341,7 @@ mod tests {
             .on_event(&Event::CallStarted(info(1, false)))
             .expect("a ring");
         assert_eq!(ring.event, EventKind::Ring);
-        assert_eq!(ring.number.as_deref(), Some("15550100001"));
+        assert_eq!(ring.party.number.as_deref(), Some("15550100001"));
         assert_eq!(ring.call, "call-1");
         let missed = announcements
             .on_event(&ended(1, Disposition::Missed))
@@ -367,7 +372,7 @@ mod tests {
             .on_event(&ended(3, Disposition::Answered))
             .expect("ended");
         assert_eq!(end.event, EventKind::Ended);
-        assert_eq!(end.disposition.as_deref(), Some("answered"));
+        assert_eq!(end.disposition, Some(Disposition::Answered));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The call log as a table on a terminal (`ringside calls`, and the end of `ringside demo`):
 //! one line a call, newest first, caller text escaped.
 
+use ringside_core::call::Disposition;
+use ringside_core::rfc3339;
 use ringside_core::text::Escaped;
 
 use crate::store::CallRecord;
@@ -13,24 +15,22 @@ pub fn print_calls(calls: &[CallRecord]) {
         "id", "started (UTC)", "direction", "number", "caller", "outcome"
     );
     for c in calls {
-        let number = if c.anonymous {
+        let party = &c.call.party;
+        let number = if party.anonymous {
             "anonymous"
         } else {
-            c.number.as_deref().unwrap_or_default()
+            party.number.as_deref().unwrap_or_default()
         };
+        // To the second, with a space: `2026-11-08 09:00:00`.
+        let started = rfc3339::format(c.call.started_at);
         println!(
             "{:<4} {:<20} {:<9} {:<16} {:<20} {:<9} {}",
             c.id,
-            Escaped(
-                &c.started_at
-                    .get(..19)
-                    .unwrap_or(&c.started_at)
-                    .replace('T', " ")
-            ),
-            Escaped(&c.direction),
+            started.get(..19).unwrap_or(&started).replace('T', " "),
+            c.call.direction.as_str(),
             Escaped(number),
-            Escaped(c.display.as_deref().unwrap_or_default()),
-            Escaped(c.disposition.as_deref().unwrap_or("ongoing")),
+            Escaped(party.display.as_deref().unwrap_or_default()),
+            c.disposition.map_or("ongoing", Disposition::as_str),
             Escaped(&recording_cell(c))
         );
     }

@@ -91,7 +91,7 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
     write_pcap(&capture, DEMO_EPOCH, &packets).context("cannot write the demo capture")?;
     let summary = replay(&capture, data_dir, &ReplayOptions::default())?;
     let store = Store::open(data_dir)?;
-    store.set_phonebook_name("15550100001", "Mom", &now)?;
+    store.set_phonebook_name("15550100001", "Mom", crate::timefmt::now_utc())?;
     print!("{summary}");
     println!();
     crate::calls_table::print_calls(&store.calls(100, 0)?);

@@ -26,6 +26,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use nix::sys::signal::{SigSet, Signal};
 use ringside_core::call::CallKey;
+use ringside_core::call_view::CallView;
 use ringside_core::engine::Transmit;
 use ringside_core::packet::LinkType;
 use ringside_core::{Engine, EngineConfig, Event, Timestamp, Verdict};
@@ -39,7 +40,7 @@ use crate::recorder::{repair_recordings, Recorder};
 use crate::recovery::{guard_thread, message, Recovery};
 use crate::sink::{EventSink, SinkThread};
 use crate::store::Store;
-use crate::timefmt::{now, rfc3339};
+use crate::timefmt::{now, utc};
 
 /// Events waiting for the disk at most; beyond, copies are dropped and counted, packets never
 /// wait.
@@ -97,7 +98,7 @@ impl Core {
             self.recovery.total
         );
         self.hub
-            .fault(format!("{panic} ({call} ended; {kept})"), rfc3339(at));
+            .fault(format!("{panic} ({call} ended; {kept})"), utc(at));
     }
 
     /// Runs the engine's timers; a panic there is counted and said (the calls go on).
@@ -110,7 +111,7 @@ impl Core {
                 "the engine's timers panicked ({panic}); {} panics survived so far",
                 self.recovery.total
             );
-            self.hub.fault(format!("timers: {panic}"), rfc3339(at));
+            self.hub.fault(format!("timers: {panic}"), utc(at));
         }
     }
 
@@ -138,18 +139,11 @@ impl Core {
                 let recording = self.engine.is_recorded(info.key);
                 self.hub.started(LiveCall {
                     key: info.key.0,
-                    call_id: info.call_id.clone(),
-                    direction: info.direction.as_str().to_owned(),
-                    number: info.party.number.clone(),
-                    name: info.party.name.clone(),
-                    display: None,
-                    anonymous: info.party.anonymous,
-                    started_at: rfc3339(info.started_at),
-                    answered_at: None,
+                    call: CallView::starting(info),
                     recording,
                 });
             }
-            Event::CallAnswered { call, at } => self.hub.answered(call.0, rfc3339(*at)),
+            Event::CallAnswered { call, at } => self.hub.answered(call.0, utc(*at)),
             Event::CallEnded { call, .. } => self.hub.ended(call.0),
             _ => {}
         }

@@ -204,7 +204,12 @@ fn replay_announces_each_call_event_once_signed_with_phonebook_names() {
     let seen = receive(&listener, 10, secret);
     let events: Vec<(String, EventKind)> = seen
         .iter()
-        .map(|a| (a.number.clone().unwrap_or("anonymous".into()), a.event))
+        .map(|a| {
+            (
+                a.party.number.clone().unwrap_or("anonymous".into()),
+                a.event,
+            )
+        })
         .collect();
     let expected = [
         ("15550100001", EventKind::Ring),
@@ -227,13 +232,16 @@ fn replay_announces_each_call_event_once_signed_with_phonebook_names() {
         "the blocked caller 15550100003 is never announced"
     );
     assert_eq!(
-        seen[0].display.as_deref(),
+        seen[0].party.display.as_deref(),
         Some("Mom"),
         "the phonebook name"
     );
-    assert_eq!(seen[0].name.as_deref(), Some("WIRELESS CALLER"));
-    assert!(seen[3].anonymous);
-    assert_eq!(seen[9].disposition.as_deref(), Some("busy"));
+    assert_eq!(seen[0].party.name.as_deref(), Some("WIRELESS CALLER"));
+    assert!(seen[3].party.anonymous);
+    assert_eq!(
+        seen[9].disposition,
+        Some(ringside_core::call::Disposition::Busy)
+    );
 }
 
 /// `count` announcements signed with `secret`, then checks that no more come.

@@ -11,7 +11,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use ringside_core::announce::{self, Announcement, DecodeError, Direction, EventKind, ReplayGuard};
+use ringside_core::announce::{self, Announcement, DecodeError, EventKind, ReplayGuard};
+use ringside_core::call::CallDirection;
 use ringside_core::text::{escape, Escaped};
 
 use crate::format::readable_number;
@@ -155,7 +156,7 @@ impl App {
                 });
             }
         }
-        if announcement.direction == Direction::Inbound || self.settings.outbound {
+        if announcement.direction == CallDirection::Inbound || self.settings.outbound {
             effects.push(self.popup(&announcement));
         }
         effects
@@ -206,13 +207,13 @@ impl App {
 
     fn popup(&self, a: &Announcement) -> Effect {
         let who = escape(&who(a));
-        let number = a.number.as_deref().map_or_else(
+        let number = a.party.number.as_deref().map_or_else(
             || "Number withheld".to_owned(),
             |n| escape(&readable_number(n)),
         );
         let (what, urgent) = match (a.event, a.direction) {
-            (EventKind::Ring, Direction::Inbound) => ("Incoming call", true),
-            (EventKind::Ring, Direction::Outbound) => ("Calling", false),
+            (EventKind::Ring, CallDirection::Inbound) => ("Incoming call", true),
+            (EventKind::Ring, CallDirection::Outbound) => ("Calling", false),
             (EventKind::Answered, _) => ("Answered", false),
             (EventKind::Missed, _) => ("Missed call", true),
             (EventKind::Ended, _) => ("Call ended", false),
@@ -238,8 +239,8 @@ impl App {
             actions.push(PopupAction::OpenConsole(format!("{url}/#calls")));
             // Blocking a caller makes sense while it rings or after it was missed.
             let blockable = matches!(a.event, EventKind::Ring | EventKind::Missed)
-                && a.direction == Direction::Inbound;
-            if let (true, Some(number)) = (blockable, &a.number) {
+                && a.direction == CallDirection::Inbound;
+            if let (true, Some(number)) = (blockable, &a.party.number) {
                 actions.push(PopupAction::Block {
                     console_url: url.to_owned(),
                     number: number.clone(),
@@ -258,19 +259,23 @@ impl App {
 
 #[cfg(test)]
 mod tests {
+    use ringside_core::call_view::Party;
+
     use super::*;
 
     fn announcement(call: &str, event: EventKind) -> Announcement {
         Announcement {
             event,
             call: call.into(),
-            direction: Direction::Inbound,
-            number: Some("15550100001".into()),
-            name: Some("WIRELESS CALLER".into()),
-            display: Some("Mom".into()),
-            anonymous: false,
+            direction: CallDirection::Inbound,
+            party: Party {
+                number: Some("15550100001".into()),
+                name: Some("WIRELESS CALLER".into()),
+                display: Some("Mom".into()),
+                anonymous: false,
+            },
             line: None,
-            time: "2026-11-22T10:00:00.000000Z".into(),
+            time: ringside_core::rfc3339::parse("2026-11-22T10:00:00.000000Z").expect("time"),
             disposition: None,
             messages_waiting: None,
         }
@@ -359,9 +364,9 @@ mod tests {
         let mut app = App::new(Settings::default());
         app.update(datagram(&announcement("c1", EventKind::Ring), None));
         let mut missed = announcement("c1", EventKind::Missed);
-        missed.anonymous = true;
-        missed.number = None;
-        missed.display = Some("Anonymous".into());
+        missed.party.anonymous = true;
+        missed.party.number = None;
+        missed.party.display = Some("Anonymous".into());
         let effects = app.update(datagram(&missed, None));
         let popup = shown(&effects)[0];
         assert_eq!(popup.summary, "Anonymous");
@@ -437,8 +442,8 @@ mod tests {
             ..Settings::default()
         });
         let mut ring = announcement("c1", EventKind::Ring);
-        ring.display = Some("Evil\tCorp\n\x1b[2J\u{202e}gnp".into());
-        ring.number = Some("1555\n0100".into());
+        ring.party.display = Some("Evil\tCorp\n\x1b[2J\u{202e}gnp".into());
+        ring.party.number = Some("1555\n0100".into());
         let effects = app.update(datagram(&ring, None));
         assert_eq!(
             effects[0],
@@ -500,7 +505,7 @@ mod tests {
     fn outbound_calls_pop_up_only_when_asked_and_voicemail_always() {
         let mut app = App::new(Settings::default());
         let mut dial = announcement("out", EventKind::Ring);
-        dial.direction = Direction::Outbound;
+        dial.direction = CallDirection::Outbound;
         assert!(app.update(datagram(&dial, None)).is_empty());
         let mut voicemail = announcement("vm", EventKind::Voicemail);
         voicemail.messages_waiting = Some(2);

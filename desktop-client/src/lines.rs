@@ -2,24 +2,27 @@
 //! three tab-separated fields, and `RINGSIDE_*` variables, caller text escaped in both
 //! (`ringside_core::text`); and the name a popup shows.
 
-use ringside_core::announce::{Announcement, Direction, EventKind};
+use ringside_core::announce::{Announcement, EventKind};
+use ringside_core::rfc3339;
 use ringside_core::text::{escape, Escaped};
 
 use crate::format::readable_number;
 
 /// The name to show: the phonebook's, else the signalled one, else "Anonymous" or the number.
 pub(crate) fn who(a: &Announcement) -> String {
-    if a.anonymous {
-        return a
+    let party = &a.party;
+    if party.anonymous {
+        return party
             .display
             .clone()
             .filter(|d| !d.eq_ignore_ascii_case("anonymous"))
             .unwrap_or_else(|| "Anonymous".to_owned());
     }
-    a.display
+    party
+        .display
         .clone()
-        .or_else(|| a.name.clone())
-        .or_else(|| a.number.as_deref().map(readable_number))
+        .or_else(|| party.name.clone())
+        .or_else(|| party.number.as_deref().map(readable_number))
         .unwrap_or_else(|| "Unknown caller".to_owned())
 }
 
@@ -36,10 +39,10 @@ fn event_word(event: EventKind) -> &'static str {
 /// `--print`: display name, number, event, tab-separated; tabs and line breaks in the name or
 /// number are escaped, so a line is always one event of three fields.
 pub(crate) fn print_line(a: &Announcement) -> String {
-    let number = if a.anonymous {
+    let number = if a.party.anonymous {
         "anonymous"
     } else {
-        a.number.as_deref().unwrap_or_default()
+        a.party.number.as_deref().unwrap_or_default()
     };
     format!(
         "{}\t{}\t{}",
@@ -56,19 +59,15 @@ pub(crate) fn environment(a: &Announcement) -> Vec<(String, String)> {
     let pairs = [
         ("RINGSIDE_EVENT", event_word(a.event).to_owned()),
         ("RINGSIDE_CALL", a.call.clone()),
+        ("RINGSIDE_DIRECTION", a.direction.to_string()),
         (
-            "RINGSIDE_DIRECTION",
-            match a.direction {
-                Direction::Inbound => "inbound",
-                Direction::Outbound => "outbound",
-            }
-            .to_owned(),
+            "RINGSIDE_NUMBER",
+            a.party.number.clone().unwrap_or_default(),
         ),
-        ("RINGSIDE_NUMBER", a.number.clone().unwrap_or_default()),
-        ("RINGSIDE_NAME", a.name.clone().unwrap_or_default()),
+        ("RINGSIDE_NAME", a.party.name.clone().unwrap_or_default()),
         ("RINGSIDE_DISPLAY", who(a)),
-        ("RINGSIDE_ANONYMOUS", a.anonymous.to_string()),
-        ("RINGSIDE_TIME", a.time.clone()),
+        ("RINGSIDE_ANONYMOUS", a.party.anonymous.to_string()),
+        ("RINGSIDE_TIME", rfc3339::format(a.time)),
     ];
     pairs
         .into_iter()

@@ -9,7 +9,9 @@ use std::net::UdpSocket;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use ringside_core::announce::{encode, Announcement, Direction, EventKind, Signer, Stamp};
+use ringside_core::announce::{encode, Announcement, EventKind, Signer, Stamp};
+use ringside_core::call::CallDirection;
+use ringside_core::call_view::Party;
 
 /// The running client and its (empty) home directory.
 struct Client(
@@ -35,13 +37,15 @@ fn announcement(call: &str, event: EventKind, number: &str, display: &str) -> An
     Announcement {
         event,
         call: call.into(),
-        direction: Direction::Inbound,
-        number: Some(number.into()),
-        name: Some("WIRELESS CALLER".into()),
-        display: Some(display.into()),
-        anonymous: false,
+        direction: CallDirection::Inbound,
+        party: Party {
+            number: Some(number.into()),
+            name: Some("WIRELESS CALLER".into()),
+            display: Some(display.into()),
+            anonymous: false,
+        },
         line: None,
-        time: "2026-11-22T10:00:00.000000Z".into(),
+        time: ringside_core::rfc3339::parse("2026-11-22T10:00:00.000000Z").expect("time"),
         disposition: None,
         messages_waiting: None,
     }

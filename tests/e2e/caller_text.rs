@@ -4,6 +4,7 @@
 //! list`); and a caller numbered `*` or `1555*`, blocked with the console's Block request,
 //! blocks only that number.
 
+use ringside_core::call::Disposition;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -206,19 +207,22 @@ fn a_caller_numbered_star_blocked_from_the_console_blocks_only_that_number() {
         .expect("store")
         .calls(100, 0)
         .expect("calls");
-    let outcome = |number: &str| -> Vec<Option<String>> {
+    let outcome = |number: &str| -> Vec<Option<Disposition>> {
         calls
             .iter()
-            .filter(|c| c.call_id.starts_with("second") && c.number.as_deref() == Some(number))
-            .map(|c| c.disposition.clone())
+            .filter(|c| {
+                c.call.call_id.starts_with("second")
+                    && c.call.party.number.as_deref() == Some(number)
+            })
+            .map(|c| c.disposition)
             .collect()
     };
-    assert_eq!(outcome("*"), [Some("blocked".to_owned())]);
-    assert_eq!(outcome("1555*"), [Some("blocked".to_owned())]);
+    assert_eq!(outcome("*"), [Some(Disposition::Blocked)]);
+    assert_eq!(outcome("1555*"), [Some(Disposition::Blocked)]);
     assert_eq!(
         outcome("15550100001"),
-        [Some("missed".to_owned())],
+        [Some(Disposition::Missed)],
         "still rings"
     );
-    assert_eq!(outcome("1555"), [Some("missed".to_owned())], "still rings");
+    assert_eq!(outcome("1555"), [Some(Disposition::Missed)], "still rings");
 }

@@ -2,6 +2,8 @@
 //! PCMU and PCMA, SIP on port 10000, an anonymous caller, loss, reordering, duplicates and a
 //! hold. Each recording is checked for its length and for each party's tone.
 
+use ringside_core::call::Disposition;
+use ringside_core::caller_id::CallerIdSource;
 use std::time::Duration;
 
 use ringside_core::call::CallDirection;
@@ -65,8 +67,8 @@ fn overlapping_calls_are_each_recorded_with_the_right_length_and_tones() {
         .flat_map(|c| [c.remote_tone, c.phone_tone])
         .collect();
     for (synth, record) in calls.iter().zip(replayed.calls.iter().rev()) {
-        assert_eq!(record.call_id, synth.call_id);
-        assert_eq!(record.disposition.as_deref(), Some("answered"));
+        assert_eq!(record.call.call_id, synth.call_id);
+        assert_eq!(record.disposition, Some(Disposition::Answered));
         let (left, right) = replayed.recording(record);
         let expected = synth.media_duration().as_secs_f64();
         let seconds = left.len() as f64 / 8000.0;
@@ -131,7 +133,7 @@ fn hold_leaves_silence_in_place_and_the_audio_after_it_continues() {
     let held = replayed
         .calls
         .iter()
-        .find(|c| c.call_id.starts_with("synth-3"))
+        .find(|c| c.call.call_id.starts_with("synth-3"))
         .expect("held call");
     let (left, right) = replayed.recording(held);
     let second = |s: usize| s * 8000;
@@ -167,11 +169,14 @@ fn anonymous_caller_is_logged_without_a_number() {
     let anonymous = replayed
         .calls
         .iter()
-        .find(|c| c.anonymous)
+        .find(|c| c.call.party.anonymous)
         .expect("an anonymous call");
-    assert_eq!(anonymous.number, None);
-    assert_eq!(anonymous.caller_id_source, "p-asserted-identity");
-    assert_eq!(anonymous.name.as_deref(), Some("Anonymous"));
+    assert_eq!(anonymous.call.party.number, None);
+    assert_eq!(
+        anonymous.caller_id_source,
+        CallerIdSource::PAssertedIdentity
+    );
+    assert_eq!(anonymous.call.party.name.as_deref(), Some("Anonymous"));
     assert!(
         anonymous.caller_id_header.contains("15550100003"),
         "the raw header is kept"
@@ -199,22 +204,22 @@ fn dispositions_and_directions() {
     let replayed = replay_calls(&[cancelled, busy, outbound]);
     let missed = replayed.by_number("15550100011");
     assert_eq!(
-        (missed.direction.as_str(), missed.disposition.as_deref()),
-        ("inbound", Some("missed"))
+        (missed.call.direction.as_str(), missed.disposition),
+        ("inbound", Some(Disposition::Missed))
     );
-    assert_eq!(missed.name.as_deref(), Some("Gave Up"));
+    assert_eq!(missed.call.party.name.as_deref(), Some("Gave Up"));
     assert_eq!(missed.recording, None);
     assert_eq!(
-        replayed.by_number("15550100012").disposition.as_deref(),
-        Some("busy")
+        replayed.by_number("15550100012").disposition,
+        Some(Disposition::Busy)
     );
     let out = replayed.by_number("15550100013");
     assert_eq!(
-        (out.direction.as_str(), out.caller_id_source.as_str()),
+        (out.call.direction.as_str(), out.caller_id_source.as_str()),
         ("outbound", "to")
     );
-    assert_eq!(out.disposition.as_deref(), Some("answered"));
-    assert!(out.answered_at.is_some() && out.ended_at.is_some());
+    assert_eq!(out.disposition, Some(Disposition::Answered));
+    assert!(out.call.answered_at.is_some() && out.ended_at.is_some());
     assert_eq!(replayed.summary.sink.calls.len(), 3);
 }
 
@@ -259,19 +264,23 @@ fn filters_of_the_data_directory_block_callers_and_decide_recording() {
     let capture = dir.path().join("generated.pcap");
     write_pcap(&capture, EPOCH, &packets(&overlapping_calls(), 42)).expect("write capture");
     let replayed = replay_into(&capture, dir);
-    let anonymous: Vec<_> = replayed.calls.iter().filter(|c| c.anonymous).collect();
+    let anonymous: Vec<_> = replayed
+        .calls
+        .iter()
+        .filter(|c| c.call.party.anonymous)
+        .collect();
     assert_eq!(anonymous.len(), 1);
     let blocked = anonymous[0];
-    assert_eq!(blocked.disposition.as_deref(), Some("blocked"));
+    assert_eq!(blocked.disposition, Some(Disposition::Blocked));
     assert_eq!(
         blocked.blocked_by.as_deref(),
         Some("block number anonymous")
     );
     assert_eq!(blocked.blocked_by_filter, Some(1));
-    assert_eq!(blocked.answered_at, None, "the phone never saw it");
+    assert_eq!(blocked.call.answered_at, None, "the phone never saw it");
     assert_eq!(blocked.recording, None);
     let unrecorded = replayed.by_number("15550100002");
-    assert_eq!(unrecorded.disposition.as_deref(), Some("answered"));
+    assert_eq!(unrecorded.disposition, Some(Disposition::Answered));
     assert_eq!(unrecorded.recording, None, "the no-record filter matched");
     assert!(replayed.by_number("15550100001").recording.is_some());
 }

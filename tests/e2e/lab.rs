@@ -1,5 +1,8 @@
 //! Calls through the live bridge lab (`ringside_e2e::lab`): real NFQUEUE, bridge and sipp.
 
+use ringside_core::call::CallDirection;
+use ringside_core::call::Disposition;
+use ringside_core::caller_id::CallerIdSource;
 use std::time::Duration;
 
 use ringside_core::announce::{decode, EventKind};
@@ -213,18 +216,18 @@ fn an_inbound_call_is_announced_logged_and_recorded_in_stereo() {
     );
     let ring = heard(&listener);
     assert_eq!(ring.event, EventKind::Ring);
-    assert_eq!(ring.number.as_deref(), Some("15550100001"));
-    assert_eq!(ring.name.as_deref(), Some("WIRELESS CALLER"));
-    assert_eq!(ring.display.as_deref(), Some("Mom"));
+    assert_eq!(ring.party.number.as_deref(), Some("15550100001"));
+    assert_eq!(ring.party.name.as_deref(), Some("WIRELESS CALLER"));
+    assert_eq!(ring.party.display.as_deref(), Some("Mom"));
     assert_eq!(heard(&listener).event, EventKind::Answered);
     assert_eq!(heard(&listener).event, EventKind::Ended);
 
     let calls = lab.wait_for_calls("the call ends", |calls| {
-        calls.len() == 1 && calls[0].disposition.as_deref() == Some("answered")
+        calls.len() == 1 && calls[0].disposition == Some(Disposition::Answered)
     });
     let call = &calls[0];
-    assert_eq!(call.direction, "inbound");
-    assert_eq!(call.display.as_deref(), Some("Mom"));
+    assert_eq!(call.call.direction, CallDirection::Inbound);
+    assert_eq!(call.call.party.display.as_deref(), Some("Mom"));
     let (status, body) = lab.console_get("/api/calls");
     assert_eq!(status, "HTTP/1.1 200 OK", "the agent serves its console");
     assert!(body.contains("\"display\":\"Mom\""), "{body}");
@@ -300,10 +303,10 @@ fn an_outbound_call_from_the_phone_is_logged_with_the_dialled_number() {
         calls.len() == 1 && calls[0].disposition.is_some()
     });
     let call = &calls[0];
-    assert_eq!(call.direction, "outbound");
-    assert_eq!(call.number.as_deref(), Some("15550100004"));
-    assert_eq!(call.caller_id_source, "to");
-    assert_eq!(call.disposition.as_deref(), Some("answered"));
+    assert_eq!(call.call.direction, CallDirection::Outbound);
+    assert_eq!(call.call.party.number.as_deref(), Some("15550100004"));
+    assert_eq!(call.caller_id_source, CallerIdSource::To);
+    assert_eq!(call.disposition, Some(Disposition::Answered));
     let (left, right) = channels(&lab, call.recording.as_deref().expect("a recording"));
     assert_tone(&left[4000..16_000], 660.0, &[1000.0], "the far end (left)");
     assert_tone(&right[4000..16_000], 1000.0, &[660.0], "the phone (right)");
@@ -355,8 +358,8 @@ fn an_anonymous_caller_is_blocked_with_busy_then_decline_and_the_phone_never_rin
     assert!(reports.contains("603 Decline"), "no 603:\n{reports}");
     let calls = lab.wait_for_calls("both calls logged", |calls| calls.len() == 2);
     for call in &calls {
-        assert!(call.anonymous);
-        assert_eq!(call.disposition.as_deref(), Some("blocked"));
+        assert!(call.call.party.anonymous);
+        assert_eq!(call.disposition, Some(Disposition::Blocked));
         assert_eq!(call.blocked_by.as_deref(), Some("block number anonymous"));
     }
 }
@@ -385,11 +388,11 @@ fn a_whitelist_lets_one_caller_ring_and_blocks_another() {
     let by = |number: &str| {
         calls
             .iter()
-            .find(|c| c.number.as_deref() == Some(number))
+            .find(|c| c.call.party.number.as_deref() == Some(number))
             .expect("logged")
     };
-    assert_eq!(by("15550100001").disposition.as_deref(), Some("answered"));
-    assert_eq!(by("12125550100").disposition.as_deref(), Some("blocked"));
+    assert_eq!(by("15550100001").disposition, Some(Disposition::Answered));
+    assert_eq!(by("12125550100").disposition, Some(Disposition::Blocked));
     assert_eq!(by("12125550100").blocked_by_filter, Some(2));
 }
 
@@ -420,12 +423,12 @@ fn a_caller_who_hangs_up_before_an_answer_is_missed_and_announced_as_missed() {
     assert_eq!(heard(&listener).event, EventKind::Ring);
     let missed = heard(&listener);
     assert_eq!(missed.event, EventKind::Missed);
-    assert_eq!(missed.number.as_deref(), Some("15550100002"));
+    assert_eq!(missed.party.number.as_deref(), Some("15550100002"));
     let calls = lab.wait_for_calls("the call ends", |calls| {
         calls.len() == 1 && calls[0].disposition.is_some()
     });
-    assert_eq!(calls[0].disposition.as_deref(), Some("missed"));
-    assert_eq!(calls[0].answered_at, None);
+    assert_eq!(calls[0].disposition, Some(Disposition::Missed));
+    assert_eq!(calls[0].call.answered_at, None);
 }
 
 #[test]
@@ -436,8 +439,8 @@ fn sip_on_udp_port_10000_is_read() {
     let calls = lab.wait_for_calls("the call ends", |calls| {
         calls.len() == 1 && calls[0].disposition.is_some()
     });
-    assert_eq!(calls[0].number.as_deref(), Some("15550100003"));
-    assert_eq!(calls[0].disposition.as_deref(), Some("answered"));
+    assert_eq!(calls[0].call.party.number.as_deref(), Some("15550100003"));
+    assert_eq!(calls[0].disposition, Some(Disposition::Answered));
     assert!(calls[0].recording.is_some());
 }
 
@@ -490,8 +493,8 @@ fn assert_partial_recording(lab: &Lab, seconds: std::ops::Range<f64>) {
         calls.len() == 1 && calls[0].disposition.is_some()
     });
     let call = &calls[0];
-    assert_eq!(call.number.as_deref(), Some("15550100001"));
-    assert_eq!(call.disposition.as_deref(), Some("answered"));
+    assert_eq!(call.call.party.number.as_deref(), Some("15550100001"));
+    assert_eq!(call.disposition, Some(Disposition::Answered));
     let (left, right) = channels(lab, call.recording.as_deref().expect("a recording"));
     let length = left.len() as f64 / 8000.0;
     assert!(seconds.contains(&length), "{length} s recorded");
@@ -583,8 +586,8 @@ fn a_flood_of_invites_keeps_memory_bounded_and_real_calls_get_through() {
     answered_call(&lab, 5060, "15550100001", "Real Caller", 1);
     let calls = lab.wait_for_calls("the real call ends", |calls| {
         calls.iter().any(|c| {
-            c.number.as_deref() == Some("15550100001")
-                && c.disposition.as_deref() == Some("answered")
+            c.call.party.number.as_deref() == Some("15550100001")
+                && c.disposition == Some(Disposition::Answered)
         })
     });
     // Past the 10,000-call table, so the oldest unanswered calls were evicted. (Under such
@@ -621,7 +624,7 @@ fn rules_round_trip(backend: &str, tool: &str) {
     lab.start_agent();
     answered_call(&lab, 5060, "15550100001", "Through Rules", 1);
     lab.wait_for_calls("the call ends", |calls| {
-        calls.len() == 1 && calls[0].disposition.as_deref() == Some("answered")
+        calls.len() == 1 && calls[0].disposition == Some(Disposition::Answered)
     });
     assert!(lab.stop_agent().success());
     let binary = ringside_e2e::lab::ringside_binary();

@@ -6,6 +6,7 @@
 //! write error stops the recording the same way, the phone never notices, and the call log
 //! (held in memory while the database cannot grow either) is complete once there is room.
 
+use ringside_core::call::Disposition;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -75,7 +76,7 @@ fn a_full_data_disk_stops_the_recording_while_calls_pass_and_are_logged() {
         calls.len() == 1 && calls[0].disposition.is_some()
     });
     let call = &calls[0];
-    assert_eq!(call.disposition.as_deref(), Some("answered"));
+    assert_eq!(call.disposition, Some(Disposition::Answered));
     let note = call.recording_stopped.as_deref().expect("the log says why");
     assert!(note.starts_with("recording stopped early: only"), "{note}");
     let seconds = valid_wav_seconds(&lab, call);
@@ -86,8 +87,8 @@ fn a_full_data_disk_stops_the_recording_while_calls_pass_and_are_logged() {
     let calls = lab.wait_for_calls("the next call is logged", |calls| {
         calls.len() == 2 && calls[0].disposition.is_some()
     });
-    assert_eq!(calls[0].number.as_deref(), Some("15550100002"));
-    assert_eq!(calls[0].disposition.as_deref(), Some("answered"));
+    assert_eq!(calls[0].call.party.number.as_deref(), Some("15550100002"));
+    assert_eq!(calls[0].disposition, Some(Disposition::Answered));
     assert_eq!(calls[0].recording, None);
     let note = calls[0].recording_stopped.as_deref().expect("said why");
     assert!(note.starts_with("not recorded: only"), "{note}");
@@ -112,7 +113,7 @@ fn a_disk_full_to_the_last_byte_stops_the_recording_and_the_call_log_catches_up(
         calls.len() == 2 && calls.iter().all(|c| c.disposition.is_some())
     });
     let (next, first) = (&calls[0], &calls[1]);
-    assert_eq!(first.disposition.as_deref(), Some("answered"));
+    assert_eq!(first.disposition, Some(Disposition::Answered));
     let note = first
         .recording_stopped
         .as_deref()
@@ -120,7 +121,7 @@ fn a_disk_full_to_the_last_byte_stops_the_recording_and_the_call_log_catches_up(
     assert!(note.contains("No space left on device"), "{note}");
     let seconds = valid_wav_seconds(&lab, first);
     assert!((1.0..11.0).contains(&seconds), "{seconds} s of a 12 s call");
-    assert_eq!(next.disposition.as_deref(), Some("answered"));
+    assert_eq!(next.disposition, Some(Disposition::Answered));
     assert!(valid_wav_seconds(&lab, next) > 1.0, "recording again");
     assert_eq!(next.recording_stopped, None);
     // The database could not grow either: the agent said so, and caught up later.

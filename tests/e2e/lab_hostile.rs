@@ -5,6 +5,7 @@
 //! stream of them, or timers that panic on every run, make the agent exit for systemd rather
 //! than go on deaf.
 
+use ringside_core::call::Disposition;
 use std::net::UdpSocket;
 use std::path::PathBuf;
 use std::process::Command;
@@ -57,7 +58,7 @@ fn listener(lab: &Lab) -> UdpSocket {
 fn heard_about(listener: &UdpSocket, number: &str) -> Announcement {
     loop {
         let announcement = heard(listener);
-        if announcement.number.as_deref() == Some(number) {
+        if announcement.party.number.as_deref() == Some(number) {
             return announcement;
         }
     }
@@ -71,12 +72,13 @@ fn real_call_goes_through(lab: &mut Lab, pid: u32, number: &str) {
     assert_eq!(heard_about(&listener, number).event, EventKind::Ring);
     let calls = lab.wait_for_calls("the real call ends", |calls| {
         calls.iter().any(|c| {
-            c.number.as_deref() == Some(number) && c.disposition.as_deref() == Some("answered")
+            c.call.party.number.as_deref() == Some(number)
+                && c.disposition == Some(Disposition::Answered)
         })
     });
     let call = calls
         .iter()
-        .find(|c| c.number.as_deref() == Some(number))
+        .find(|c| c.call.party.number.as_deref() == Some(number))
         .expect("the real call");
     let wav = lab
         .data_dir()
@@ -108,7 +110,7 @@ fn a_hostile_content_type_leaves_the_agent_in_the_line() {
     );
     send_to_phone(&lab, &hostile);
     lab.wait_for_calls("the hostile INVITE is seen", |calls| {
-        calls.iter().any(|c| c.call_id == "hostile-ct@x")
+        calls.iter().any(|c| c.call.call_id == "hostile-ct@x")
     });
     real_call_goes_through(&mut lab, pid, "15550100001");
     assert!(!lab.agent_log().contains("panicked"), "{}", lab.agent_log());
@@ -164,9 +166,9 @@ fn a_panicking_invite_is_quarantined_and_the_next_call_still_goes_through() {
     let calls = lab.wait_for_calls("the panicking call is settled", |calls| {
         calls
             .iter()
-            .any(|c| c.call_id == "fault-1@x" && c.ended_at.is_some())
+            .any(|c| c.call.call_id == "fault-1@x" && c.ended_at.is_some())
     });
-    assert!(calls.iter().any(|c| c.call_id == "fault-1@x"));
+    assert!(calls.iter().any(|c| c.call.call_id == "fault-1@x"));
 
     let (file, packets) = quarantined(&lab);
     assert_eq!(packets.len(), 1);

@@ -2,6 +2,7 @@
 //! is read, and a caller a filter would block still rings, since a TCP segment is never
 //! dropped; the agent says so in its log.
 
+use ringside_core::call::Disposition;
 use std::time::Duration;
 
 use ringside_core::announce::EventKind;
@@ -36,10 +37,10 @@ fn a_caller_a_filter_blocks_over_tcp_rings_is_answered_logged_and_announced() {
         calls.iter().any(|c| c.ended_at.is_some())
     });
     let logged = &calls[0];
-    assert_eq!(logged.number.as_deref(), Some("15550100777"));
+    assert_eq!(logged.call.party.number.as_deref(), Some("15550100777"));
     assert_eq!(
-        logged.disposition.as_deref(),
-        Some("answered"),
+        logged.disposition,
+        Some(Disposition::Answered),
         "{logged:#?}"
     );
     assert_eq!(logged.blocked_by, None);

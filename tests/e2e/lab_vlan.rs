@@ -5,6 +5,7 @@
 //! The frames are written by hand and sent on a packet socket in the provider's namespace
 //! (this kernel may have no VLAN devices); the phone listens as in the fragments lab.
 
+use ringside_core::call::Disposition;
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use std::time::Duration;
@@ -95,10 +96,10 @@ fn lab_vlan_a_blocked_caller_on_a_tagged_link_never_reaches_the_phone() {
     let calls = lab.wait_for_calls("the tagged caller is logged", |calls| {
         calls
             .iter()
-            .any(|c| c.disposition.as_deref() == Some("blocked"))
+            .any(|c| c.disposition == Some(Disposition::Blocked))
     });
     assert_eq!(calls.len(), 1, "{calls:#?}");
-    assert_eq!(calls[0].number.as_deref(), Some("15550100777"));
+    assert_eq!(calls[0].call.party.number.as_deref(), Some("15550100777"));
     std::thread::sleep(Duration::from_millis(500));
     phone.finish_hearing_nothing();
 }

@@ -3,6 +3,9 @@
 
 use crate::support::{captures_dir, replay_shared, Replayed};
 use bridge_agent::store::CallRecord;
+use ringside_core::call::CallDirection;
+use ringside_core::call::Disposition;
+use ringside_core::caller_id::CallerIdSource;
 
 fn only_call(replayed: &Replayed) -> &CallRecord {
     assert_eq!(replayed.calls.len(), 1, "{:#?}", replayed.calls);
@@ -28,20 +31,20 @@ fn every_capture_in_the_manifest_replays() {
 fn x_lite_call_with_g711a_audio_both_ways() {
     let replayed = replay_shared("wireshark-wiki/SIP_CALL_RTP_G711");
     let ivan = replayed.by_number("5514540002");
-    assert_eq!(ivan.name.as_deref(), Some("Ivan Alizade"));
-    assert_eq!(ivan.caller_id_source, "from");
+    assert_eq!(ivan.call.party.name.as_deref(), Some("Ivan Alizade"));
+    assert_eq!(ivan.caller_id_source, CallerIdSource::From);
     assert_eq!(
-        ivan.disposition.as_deref(),
-        Some("missed"),
+        ivan.disposition,
+        Some(Disposition::Missed),
         "it only rang within the capture"
     );
     // The other call's From has no user part: no number, so anonymous; its audio is recorded.
     let answered = replayed
         .calls
         .iter()
-        .find(|c| c.anonymous)
+        .find(|c| c.call.party.anonymous)
         .expect("the answered call");
-    assert_eq!(answered.disposition.as_deref(), Some("answered"));
+    assert_eq!(answered.disposition, Some(Disposition::Answered));
     assert_eq!(answered.codec.as_deref(), Some("PCMA"));
     let (left, right) = replayed.recording(answered);
     let seconds = left.len() as f64 / 8000.0;
@@ -60,12 +63,15 @@ fn asterisk_and_x_lite_calls_behind_auth_challenges() {
     let gonzalo = replay_shared("wireshark-wiki/rtp_conversacion.pcap");
     let call = only_call(&gonzalo);
     assert_eq!(
-        (call.number.as_deref(), call.name.as_deref()),
+        (
+            call.call.party.number.as_deref(),
+            call.call.party.name.as_deref()
+        ),
         (Some("102"), Some("Gonzalo"))
     );
     assert_eq!(
-        call.disposition.as_deref(),
-        Some("answered"),
+        call.disposition,
+        Some(Disposition::Answered),
         "the 407 challenge is not the end"
     );
     assert_eq!(call.codec.as_deref(), Some("PCMU"));
@@ -74,10 +80,10 @@ fn asterisk_and_x_lite_calls_behind_auth_challenges() {
 
     let magic = replay_shared("wireshark-wiki/MagicJack-_short_call.pcap");
     let call = only_call(&magic);
-    assert_eq!(call.name.as_deref(), Some("unknown"));
+    assert_eq!(call.call.party.name.as_deref(), Some("unknown"));
     assert_eq!(
-        call.disposition.as_deref(),
-        Some("answered"),
+        call.disposition,
+        Some(Disposition::Answered),
         "the 401 challenge is not the end"
     );
     let seconds = magic.recording_seconds(call);
@@ -98,20 +104,21 @@ fn fragmented_invites_are_reassembled() {
     assert!(digium
         .calls
         .iter()
-        .any(|c| c.name.as_deref() == Some("200") && c.number.as_deref() == Some("200")));
+        .any(|c| c.call.party.name.as_deref() == Some("200")
+            && c.call.party.number.as_deref() == Some("200")));
 
     let v6 = replay_shared("sngrep/ipv6frag.pcap");
     assert!(v6.summary.engine.reassembly.completed >= 1);
     let call = only_call(&v6);
-    assert_eq!(call.number.as_deref(), Some("08019200026"));
-    assert_eq!(call.name.as_deref(), Some("uas"));
-    assert_eq!(call.caller_id_source, "p-asserted-identity");
+    assert_eq!(call.call.party.number.as_deref(), Some("08019200026"));
+    assert_eq!(call.call.party.name.as_deref(), Some("uas"));
+    assert_eq!(call.caller_id_source, CallerIdSource::PAssertedIdentity);
 
     let declined = replay_shared("mtaa-kastler/ukoncenie-neprijateho-hovoru.pcapng");
     assert!(declined.summary.engine.reassembly.completed >= 1);
     assert_eq!(
-        only_call(&declined).disposition.as_deref(),
-        Some("rejected")
+        only_call(&declined).disposition,
+        Some(Disposition::Rejected)
     );
 }
 
@@ -131,7 +138,7 @@ fn cancels_and_rejections() {
     ] {
         let replayed = replay_shared(capture);
         assert_eq!(
-            only_call(&replayed).disposition.as_deref(),
+            only_call(&replayed).disposition.map(Disposition::as_str),
             Some(disposition),
             "{capture}"
         );
@@ -149,7 +156,9 @@ fn cancels_and_rejections() {
         "403s, a CANCEL, a 408"
     );
     assert!(
-        aaa.calls.iter().all(|c| c.direction == "outbound"),
+        aaa.calls
+            .iter()
+            .all(|c| c.call.direction == CallDirection::Outbound),
         "the phone registered, then called out"
     );
 }
@@ -160,15 +169,18 @@ fn remote_party_id_and_compact_headers() {
     let rpid = gre
         .calls
         .iter()
-        .find(|c| c.caller_id_source == "remote-party-id")
+        .find(|c| c.caller_id_source == CallerIdSource::RemotePartyId)
         .expect("an RPID call");
-    assert_eq!(rpid.name.as_deref(), Some("38659235923"));
+    assert_eq!(rpid.call.party.name.as_deref(), Some("38659235923"));
     assert!(rpid.caller_id_header.contains("party=calling"));
 
     let compact = replay_shared("suricata-verify/sip_compact_form.pcap");
     let call = only_call(&compact);
     assert_eq!(
-        (call.number.as_deref(), call.name.as_deref()),
+        (
+            call.call.party.number.as_deref(),
+            call.call.party.name.as_deref()
+        ),
         (Some("816666"), Some("arik"))
     );
 }
@@ -178,9 +190,9 @@ fn the_vonage_text_trace_parses_to_its_caller() {
     let replayed = replay_shared("ncid/test-sip-gw.data");
     assert!(!replayed.calls.is_empty());
     for call in &replayed.calls {
-        assert_eq!(call.number.as_deref(), Some("14075555191"));
-        assert_eq!(call.name.as_deref(), Some("Hard Core"));
-        assert_eq!(call.direction, "inbound");
+        assert_eq!(call.call.party.number.as_deref(), Some("14075555191"));
+        assert_eq!(call.call.party.name.as_deref(), Some("Hard Core"));
+        assert_eq!(call.call.direction, CallDirection::Inbound);
     }
 }
 
@@ -221,12 +233,12 @@ fn freeswitch_one_way_audio_is_recorded_on_one_side() {
         assert!(
             loud(&left) + loud(&right) > 8000,
             "{}: audio in one direction",
-            call.call_id
+            call.call.call_id
         );
         assert!(
             loud(&left).min(loud(&right)) < 100,
             "{}: and silence in the other",
-            call.call_id
+            call.call.call_id
         );
     }
 }
@@ -254,5 +266,5 @@ fn sdp_inside_a_multipart_body_is_found() {
     assert!(replayed
         .calls
         .iter()
-        .all(|c| c.disposition.as_deref() == Some("answered")));
+        .all(|c| c.disposition == Some(Disposition::Answered)));
 }

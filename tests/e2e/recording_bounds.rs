@@ -4,6 +4,7 @@
 //! long hold. Silences longer than five seconds are skipped, leaving a one-second pause, and
 //! the call log counts them.
 
+use ringside_core::call::Disposition;
 use std::time::Duration;
 
 use ringside_synth::{packets, write_pcap, Hold, SynthCall, SynthPacket};
@@ -142,7 +143,7 @@ fn a_replay_keeps_the_free_space_floor() {
     write_pcap(&capture, EPOCH, &packets(std::slice::from_ref(&call), 42)).expect("write capture");
     let replayed = crate::support::replay_into(&capture, data);
     let record = only_call(&replayed);
-    assert_eq!(record.disposition.as_deref(), Some("answered"));
+    assert_eq!(record.disposition, Some(Disposition::Answered));
     assert_eq!(record.recording, None, "{record:#?}");
     assert!(
         record

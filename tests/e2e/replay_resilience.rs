@@ -2,6 +2,7 @@
 //! cut, a gzip bomb costs bounded memory and time, and a packet that panics the engine (the
 //! test-only fault hook) costs only its own call.
 
+use ringside_core::call::Disposition;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -17,10 +18,15 @@ use crate::support::{captures_dir, replay_file, Replayed};
 use ringside_e2e::lab::ringside_binary;
 
 /// (Call-ID, disposition) of every call, sorted.
-fn outcomes(calls: &[CallRecord]) -> Vec<(String, Option<String>)> {
+fn outcomes(calls: &[CallRecord]) -> Vec<(String, Option<&'static str>)> {
     let mut found: Vec<_> = calls
         .iter()
-        .map(|c| (c.call_id.clone(), c.disposition.clone()))
+        .map(|c| {
+            (
+                c.call.call_id.clone(),
+                c.disposition.map(Disposition::as_str),
+            )
+        })
         .collect();
     found.sort();
     found
@@ -90,8 +96,16 @@ fn assert_calls_kept(whole: &Replayed, cut: &Replayed, read_until: &str) {
     let ended_before: Vec<_> = whole
         .calls
         .iter()
-        .filter(|c| c.ended_at.as_deref().is_some_and(|t| t <= read_until))
-        .map(|c| (c.call_id.clone(), c.disposition.clone()))
+        .filter(|c| {
+            c.ended_at
+                .is_some_and(|t| ringside_core::rfc3339::format(t).as_str() <= read_until)
+        })
+        .map(|c| {
+            (
+                c.call.call_id.clone(),
+                c.disposition.map(Disposition::as_str),
+            )
+        })
         .collect();
     assert!(
         !ended_before.is_empty(),
@@ -213,12 +227,12 @@ fn a_packet_that_panics_the_engine_costs_only_its_own_call() {
         replayed
             .calls
             .iter()
-            .find(|c| c.call_id.starts_with(id))
+            .find(|c| c.call.call_id.starts_with(id))
             .unwrap_or_else(|| panic!("{id} lost: {:#?}", replayed.calls))
     };
     for id in ["synth-1@", "synth-3@"] {
         let call = by_id(id);
-        assert_eq!(call.disposition.as_deref(), Some("answered"), "{call:?}");
+        assert_eq!(call.disposition, Some(Disposition::Answered), "{call:?}");
         assert!((3.5..4.5).contains(&replayed.recording_seconds(call)));
     }
     let settled = by_id("synth-2@");
@@ -245,12 +259,12 @@ fn a_panic_while_settling_stops_the_replay_there_and_keeps_the_calls_before() {
         cut.error
     );
     let first = replayed.by_number("15550100001");
-    assert_eq!(first.disposition.as_deref(), Some("answered"), "{first:?}");
+    assert_eq!(first.disposition, Some(Disposition::Answered), "{first:?}");
     assert!(
         replayed
             .calls
             .iter()
-            .all(|c| !c.call_id.starts_with("synth-3@")),
+            .all(|c| !c.call.call_id.starts_with("synth-3@")),
         "nothing after the stop is read"
     );
 }
@@ -278,7 +292,7 @@ fn a_sip_text_trace_that_panics_the_engine_keeps_the_calls_before() {
     let before = replayed
         .calls
         .iter()
-        .find(|c| c.call_id == "before@x")
+        .find(|c| c.call.call_id == "before@x")
         .expect("the call before the panic is kept");
     assert!(before.ended_at.is_some(), "{before:?}");
 }

@@ -1,6 +1,7 @@
 //! Helpers shared by the e2e modules: replaying into a temporary data directory, reading the
 //! call log, and measuring tones in recordings.
 
+use ringside_core::call::Disposition;
 use std::path::{Path, PathBuf};
 
 use bridge_agent::replay::{replay, ReplayOptions, ReplaySummary};
@@ -37,7 +38,7 @@ impl Replayed {
         let found: Vec<&CallRecord> = self
             .calls
             .iter()
-            .filter(|c| c.number.as_deref() == Some(number))
+            .filter(|c| c.call.party.number.as_deref() == Some(number))
             .collect();
         assert_eq!(
             found.len(),
@@ -53,7 +54,7 @@ impl Replayed {
         let mut dispositions: Vec<&str> = self
             .calls
             .iter()
-            .filter_map(|c| c.disposition.as_deref())
+            .filter_map(|c| c.disposition.map(Disposition::as_str))
             .collect();
         dispositions.sort_unstable();
         dispositions

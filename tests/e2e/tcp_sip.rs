@@ -3,6 +3,8 @@
 //! retransmitted and out-of-order segments. tshark, an independent reader, says what each
 //! capture holds.
 
+use ringside_core::call::CallDirection;
+use ringside_core::call::Disposition;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -58,9 +60,9 @@ fn sip_cut_across_tcp_segments_in_a_real_capture_is_logged_answered() {
     assert_eq!(replayed.calls.len(), 1, "{:#?}", replayed.calls);
     let call = &replayed.calls[0];
     let (user, call_id) = &invites[0];
-    assert_eq!(&call.call_id, call_id);
-    assert_eq!(call.number.as_ref(), Some(user));
-    assert_eq!(call.disposition.as_deref(), Some("answered"));
+    assert_eq!(&call.call.call_id, call_id);
+    assert_eq!(call.call.party.number.as_ref(), Some(user));
+    assert_eq!(call.disposition, Some(Disposition::Answered));
 }
 
 /// How a message's segments are impaired.
@@ -184,9 +186,13 @@ fn replay_cut(cut: Cut) {
     assert!(engine.tcp.reassembled >= 4, "{what}: {:?}", engine.tcp);
     assert_eq!(engine.tcp.bytes_repeated > 0, cut.retransmit, "{what}");
     let logged = replayed.by_number(&call.number);
-    assert_eq!(logged.name.as_deref(), Some("Split Invite"), "{what}");
-    assert_eq!(logged.direction, "inbound", "{what}");
-    assert_eq!(logged.disposition.as_deref(), Some("answered"), "{what}");
+    assert_eq!(
+        logged.call.party.name.as_deref(),
+        Some("Split Invite"),
+        "{what}"
+    );
+    assert_eq!(logged.call.direction, CallDirection::Inbound, "{what}");
+    assert_eq!(logged.disposition, Some(Disposition::Answered), "{what}");
     let (left, right) = replayed.recording(logged);
     assert_tone(&left, call.remote_tone, &[call.phone_tone], "remote side");
     assert_tone(&right, call.phone_tone, &[call.remote_tone], "phone side");
@@ -242,8 +248,8 @@ fn a_caller_a_filter_blocks_over_tcp_still_rings_and_is_logged_as_it_went() {
     let replayed = replay_into(&capture, data);
     let logged = replayed.by_number(&call.number);
     assert_eq!(
-        logged.disposition.as_deref(),
-        Some("answered"),
+        logged.disposition,
+        Some(Disposition::Answered),
         "a TCP segment is never dropped: the phone rang and was answered"
     );
     assert_eq!(logged.blocked_by, None, "{logged:#?}");

@@ -40,17 +40,18 @@ pub const RECHECK: Duration = Duration::from_secs(1);
 /// `GET /api/live/calls`, each with the phonebook's name for its number (as in the call log).
 pub async fn calls(State(state): State<ConsoleState>) -> Result<Json<Vec<LiveCall>>, AppError> {
     let calls = state.live.as_ref().map(LiveHub::calls).unwrap_or_default();
-    if calls.iter().all(|call| call.number.is_none()) {
+    if calls.iter().all(|live| live.call.party.number.is_none()) {
         return Ok(Json(calls));
     }
     with_store(&state, move |store| {
         calls
             .into_iter()
-            .map(|mut call| {
-                if let Some(number) = &call.number {
-                    call.display = store.phonebook_entry(number)?.and_then(|e| e.user_name);
+            .map(|mut live| {
+                let party = &mut live.call.party;
+                if let Some(number) = &party.number {
+                    party.display = store.phonebook_entry(number)?.and_then(|e| e.user_name);
                 }
-                Ok(call)
+                Ok(live)
             })
             .collect::<Result<Vec<_>, AppError>>()
     })

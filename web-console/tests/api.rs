@@ -587,7 +587,12 @@ async fn voicemail_says_what_the_provider_last_said() {
     assert_eq!(none["waiting"], false);
     Store::open(f.dir.path())
         .expect("store")
-        .record_voicemail("2026-11-22T10:00:00.000000Z", true, 2, 5)
+        .record_voicemail(
+            ringside_core::rfc3339::parse("2026-11-22T10:00:00.000000Z").expect("time"),
+            true,
+            2,
+            5,
+        )
         .expect("record");
     let (_, waiting) = get_json(&f, "/api/voicemail").await;
     assert_eq!(

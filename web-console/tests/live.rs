@@ -12,6 +12,8 @@ use axum::http::{header, Request, StatusCode};
 use axum::response::Response;
 use axum::Router;
 use http_body_util::BodyExt;
+use ringside_core::call::CallDirection;
+use ringside_core::call_view::{CallView, Party};
 use ringside_hub::{Command, LiveCall, LiveHub, Stored};
 use tower::ServiceExt;
 use web_console::{app, ConsoleState};
@@ -19,16 +21,24 @@ use web_console::{app, ConsoleState};
 fn call(key: u64) -> LiveCall {
     LiveCall {
         key,
-        call_id: format!("c{key}@example"),
-        direction: "inbound".into(),
-        number: Some("15550100001".into()),
-        name: Some("WIRELESS CALLER".into()),
-        display: None,
-        anonymous: false,
-        started_at: "2026-11-22T10:00:00.000000Z".into(),
-        answered_at: None,
+        call: CallView {
+            call_id: format!("c{key}@example"),
+            direction: CallDirection::Inbound,
+            party: Party {
+                number: Some("15550100001".into()),
+                name: Some("WIRELESS CALLER".into()),
+                display: None,
+                anonymous: false,
+            },
+            started_at: time("2026-11-22T10:00:00.000000Z"),
+            answered_at: None,
+        },
         recording: true,
     }
+}
+
+fn time(text: &str) -> time::OffsetDateTime {
+    ringside_core::rfc3339::parse(text).expect("time")
 }
 
 /// `GET uri`.
@@ -72,7 +82,7 @@ async fn calls_in_progress_their_events_and_the_recording_switch() {
     let dir = tempfile::tempdir().expect("tempdir");
     ringside_store::Store::open(dir.path())
         .expect("store")
-        .set_phonebook_name("15550100001", "Mom", "2026-11-22T09:00:00.000000Z")
+        .set_phonebook_name("15550100001", "Mom", time("2026-11-22T09:00:00.000000Z"))
         .expect("name");
     let (hub, commands) = LiveHub::new();
     let router = from_this_machine(ConsoleState::new(dir.path().to_owned()).with_live(hub.clone()));
@@ -153,7 +163,7 @@ async fn a_panic_the_agent_survived_is_in_the_session_and_the_events() {
     let mut body = get(&router, "/api/live/events").await.into_body();
     hub.fault(
         "index out of range".into(),
-        "2026-11-28T12:00:00.000000Z".into(),
+        time("2026-11-28T12:00:00.000000Z"),
     );
     assert_eq!(next_event(&mut body).await["type"], "fault");
     let faults = &session(router).await["faults"];

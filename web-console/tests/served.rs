@@ -10,6 +10,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
+use ringside_core::call::CallDirection;
+use ringside_core::call_view::{CallView, Party};
 use ringside_hub::{LiveCall, LiveHub};
 use ringside_store::Store;
 use web_console::{auth, limiter, ConsoleState};
@@ -169,14 +171,16 @@ fn listening_live_ends_with_a_close_frame_when_the_password_is_changed() {
     let (hub, _commands) = LiveHub::new();
     hub.started(LiveCall {
         key: 7,
-        call_id: "c7@example".into(),
-        direction: "inbound".into(),
-        number: None,
-        name: None,
-        display: None,
-        anonymous: true,
-        started_at: "2026-11-22T10:00:00.000000Z".into(),
-        answered_at: None,
+        call: CallView {
+            call_id: "c7@example".into(),
+            direction: CallDirection::Inbound,
+            party: Party {
+                anonymous: true,
+                ..Party::default()
+            },
+            started_at: ringside_core::rfc3339::parse("2026-11-22T10:00:00.000000Z").expect("time"),
+            answered_at: None,
+        },
         recording: true,
     });
     let (dir, _state, address) = served(Some(hub));

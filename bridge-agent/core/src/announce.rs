@@ -18,9 +18,13 @@
 
 use std::collections::HashMap;
 
+use ::time::OffsetDateTime;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
+
+use crate::call_view::Party;
+use crate::outcome::{CallDirection, Disposition};
 
 /// The first bytes of every announcement.
 pub const MAGIC: &[u8; 8] = b"RINGSIDE";
@@ -62,17 +66,9 @@ pub enum EventKind {
     Voicemail,
 }
 
-/// Which way the call goes, seen from the phone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Direction {
-    /// Someone calls the phone.
-    Inbound,
-    /// The phone calls out.
-    Outbound,
-}
-
-/// One announcement.
+/// One announcement. Its JSON is the wire format: the fields of [`Party`] sit between
+/// `direction` and `line` as they always have (`flatten`), times and words are written as
+/// they always were, so that every client reads what every agent sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Announcement {
     /// What happened.
@@ -80,22 +76,18 @@ pub struct Announcement {
     /// The call it is about (its SIP Call-ID); every event of a call carries the same one.
     pub call: String,
     /// Which way the call goes.
-    pub direction: Direction,
-    /// The other party's number; `None` when anonymous.
-    pub number: Option<String>,
-    /// The name the network signalled.
-    pub name: Option<String>,
-    /// The name to show: the phonebook's, else `name`.
-    pub display: Option<String>,
-    /// Whether the caller withheld their identity.
-    pub anonymous: bool,
+    pub direction: CallDirection,
+    /// Who is on the other end (`display`: the phonebook's name, else the signalled one).
+    #[serde(flatten)]
+    pub party: Party,
     /// Which line (the phone's address) the call is on.
     pub line: Option<String>,
-    /// When it happened, RFC 3339.
-    pub time: String,
-    /// How an ended call went (`answered`, `busy`, `failed`, ...).
+    /// When it happened.
+    #[serde(with = "crate::rfc3339")]
+    pub time: OffsetDateTime,
+    /// How an ended call went.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    pub disposition: Option<Disposition>,
     /// Voicemail messages waiting, for `voicemail` events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub messages_waiting: Option<u32>,
@@ -284,9 +276,13 @@ impl ReplayGuard {
     }
 }
 
+#[expect(
+    clippy::expect_used,
+    reason = "HMAC takes a key of any length (RFC 2104 hashes long keys, pads short ones): \
+              `new_from_slice` has no error to return for it"
+)]
 fn mac(secret: &[u8]) -> Hmac<Sha256> {
-    // HMAC takes a key of any length (RFC 2104 hashes long keys, pads short ones).
-    <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!())
+    <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC takes a key of any length")
 }
 
 #[cfg(test)]
@@ -298,13 +294,15 @@ mod tests {
         Announcement {
             event: EventKind::Ring,
             call: "abc@203.0.113.5".into(),
-            direction: Direction::Inbound,
-            number: Some("15550100001".into()),
-            name: Some("WIRELESS CALLER".into()),
-            display: Some("Mom \"Mother\" Ünal".into()),
-            anonymous: false,
+            direction: CallDirection::Inbound,
+            party: Party {
+                number: Some("15550100001".into()),
+                name: Some("WIRELESS CALLER".into()),
+                display: Some("Mom \"Mother\" Ünal".into()),
+                anonymous: false,
+            },
             line: Some("192.168.1.20:5060".into()),
-            time: "2026-11-22T10:00:00.000000Z".into(),
+            time: crate::rfc3339::parse("2026-11-22T10:00:00.000000Z").expect("time"),
             disposition: None,
             messages_waiting: None,
         }
@@ -391,6 +389,60 @@ mod tests {
         let mut stray = encode(&ring(), None);
         stray.extend_from_slice(b"xyz");
         assert_eq!(decode(&stray, None), Err(DecodeError::Trailing(3)));
+    }
+
+    /// A signed (version 2) `ended` announcement exactly as the agent sent it before its
+    /// direction, disposition, party and time were typed (bytes taken from that build).
+    const SENT_BEFORE_TYPES: &str = r#"{"event":"ended","call":"abc@203.0.113.5","direction":"inbound","number":"15550100001","name":"WIRELESS CALLER","display":"Mom \"Mother\" Ünal","anonymous":false,"line":"192.168.1.20:5060","time":"2026-11-22T10:00:07.250000Z","disposition":"answered"}"#;
+    /// Its HMAC-SHA256 with [`SECRET`], sent at [`NOW`] with nonce 7.
+    const SENT_BEFORE_TYPES_MAC: &str =
+        "1f57f2c77f6704a6c8005c6f3a0bf315dbf1bed2ed35ea158d823ea1c132ac5c";
+
+    #[test]
+    fn a_version_2_announcement_from_before_the_typed_fields_opens_and_encodes_the_same() {
+        let mut sent = b"RINGSIDE\x02".to_vec();
+        sent.extend_from_slice(&NOW.to_be_bytes());
+        sent.extend_from_slice(&[7; NONCE_LEN]);
+        sent.extend_from_slice(SENT_BEFORE_TYPES.as_bytes());
+        let mac = SENT_BEFORE_TYPES_MAC.as_bytes().chunks(2).map(|pair| {
+            u8::from_str_radix(std::str::from_utf8(pair).expect("hex"), 16).expect("hex")
+        });
+        sent.extend(mac);
+        let opened = open(&sent, Some(SECRET)).expect("the old datagram opens");
+        let ended = &opened.announcement;
+        assert_eq!(ended.event, EventKind::Ended);
+        assert_eq!(ended.direction, CallDirection::Inbound);
+        assert_eq!(ended.disposition, Some(Disposition::Answered));
+        assert_eq!(ended.party.display.as_deref(), Some("Mom \"Mother\" Ünal"));
+        assert_eq!(ended.time.microsecond(), 250_000);
+        assert_eq!(
+            encode(ended, Some(&signer(SECRET, NOW, 7))),
+            sent,
+            "byte for byte what the older agent sent"
+        );
+    }
+
+    #[test]
+    fn words_and_times_an_agent_never_sends_are_refused() {
+        let with = |field: &str, value: &str| {
+            let json = SENT_BEFORE_TYPES.replacen(field, value, 1);
+            decode(
+                &[b"RINGSIDE\x01".as_slice(), json.as_bytes()].concat(),
+                None,
+            )
+        };
+        let time = "2026-11-22T10:00:07.250000Z";
+        for (field, value) in [
+            ("\"answered\"", "\"hung up\""),
+            ("\"inbound\"", "\"sideways\""),
+            (time, "last tuesday"),
+            (time, "9999-12-31T23:59:59-23:59"),
+        ] {
+            assert!(
+                matches!(with(field, value), Err(DecodeError::Json(_))),
+                "{value}"
+            );
+        }
     }
 
     /// The bug: signed announcements carried no time or nonce, so a recorded one could be

@@ -21,6 +21,8 @@
 //!   tracker is the engine's own: nothing outside reaches into it.
 //! - [`outcome`]: a call's direction and disposition, one word each from the engine to the
 //!   JSON; `sql` (feature `sql`, for the store): their `ToSql`/`FromSql`.
+//! - [`call_view`]: the fields every view of a call shows (call log, live list,
+//!   announcements); [`rfc3339`]: wall-clock times as those views write them.
 //! - [`announce`]: the LAN announcement codec the agent and the desktop client share.
 //! - [`voicemail`]: message-waiting summaries (RFC 3842).
 //! - [`text`]: caller text shown on terminals and in line formats, its controls escaped.
@@ -31,6 +33,7 @@
 pub mod announce;
 pub mod beeps;
 pub mod call;
+pub mod call_view;
 pub mod caller_id;
 pub mod engine;
 #[cfg(feature = "fault-injection")]
@@ -44,6 +47,7 @@ pub mod packet;
 pub mod playout;
 pub mod policy;
 pub mod reassembly;
+pub mod rfc3339;
 pub mod rtp;
 pub mod sdp;
 pub mod sip;

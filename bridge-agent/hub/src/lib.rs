@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 use std::sync::mpsc::{channel, Receiver, SendError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use time::OffsetDateTime;
 use tokio::sync::broadcast;
 
 mod model;
@@ -93,11 +94,11 @@ impl LiveHub {
         self.publish(LiveEvent::Started { call });
     }
 
-    /// Call `key` was answered, at `at` (RFC 3339).
-    pub fn answered(&self, key: u64, at: String) {
+    /// Call `key` was answered, at `at`.
+    pub fn answered(&self, key: u64, at: OffsetDateTime) {
         self.update(
             key,
-            |call| call.answered_at = Some(at),
+            |live| live.call.answered_at = Some(at),
             |call| LiveEvent::Answered { call },
         );
     }
@@ -125,8 +126,8 @@ impl LiveHub {
         self.publish(what.into());
     }
 
-    /// The agent survived a panic of its engine: `what` happened at `at` (RFC 3339).
-    pub fn fault(&self, what: String, at: String) {
+    /// The agent survived a panic of its engine: `what` happened at `at`.
+    pub fn fault(&self, what: String, at: OffsetDateTime) {
         {
             let mut faults = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
             faults.count += 1;

@@ -2,29 +2,21 @@
 //! relays to its pages (serialised as they are sent: `{"type": "started", "call": {..}}`),
 //! the console's commands, live audio and the agent's survived panics.
 
+use ringside_core::call_view::CallView;
+use ringside_core::rfc3339;
 use serde::Serialize;
+use time::OffsetDateTime;
 
-/// A call in progress, as the page shows it.
+/// A call in progress, as the page shows it: the fields it shares with the call log
+/// (flattened into the same JSON), its handle, and whether it is recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LiveCall {
     /// The agent's handle for the call (not the call log's id, which the disk assigns later).
     pub key: u64,
-    /// SIP Call-ID.
-    pub call_id: String,
-    /// `inbound` or `outbound`.
-    pub direction: String,
-    /// The other party's number; `None` when withheld.
-    pub number: Option<String>,
-    /// The name the network gave.
-    pub name: Option<String>,
-    /// The phonebook's name for the number; the console fills it in when it lists the calls.
-    pub display: Option<String>,
-    /// Whether the caller withheld their identity.
-    pub anonymous: bool,
-    /// RFC 3339.
-    pub started_at: String,
-    /// RFC 3339, once answered.
-    pub answered_at: Option<String>,
+    /// Who, which way, when (`display`: the phonebook's name, which the console fills in
+    /// when it lists the calls).
+    #[serde(flatten)]
+    pub call: CallView,
     /// Whether it is being recorded.
     pub recording: bool,
 }
@@ -107,12 +99,16 @@ pub struct Faults {
     pub count: u64,
     /// What the last one was (its message and the call it ended).
     pub last: Option<String>,
-    /// When (RFC 3339).
-    pub last_at: Option<String>,
+    /// When.
+    #[serde(with = "rfc3339::option")]
+    pub last_at: Option<OffsetDateTime>,
 }
 
 #[cfg(test)]
 mod tests {
+    use ringside_core::call::CallDirection;
+    use ringside_core::call_view::Party;
+
     use super::*;
 
     /// The page reads `type` and, for call events, `call`: the same JSON as before the
@@ -121,14 +117,13 @@ mod tests {
     fn events_serialise_as_the_page_reads_them() {
         let call = LiveCall {
             key: 7,
-            call_id: "c7@example".into(),
-            direction: "inbound".into(),
-            number: None,
-            name: None,
-            display: None,
-            anonymous: true,
-            started_at: "2026-11-22T10:00:00.000000Z".into(),
-            answered_at: None,
+            call: CallView {
+                call_id: "c7@example".into(),
+                direction: CallDirection::Inbound,
+                party: Party::default(),
+                started_at: rfc3339::parse("2026-11-22T10:00:00Z").expect("time"),
+                answered_at: None,
+            },
             recording: false,
         };
         let json = |event: LiveEvent| serde_json::to_value(event).expect("JSON");
@@ -136,6 +131,9 @@ mod tests {
         assert_eq!(started["type"], "started");
         assert_eq!(started["call"]["key"], 7);
         assert_eq!(started["call"]["direction"], "inbound");
+        assert_eq!(started["call"]["call_id"], "c7@example", "flat, as before");
+        assert_eq!(started["call"]["started_at"], "2026-11-22T10:00:00.000000Z");
+        assert_eq!(started["call"]["answered_at"], serde_json::Value::Null);
         assert_eq!(
             json(Stored::CallLogged.into()),
             serde_json::json!({ "type": "logged" })

@@ -212,27 +212,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             quiet,
             announce,
         } => replay_command(&capture, &data_dir, quiet, announce),
-        Command::Demo { data_dir, console } => {
-            crate::demo::run(&data_dir)?;
-            match console {
-                Some(http) => serve_console(data_dir, http),
-                None => Ok(()),
-            }
-        }
+        Command::Demo { data_dir, console } => demo_command(data_dir, console),
         Command::Calls {
             data_dir,
             json,
             limit,
         } => calls_command(&data_dir, json, limit),
-        Command::Phonebook { data_dir, action } => {
-            let data_dir = required(data_dir)?;
-            // Naming a number may come before the first call; reading needs a database.
-            let store = match action {
-                PhonebookAction::Set { .. } => open_or_create(&data_dir)?,
-                _ => open_existing(&data_dir)?,
-            };
-            phonebook::run(&store, action)
-        }
+        Command::Phonebook { data_dir, action } => phonebook_command(data_dir, action),
         Command::Filters { data_dir, action } => {
             filters::run(&mut open_or_create(&required(data_dir)?)?, action)
         }
@@ -264,6 +250,24 @@ fn replay_command(
         print!("{summary}");
     }
     Ok(())
+}
+
+fn demo_command(data_dir: PathBuf, console: Option<std::net::SocketAddr>) -> anyhow::Result<()> {
+    crate::demo::run(&data_dir)?;
+    match console {
+        Some(http) => serve_console(data_dir, http),
+        None => Ok(()),
+    }
+}
+
+fn phonebook_command(data_dir: Option<PathBuf>, action: PhonebookAction) -> anyhow::Result<()> {
+    let data_dir = required(data_dir)?;
+    // Naming a number may come before the first call; reading needs a database.
+    let store = match action {
+        PhonebookAction::Set { .. } => open_or_create(&data_dir)?,
+        _ => open_existing(&data_dir)?,
+    };
+    phonebook::run(&store, action)
 }
 
 fn calls_command(data_dir: &std::path::Path, json: bool, limit: i64) -> anyhow::Result<()> {

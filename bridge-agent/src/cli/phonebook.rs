@@ -6,7 +6,7 @@ use clap::Subcommand;
 use ringside_core::text::Escaped;
 
 use crate::store::Store;
-use crate::timefmt::now_rfc3339;
+use crate::timefmt::now_utc;
 
 /// Phonebook actions.
 #[derive(Debug, Subcommand)]
@@ -58,7 +58,7 @@ pub fn run(store: &Store, action: PhonebookAction) -> anyhow::Result<()> {
                     Escaped(e.user_name.as_deref().unwrap_or_default()),
                     Escaped(e.network_name.as_deref().unwrap_or_default()),
                     e.calls,
-                    Escaped(&e.last_seen)
+                    ringside_core::rfc3339::format(e.last_seen)
                 );
             }
         }
@@ -67,7 +67,7 @@ pub fn run(store: &Store, action: PhonebookAction) -> anyhow::Result<()> {
             if number.trim().is_empty() || name.is_empty() {
                 bail!("both a number and a name are needed");
             }
-            store.set_phonebook_name(number.trim(), name, &now_rfc3339())?;
+            store.set_phonebook_name(number.trim(), name, now_utc())?;
             println!("{} is now \"{}\"", Escaped(number.trim()), Escaped(name));
         }
         PhonebookAction::Remove { number } => {

@@ -15,7 +15,7 @@ use ringside_hub::Stored;
 
 use super::{codec_name, leg_json, EventSink};
 use crate::store::{CallEnd, NewCall, StoreError};
-use crate::timefmt::rfc3339;
+use crate::timefmt::utc;
 
 /// The most writes held back while the database is unavailable (a call makes four or five).
 pub const MAX_BACKLOG: usize = 1000;
@@ -125,8 +125,7 @@ impl EventSink {
             Write::Insert(info) => return self.insert(info),
             Write::Voicemail(at, summary) => {
                 let (waiting, new, old) = (summary.waiting, summary.new, summary.old);
-                self.store
-                    .record_voicemail(&rfc3339(*at), waiting, new, old)?;
+                self.store.record_voicemail(utc(*at), waiting, new, old)?;
                 self.tell(Stored::Voicemail);
                 return Ok(());
             }
@@ -141,7 +140,7 @@ impl EventSink {
             return Ok(());
         };
         match write {
-            Write::Answered(_, at) => self.store.set_answered(id, &rfc3339(*at))?,
+            Write::Answered(_, at) => self.store.set_answered(id, utc(*at))?,
             Write::Recording(_, path) => self.store.set_recording(id, path)?,
             Write::RawRtp(_, path) => self.store.set_raw_rtp(id, path)?,
             Write::RecordingStopped(_, note) => self.store.set_recording_stopped(id, note)?,
@@ -165,13 +164,13 @@ impl EventSink {
         });
         let id = self.store.insert_call(&NewCall {
             call_id: &info.call_id,
-            direction: info.direction.as_str(),
+            direction: info.direction,
             number: party.number.as_deref(),
             name: party.name.as_deref(),
             anonymous: party.anonymous,
-            caller_id_source: party.source.as_str(),
+            caller_id_source: party.source,
             caller_id_header: &party.raw,
-            started_at: &rfc3339(info.started_at),
+            started_at: utc(info.started_at),
             phone_address: &info.phone.to_string(),
             remote_address: &info.remote.to_string(),
             blocked_by: blocked_by.as_ref().map(|(id, text)| (*id, text.as_str())),
@@ -194,8 +193,8 @@ impl EventSink {
         self.store.finish_call(
             id,
             &CallEnd {
-                ended_at: &rfc3339(at),
-                disposition: disposition.as_str(),
+                ended_at: utc(at),
+                disposition,
                 codec: summary.codec.map(codec_name),
                 quality: summary
                     .media_started_at
@@ -279,7 +278,7 @@ mod tests {
             .calls(10, 0)
             .expect("calls");
         assert_eq!(calls.len(), 1);
-        assert_eq!(calls[0].disposition.as_deref(), Some("answered"));
-        assert!(calls[0].answered_at.is_some());
+        assert_eq!(calls[0].disposition, Some(Disposition::Answered));
+        assert!(calls[0].call.answered_at.is_some());
     }
 }

@@ -1,9 +1,10 @@
 //! Reading the call log: newest first, searched by number or name, filtered by direction,
 //! disposition and date, in pages.
 
+use ringside_core::call_view::{CallView, Party};
 use rusqlite::{params, OptionalExtension};
 
-use super::{CallRecord, Store, StoreError};
+use super::{timefmt, CallRecord, Store, StoreError};
 
 /// Which calls to read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -99,17 +100,21 @@ fn call_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CallRecord> {
     let quality: Option<String> = row.get(16)?;
     Ok(CallRecord {
         id: row.get(0)?,
-        call_id: row.get(1)?,
-        direction: row.get(2)?,
-        number: row.get(3)?,
-        name: row.get(4)?,
-        display: row.get(5)?,
-        anonymous: row.get(6)?,
+        call: CallView {
+            call_id: row.get(1)?,
+            direction: row.get(2)?,
+            party: Party {
+                number: row.get(3)?,
+                name: row.get(4)?,
+                display: row.get(5)?,
+                anonymous: row.get(6)?,
+            },
+            started_at: timefmt::column(row, 9)?,
+            answered_at: timefmt::optional_column(row, 10)?,
+        },
         caller_id_source: row.get(7)?,
         caller_id_header: row.get(8)?,
-        started_at: row.get(9)?,
-        answered_at: row.get(10)?,
-        ended_at: row.get(11)?,
+        ended_at: timefmt::optional_column(row, 11)?,
         disposition: row.get(12)?,
         recording: row.get(13)?,
         raw_rtp: row.get(14)?,
@@ -124,6 +129,8 @@ fn call_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CallRecord> {
 
 #[cfg(test)]
 mod tests {
+    use ringside_core::rfc3339;
+
     use super::*;
     use crate::test_support::inbound_call;
     use crate::NewCall;
@@ -131,7 +138,7 @@ mod tests {
     fn insert(store: &mut Store, number: &str, name: &str, direction: &str, at: &str) -> i64 {
         store
             .insert_call(&NewCall {
-                direction,
+                direction: direction.parse().expect("a direction"),
                 ..inbound_call(number, Some(name), at)
             })
             .expect("insert")
@@ -163,14 +170,18 @@ mod tests {
             "2026-01-03T10:00:00Z",
         );
         store
-            .set_phonebook_name("15550100001", "Mom", "2026-01-01T11:00:00Z")
+            .set_phonebook_name(
+                "15550100001",
+                "Mom",
+                rfc3339::parse("2026-01-01T11:00:00Z").expect("time"),
+            )
             .expect("name");
         let numbers = |q: CallQuery| -> Vec<String> {
             store
                 .search_calls(&CallQuery { limit: 10, ..q })
                 .expect("search")
                 .into_iter()
-                .filter_map(|c| c.number)
+                .filter_map(|c| c.call.party.number)
                 .collect()
         };
         assert_eq!(
@@ -224,9 +235,12 @@ mod tests {
                 ..CallQuery::default()
             })
             .expect("page");
-        assert_eq!(page[0].number.as_deref(), Some("15550100004"));
+        assert_eq!(page[0].call.party.number.as_deref(), Some("15550100004"));
         assert_eq!(
-            store.call(mom).expect("call").and_then(|c| c.display),
+            store
+                .call(mom)
+                .expect("call")
+                .and_then(|c| c.call.party.display),
             Some("Mom".into())
         );
         assert_eq!(store.call(999).expect("call"), None);

@@ -5,8 +5,13 @@
 
 use std::path::{Path, PathBuf};
 
+use ringside_core::call::{CallDirection, Disposition};
+use ringside_core::call_view::CallView;
+use ringside_core::caller_id::CallerIdSource;
+use ringside_core::rfc3339;
 use rusqlite::{params, Connection, ErrorCode};
 use serde::Serialize;
+use time::OffsetDateTime;
 
 mod call_log;
 mod filters;
@@ -88,8 +93,8 @@ fn with_path(path: &Path, error: StoreError) -> StoreError {
 pub struct NewCall<'a> {
     /// SIP Call-ID.
     pub call_id: &'a str,
-    /// `inbound` or `outbound`.
-    pub direction: &'a str,
+    /// Which way the call goes.
+    pub direction: CallDirection,
     /// The other party's number (`None` when anonymous).
     pub number: Option<&'a str>,
     /// The name the network gave.
@@ -97,11 +102,11 @@ pub struct NewCall<'a> {
     /// Whether the caller withheld their identity.
     pub anonymous: bool,
     /// Which header the identity came from.
-    pub caller_id_source: &'a str,
+    pub caller_id_source: CallerIdSource,
     /// That header's raw value.
     pub caller_id_header: &'a str,
-    /// RFC 3339.
-    pub started_at: &'a str,
+    /// When the INVITE was seen.
+    pub started_at: OffsetDateTime,
     /// The phone's signalling address.
     pub phone_address: &'a str,
     /// The other side's signalling address.
@@ -113,10 +118,10 @@ pub struct NewCall<'a> {
 /// How a call ended, as the log records it.
 #[derive(Debug, Clone)]
 pub struct CallEnd<'a> {
-    /// RFC 3339.
-    pub ended_at: &'a str,
-    /// `answered`, `missed`, ...
-    pub disposition: &'a str,
+    /// When.
+    pub ended_at: OffsetDateTime,
+    /// How.
+    pub disposition: Disposition,
     /// `PCMU`, `PCMA`, `other`.
     pub codec: Option<&'a str>,
     /// Per-direction RTP figures, JSON.
@@ -130,30 +135,18 @@ pub struct CallEnd<'a> {
 pub struct CallRecord {
     /// Row id.
     pub id: i64,
-    /// SIP Call-ID.
-    pub call_id: String,
-    /// `inbound` or `outbound`.
-    pub direction: String,
-    /// The other party's number; null when anonymous.
-    pub number: Option<String>,
-    /// The name the network signalled.
-    pub name: Option<String>,
-    /// The phonebook name if the user set one, else `name`.
-    pub display: Option<String>,
-    /// Whether the caller withheld their identity.
-    pub anonymous: bool,
+    /// Who, which way, when (`display`: the phonebook name if the user set one, else `name`).
+    #[serde(flatten)]
+    pub call: CallView,
     /// Which header the identity came from.
-    pub caller_id_source: String,
+    pub caller_id_source: CallerIdSource,
     /// That header's raw value.
     pub caller_id_header: String,
-    /// RFC 3339.
-    pub started_at: String,
-    /// RFC 3339, if answered.
-    pub answered_at: Option<String>,
-    /// RFC 3339, once over.
-    pub ended_at: Option<String>,
-    /// `answered`, `missed`, `busy`, `rejected`, `blocked`, `failed`; null while in progress.
-    pub disposition: Option<String>,
+    /// Once over.
+    #[serde(with = "rfc3339::option")]
+    pub ended_at: Option<OffsetDateTime>,
+    /// How it ended; null while in progress.
+    pub disposition: Option<Disposition>,
     /// The WAV, relative to the data directory.
     pub recording: Option<String>,
     /// Raw RTP of codecs Ringside does not decode (pcap), relative to the data directory.
@@ -273,7 +266,7 @@ impl Store {
                 call.anonymous,
                 call.caller_id_source,
                 call.caller_id_header,
-                call.started_at,
+                rfc3339::format(call.started_at),
                 call.phone_address,
                 call.remote_address,
                 call.blocked_by.map(|(id, _)| id),
@@ -290,7 +283,7 @@ impl Store {
                      network_name = COALESCE(excluded.network_name, network_name),
                      last_seen = excluded.last_seen,
                      calls = calls + 1",
-                params![number, call.name, call.started_at],
+                params![number, call.name, rfc3339::format(call.started_at)],
             )?;
         }
         tx.commit()?;
@@ -298,10 +291,10 @@ impl Store {
     }
 
     /// Records when a call was answered.
-    pub fn set_answered(&self, id: i64, at: &str) -> Result<(), StoreError> {
+    pub fn set_answered(&self, id: i64, at: OffsetDateTime) -> Result<(), StoreError> {
         self.conn.execute(
             "UPDATE calls SET answered_at = ?2 WHERE id = ?1",
-            params![id, at],
+            params![id, rfc3339::format(at)],
         )?;
         Ok(())
     }
@@ -350,7 +343,7 @@ impl Store {
              WHERE id = ?1",
             params![
                 id,
-                end.ended_at,
+                rfc3339::format(end.ended_at),
                 end.disposition,
                 end.codec,
                 end.quality,
@@ -401,7 +394,11 @@ mod tests {
             ))
             .expect("insert");
         store
-            .set_phonebook_name("15551234567", "Mom", "2026-01-01T10:01:00Z")
+            .set_phonebook_name(
+                "15551234567",
+                "Mom",
+                time::macros::datetime!(2026-01-01 10:01 UTC),
+            )
             .expect("set");
         store
             .insert_call(&call(
@@ -419,9 +416,13 @@ mod tests {
         assert_eq!(entry.calls, 2);
         let calls = store.calls(10, 0).expect("calls");
         assert_eq!(calls.len(), 2);
-        assert_eq!(calls[0].started_at, "2026-01-02T10:00:00Z", "newest first");
-        assert_eq!(calls[0].display.as_deref(), Some("Mom"));
-        assert_eq!(calls[0].name.as_deref(), Some("CELL PHONE"));
+        assert_eq!(
+            calls[0].call.started_at,
+            time::macros::datetime!(2026-01-02 10:00 UTC),
+            "newest first"
+        );
+        assert_eq!(calls[0].call.party.display.as_deref(), Some("Mom"));
+        assert_eq!(calls[0].call.party.name.as_deref(), Some("CELL PHONE"));
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! The phonebook: numbers seen, the names the network gave, the names the user set.
 
+use ringside_core::rfc3339;
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
+use time::OffsetDateTime;
 
-use super::{Store, StoreError};
+use super::{timefmt, Store, StoreError};
 
 /// A phonebook entry.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -14,10 +16,12 @@ pub struct PhonebookEntry {
     pub network_name: Option<String>,
     /// The name the user set; wins everywhere.
     pub user_name: Option<String>,
-    /// RFC 3339.
-    pub first_seen: String,
-    /// RFC 3339.
-    pub last_seen: String,
+    /// When the number was first seen (or named).
+    #[serde(with = "rfc3339")]
+    pub first_seen: OffsetDateTime,
+    /// When it was last seen in a call.
+    #[serde(with = "rfc3339")]
+    pub last_seen: OffsetDateTime,
     /// Calls seen from or to this number.
     pub calls: i64,
 }
@@ -37,12 +41,12 @@ impl Store {
         &self,
         number: &str,
         name: &str,
-        now: &str,
+        now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO phonebook (number, user_name, first_seen, last_seen, calls) VALUES (?1, ?2, ?3, ?3, 0)
              ON CONFLICT (number) DO UPDATE SET user_name = excluded.user_name",
-            params![number, name, now],
+            params![number, name, rfc3339::format(now)],
         )?;
         Ok(())
     }
@@ -71,8 +75,8 @@ fn phonebook_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PhonebookEntry> {
         number: row.get(0)?,
         network_name: row.get(1)?,
         user_name: row.get(2)?,
-        first_seen: row.get(3)?,
-        last_seen: row.get(4)?,
+        first_seen: timefmt::column(row, 3)?,
+        last_seen: timefmt::column(row, 4)?,
         calls: row.get(5)?,
     })
 }

@@ -1,30 +1,17 @@
-//! Times as the store and the command line write them: RFC 3339, UTC, microseconds.
+//! Times as the store and the command line write them: RFC 3339, UTC, microseconds
+//! (`ringside_core::rfc3339`), and the reading of them back from a column at the SQL edge.
 
+use ringside_core::rfc3339;
+pub use ringside_core::rfc3339::utc;
 use ringside_core::Timestamp;
+use rusqlite::types::Type;
 use time::OffsetDateTime;
-
-/// The UTC date and time of a timestamp (out-of-range timestamps read as the epoch).
-#[must_use]
-pub fn utc(at: Timestamp) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(at.as_micros()) * 1000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
 
 /// RFC 3339 with exactly six fraction digits, e.g. `2026-11-22T14:04:05.123456Z`: always the
 /// same length, so the text sorts in time order (the call log sorts on it).
 #[must_use]
 pub fn rfc3339(at: Timestamp) -> String {
-    let time = utc(at);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-        time.year(),
-        u8::from(time.month()),
-        time.day(),
-        time.hour(),
-        time.minute(),
-        time.second(),
-        time.microsecond()
-    )
+    rfc3339::format(utc(at))
 }
 
 /// Now, from the system clock.
@@ -40,6 +27,30 @@ pub fn now() -> Timestamp {
 #[must_use]
 pub fn now_rfc3339() -> String {
     rfc3339(now())
+}
+
+/// Now, as a time (microseconds, as the store keeps it).
+#[must_use]
+pub fn now_utc() -> OffsetDateTime {
+    utc(now())
+}
+
+/// Reads column `index` as a time; a text that is not one is an error naming the column.
+pub(crate) fn column(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<OffsetDateTime> {
+    let text: String = row.get(index)?;
+    rfc3339::parse(&text)
+        .map_err(|error| rusqlite::Error::FromSqlConversionFailure(index, Type::Text, error.into()))
+}
+
+/// Reads column `index` as a time, or `NULL`.
+pub(crate) fn optional_column(
+    row: &rusqlite::Row<'_>,
+    index: usize,
+) -> rusqlite::Result<Option<OffsetDateTime>> {
+    match row.get_ref(index)? {
+        rusqlite::types::ValueRef::Null => Ok(None),
+        _ => column(row, index).map(Some),
+    }
 }
 
 #[cfg(test)]

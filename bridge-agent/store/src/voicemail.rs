@@ -1,9 +1,11 @@
 //! Voicemail: what the provider last said was waiting.
 
+use ringside_core::rfc3339;
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
+use time::OffsetDateTime;
 
-use super::{Store, StoreError};
+use super::{timefmt, Store, StoreError};
 
 /// The last message-waiting summary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -14,22 +16,23 @@ pub struct VoicemailStatus {
     pub new: u32,
     /// Old voice messages.
     pub old: u32,
-    /// When the provider said so (RFC 3339).
-    pub updated_at: String,
+    /// When the provider said so.
+    #[serde(with = "rfc3339")]
+    pub updated_at: OffsetDateTime,
 }
 
 impl Store {
     /// Records a summary the provider sent.
     pub fn record_voicemail(
         &self,
-        at: &str,
+        at: OffsetDateTime,
         waiting: bool,
         new: u32,
         old: u32,
     ) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO voicemail (at, waiting, new, old) VALUES (?1, ?2, ?3, ?4)",
-            params![at, waiting, new, old],
+            params![rfc3339::format(at), waiting, new, old],
         )?;
         Ok(())
     }
@@ -46,7 +49,7 @@ impl Store {
                         waiting: row.get(0)?,
                         new: row.get(1)?,
                         old: row.get(2)?,
-                        updated_at: row.get(3)?,
+                        updated_at: timefmt::column(row, 3)?,
                     })
                 },
             )
@@ -64,10 +67,10 @@ mod tests {
         let store = Store::open(dir.path()).expect("store");
         assert_eq!(store.voicemail().expect("query"), None);
         store
-            .record_voicemail("2026-11-22T10:00:00Z", true, 2, 1)
+            .record_voicemail(time::macros::datetime!(2026-11-22 10:00 UTC), true, 2, 1)
             .expect("record");
         store
-            .record_voicemail("2026-11-22T11:00:00Z", false, 0, 3)
+            .record_voicemail(time::macros::datetime!(2026-11-22 11:00 UTC), false, 0, 3)
             .expect("record");
         let status = store.voicemail().expect("query").expect("a status");
         assert_eq!((status.waiting, status.new, status.old), (false, 0, 3));

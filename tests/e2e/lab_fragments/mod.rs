@@ -7,6 +7,7 @@
 
 pub(crate) mod wire;
 
+use ringside_core::call::Disposition;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -51,13 +52,13 @@ fn assert_blocked_and_unseen(lab: &Lab, phone: PhoneSide) {
     let calls = lab.wait_for_calls("the blocked call is logged", |calls| {
         calls
             .iter()
-            .any(|c| c.disposition.as_deref() == Some("blocked"))
+            .any(|c| c.disposition == Some(Disposition::Blocked))
     });
     // Time for a late or repeated piece to arrive, if it were going to.
     std::thread::sleep(Duration::from_millis(1500));
     phone.finish_hearing_nothing();
     assert_eq!(calls.len(), 1, "one call, decided once: {calls:#?}");
-    assert_eq!(calls[0].number.as_deref(), Some("15550100666"));
+    assert_eq!(calls[0].call.party.number.as_deref(), Some("15550100666"));
     let log = lab.agent_log();
     assert!(
         !log.contains(FRAGMENTS_ON_QUEUE) && !log.contains(REASSEMBLY_OFF),
@@ -166,7 +167,7 @@ fn lab_fragments_a_flood_beyond_the_kernels_fragment_memory_lets_nothing_through
     assert!(
         calls
             .iter()
-            .all(|c| c.disposition.as_deref() == Some("blocked")),
+            .all(|c| c.disposition == Some(Disposition::Blocked)),
         "{calls:#?}"
     );
 }
@@ -231,7 +232,7 @@ fn allowed_invite_arrives_whole(v6: bool) {
         "it crossed in fragments: {}",
         frames.len()
     );
-    assert_eq!(calls[0].number.as_deref(), Some("15550100777"));
+    assert_eq!(calls[0].call.party.number.as_deref(), Some("15550100777"));
     assert_eq!(calls[0].disposition, None, "ringing");
     assert!(!lab.agent_log().contains(FRAGMENTS_ON_QUEUE));
 }

@@ -4,10 +4,11 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use ringside_store::timefmt::now_utc;
 use ringside_store::PhonebookEntry;
 use serde::Deserialize;
 
-use super::{now, with_store};
+use super::with_store;
 
 use crate::error::AppError;
 use crate::ConsoleState;
@@ -23,7 +24,7 @@ pub(super) async fn export_phonebook(
             crate::csv::field(e.user_name.as_deref().unwrap_or_default()),
             crate::csv::field(e.network_name.as_deref().unwrap_or_default()),
             e.calls.to_string(),
-            crate::csv::field(&e.last_seen),
+            ringside_core::rfc3339::format(e.last_seen),
         ];
         text.push_str(&row.join(","));
         text.push_str("\r\n");
@@ -64,9 +65,9 @@ pub(super) async fn import_phonebook(
     }
     let count = names.len();
     with_store(&state, move |store| {
-        let now = now();
+        let now = now_utc();
         for (number, name) in &names {
-            store.set_phonebook_name(number, name, &now)?;
+            store.set_phonebook_name(number, name, now)?;
         }
         Ok(())
     })
@@ -99,7 +100,7 @@ pub(super) async fn set_name(
         return Err(AppError::bad_request("both a number and a name are needed"));
     }
     with_store(&state, move |store| {
-        store.set_phonebook_name(&number, &name, &now())?;
+        store.set_phonebook_name(&number, &name, now_utc())?;
         store
             .phonebook_entry(&number)?
             .ok_or_else(|| AppError::internal(&"the entry vanished"))
