@@ -94,7 +94,7 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
     store.set_phonebook_name("15550100001", "Mom", &now)?;
     print!("{summary}");
     println!();
-    crate::cli::print_calls(&store.calls(100, 0)?);
+    crate::calls_table::print_calls(&store.calls(100, 0)?);
     println!();
     println!("The capture:     {}", capture.display());
     println!(

@@ -13,9 +13,11 @@
 //! - [`recovery`] and [`quarantine`]: what the live agent does when its engine panics, and
 //!   where the packet that did it is kept.
 //! - [`demo`]: the newcomer's first command.
-//! - [`cli`]: arguments and output.
+//! - [`cli`]: arguments and output; [`calls_table`]: the call log as a terminal table (the
+//!   `calls` command and the demo print it).
 
 pub mod announcer;
+pub mod calls_table;
 pub mod capture;
 pub mod cli;
 pub mod config;

@@ -29,8 +29,8 @@ use ringside_core::call::CallKey;
 use ringside_core::engine::Transmit;
 use ringside_core::packet::LinkType;
 use ringside_core::{Engine, EngineConfig, Event, Timestamp, Verdict};
+use ringside_hub::{Command, LiveCall, LiveHub};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
-use web_console::live::{Command, LiveCall, LiveHub};
 
 use crate::announcer::{default_targets, AnnouncerThread};
 use crate::config::Config;
@@ -71,18 +71,17 @@ struct Core {
 }
 
 impl Core {
-    /// The engine's verdict on one packet (and the packet as it must go on, when changed),
-    /// or what it said when it panicked.
+    /// The engine's verdict on one packet (carrying the packet as it must go on, when
+    /// changed), or what it said when it panicked.
     fn judge(
         &mut self,
         at: Timestamp,
         packet: &[u8],
         from_phone: Option<bool>,
-    ) -> Result<(Verdict, Option<Vec<u8>>), String> {
+    ) -> Result<Verdict, String> {
         let engine = &mut self.engine;
         catch_unwind(AssertUnwindSafe(|| {
-            let verdict = engine.handle_frame(at, LinkType::RawIp, packet, from_phone);
-            (verdict, engine.take_rewrite())
+            engine.handle_frame(at, LinkType::RawIp, packet, from_phone)
         }))
         .map_err(|panic| message(&*panic))
     }
@@ -136,11 +135,7 @@ impl Core {
     fn tell_console(&self, event: &Event) {
         match event {
             Event::CallStarted(info) if info.blocked_by.is_none() => {
-                let recording = self
-                    .engine
-                    .tracker()
-                    .call(info.key)
-                    .is_some_and(|call| call.record);
+                let recording = self.engine.is_recorded(info.key);
                 self.hub.started(LiveCall {
                     key: info.key.0,
                     call_id: info.call_id.clone(),
@@ -164,7 +159,7 @@ impl Core {
     fn obey(&mut self, command: Command) {
         match command {
             Command::SetRecording { key, on } => {
-                self.engine.tracker_mut().set_recording(CallKey(key), on);
+                self.engine.set_recording(CallKey(key), on);
                 self.hub.recording(key, on);
             }
         }
@@ -215,7 +210,7 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
         phone_addresses: config.phone_addresses.clone(),
         ..EngineConfig::default()
     });
-    engine.tracker_mut().set_policy(store.policy()?);
+    engine.set_policy(store.policy()?);
     let announcer = if config.announce.enabled {
         let targets = if config.announce.targets.is_empty() {
             default_targets(&config.bridge)
@@ -356,27 +351,28 @@ fn queue_loop(queue: &mut nfq::Queue, shared: &Shared, phone_port: Option<u32>) 
         // Read under the lock, as the timers do: the engine's time never runs backwards.
         let at = now();
         let judged = match guard.as_mut() {
-            Some(_) if refused => Ok((Verdict::Drop, None)),
+            Some(_) if refused => Ok(Verdict::Drop),
             Some(core) => core.judge(at, message.get_payload(), from_phone),
-            None => Ok((Verdict::Accept, None)),
+            None => Ok(Verdict::Accept),
         };
         // A panic: the packet goes on as it came, and is kept for the recovery.
-        let (verdict, rewritten, panicked) = match judged {
-            Ok((verdict, rewritten)) => (verdict, rewritten, None),
+        let (verdict, panicked) = match judged {
+            Ok(verdict) => (verdict, None),
             Err(panic) => (
                 Verdict::Accept,
-                None,
                 Some((panic, message.get_payload().to_vec())),
             ),
         };
-        if let Some(packet) = rewritten {
-            // A courtesy beep in the phone's audio, on its way to the remote party.
-            message.set_payload(packet);
-        }
-        message.set_verdict(match verdict {
+        let verdict = match verdict {
             Verdict::Accept => nfq::Verdict::Accept,
             Verdict::Drop => nfq::Verdict::Drop,
-        });
+            Verdict::Replace(packet) => {
+                // A courtesy beep in the phone's audio, on its way to the remote party.
+                message.set_payload(packet);
+                nfq::Verdict::Accept
+            }
+        };
+        message.set_verdict(verdict);
         // The packet goes on first; what the engine has to say (answers to blocked callers,
         // announcements, the console, the log) follows.
         match queue.verdict(message) {
@@ -420,14 +416,14 @@ fn housekeeping_loop(
         let Some(core) = guard.as_mut() else { return };
         if let Some(policy) = policy {
             tracing::info!("filters and settings reloaded");
-            core.engine.tracker_mut().set_policy(policy);
+            core.engine.set_policy(policy);
         }
         while let Ok(command) = commands.try_recv() {
             core.obey(command);
         }
         // Someone listening live gets the audio every 20 ms rather than every 200 ms.
         let listening = core.hub.listening();
-        core.engine.tracker_mut().set_listening(listening);
+        core.engine.set_listening(listening);
         core.tick(now());
         core.drain();
     }

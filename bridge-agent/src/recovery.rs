@@ -8,7 +8,7 @@
 //! 1: Ringside's failure never costs the phone line), the call it belonged to is settled
 //! ([`Engine::settle_frame`]: ended and logged, its recording closed), the packet goes to the
 //! [`Quarantine`], and the panic is said: an `error!` line with its message, a count, and the
-//! console's warning ([`web_console::live::LiveHub::fault`]). Every other call goes on.
+//! console's warning ([`ringside_hub::LiveHub::fault`]). Every other call goes on.
 //!
 //! # Why the engine is still fit to use
 //!
@@ -78,8 +78,8 @@ impl Recovered {
     pub fn describe(&self, engine: &Engine) -> (String, String) {
         let call = self.call.map_or_else(
             || "no call".to_owned(),
-            |key| match engine.tracker().call(key) {
-                Some(call) => format!("call {:?}", call.info.call_id),
+            |key| match engine.call_id(key) {
+                Some(call_id) => format!("call {call_id:?}"),
                 None => format!("call {}", key.0),
             },
         );

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use ringside_core::call::CallKey;
 use ringside_core::sdp::Codec;
 use ringside_core::Event;
-use web_console::live::{LiveHub, Stored};
+use ringside_hub::{LiveHub, Stored};
 
 use crate::recorder::{Appended, Recorder};
 use crate::retention;

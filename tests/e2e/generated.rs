@@ -286,7 +286,7 @@ fn audio_chunk_sizes(listening: bool) -> Vec<usize> {
         talk: Duration::from_secs(3),
     };
     let mut engine = Engine::new(EngineConfig::default());
-    engine.tracker_mut().set_listening(listening);
+    engine.set_listening(listening);
     let mut frame = Vec::new();
     let mut sizes = Vec::new();
     for packet in packets(&[call], 5) {
@@ -339,25 +339,23 @@ fn courtesy_beeps_replace_the_phones_audio_toward_the_remote_party() {
         talk: Duration::from_secs(3),
     };
     let mut engine = Engine::new(EngineConfig::default());
-    engine
-        .tracker_mut()
-        .set_policy(ringside_core::policy::Policy {
-            courtesy_beeps: true,
-            ..ringside_core::policy::Policy::default()
-        });
+    engine.set_policy(ringside_core::policy::Policy {
+        courtesy_beeps: true,
+        ..ringside_core::policy::Policy::default()
+    });
     let phone_rtp = call.endpoints.phone_rtp;
     let mut frame = Vec::new();
     let mut rewritten = Vec::new();
     for packet in packets(&[call], 5) {
         ringside_synth::ethernet_frame(&packet, &mut frame).expect("a frame");
         let ip = &frame[14..];
-        engine.handle_frame(
+        let verdict = engine.handle_frame(
             Timestamp::from(EPOCH + packet.at),
             LinkType::RawIp,
             ip,
             None,
         );
-        if let Some(changed) = engine.take_rewrite() {
+        if let ringside_core::Verdict::Replace(changed) = verdict {
             assert_eq!(packet.src, phone_rtp, "only the phone's audio is changed");
             assert_eq!(changed.len(), ip.len(), "same size, same timing");
             assert_eq!(&changed[26..28], &[0, 0], "UDP checksum cleared");

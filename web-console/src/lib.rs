@@ -13,7 +13,8 @@
 //! - [`password`]: the password's Argon2id hash, made and checked in reused memory.
 //! - [`csrf`]: state changes need a non-GET request carrying the console's header.
 //! - [`csv`]: the phonebook's CSV import and export.
-//! - [`live`]: calls in progress, their events and the per-call recording switch.
+//! - [`live`]: calls in progress (the agent's `ringside_hub::LiveHub`) served to the page:
+//!   their list, events, live audio and the per-call recording switch.
 //! - [`waveform`]: pictures of recordings.
 //! - [`page`]: the browser page (HTML, CSS, JavaScript embedded in the binary).
 //!
@@ -27,6 +28,7 @@ use std::sync::Arc;
 use axum::http::header;
 use axum::response::Response;
 use axum::Router;
+use ringside_store::Store;
 
 pub mod access;
 pub mod api;
@@ -52,7 +54,7 @@ pub struct ConsoleState {
     /// Password checks' working memory.
     pub passwords: password::Checker,
     /// Calls in progress, when the console runs inside the agent.
-    pub live: Option<live::LiveHub>,
+    pub live: Option<ringside_hub::LiveHub>,
 }
 
 impl ConsoleState {
@@ -70,12 +72,28 @@ impl ConsoleState {
 
     /// The same, with the agent's calls in progress.
     #[must_use]
-    pub fn with_live(self, hub: live::LiveHub) -> ConsoleState {
+    pub fn with_live(self, hub: ringside_hub::LiveHub) -> ConsoleState {
         ConsoleState {
             live: Some(hub),
             ..self
         }
     }
+}
+
+/// Runs `work` with a store of its own on a blocking thread (every handler reads and writes
+/// the store this way).
+pub(crate) async fn with_store<T, F>(state: &ConsoleState, work: F) -> Result<T, error::AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Store) -> Result<T, error::AppError> + Send + 'static,
+{
+    let dir = state.data_dir.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut store = Store::open(&dir)?;
+        work(&mut store)
+    })
+    .await
+    .map_err(|e| error::AppError::internal(&e))?
 }
 
 /// The console: the API and the page. Serve it with the peer's address

@@ -12,8 +12,8 @@ use axum::http::{header, Request, StatusCode};
 use axum::response::Response;
 use axum::Router;
 use http_body_util::BodyExt;
+use ringside_hub::{Command, LiveCall, LiveHub, Stored};
 use tower::ServiceExt;
-use web_console::live::{Command, LiveCall, LiveHub, Stored};
 use web_console::{app, ConsoleState};
 
 fn call(key: u64) -> LiveCall {

@@ -10,8 +10,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
+use ringside_hub::{LiveCall, LiveHub};
 use ringside_store::Store;
-use web_console::live::{LiveCall, LiveHub};
 use web_console::{auth, limiter, ConsoleState};
 
 const PASSWORD: &str = "correct horse battery";

@@ -4,11 +4,20 @@
 //! `party`), then From. `Privacy: id` (or `header`/`user`), `privacy=full` on Remote-Party-ID,
 //! an anonymous-looking user part or an empty number make the call anonymous.
 
+use serde::{Deserialize, Serialize};
+use strum::{Display, EnumString, IntoStaticStr, VariantNames};
+
+use crate::outcome::UnknownWord;
 use crate::sip::uri::percent_decode;
 use crate::sip::{HeaderName, Message, NameAddr};
 
-/// Which header the caller-ID came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Which header the caller-ID came from (the call log's `caller_id_source`: the same
+/// kebab-case word in text, JSON and SQL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[derive(Display, EnumString, IntoStaticStr, VariantNames)]
+#[strum(serialize_all = "kebab-case")]
+#[strum(parse_err_ty = UnknownWord, parse_err_fn = unknown_source)]
 pub enum CallerIdSource {
     /// `P-Asserted-Identity` (RFC 3325): the provider vouches for it.
     PAssertedIdentity,
@@ -24,13 +33,12 @@ impl CallerIdSource {
     /// The name stored in the call log (`caller_id_source`).
     #[must_use]
     pub fn as_str(self) -> &'static str {
-        match self {
-            CallerIdSource::PAssertedIdentity => "p-asserted-identity",
-            CallerIdSource::RemotePartyId => "remote-party-id",
-            CallerIdSource::From => "from",
-            CallerIdSource::To => "to",
-        }
+        self.into()
     }
+}
+
+fn unknown_source(word: &str) -> UnknownWord {
+    UnknownWord::new::<CallerIdSource>("caller-ID source", word)
 }
 
 /// The caller's identity as signalled in an INVITE.

@@ -6,11 +6,12 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 
+use crate::calls_table::print_calls;
 use crate::config::Config;
 use crate::live::RunOptions;
 use crate::replay::{replay, ReplayOptions};
 use crate::rules::{self, Backend, RuleOptions};
-use crate::store::{CallRecord, Store};
+use crate::store::Store;
 
 mod filters;
 mod phonebook;
@@ -184,10 +185,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             http,
         } => run_agent(data_dir, config.as_deref(), queue, http),
         Command::ConsolePassword { action, data_dir } => {
-            let Some(data_dir) = data_dir else {
-                bail!("--data-dir is required");
-            };
-            console_password(&open_or_create(&data_dir)?, action)
+            console_password(&open_or_create(&required(data_dir)?)?, action)
         }
         Command::Console { data_dir, http } => {
             open_existing(&data_dir)?;
@@ -213,18 +211,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             data_dir,
             quiet,
             announce,
-        } => {
-            let options = ReplayOptions {
-                progress: !quiet && std::io::stderr().is_terminal(),
-                announce,
-                ..ReplayOptions::default()
-            };
-            let summary = replay(&capture, &data_dir, &options)?;
-            if !quiet {
-                print!("{summary}");
-            }
-            Ok(())
-        }
+        } => replay_command(&capture, &data_dir, quiet, announce),
         Command::Demo { data_dir, console } => {
             crate::demo::run(&data_dir)?;
             match console {
@@ -236,23 +223,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             data_dir,
             json,
             limit,
-        } => {
-            let calls = open_existing(&data_dir)?.calls(limit, 0)?;
-            if json {
-                // Valid JSON with the caller's text intact, and no raw control for the terminal.
-                println!(
-                    "{}",
-                    ringside_core::text::terminal_safe_json(&serde_json::to_string_pretty(&calls)?)
-                );
-            } else {
-                print_calls(&calls);
-            }
-            Ok(())
-        }
+        } => calls_command(&data_dir, json, limit),
         Command::Phonebook { data_dir, action } => {
-            let Some(data_dir) = data_dir else {
-                bail!("--data-dir is required");
-            };
+            let data_dir = required(data_dir)?;
             // Naming a number may come before the first call; reading needs a database.
             let store = match action {
                 PhonebookAction::Set { .. } => open_or_create(&data_dir)?,
@@ -261,19 +234,50 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             phonebook::run(&store, action)
         }
         Command::Filters { data_dir, action } => {
-            let Some(data_dir) = data_dir else {
-                bail!("--data-dir is required");
-            };
-            filters::run(&mut open_or_create(&data_dir)?, action)
+            filters::run(&mut open_or_create(&required(data_dir)?)?, action)
         }
         Command::Settings { data_dir, action } => {
-            let Some(data_dir) = data_dir else {
-                bail!("--data-dir is required");
-            };
-            settings::run(&open_or_create(&data_dir)?, action)
+            settings::run(&open_or_create(&required(data_dir)?)?, action)
         }
         Command::Doctor(args) => crate::doctor::command(args),
     }
+}
+
+/// The `--data-dir` a command cannot do without (global options cannot be required by clap).
+fn required(data_dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    data_dir.context("--data-dir is required")
+}
+
+fn replay_command(
+    capture: &std::path::Path,
+    data_dir: &std::path::Path,
+    quiet: bool,
+    announce: Vec<std::net::SocketAddr>,
+) -> anyhow::Result<()> {
+    let options = ReplayOptions {
+        progress: !quiet && std::io::stderr().is_terminal(),
+        announce,
+        ..ReplayOptions::default()
+    };
+    let summary = replay(capture, data_dir, &options)?;
+    if !quiet {
+        print!("{summary}");
+    }
+    Ok(())
+}
+
+fn calls_command(data_dir: &std::path::Path, json: bool, limit: i64) -> anyhow::Result<()> {
+    let calls = open_existing(data_dir)?.calls(limit, 0)?;
+    if json {
+        // Valid JSON with the caller's text intact, and no raw control for the terminal.
+        println!(
+            "{}",
+            ringside_core::text::terminal_safe_json(&serde_json::to_string_pretty(&calls)?)
+        );
+    } else {
+        print_calls(&calls);
+    }
+    Ok(())
 }
 
 fn console_password(store: &Store, action: PasswordAction) -> anyhow::Result<()> {
@@ -373,55 +377,4 @@ fn open_existing(data_dir: &std::path::Path) -> anyhow::Result<Store> {
         );
     }
     Ok(Store::open_checked(data_dir)?)
-}
-
-/// Prints the call log as a table; text from callers (and anything else read from the
-/// database) is escaped, so a name cannot act on the terminal or forge a line.
-pub fn print_calls(calls: &[CallRecord]) {
-    use ringside_core::text::Escaped;
-    println!(
-        "{:<4} {:<20} {:<9} {:<16} {:<20} {:<9} recording",
-        "id", "started (UTC)", "direction", "number", "caller", "outcome"
-    );
-    for c in calls {
-        let number = if c.anonymous {
-            "anonymous"
-        } else {
-            c.number.as_deref().unwrap_or_default()
-        };
-        println!(
-            "{:<4} {:<20} {:<9} {:<16} {:<20} {:<9} {}",
-            c.id,
-            Escaped(
-                &c.started_at
-                    .get(..19)
-                    .unwrap_or(&c.started_at)
-                    .replace('T', " ")
-            ),
-            Escaped(&c.direction),
-            Escaped(number),
-            Escaped(c.display.as_deref().unwrap_or_default()),
-            Escaped(c.disposition.as_deref().unwrap_or("ongoing")),
-            Escaped(&recording_cell(c))
-        );
-    }
-}
-
-/// The recording's path, then what it left out: a stop before the call ended, long gaps.
-fn recording_cell(c: &CallRecord) -> String {
-    let path = c
-        .recording
-        .as_deref()
-        .or(c.raw_rtp.as_deref())
-        .unwrap_or("-");
-    let stopped = c
-        .recording_stopped
-        .as_ref()
-        .map(|note| format!(" ({note})"))
-        .unwrap_or_default();
-    let gaps = match c.gaps_skipped {
-        0 => String::new(),
-        n => format!(" ({n} long silences skipped)"),
-    };
-    format!("{path}{stopped}{gaps}")
 }

@@ -11,7 +11,7 @@ use ringside_core::call::{CallInfo, CallKey, Disposition};
 use ringside_core::engine::CallSummary;
 use ringside_core::voicemail::MessageSummary;
 use ringside_core::Timestamp;
-use web_console::live::Stored;
+use ringside_hub::Stored;
 
 use super::{codec_name, leg_json, EventSink};
 use crate::store::{CallEnd, NewCall, StoreError};

@@ -32,10 +32,9 @@
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post, put};
 use axum::Router;
-use ringside_store::Store;
 
 use crate::error::AppError;
-use crate::ConsoleState;
+use crate::{with_store, ConsoleState};
 
 mod calls;
 mod filters;
@@ -89,21 +88,6 @@ pub fn router() -> Router<ConsoleState> {
         .route("/logout", post(crate::auth::logout))
         .route("/session", get(settings::session))
         .fallback(|| async { AppError::not_found("no such API endpoint") })
-}
-
-/// Runs `work` with a store of its own on a blocking thread.
-pub(crate) async fn with_store<T, F>(state: &ConsoleState, work: F) -> Result<T, AppError>
-where
-    T: Send + 'static,
-    F: FnOnce(&mut Store) -> Result<T, AppError> + Send + 'static,
-{
-    let dir = state.data_dir.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut store = Store::open(&dir)?;
-        work(&mut store)
-    })
-    .await
-    .map_err(|e| AppError::internal(&e))?
 }
 
 /// Now, as the store writes times.

@@ -33,7 +33,7 @@ pub(super) async fn session(
     Ok(Json(serde_json::json!({
         "login_required": login_required,
         "live": state.live.is_some(),
-        "faults": state.live.as_ref().map(crate::live::LiveHub::faults),
+        "faults": state.live.as_ref().map(ringside_hub::LiveHub::faults),
     })))
 }
 

@@ -1,0 +1,156 @@
+//! Which way a call went and how it ended: the two enums every layer names a call by, from
+//! the engine through the call log (`SQLite`, see [`crate::sql`]) to the JSON of the console,
+//! `ringside calls --json` and the LAN announcements.
+//!
+//! Each is one word on the wire and in the database (`inbound`, `answered`, ...): `strum`
+//! derives `Display` and `FromStr`, serde the same lowercase words, so the text is written in
+//! one place. A word that is none of them is an [`UnknownWord`], never a panic.
+
+use serde::{Deserialize, Serialize};
+use strum::{Display, EnumString, IntoStaticStr, VariantNames};
+
+/// Which way the call goes, seen from the phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[derive(Display, EnumString, IntoStaticStr, VariantNames)]
+#[strum(serialize_all = "lowercase")]
+#[strum(parse_err_ty = UnknownWord, parse_err_fn = UnknownWord::direction)]
+pub enum CallDirection {
+    /// Someone calls the phone.
+    Inbound,
+    /// The phone calls out.
+    Outbound,
+}
+
+impl CallDirection {
+    /// `inbound` or `outbound`, as the call log writes it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// How a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[derive(Display, EnumString, IntoStaticStr, VariantNames)]
+#[strum(serialize_all = "lowercase")]
+#[strum(parse_err_ty = UnknownWord, parse_err_fn = UnknownWord::disposition)]
+pub enum Disposition {
+    /// Answered (2xx), whether it ended by BYE or by timeout.
+    Answered,
+    /// Never answered: the caller gave up (CANCEL, 487) or nobody picked up.
+    Missed,
+    /// 486 Busy Here or 600 Busy Everywhere.
+    Busy,
+    /// 603 Decline or 403 Forbidden.
+    Rejected,
+    /// Blocked by a Ringside filter.
+    Blocked,
+    /// Any other failure (404, 5xx, timeouts of outbound calls ...).
+    Failed,
+}
+
+impl Disposition {
+    /// The word the call log uses.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// The disposition a final non-2xx response to the initial INVITE gives, or `None` for
+    /// an authentication challenge (the INVITE will be sent again).
+    #[must_use]
+    pub fn from_final_status(code: u16) -> Option<Disposition> {
+        match code {
+            401 | 407 => None,
+            487 => Some(Disposition::Missed),
+            486 | 600 => Some(Disposition::Busy),
+            403 | 603 => Some(Disposition::Rejected),
+            _ => Some(Disposition::Failed),
+        }
+    }
+}
+
+/// A word that names none of an enum's values (a hand-edited database, a newer agent's
+/// announcement, a typo in a query).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{word}` is not a {what} (one of: {})", .known.join(", "))]
+pub struct UnknownWord {
+    /// What the word should have named (`call direction`, `disposition`, ...).
+    pub what: &'static str,
+    /// The words that are known.
+    pub known: &'static [&'static str],
+    /// The word, cut to 64 characters (it may come from anywhere).
+    pub word: String,
+}
+
+impl UnknownWord {
+    /// `word` is not a `T`, called `what`.
+    #[must_use]
+    pub fn new<T: VariantNames>(what: &'static str, word: &str) -> UnknownWord {
+        UnknownWord {
+            what,
+            known: T::VARIANTS,
+            word: word.chars().take(64).collect(),
+        }
+    }
+
+    fn direction(word: &str) -> UnknownWord {
+        UnknownWord::new::<CallDirection>("call direction", word)
+    }
+
+    fn disposition(word: &str) -> UnknownWord {
+        UnknownWord::new::<Disposition>("disposition", word)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_value_is_the_same_word_in_text_and_json() {
+        for direction in [CallDirection::Inbound, CallDirection::Outbound] {
+            let word = direction.to_string();
+            assert_eq!(word.parse::<CallDirection>(), Ok(direction));
+            assert_eq!(
+                serde_json::to_string(&direction).ok(),
+                Some(format!("\"{word}\""))
+            );
+            assert_eq!(direction.as_str(), word);
+        }
+        let dispositions = [
+            (Disposition::Answered, "answered"),
+            (Disposition::Missed, "missed"),
+            (Disposition::Busy, "busy"),
+            (Disposition::Rejected, "rejected"),
+            (Disposition::Blocked, "blocked"),
+            (Disposition::Failed, "failed"),
+        ];
+        for (disposition, word) in dispositions {
+            assert_eq!(disposition.to_string(), word);
+            assert_eq!(word.parse::<Disposition>(), Ok(disposition));
+            assert_eq!(
+                serde_json::from_str::<Disposition>(&format!("\"{word}\"")).ok(),
+                Some(disposition)
+            );
+        }
+        assert_eq!(Disposition::VARIANTS.len(), dispositions.len());
+    }
+
+    #[test]
+    fn an_unknown_word_is_a_clear_error() {
+        let error = "Answered".parse::<Disposition>().expect_err("case matters");
+        assert_eq!(
+            error.to_string(),
+            "`Answered` is not a disposition (one of: answered, missed, busy, rejected, \
+             blocked, failed)"
+        );
+        let long = "x".repeat(10_000);
+        let error = long.parse::<CallDirection>().expect_err("unknown");
+        assert_eq!(error.word.len(), 64, "cut");
+        assert_eq!(error.what, "call direction");
+        assert!(serde_json::from_str::<CallDirection>("\"sideways\"").is_err());
+    }
+}
