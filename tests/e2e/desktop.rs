@@ -190,22 +190,27 @@ fn announce_demo_calls(dir: &Path, port: u16) {
 fn announcements_become_one_popup_per_call_on_a_real_desktop() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut desktop = Desktop::start(dir.path());
-    let port = std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .expect("port")
-        .port();
     let log = dir.path().join("notify.log");
+    // Port 0: the client binds a port the system picks and logs it, so no other process can
+    // take the port between the test's choice and the client's bind.
     let client = Command::new(built_binary("ringside-notify"))
-        .args(["--port", &port.to_string()])
+        .args(["--port", "0"])
         .envs(desktop.env.clone())
         .stderr(std::fs::File::create(&log).expect("log"))
         .spawn()
         .expect("ringside-notify");
     desktop.processes.0.push(client);
+    let mut port = None;
     wait_until("ringside-notify listening", || {
-        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("listening"))
+        port = std::fs::read_to_string(&log).ok().and_then(|log| {
+            let after = log.split_once("on UDP port ")?.1;
+            // Only a whole line: the digits end before the line does.
+            let end = after.find(|c: char| !c.is_ascii_digit())?;
+            after[..end].parse::<u16>().ok()
+        });
+        port.is_some()
     });
-    announce_demo_calls(dir.path(), port);
+    announce_demo_calls(dir.path(), port.expect("the port it listens on"));
 
     wait_until("three popups (the three inbound calls)", || {
         desktop.displayed() == 3

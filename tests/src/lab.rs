@@ -171,7 +171,9 @@ impl Lab {
         run(ringside_binary().to_str().expect("utf-8"), &all)
     }
 
-    /// Starts `ringside run` in the bridge namespace and waits until it listens.
+    /// Starts `ringside run` in the bridge namespace and waits until it listens. Its console
+    /// keeps the default port (127.0.0.1:8080): the namespace is the lab's own, so no other
+    /// process can hold the port.
     pub fn start_agent(&mut self) {
         self.start_agent_with("");
     }

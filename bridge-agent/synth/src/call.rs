@@ -82,7 +82,7 @@ impl Endpoints {
 /// One generated call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SynthCall {
-    /// Its Call-ID.
+    /// The Call-ID of every message of the call (`synth-N@203.0.113.5` by default).
     pub call_id: String,
     /// Who calls whom.
     pub direction: CallDirection,
@@ -100,15 +100,15 @@ pub struct SynthCall {
     pub ring: Duration,
     /// How it ends.
     pub outcome: Outcome,
-    /// An optional hold.
+    /// A hold in the middle of the talk, if any (answered calls only).
     pub hold: Option<Hold>,
-    /// RTP trouble.
+    /// Loss, reordering and duplicates applied to its RTP both ways.
     pub impairments: Impairments,
     /// The remote party's tone, Hz (left channel).
     pub remote_tone: f64,
     /// The phone's tone, Hz (right channel).
     pub phone_tone: f64,
-    /// Addresses.
+    /// Where its SIP and RTP go on either side.
     pub endpoints: Endpoints,
 }
 
@@ -151,10 +151,10 @@ impl SynthCall {
 pub struct SynthPacket {
     /// When, from the start of the capture.
     pub at: Duration,
-    /// Sender.
+    /// The sending side's address and port.
     pub src: SocketAddr,
-    /// Receiver.
+    /// The receiving side's address and port.
     pub dst: SocketAddr,
-    /// UDP payload.
+    /// The UDP payload (or TCP segment data): SIP text or an RTP packet.
     pub payload: Vec<u8>,
 }

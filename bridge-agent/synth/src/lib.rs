@@ -7,19 +7,19 @@
 //!
 //! # Layout
 //!
-//! - [`call`]: what a generated call is (who, when, how it ends, its addresses) and what a
+//! - `call`: what a generated call is (who, when, how it ends, its addresses) and what a
 //!   generated packet is.
-//! - [`script`]: the packets of each call in time order ([`packets`]): INVITE, ringing, the
+//! - `script`: the packets of each call in time order ([`packets`]): INVITE, ringing, the
 //!   outcome, talk, hold, BYE.
-//! - [`sip`]: the SIP text of those messages, and the voicemail NOTIFY.
-//! - [`rtp`]: one direction of RTP, a tone encoded as G.711, with its impairments.
-//! - [`pcap`]: packets as Ethernet/IP/UDP (or TCP) frames in a pcap file.
+//! - `sip`: the SIP text of those messages, and the voicemail NOTIFY.
+//! - `rtp`: one direction of RTP, a tone encoded as G.711, with its impairments.
+//! - `pcap`: packets as Ethernet/IP/UDP (or TCP) frames in a pcap file.
 
-pub mod call;
-pub mod pcap;
-pub mod rtp;
-pub mod script;
-pub mod sip;
+mod call;
+mod pcap;
+mod rtp;
+mod script;
+mod sip;
 
 pub use call::{Endpoints, Hold, Impairments, Outcome, SynthCall, SynthPacket};
 pub use pcap::{ethernet_frame, tcp_frame, write_frames, write_pcap};
