@@ -39,7 +39,7 @@ use crate::fragments::FragmentGuard;
 use crate::recorder::{repair_recordings, Recorder};
 use crate::recovery::{guard_thread, message, Recovery};
 use crate::sink::{EventSink, SinkThread};
-use crate::store::Store;
+use crate::store::{owner_only, Store};
 use crate::timefmt::{now, utc};
 
 /// Events waiting for the disk at most; beyond, copies are dropped and counted, packets never
@@ -461,14 +461,12 @@ impl Injector {
 /// `CAP_SYS_NICE` (the queue thread's real-time priority).
 fn drop_privileges(user: &str, data_dir: &Path) -> anyhow::Result<()> {
     use caps::{CapSet, Capability, CapsHashSet};
-    use nix::unistd::{chown, setgid, setgroups, setuid, User};
+    use nix::unistd::{setgid, setgroups, setuid, User};
     let Some(account) = User::from_name(user).context("cannot look up the user")? else {
         bail!("user: there is no user `{user}` (create it, or remove `user` from the config)");
     };
-    for entry in walk(data_dir) {
-        chown(&entry, Some(account.uid), Some(account.gid))
-            .with_context(|| format!("cannot give {} to {user}", entry.display()))?;
-    }
+    owner_only::give(data_dir, account.uid.as_raw(), account.gid.as_raw())
+        .with_context(|| format!("cannot give the data directory to {user}"))?;
     nix::sys::prctl::set_keepcaps(true).context("cannot keep capabilities")?;
     setgroups(&[account.gid]).context("cannot drop supplementary groups")?;
     setgid(account.gid).context("cannot change group")?;
@@ -482,17 +480,4 @@ fn drop_privileges(user: &str, data_dir: &Path) -> anyhow::Result<()> {
     caps::clear(None, CapSet::Inheritable).context("cannot clear capabilities")?;
     tracing::info!("running as {user}, with CAP_NET_ADMIN and CAP_SYS_NICE only");
     Ok(())
-}
-
-/// A directory and everything under it.
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut found = vec![dir.to_owned()];
-    let mut index = 0;
-    while index < found.len() {
-        if let Ok(entries) = std::fs::read_dir(&found[index]) {
-            found.extend(entries.flatten().map(|e| e.path()));
-        }
-        index += 1;
-    }
-    found
 }
