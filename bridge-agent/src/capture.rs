@@ -2,7 +2,8 @@
 //! Network Monitor 2.x files.
 //!
 //! Frames are handed out one at a time with their time and link type; the data borrows the
-//! reader's buffer, so reading a capture costs no allocation per frame.
+//! reader's buffer (pcap-file's for pcap, a reused one of ours for the other formats), so
+//! reading a capture costs no allocation, and for pcap no copy, per frame.
 //!
 //! Memory stays flat whatever the file holds: pcap and pcapng are read as streams (gzip
 //! decompressed as it is read, through `MultiGzDecoder`) with pcap-file's fixed 8 MB buffer,
@@ -12,6 +13,7 @@
 //! one format read whole, `NetMon` (its frame table sits at the end), is read only up to
 //! [`MAX_NETMON_BYTES`].
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::io::{BufRead, BufReader, Read};
 use std::rc::Rc;
@@ -186,9 +188,15 @@ impl Capture {
         let (time, link) = match &mut self.format {
             Format::Pcap(reader, link) => match reader.next_packet()? {
                 Ok(packet) => {
+                    let time = Timestamp::from(packet.timestamp);
+                    if let Cow::Borrowed(data) = packet.data {
+                        // Lent from pcap-file's own buffer: handed on without a copy.
+                        let link = *link;
+                        return Some(Ok(CapturedFrame { time, link, data }));
+                    }
                     buffer.clear();
                     buffer.extend_from_slice(&packet.data);
-                    (Timestamp::from(packet.timestamp), *link)
+                    (time, *link)
                 }
                 Err(error) => return Some(Err(from_pcap(error))),
             },

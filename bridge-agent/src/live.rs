@@ -32,6 +32,7 @@ use ringside_core::packet::LinkType;
 use ringside_core::{Engine, EngineConfig, Event, Timestamp, Verdict};
 use ringside_hub::{Command, LiveCall, LiveHub};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use web_console::ConsoleState;
 
 use crate::announcer::{default_targets, AnnouncerThread};
 use crate::config::Config;
@@ -59,8 +60,9 @@ pub struct RunOptions {
     pub config: Config,
 }
 
-/// Everything the packet path touches, behind one lock.
-struct Core {
+/// Everything the packet path touches, behind one lock: the engine and the threads, sockets
+/// and console hub its events go to.
+struct Agent {
     engine: Engine,
     sink: SinkThread,
     announcer: Option<AnnouncerThread>,
@@ -71,9 +73,9 @@ struct Core {
     recovery: Recovery,
 }
 
-impl Core {
-    /// The engine's verdict on one packet (carrying the packet as it must go on, when
-    /// changed), or what it said when it panicked.
+impl Agent {
+    /// The engine's verdict on one packet (and the packet as it must go on, when changed),
+    /// or what it said when it panicked.
     fn judge(
         &mut self,
         at: Timestamp,
@@ -160,7 +162,41 @@ impl Core {
     }
 }
 
-type Shared = Arc<Mutex<Option<Core>>>;
+/// The agent behind its lock. Once shut down (every call ended, the log and the recordings
+/// closed), the queue thread accepts whatever comes without looking and the housekeeping
+/// thread stops.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one value for the whole run, made once: boxing would save nothing"
+)]
+enum Lifecycle {
+    /// Judging packets, running timers, recording.
+    Running(Agent),
+    /// Stopping: nothing is judged or recorded any more.
+    ShutDown,
+}
+
+impl Lifecycle {
+    /// The agent, while it runs.
+    fn running(&mut self) -> Option<&mut Agent> {
+        match self {
+            Lifecycle::Running(agent) => Some(agent),
+            Lifecycle::ShutDown => None,
+        }
+    }
+}
+
+type Shared = Arc<Mutex<Lifecycle>>;
+
+/// What is opened as root, before the agent drops its privileges.
+struct Privileged {
+    queue: nfq::Queue,
+    console: std::net::TcpListener,
+    password_set: bool,
+    injector: Injector,
+    /// The interface index of the phone's bridge port, if configured.
+    phone_port: Option<u32>,
+}
 
 /// Runs the agent until SIGTERM or SIGINT.
 pub fn run(options: &RunOptions) -> anyhow::Result<()> {
@@ -178,7 +214,40 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
     signals.add(Signal::SIGINT);
     signals.thread_block().context("cannot block signals")?;
 
-    let mut queue = open_queue(config.queue)?;
+    let Privileged {
+        queue,
+        console,
+        password_set,
+        injector,
+        phone_port,
+    } = open_privileged(config, data_dir)?;
+    if let Some(user) = &config.user {
+        drop_privileges(user, data_dir)?;
+    }
+    let (agent, hub, commands) = start_agent(config, data_dir, injector)?;
+    let shared: Shared = Arc::new(Mutex::new(Lifecycle::Running(agent)));
+    spawn_console(console, ConsoleState::new(data_dir.clone()).with_live(hub))?;
+    spawn_packet_threads(queue, phone_port, &shared, commands, data_dir)?;
+    if cfg!(feature = "fault-injection") {
+        tracing::warn!("this is a test build: a SIP header X-Ringside-Fault panics the engine");
+    }
+    eprintln!(
+        "ringside: running on queue {}, data in {}, console on http://{}/ ({})",
+        config.queue,
+        data_dir.display(),
+        config.http,
+        web_console::access_note(password_set)
+    );
+
+    let signal = signals.wait().context("cannot wait for signals")?;
+    tracing::info!("{signal:?}: ending calls and closing recordings");
+    shut_down(&shared);
+    Ok(())
+}
+
+/// Opens what needs root: the queue, the console's port, the raw socket for answers.
+fn open_privileged(config: &Config, data_dir: &Path) -> anyhow::Result<Privileged> {
+    let queue = open_queue(config.queue)?;
     let password_set = Store::open_checked(data_dir)?
         .console_password_hash()?
         .is_some();
@@ -191,10 +260,22 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    if let Some(user) = &config.user {
-        drop_privileges(user, data_dir)?;
-    }
+    Ok(Privileged {
+        queue,
+        console,
+        password_set,
+        injector,
+        phone_port,
+    })
+}
 
+/// The engine with the store's filters, the sink and announcer threads, and the console's
+/// hub with the receiver of its commands.
+fn start_agent(
+    config: &Config,
+    data_dir: &Path,
+    injector: Injector,
+) -> anyhow::Result<(Agent, LiveHub, std::sync::mpsc::Receiver<Command>)> {
     let store = Store::open(data_dir).context("cannot open the database")?;
     let interrupted = store.settle_interrupted_calls()?;
     if interrupted > 0 {
@@ -217,7 +298,7 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
         None
     };
     let (hub, commands) = LiveHub::new();
-    let shared: Shared = Arc::new(Mutex::new(Some(Core {
+    let agent = Agent {
         engine,
         sink: SinkThread::spawn(
             EventSink::new(store, Recorder::new(data_dir))
@@ -229,23 +310,37 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
         injector,
         hub: hub.clone(),
         recovery: Recovery::new(data_dir),
-    })));
+    };
+    Ok((agent, hub, commands))
+}
 
-    let console_state = web_console::ConsoleState::new(data_dir.clone()).with_live(hub);
+/// Serves the console on its own thread (with its own runtime).
+fn spawn_console(console: std::net::TcpListener, state: ConsoleState) -> anyhow::Result<()> {
     std::thread::Builder::new()
         .name("ringside-console".into())
         .spawn(move || {
-            if let Err(error) = web_console::serve(console, console_state) {
+            if let Err(error) = web_console::serve(console, state) {
                 tracing::error!("the console stopped: {error}");
             }
         })?;
-    let for_queue = Arc::clone(&shared);
+    Ok(())
+}
+
+/// Starts the queue thread and the housekeeping thread (timers, filters, console commands).
+fn spawn_packet_threads(
+    mut queue: nfq::Queue,
+    phone_port: Option<u32>,
+    shared: &Shared,
+    commands: std::sync::mpsc::Receiver<Command>,
+    data_dir: &Path,
+) -> anyhow::Result<()> {
+    let for_queue = Arc::clone(shared);
     std::thread::Builder::new()
         .name("ringside-queue".into())
         .spawn(move || {
             guard_thread("queue", || queue_loop(&mut queue, &for_queue, phone_port));
         })?;
-    let for_housekeeping = Arc::clone(&shared);
+    let for_housekeeping = Arc::clone(shared);
     let watcher = Store::open(data_dir)?;
     std::thread::Builder::new()
         .name("ringside-timers".into())
@@ -254,34 +349,23 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
                 housekeeping_loop(&for_housekeeping, &watcher, &commands);
             });
         })?;
-    if cfg!(feature = "fault-injection") {
-        tracing::warn!("this is a test build: a SIP header X-Ringside-Fault panics the engine");
-    }
-    eprintln!(
-        "ringside: running on queue {}, data in {}, console on http://{}/ ({})",
-        config.queue,
-        data_dir.display(),
-        config.http,
-        web_console::access_note(password_set)
-    );
-
-    let signal = signals.wait().context("cannot wait for signals")?;
-    tracing::info!("{signal:?}: ending calls and closing recordings");
-    shut_down(&shared);
     Ok(())
 }
 
 /// Ends every call, finishes the recordings and the log. The queue thread accepts whatever
 /// comes after this without looking.
 fn shut_down(shared: &Shared) {
-    let core = shared.lock().unwrap_or_else(PoisonError::into_inner).take();
-    let Some(mut core) = core else { return };
-    core.engine.finish(now());
-    core.drain();
-    if let Some(announcer) = core.announcer {
+    let mut guard = shared.lock().unwrap_or_else(PoisonError::into_inner);
+    let Lifecycle::Running(mut agent) = std::mem::replace(&mut *guard, Lifecycle::ShutDown) else {
+        return;
+    };
+    drop(guard);
+    agent.engine.finish(now());
+    agent.drain();
+    if let Some(announcer) = agent.announcer {
         let _ = announcer.finish();
     }
-    let report = core.sink.finish();
+    let report = agent.sink.finish();
     eprintln!(
         "ringside: stopped; {} calls logged this run, {} recordings, {} events dropped",
         report.calls.len(),
@@ -330,7 +414,7 @@ fn queue_loop(queue: &mut nfq::Queue, shared: &Shared, phone_port: Option<u32>) 
             tracing::error!("the queue keeps failing; exiting so that packets bypass Ringside");
             std::process::exit(3);
         }
-        let mut message = match queue.recv() {
+        let message = match queue.recv() {
             Ok(message) => message,
             Err(error) => {
                 // ENOBUFS and the like: the kernel let packets pass (fail-open); go on.
@@ -342,47 +426,64 @@ fn queue_loop(queue: &mut nfq::Queue, shared: &Shared, phone_port: Option<u32>) 
         let from_phone = phone_port.map(|port| message.get_physindev() == port);
         let refused = fragments.refuses(message.get_payload(), from_phone);
         let mut guard = shared.lock().unwrap_or_else(PoisonError::into_inner);
-        // Read under the lock, as the timers do: the engine's time never runs backwards.
-        let at = now();
-        let judged = match guard.as_mut() {
-            Some(_) if refused => Ok(Verdict::Drop),
-            Some(core) => core.judge(at, message.get_payload(), from_phone),
-            None => Ok(Verdict::Accept),
-        };
-        // A panic: the packet goes on as it came, and is kept for the recovery.
-        let (verdict, panicked) = match judged {
-            Ok(verdict) => (verdict, None),
-            Err(panic) => (
-                Verdict::Accept,
-                Some((panic, message.get_payload().to_vec())),
-            ),
-        };
-        let verdict = match verdict {
-            Verdict::Accept => nfq::Verdict::Accept,
-            Verdict::Drop => nfq::Verdict::Drop,
-            Verdict::Replace(packet) => {
-                // A courtesy beep in the phone's audio, on its way to the remote party.
-                message.set_payload(packet);
-                nfq::Verdict::Accept
-            }
-        };
-        message.set_verdict(verdict);
         // The packet goes on first; what the engine has to say (answers to blocked callers,
         // announcements, the console, the log) follows.
-        match queue.verdict(message) {
+        match decide(queue, guard.running(), message, refused, from_phone) {
             Ok(()) => errors = 0,
             Err(error) => {
                 tracing::warn!("queue verdict: {error}");
                 errors += 1;
             }
         }
-        if let (Some(core), Some((panic, packet))) = (guard.as_mut(), panicked) {
-            core.recover(at, &packet, &panic);
-        }
-        if let Some(core) = guard.as_mut() {
-            core.drain();
+        if let Some(agent) = guard.running() {
+            agent.drain();
         }
     }
+}
+
+/// Gives the queue its verdict on `message` (the agent's, or accept when it is shut down);
+/// after an engine panic, the packet goes on as it came and the agent recovers.
+fn decide(
+    queue: &mut nfq::Queue,
+    agent: Option<&mut Agent>,
+    mut message: nfq::Message,
+    refused: bool,
+    from_phone: Option<bool>,
+) -> std::io::Result<()> {
+    let Some(agent) = agent else {
+        message.set_verdict(nfq::Verdict::Accept);
+        return queue.verdict(message);
+    };
+    // Read under the lock, as the timers do: the engine's time never runs backwards.
+    let at = now();
+    let judged = if refused {
+        Ok(Verdict::Drop)
+    } else {
+        agent.judge(at, message.get_payload(), from_phone)
+    };
+    // A panic: the packet goes on as it came, and is kept for the recovery.
+    let (verdict, panicked) = match judged {
+        Ok(verdict) => (verdict, None),
+        Err(panic) => (
+            Verdict::Accept,
+            Some((panic, message.get_payload().to_vec())),
+        ),
+    };
+    let verdict = match verdict {
+        Verdict::Accept => nfq::Verdict::Accept,
+        Verdict::Drop => nfq::Verdict::Drop,
+        Verdict::Replace(packet) => {
+            // A courtesy beep in the phone's audio, on its way to the remote party.
+            message.set_payload(packet);
+            nfq::Verdict::Accept
+        }
+    };
+    message.set_verdict(verdict);
+    let sent = queue.verdict(message);
+    if let Some((panic, packet)) = panicked {
+        agent.recover(at, &packet, &panic);
+    }
+    sent
 }
 
 fn housekeeping_loop(
@@ -407,19 +508,19 @@ fn housekeeping_loop(
             }
         };
         let mut guard = shared.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(core) = guard.as_mut() else { return };
+        let Some(agent) = guard.running() else { return };
         if let Some(policy) = policy {
             tracing::info!("filters and settings reloaded");
-            core.engine.set_policy(policy);
+            agent.engine.set_policy(policy);
         }
         while let Ok(command) = commands.try_recv() {
-            core.obey(command);
+            agent.obey(command);
         }
-        // Someone listening live gets the audio every 20 ms rather than every 200 ms.
-        let listening = core.hub.listening();
-        core.engine.set_listening(listening);
-        core.tick(now());
-        core.drain();
+        // Someone listening live gets the audio every 20 ms rather than every 500 ms.
+        let listening = agent.hub.listening();
+        agent.engine.set_listening(listening);
+        agent.tick(now());
+        agent.drain();
     }
 }
 

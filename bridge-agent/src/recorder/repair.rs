@@ -80,16 +80,14 @@ pub fn repair_wav(path: &Path) -> io::Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recorder::create_wav;
+    use crate::recorder::WavFile;
 
     #[test]
     fn repairs_a_header_left_stale_by_a_crash() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("recordings/crashed.wav");
-        let mut wav = create_wav(&path).expect("create");
-        for _ in 0..400 {
-            wav.write_sample(5i16).expect("write");
-        }
+        let mut wav = WavFile::create(&path).expect("create");
+        wav.append(&[[5, 5]; 200]).expect("write");
         wav.finalize().expect("header says 400 samples");
         // Samples written after the last header update, then a crash mid-frame.
         let mut file = OpenOptions::new().append(true).open(&path).expect("reopen");
