@@ -1,9 +1,10 @@
 //! Calls in progress, live, over HTTP: the agent (`ringside run`) feeds a [`LiveHub`]
 //! (crate `ringside-hub`, the seam both sides depend on) as calls start, are answered and
-//! end; these handlers serve it to the page. The page reads the current list (`GET /api/live/calls`) and follows
-//! changes as server-sent events (`GET /api/live/events`), and turns recording of one call on
-//! or off (`POST /api/live/calls/{key}/recording`), a command the agent applies within a
-//! quarter of a second; "Listen live" is a WebSocket (`/api/live/calls/{key}/audio`) of the
+//! end; these handlers serve it to the page. The page reads the current list
+//! (`GET /api/live/calls`) and follows changes as server-sent events
+//! (`GET /api/live/events`), and turns recording of one call on or off
+//! (`POST /api/live/calls/{key}/recording`), a command the agent applies within a quarter of
+//! a second; "Listen live" is a WebSocket (`/api/live/calls/{key}/audio`) of the
 //! call's mixed audio in 20 ms messages, as it is recorded (so a call not being recorded
 //! cannot be heard). Once the agent has written an ended call or a voicemail report, the
 //! event stream says so too (`logged`, `voicemail`), so that pages reload what is stored.
@@ -17,6 +18,7 @@
 //! removed also cuts off a page already listening.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -26,7 +28,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::Response;
 use axum::Json;
 use futures_util::stream::{self, Stream};
-use ringside_hub::{Command, LiveCall, LiveEvent, LiveHub};
+use ringside_hub::{AudioChunk, Command, LiveCall, LiveEvent, LiveHub};
 use serde::Deserialize;
 use tokio::sync::broadcast;
 
@@ -175,11 +177,7 @@ struct Listener {
 impl Listener {
     /// Sends the call's audio until the call ends (a plain close), the grant no longer holds
     /// (a policy close) or the page goes away.
-    async fn stream(
-        self,
-        mut socket: WebSocket,
-        mut audio: broadcast::Receiver<std::sync::Arc<ringside_hub::AudioChunk>>,
-    ) {
+    async fn stream(self, mut socket: WebSocket, mut audio: broadcast::Receiver<Arc<AudioChunk>>) {
         let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK);
         loop {
             tokio::select! {

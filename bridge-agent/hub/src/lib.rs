@@ -187,3 +187,99 @@ impl LiveHub {
         self.commands.send(command)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use ringside_core::call::CallDirection;
+    use ringside_core::call_view::{CallView, Party};
+    use ringside_core::rfc3339;
+
+    use super::*;
+
+    fn call(key: u64) -> LiveCall {
+        LiveCall {
+            key,
+            call: CallView {
+                call_id: format!("c{key}@example"),
+                direction: CallDirection::Outbound,
+                party: Party::default(),
+                started_at: rfc3339::parse("2026-11-22T10:00:00Z").expect("time"),
+                answered_at: None,
+            },
+            recording: true,
+        }
+    }
+
+    #[test]
+    fn a_call_is_listed_from_its_start_to_its_end_and_each_change_is_published() {
+        let (hub, _commands) = LiveHub::new();
+        let mut events = hub.subscribe();
+        hub.started(call(1));
+        let at = rfc3339::parse("2026-11-22T10:00:05Z").expect("time");
+        hub.answered(1, at);
+        hub.recording(1, false);
+        hub.answered(2, at);
+        assert!(hub.in_progress(1) && !hub.in_progress(2));
+        assert_eq!(hub.calls()[0].call.answered_at, Some(at));
+        hub.ended(1);
+        hub.stored(Stored::CallLogged);
+        assert!(hub.calls().is_empty());
+        let mut kinds = Vec::new();
+        while let Ok(event) = events.try_recv() {
+            kinds.push(match event {
+                LiveEvent::Started { .. } => "started",
+                LiveEvent::Answered { call } => {
+                    assert_eq!(call.call.answered_at, Some(at));
+                    "answered"
+                }
+                LiveEvent::Recording { call } => {
+                    assert!(!call.recording);
+                    "recording"
+                }
+                LiveEvent::Ended { .. } => "ended",
+                LiveEvent::Logged => "logged",
+                LiveEvent::Voicemail | LiveEvent::Fault => "other",
+            });
+        }
+        assert_eq!(
+            kinds,
+            ["started", "answered", "recording", "ended", "logged"],
+            "nothing for a call not in progress"
+        );
+    }
+
+    #[test]
+    fn audio_reaches_listeners_and_commands_reach_the_agent() {
+        let (hub, commands) = LiveHub::new();
+        assert!(!hub.listening());
+        let mut audio = hub.listen();
+        assert!(hub.listening());
+        hub.audio(3, vec![[1, -1]]);
+        let chunk = audio.try_recv().expect("a chunk");
+        assert_eq!(
+            (chunk.call, chunk.frames.as_slice()),
+            (3, [[1, -1]].as_slice())
+        );
+        hub.command(Command::SetRecording { key: 3, on: false })
+            .expect("the agent listens");
+        assert_eq!(
+            commands.try_recv(),
+            Ok(Command::SetRecording { key: 3, on: false })
+        );
+        drop(commands);
+        assert!(hub
+            .command(Command::SetRecording { key: 3, on: true })
+            .is_err());
+    }
+
+    #[test]
+    fn faults_are_counted_with_the_last_one() {
+        let (hub, _commands) = LiveHub::new();
+        let at = rfc3339::parse("2026-11-28T12:00:00Z").expect("time");
+        hub.fault("first".into(), at);
+        hub.fault("second".into(), at);
+        let faults = hub.faults();
+        assert_eq!((faults.count, faults.last.as_deref()), (2, Some("second")));
+        assert_eq!(faults.last_at, Some(at));
+    }
+}

@@ -1,6 +1,7 @@
 //! Reading the call log: newest first, searched by number or name, filtered by direction,
 //! disposition and date, in pages.
 
+use ringside_core::call::{CallDirection, Disposition};
 use ringside_core::call_view::{CallView, Party};
 use rusqlite::{params, OptionalExtension};
 
@@ -11,10 +12,10 @@ use super::{timefmt, CallRecord, Store, StoreError};
 pub struct CallQuery {
     /// Part of the number, the signalled name or the phonebook name (case-insensitive).
     pub search: Option<String>,
-    /// `inbound` or `outbound`.
-    pub direction: Option<String>,
-    /// `answered`, `missed`, `busy`, `rejected`, `blocked`, `failed`.
-    pub disposition: Option<String>,
+    /// Only calls that went this way.
+    pub direction: Option<CallDirection>,
+    /// Only calls that ended so.
+    pub disposition: Option<Disposition>,
     /// Calls started at or after this RFC 3339 time (or date).
     pub since: Option<String>,
     /// Calls started before this RFC 3339 time (or date).
@@ -215,7 +216,7 @@ mod tests {
         );
         assert_eq!(
             numbers(CallQuery {
-                direction: Some("outbound".into()),
+                direction: Some(CallDirection::Outbound),
                 ..CallQuery::default()
             }),
             ["15550100004"]

@@ -4,6 +4,7 @@ use axum::extract::{Path as UrlPath, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use ringside_core::outcome::UnknownWord;
 use ringside_store::recording_path::{self, UnsafePath};
 use ringside_store::{CallQuery, CallRecord, Setting};
 use serde::Deserialize;
@@ -38,8 +39,8 @@ pub(super) async fn calls(
     }
     let query = CallQuery {
         search: query.search.filter(|s| !s.trim().is_empty()),
-        direction: query.direction.filter(|s| !s.is_empty()),
-        disposition: query.disposition.filter(|s| !s.is_empty()),
+        direction: word(query.direction)?,
+        disposition: word(query.disposition)?,
         since: query.since.filter(|s| !s.is_empty()),
         until: query.until.filter(|s| !s.is_empty()),
         limit,
@@ -47,6 +48,19 @@ pub(super) async fn calls(
     };
     let calls = with_store(&state, move |store| Ok(store.search_calls(&query)?)).await?;
     Ok(Json(calls))
+}
+
+/// A filter's word (`inbound`, `answered`, ...): none when absent or empty, a 400 that says
+/// which words there are when it is none of them.
+fn word<T: std::str::FromStr<Err = UnknownWord>>(
+    text: Option<String>,
+) -> Result<Option<T>, AppError> {
+    text.filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse()
+                .map_err(|e: UnknownWord| AppError::bad_request(e.to_string()))
+        })
+        .transpose()
 }
 
 pub(super) async fn call(
