@@ -2,7 +2,7 @@
 //! parameters, which is all caller-ID needs.
 //!
 //! Ours rather than a SIP crate's: `rsip` 0.4 (the crate the design first named) refused
-//! 141 of the 4,006 `sip:` URIs in the real captures, among them every IPv6 host and user
+//! 141 of the 4,006 `sip:` URIs in the real captures, among them IPv6 hosts and user
 //! parts holding `;` (RFC 4475 `semiuri`), and its host was then taken
 //! from the plain split below anyway. DESIGN-NOTES.md has the numbers and the alternatives
 //! looked at. `%XX` escapes are decoded by `percent-encoding`.
