@@ -9,4 +9,5 @@
     clippy::new_without_default
 )]
 
+pub mod consumer;
 pub mod lab;
