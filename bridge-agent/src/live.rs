@@ -71,6 +71,9 @@ struct Agent {
     hub: LiveHub,
     /// What to do when the engine panics.
     recovery: Recovery,
+    /// Calls started and not yet ended (blocked ones too), from the engine's events: the
+    /// queue thread runs at a real-time priority only while there are any.
+    calls_in_progress: usize,
 }
 
 impl Agent {
@@ -122,6 +125,13 @@ impl Agent {
             self.injector.send(&transmit);
         }
         while let Some(event) = self.engine.poll_event() {
+            match event {
+                Event::CallStarted(_) => self.calls_in_progress += 1,
+                Event::CallEnded { .. } => {
+                    self.calls_in_progress = self.calls_in_progress.saturating_sub(1);
+                }
+                _ => {}
+            }
             if let Some(announcer) = &mut self.announcer {
                 announcer.offer(&event);
             }
@@ -310,6 +320,7 @@ fn start_agent(
         injector,
         hub: hub.clone(),
         recovery: Recovery::new(data_dir),
+        calls_in_progress: 0,
     };
     Ok((agent, hub, commands))
 }
@@ -390,23 +401,52 @@ fn open_queue(number: u16) -> anyhow::Result<nfq::Queue> {
 /// to it and `--queue-bypass` lets every packet pass.
 const MAX_QUEUE_ERRORS: u32 = 100;
 
-/// Puts the calling thread (the queue's) ahead of the recorder, the console and everything
-/// else on the box: a verdict never waits for a CPU behind a disk write.
-fn raise_priority() {
-    use thread_priority::{
-        set_thread_priority_and_policy, thread_native_id, RealtimeThreadSchedulePolicy,
-        ThreadPriority, ThreadSchedulePolicy,
-    };
-    let policy = ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo);
-    let priority =
-        ThreadPriority::from_posix(thread_priority::ScheduleParams { sched_priority: 10 });
-    if let Err(error) = set_thread_priority_and_policy(thread_native_id(), priority, policy) {
-        tracing::warn!("the queue thread keeps a normal priority: {error:?}");
+/// The queue thread's scheduling. While calls are in progress it runs at a real-time
+/// priority (`SCHED_FIFO` 10), ahead of the recorder, the console and everything else on the
+/// box, so that a call's audio never waits for a CPU behind a disk write (without it the p99
+/// latency at 100 calls was 1.7 ms instead of 0.8). With no call in progress it runs at the
+/// normal priority: a flood of other traffic then leaves the CPU to the kernel's own
+/// forwarding, which a real-time thread woken for every packet took from it (on two cores,
+/// 18-77% of the packets a trivial consumer let through reached the phone).
+#[derive(Debug, Default)]
+struct QueuePriority {
+    realtime: bool,
+}
+
+impl QueuePriority {
+    /// Switches the calling thread (the queue's) when calls start or have all ended.
+    fn follow(&mut self, calls_in_progress: bool) {
+        use thread_priority::{
+            set_thread_priority_and_policy, thread_native_id, NormalThreadSchedulePolicy,
+            RealtimeThreadSchedulePolicy, ScheduleParams, ThreadPriority, ThreadSchedulePolicy,
+        };
+        if calls_in_progress == self.realtime {
+            return;
+        }
+        let (policy, priority) = if calls_in_progress {
+            (
+                ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo),
+                10,
+            )
+        } else {
+            (
+                ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other),
+                0,
+            )
+        };
+        let priority = ThreadPriority::from_posix(ScheduleParams {
+            sched_priority: priority,
+        });
+        if let Err(error) = set_thread_priority_and_policy(thread_native_id(), priority, policy) {
+            tracing::warn!("the queue thread keeps its priority ({policy:?} refused): {error:?}");
+        }
+        // Tried once per change, not again for every packet.
+        self.realtime = calls_in_progress;
     }
 }
 
 fn queue_loop(queue: &mut nfq::Queue, shared: &Shared, phone_port: Option<u32>) {
-    raise_priority();
+    let mut priority = QueuePriority::default();
     let mut errors = 0;
     let mut fragments = FragmentGuard::default();
     loop {
@@ -437,6 +477,7 @@ fn queue_loop(queue: &mut nfq::Queue, shared: &Shared, phone_port: Option<u32>) 
         }
         if let Some(agent) = guard.running() {
             agent.drain();
+            priority.follow(agent.calls_in_progress > 0);
         }
     }
 }
@@ -581,4 +622,34 @@ fn drop_privileges(user: &str, data_dir: &Path) -> anyhow::Result<()> {
     caps::clear(None, CapSet::Inheritable).context("cannot clear capabilities")?;
     tracing::info!("running as {user}, with CAP_NET_ADMIN and CAP_SYS_NICE only");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use thread_priority::{thread_schedule_policy, RealtimeThreadSchedulePolicy};
+    use thread_priority::{NormalThreadSchedulePolicy, ThreadSchedulePolicy};
+
+    use super::QueuePriority;
+
+    /// Needs root (or `CAP_SYS_NICE`), like the lab tests: the real-time policy is refused
+    /// to an ordinary user.
+    #[test]
+    fn the_queue_thread_is_real_time_only_while_calls_are_in_progress() {
+        std::thread::spawn(|| {
+            let policy = || thread_schedule_policy().expect("policy");
+            let normal = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other);
+            let fifo = ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo);
+            let mut priority = QueuePriority::default();
+            priority.follow(false);
+            assert_eq!(policy(), normal, "no call: the normal priority");
+            priority.follow(true);
+            assert_eq!(policy(), fifo, "a call started");
+            priority.follow(true);
+            assert_eq!(policy(), fifo);
+            priority.follow(false);
+            assert_eq!(policy(), normal, "the last call ended");
+        })
+        .join()
+        .expect("the thread's assertions");
+    }
 }

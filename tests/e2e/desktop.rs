@@ -5,10 +5,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ringside_e2e::lab::built_binary;
 use ringside_synth::{packets, write_pcap};
+
+use crate::support::wait_until;
 
 /// Processes killed when the test ends, however it ends.
 struct Processes(Vec<Child>);
@@ -32,14 +34,6 @@ fn output(command: &mut Command) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// A display number nobody uses.

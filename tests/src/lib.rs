@@ -11,4 +11,5 @@
 )]
 
 pub mod console;
+pub mod consumer;
 pub mod lab;
