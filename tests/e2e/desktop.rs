@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ringside_e2e::lab::built_binary;
+use ringside_e2e::process::stdout_of;
 use ringside_synth::{packets, write_pcap};
 
 /// Processes killed when the test ends, however it ends.
@@ -20,18 +21,6 @@ impl Drop for Processes {
             let _ = child.wait();
         }
     }
-}
-
-fn output(command: &mut Command) -> String {
-    let out = command
-        .output()
-        .expect("run a desktop tool (is it installed?)");
-    assert!(
-        out.status.success(),
-        "{command:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
@@ -80,7 +69,7 @@ impl Desktop {
         );
         let socket = format!("/tmp/.X11-unix/X{}", &display[1..]);
         wait_until("Xvfb", || Path::new(&socket).exists());
-        let bus = output(Command::new("dbus-daemon").args([
+        let bus = stdout_of(Command::new("dbus-daemon").args([
             "--session",
             "--fork",
             "--print-address=1",
@@ -163,7 +152,7 @@ fn announce_demo_calls(dir: &Path, port: u16) {
     let data = dir.join("data");
     let data_arg = data.to_str().expect("utf-8");
     let ringside = built_binary("ringside");
-    output(Command::new(&ringside).args([
+    stdout_of(Command::new(&ringside).args([
         "phonebook",
         "set",
         "15550100001",
@@ -175,7 +164,7 @@ fn announce_demo_calls(dir: &Path, port: u16) {
     let calls = packets(&bridge_agent::demo::demo_calls(), 1);
     write_pcap(&capture, Duration::from_secs(1_790_000_000), &calls).expect("capture");
     let target = format!("127.0.0.1:{port}");
-    output(Command::new(&ringside).args([
+    stdout_of(Command::new(&ringside).args([
         "replay",
         capture.to_str().expect("utf-8"),
         "--data-dir",
@@ -222,7 +211,7 @@ fn announcements_become_one_popup_per_call_on_a_real_desktop() {
         "replaced, not stacked: one popup per call"
     );
     let shot = artifacts().join("desktop-popups.png");
-    output(
+    stdout_of(
         Command::new("import")
             .args(["-display", &desktop.display, "-window", "root"])
             .arg(&shot),
