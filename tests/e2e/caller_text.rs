@@ -15,6 +15,7 @@ use bridge_agent::store::Store;
 use ringside_core::text::is_hazardous;
 use ringside_e2e::console::Console;
 use ringside_e2e::lab::ringside_binary;
+use ringside_e2e::process::succeeded;
 use ringside_synth::{packets, write_pcap, Outcome, SynthCall};
 
 const EPOCH: Duration = Duration::from_hours(498_400);
@@ -44,16 +45,7 @@ fn capture(dir: &Path, file: &str, calls: &[(&str, Option<&str>)]) -> std::path:
 }
 
 fn ringside(args: &[&str]) -> Output {
-    let output = Command::new(ringside_binary())
-        .args(args)
-        .output()
-        .expect("run ringside");
-    assert!(
-        output.status.success(),
-        "ringside {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+    succeeded(Command::new(ringside_binary()).args(args))
 }
 
 /// Standard output, checked to hold no raw control character but its line ends.

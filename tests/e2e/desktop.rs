@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use ringside_e2e::lab::built_binary;
+use ringside_e2e::process::stdout_of;
 use ringside_synth::{packets, write_pcap};
 
 use crate::support::wait_until;
@@ -22,18 +23,6 @@ impl Drop for Processes {
             let _ = child.wait();
         }
     }
-}
-
-fn output(command: &mut Command) -> String {
-    let out = command
-        .output()
-        .expect("run a desktop tool (is it installed?)");
-    assert!(
-        out.status.success(),
-        "{command:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// A display number nobody uses.
@@ -74,7 +63,7 @@ impl Desktop {
         );
         let socket = format!("/tmp/.X11-unix/X{}", &display[1..]);
         wait_until("Xvfb", || Path::new(&socket).exists());
-        let bus = output(Command::new("dbus-daemon").args([
+        let bus = stdout_of(Command::new("dbus-daemon").args([
             "--session",
             "--fork",
             "--print-address=1",
@@ -157,7 +146,7 @@ fn announce_demo_calls(dir: &Path, port: u16) {
     let data = dir.join("data");
     let data_arg = data.to_str().expect("utf-8");
     let ringside = built_binary("ringside");
-    output(Command::new(&ringside).args([
+    stdout_of(Command::new(&ringside).args([
         "phonebook",
         "set",
         "15550100001",
@@ -169,7 +158,7 @@ fn announce_demo_calls(dir: &Path, port: u16) {
     let calls = packets(&bridge_agent::demo::demo_calls(), 1);
     write_pcap(&capture, Duration::from_secs(1_790_000_000), &calls).expect("capture");
     let target = format!("127.0.0.1:{port}");
-    output(Command::new(&ringside).args([
+    stdout_of(Command::new(&ringside).args([
         "replay",
         capture.to_str().expect("utf-8"),
         "--data-dir",
@@ -216,7 +205,7 @@ fn announcements_become_one_popup_per_call_on_a_real_desktop() {
         "replaced, not stacked: one popup per call"
     );
     let shot = artifacts().join("desktop-popups.png");
-    output(
+    stdout_of(
         Command::new("import")
             .args(["-display", &desktop.display, "-window", "root"])
             .arg(&shot),

@@ -119,8 +119,9 @@ impl Sip<'_> {
     /// in `direction` (`sendrecv`, `sendonly`, `recvonly`).
     pub(crate) fn sdp(&self, rtp: SocketAddr, direction: &str) -> String {
         let (pt, name) = codec_pt(self.call.codec);
+        let family = if rtp.is_ipv4() { "IP4" } else { "IP6" };
         format!(
-            "v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {port} RTP/AVP {pt} 101\r\na=rtpmap:{pt} {name}/8000\r\na=rtpmap:101 telephone-event/8000\r\na=ptime:20\r\na={direction}\r\n",
+            "v=0\r\no=- 1 1 IN {family} {ip}\r\ns=-\r\nc=IN {family} {ip}\r\nt=0 0\r\nm=audio {port} RTP/AVP {pt} 101\r\na=rtpmap:{pt} {name}/8000\r\na=rtpmap:101 telephone-event/8000\r\na=ptime:20\r\na={direction}\r\n",
             ip = rtp.ip(),
             port = rtp.port()
         )
@@ -191,5 +192,30 @@ pub fn voicemail_notify(
         src: provider,
         dst: phone,
         payload: message.finish_with_body("application/simple-message-summary", body.as_bytes()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The SDP of an IPv6 call said `IN IP4` before an IPv6 address (RFC 4566 §5.7 wants
+    /// `IN IP6`); a stricter reader than ours would have found no media address.
+    #[test]
+    fn an_ipv6_call_offers_its_media_as_ip6() {
+        let mut call = SynthCall::inbound(1, "15550100001", None);
+        let sip = Sip { call: &call };
+        let v4 = sip.sdp(call.endpoints.provider_rtp, "sendrecv");
+        assert!(v4.contains("\r\nc=IN IP4 203.0.113.5\r\n"), "{v4}");
+        call.endpoints = Endpoints::between(
+            "2001:db8::5".parse().expect("IPv6"),
+            "2001:db8::20".parse().expect("IPv6"),
+            1,
+            5060,
+        );
+        let sip = Sip { call: &call };
+        let v6 = sip.sdp(call.endpoints.provider_rtp, "sendrecv");
+        assert!(v6.contains("o=- 1 1 IN IP6 2001:db8::5\r\n"), "{v6}");
+        assert!(v6.contains("\r\nc=IN IP6 2001:db8::5\r\n"), "{v6}");
     }
 }
