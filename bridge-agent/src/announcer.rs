@@ -55,7 +55,7 @@ impl Announcements {
                 self.calls.insert(info.key, info.clone());
                 (EventKind::Ring, info.key, info.started_at, None)
             }
-            Event::CallAnswered { call, at } => (EventKind::Answered, *call, *at, None),
+            Event::CallAnswered { call, at, .. } => (EventKind::Answered, *call, *at, None),
             Event::CallEnded {
                 call,
                 at,
@@ -324,13 +324,7 @@ mod tests {
             call: CallKey(key),
             at: Timestamp(9_000_000),
             disposition,
-            summary: CallSummary {
-                answered_at: None,
-                codec: None,
-                media_started_at: None,
-                quality: Default::default(),
-                gaps_skipped: 0,
-            },
+            summary: CallSummary::default(),
         }
     }
 
@@ -366,6 +360,7 @@ mod tests {
         let answered = announcements.on_event(&Event::CallAnswered {
             call: CallKey(3),
             at: Timestamp(2_000_000),
+            by: ringside_core::call::AnswerEvidence::AckFor2xx,
         });
         assert_eq!(answered.map(|a| a.event), Some(EventKind::Answered));
         let end = announcements
