@@ -354,6 +354,24 @@ mod tests {
     }
 
     #[test]
+    fn a_forwarded_call_ends_as_ended_with_its_word() {
+        let mut announcements = Announcements::default();
+        announcements.on_event(&Event::CallStarted(info(4, false)));
+        let forwarded = announcements
+            .on_event(&ended(4, Disposition::Forwarded))
+            .expect("an end");
+        assert_eq!(
+            forwarded.event,
+            EventKind::Ended,
+            "not a missed call to return"
+        );
+        assert_eq!(forwarded.disposition, Some(Disposition::Forwarded));
+        let datagram = ringside_core::announce::encode(&forwarded, None);
+        let text = String::from_utf8_lossy(&datagram);
+        assert!(text.contains("\"disposition\":\"forwarded\""), "{text}");
+    }
+
+    #[test]
     fn answered_calls_end_as_ended() {
         let mut announcements = Announcements::default();
         announcements.on_event(&Event::CallStarted(info(3, false)));
