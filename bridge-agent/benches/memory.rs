@@ -35,7 +35,7 @@ fn engine_per_call(calls: u16) {
         engine.handle_frame(packet.at, LinkType::RawIp, &packet.ip, None);
         while engine.poll_event().is_some() {}
     }
-    let in_progress = engine.tracker().len();
+    let in_progress = engine.calls_in_table();
     let per_call = (heap_bytes() - before) / in_progress as u64;
     println!(
         "engine: {in_progress} calls in progress, {per_call} bytes of heap per call ({:.1} KiB)",

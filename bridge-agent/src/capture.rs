@@ -2,7 +2,8 @@
 //! Network Monitor 2.x files.
 //!
 //! Frames are handed out one at a time with their time and link type; the data borrows the
-//! reader's buffer, so reading a capture costs no allocation per frame.
+//! reader's buffer (pcap-file's for pcap, a reused one of ours for the other formats), so
+//! reading a capture costs no allocation, and for pcap no copy, per frame.
 //!
 //! Memory stays flat whatever the file holds: pcap and pcapng are read as streams (gzip
 //! decompressed as it is read, through `MultiGzDecoder`) with pcap-file's fixed 8 MB buffer,
@@ -12,6 +13,7 @@
 //! one format read whole, `NetMon` (its frame table sits at the end), is read only up to
 //! [`MAX_NETMON_BYTES`].
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::io::{BufRead, BufReader, Read};
 use std::rc::Rc;
@@ -20,6 +22,7 @@ use flate2::bufread::MultiGzDecoder;
 use pcap_file::pcap::PcapReader;
 use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption;
 use pcap_file::pcapng::{Block, PcapNgReader};
+use pcap_file::DataLink;
 use ringside_core::packet::LinkType;
 use ringside_core::Timestamp;
 
@@ -157,8 +160,8 @@ impl Capture {
             | [0x4d, 0x3c, 0xb2, 0xa1]
             | [0xa1, 0xb2, 0x3c, 0x4d] => {
                 let reader = PcapReader::new(reader)?;
-                let code = u32::from(reader.header().datalink);
-                let link = LinkType::from_linktype(code).ok_or(CaptureError::LinkType(code))?;
+                let datalink = reader.header().datalink;
+                let link = link_type(datalink).ok_or(CaptureError::LinkType(datalink.into()))?;
                 Format::Pcap(reader, link)
             }
             [0x0a, 0x0d, 0x0d, 0x0a] => Format::PcapNg(PcapNgReader::new(reader)?, Vec::new()),
@@ -185,9 +188,15 @@ impl Capture {
         let (time, link) = match &mut self.format {
             Format::Pcap(reader, link) => match reader.next_packet()? {
                 Ok(packet) => {
+                    let time = Timestamp::from(packet.timestamp);
+                    if let Cow::Borrowed(data) = packet.data {
+                        // Lent from pcap-file's own buffer: handed on without a copy.
+                        let link = *link;
+                        return Some(Ok(CapturedFrame { time, link, data }));
+                    }
                     buffer.clear();
                     buffer.extend_from_slice(&packet.data);
-                    (Timestamp::from(packet.timestamp), *link)
+                    (time, *link)
                 }
                 Err(error) => return Some(Err(from_pcap(error))),
             },
@@ -238,7 +247,7 @@ fn next_pcapng_frame(
                     _ => None,
                 });
                 interfaces.push(Interface {
-                    link: LinkType::from_linktype(u32::from(idb.linktype)),
+                    link: link_type(idb.linktype),
                     units_per_second: units_per_second.unwrap_or(1_000_000),
                 });
                 continue;
@@ -263,6 +272,22 @@ fn next_pcapng_frame(
         buffer.extend_from_slice(&data);
         let micros = raw_time * 1_000_000 / u128::from(units);
         return Some(Ok((Timestamp(micros as u64), link)));
+    }
+}
+
+/// How frames of a pcap/pcapng link type start, if Ringside reads them.
+fn link_type(datalink: DataLink) -> Option<LinkType> {
+    match datalink {
+        DataLink::NULL | DataLink::LOOP => Some(LinkType::Null),
+        DataLink::ETHERNET => Some(LinkType::Ethernet),
+        // 12 and 14 are `DLT_RAW` on some BSDs, found as link types in files their tools wrote;
+        // pcap-file knows them by no name.
+        DataLink::RAW | DataLink::IPV4 | DataLink::IPV6 | DataLink::Unknown(12 | 14) => {
+            Some(LinkType::RawIp)
+        }
+        DataLink::LINUX_SLL => Some(LinkType::LinuxSll),
+        DataLink::LINUX_SLL2 => Some(LinkType::LinuxSll2),
+        _ => None,
     }
 }
 
@@ -354,6 +379,21 @@ mod tests {
             }
         }
         bytes
+    }
+
+    #[test]
+    fn the_link_types_read_are_those_of_the_linktype_registry() {
+        let expected = |code: u32| match code {
+            0 | 108 => Some(LinkType::Null),
+            1 => Some(LinkType::Ethernet),
+            12 | 14 | 101 | 228 | 229 => Some(LinkType::RawIp),
+            113 => Some(LinkType::LinuxSll),
+            276 => Some(LinkType::LinuxSll2),
+            _ => None,
+        };
+        for code in 0..=u32::from(u16::MAX) {
+            assert_eq!(link_type(DataLink::from(code)), expected(code), "{code}");
+        }
     }
 
     #[test]

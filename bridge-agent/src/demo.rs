@@ -13,7 +13,7 @@ use ringside_core::sdp::Codec;
 
 use crate::replay::{replay, ReplayOptions};
 use crate::store::{Store, DB_FILE};
-use crate::synth::{
+use ringside_synth::{
     packets, voicemail_notify, write_pcap, Endpoints, Hold, Impairments, Outcome, SynthCall,
 };
 

@@ -3,19 +3,32 @@
 //!
 //! # Layout
 //!
+//! Packet sources and the engine's loop:
+//! - [`live`]: `ringside run`, the engine on NFQUEUE (the queue, timer and housekeeping
+//!   threads), with [`fragments`] (fragments that still reach the queue) and [`rules`] (the
+//!   iptables/nftables rules that send SIP and RTP to the queue).
+//! - [`replay`]: the engine over a capture file, into a data directory.
 //! - [`capture`]: pcap / pcapng / gzip files as a packet source ([`netmon`] for `NetMon`).
-//! - [`replay`]: the engine over a capture, into a data directory.
-//! - [`sink`]: engine events to the store and the recorder, on their own thread.
-//! - [`retention`]: age and size caps on the recordings.
-//! - [`recorder`]: WAV and raw-RTP files, crash repair.
-//! - [`store`]: the `SQLite` store (crate `ringside-store`, all SQL is there), and
-//!   [`timefmt`], its time format.
 //! - [`recovery`] and [`quarantine`]: what the live agent does when its engine panics, and
 //!   where the packet that did it is kept.
-//! - [`synth`]: generated calls (SIP + RTP with tones) for the demo and the tests.
-//! - [`demo`]: the newcomer's first command.
+//!
+//! What the engine's events become:
+//! - [`sink`]: engine events to the store and the recorder, on their own thread.
+//! - [`recorder`]: WAV and raw-RTP files, crash repair; [`retention`]: age and size caps on
+//!   the recordings.
+//! - [`announcer`]: caller-ID announcements on the LAN (signed UDP datagrams).
+//! - [`store`]: the `SQLite` store (crate `ringside-store`, all SQL is there), and
+//!   [`timefmt`], its time format. The console and its live view are the crates
+//!   `web-console` and `ringside-hub`.
+//!
+//! The command line:
 //! - [`cli`]: arguments and output; [`calls_table`]: the call log as a terminal table (the
 //!   `calls` command and the demo print it).
+//! - [`config`]: the configuration file, read with file, line and problem in every error.
+//! - [`demo`]: the newcomer's first command (generated calls from `ringside-synth`, replayed,
+//!   with the console).
+//! - [`doctor`]: checks of the bridge, the rules, the queue, the data directory and the
+//!   console's exposure.
 
 pub mod announcer;
 pub mod calls_table;
@@ -34,7 +47,6 @@ pub mod replay;
 pub mod retention;
 pub mod rules;
 pub mod sink;
-pub mod synth;
 
 /// The store lives in its own crate, shared with the web console.
 pub use ringside_store as store;

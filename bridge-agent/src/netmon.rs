@@ -115,8 +115,10 @@ mod tests {
         40, 0, 0, 0, 0, 0, 0, 0, // the table: one frame at 40
     ];
 
+    /// A frame whose 64-bit time offset ran past `u64` when added to the file's start
+    /// panicked with debug assertions and wrapped to a time near 1970 in release.
     #[test]
-    fn netmon_frame_time_overflow() {
+    fn netmon_frame_time_overflow_saturates_instead_of_wrapping() {
         let mut netmon = NetMon::new(NETMON_FRAME_TIME_OVERFLOW.to_vec()).expect("a header");
         let (time, _, data) = netmon.next_frame().expect("a frame").expect("readable");
         assert_eq!(time, Timestamp(u64::MAX));

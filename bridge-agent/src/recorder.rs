@@ -24,8 +24,10 @@ use crate::store::owner_only;
 use crate::store::recording_path::free_bytes;
 
 mod repair;
+mod wav;
 
 pub use repair::{repair_recordings, repair_wav};
+pub use wav::WavFile;
 
 /// Folder of the recordings inside the data directory.
 pub const RECORDINGS_DIR: &str = crate::store::recording_path::RECORDINGS_DIR;
@@ -33,26 +35,8 @@ pub const RECORDINGS_DIR: &str = crate::store::recording_path::RECORDINGS_DIR;
 pub const SAMPLE_RATE: u32 = 8000;
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
-/// Unbuffered: audio arrives in chunks of 200 ms or more, each written with one system call
-/// by [`write_frames`], so a buffer would only add a copy and 8 KiB per call.
-type Wav = hound::WavWriter<File>;
-
-/// Silence written into gaps, a second at a time.
-static SILENCE: [Frame; SAMPLE_RATE as usize] = [[0, 0]; SAMPLE_RATE as usize];
-
-/// Appends frames through hound's bulk 16-bit writer (one buffer copy per chunk, not one
-/// call per sample).
-fn write_frames(wav: &mut Wav, frames: &[Frame]) -> Result<(), hound::Error> {
-    let mut writer = wav.get_i16_writer(frames.len() as u32 * 2);
-    for [left, right] in frames {
-        writer.write_sample(*left);
-        writer.write_sample(*right);
-    }
-    writer.flush()
-}
-
 struct OpenRecording {
-    wav: Option<Wav>,
+    wav: Option<WavFile>,
     raw: Option<PcapWriter<BufWriter<File>>>,
     /// Path without extension, relative to the data directory.
     stem: String,
@@ -326,11 +310,11 @@ fn write_audio(
     recording: &mut OpenRecording,
     offset: u64,
     frames: &[Frame],
-) -> Result<(), hound::Error> {
+) -> io::Result<()> {
     if recording.wav.is_none() {
         let relative = format!("{}.wav", recording.stem);
         let path = data_dir.join(&relative);
-        let wav = create_wav(&path).inspect_err(|_| {
+        let wav = WavFile::create(&path).inspect_err(|_| {
             let _ = fs::remove_file(&path);
         })?;
         recording.wav = Some(wav);
@@ -339,16 +323,15 @@ fn write_audio(
     let Some(wav) = recording.wav.as_mut() else {
         return Ok(());
     };
-    while recording.frames < offset {
-        let gap = (offset - recording.frames).min(SILENCE.len() as u64) as usize;
-        write_frames(wav, &SILENCE[..gap])?;
-        recording.frames += gap as u64;
+    if recording.frames < offset {
+        wav.append_silence(offset - recording.frames)?;
+        recording.frames = offset;
     }
     let skip = (recording.frames - offset).min(frames.len() as u64) as usize;
-    write_frames(wav, &frames[skip..])?;
+    wav.append(&frames[skip..])?;
     recording.frames += (frames.len() - skip) as u64;
     if recording.last_flush.elapsed() >= FLUSH_EVERY {
-        wav.flush()?;
+        wav.update_header()?;
         recording.last_flush = Instant::now();
     }
     Ok(())
@@ -405,16 +388,6 @@ fn create_file(path: &Path) -> io::Result<File> {
         .truncate(true)
         .mode(owner_only::FILE_MODE)
         .open(path)
-}
-
-fn create_wav(path: &Path) -> Result<Wav, hound::Error> {
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: SAMPLE_RATE,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    hound::WavWriter::new(create_file(path)?, spec)
 }
 
 fn ip_udp_packet(

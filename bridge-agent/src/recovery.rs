@@ -78,8 +78,8 @@ impl Recovered {
     pub fn describe(&self, engine: &Engine) -> (String, String) {
         let call = self.call.map_or_else(
             || "no call".to_owned(),
-            |key| match engine.tracker().call(key) {
-                Some(call) => format!("call {:?}", call.info.call_id),
+            |key| match engine.call_id(key) {
+                Some(call_id) => format!("call {call_id:?}"),
                 None => format!("call {}", key.0),
             },
         );

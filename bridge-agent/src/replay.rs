@@ -130,9 +130,7 @@ pub fn replay(
         .with_context(|| format!("cannot open the database in {}", data_dir.display()))?;
     let mut engine = Engine::new(options.engine.clone());
     // The filters and settings of the data directory apply, as they would live.
-    engine
-        .tracker_mut()
-        .set_policy(store.policy().context("cannot read the filters")?);
+    engine.set_policy(store.policy().context("cannot read the filters")?);
     let announcer = if options.announce.is_empty() {
         None
     } else {

@@ -97,6 +97,7 @@ pub fn sweep(store: &Store, data_dir: &Path, now: Timestamp) -> Result<usize, St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::test_support::inbound_call;
     use crate::store::NewCall;
 
     /// Logs a call of 2026-11-`day` whose recording is `relative`.
@@ -105,16 +106,7 @@ mod tests {
         let id = store
             .insert_call(&NewCall {
                 call_id: relative,
-                direction: ringside_core::call::CallDirection::Inbound,
-                number: Some("1"),
-                name: None,
-                anonymous: false,
-                caller_id_source: ringside_core::caller_id::CallerIdSource::From,
-                caller_id_header: "",
-                started_at: ringside_core::rfc3339::parse(&at).expect("time"),
-                phone_address: "p",
-                remote_address: "r",
-                blocked_by: None,
+                ..inbound_call("1", None, &at)
             })
             .expect("call");
         store.set_recording(id, relative).expect("recording");

@@ -4,13 +4,15 @@
 // Helpers of a test binary panic on broken expectations like the tests themselves.
 #![allow(clippy::expect_used)]
 
+use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use bridge_agent::synth::{packets, write_pcap};
 use ringside_core::announce::{decode, Announcement, EventKind};
+use ringside_store::test_support::CALL_JSON_KEYS;
+use ringside_synth::{packets, write_pcap};
 
 fn ringside(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ringside"))
@@ -64,21 +66,7 @@ fn demo_prints_a_call_log_and_leaves_playable_recordings() {
             .is_some_and(|f| f.contains("*car warranty*")),
         "{nuisance}"
     );
-    for key in [
-        "id",
-        "call_id",
-        "direction",
-        "number",
-        "name",
-        "display",
-        "anonymous",
-        "caller_id_source",
-        "started_at",
-        "answered_at",
-        "ended_at",
-        "disposition",
-        "recording",
-    ] {
+    for key in CALL_JSON_KEYS {
         assert!(
             calls.iter().all(|c| c.get(key).is_some()),
             "every call has {key}"
@@ -109,8 +97,10 @@ fn demo_prints_a_call_log_and_leaves_playable_recordings() {
     );
 }
 
+/// A name set with `phonebook set` is listed beside the network's name, wins in the call
+/// log, and `phonebook remove` takes it away (a second remove says it is gone).
 #[test]
-fn phonebook_set_list_remove() {
+fn a_phonebook_name_set_on_the_command_line_wins_until_it_is_removed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().to_str().expect("utf-8");
     stdout(&ringside(&["demo", "--data-dir", data]));
@@ -297,29 +287,29 @@ fn the_console_serves_the_same_call_log_as_the_command_line_on_loopback_only() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("loopback only"));
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let address = format!("127.0.0.1:{port}");
+    // Port 0: the console binds a port the kernel picks and prints it once it listens, so no
+    // other process can take the port between the test's choice and the console's bind.
     let mut console = Command::new(env!("CARGO_BIN_EXE_ringside"))
-        .args(["console", "--data-dir", data_arg, "--http", &address])
-        .stdout(std::process::Stdio::null())
+        .args(["console", "--data-dir", data_arg, "--http", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("start the console");
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let answer = loop {
-        if let Some(answer) = http_get(&address, "/api/calls?limit=1000") {
-            break answer;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the console never answered"
+    let mut stdout = BufReader::new(console.stdout.take().expect("piped"));
+    let mut line = String::new();
+    stdout
+        .read_line(&mut line)
+        .expect("the console's first line");
+    let address = line
+        .strip_prefix("console on http://")
+        .and_then(|rest| rest.split_once('/'))
+        .map_or_else(
+            || panic!("not a listening console's line: {line:?}"),
+            |(address, _)| address.to_owned(),
         );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let answer = http_get(&address, "/api/calls?limit=1000");
     let _ = console.kill();
     let _ = console.wait();
+    let answer = answer.expect("the console answers once it has printed its address");
     assert_eq!(answer.0, "HTTP/1.1 200 OK");
     let api: Vec<serde_json::Value> = serde_json::from_str(&answer.1).expect("a JSON array");
     assert_eq!(
@@ -331,11 +321,11 @@ fn the_console_serves_the_same_call_log_as_the_command_line_on_loopback_only() {
 
 #[test]
 fn a_voicemail_notify_is_stored_and_announced_once() {
-    use bridge_agent::synth::voicemail_notify;
+    use ringside_synth::voicemail_notify;
 
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    let endpoints = bridge_agent::synth::Endpoints::standard(0, 5060);
+    let endpoints = ringside_synth::Endpoints::standard(0, 5060);
     let capture = dir.path().join("mwi.pcap");
     write_pcap(
         &capture,

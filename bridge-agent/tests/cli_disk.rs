@@ -9,7 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use bridge_agent::synth::{packets, write_pcap, SynthCall};
+use ringside_synth::{packets, write_pcap, SynthCall};
 
 /// Runs `ringside` under `umask 022`, the usual one, so that only Ringside's own care keeps
 /// its files private.

@@ -28,9 +28,13 @@ pub struct Listener {
     pub inputs: Receiver<Input>,
     /// Dropped since it was last taken (swap it to zero to read it).
     pub dropped: Arc<AtomicU64>,
+    /// The UDP port listened on: the one asked for, or the system's pick for port 0.
+    pub port: u16,
 }
 
-/// Opens the sockets and starts one reader thread each.
+/// Opens the sockets and starts one reader thread each. With port 0 the system picks the
+/// IPv4 socket's port and the IPv6 socket shares it (the tests use it: no port chosen
+/// beforehand that another process could take first).
 pub fn listen(port: u16, ipv6: bool) -> anyhow::Result<Listener> {
     let (sender, inputs) = sync_channel(QUEUE);
     let dropped = Arc::new(AtomicU64::new(0));
@@ -40,6 +44,10 @@ pub fn listen(port: u16, ipv6: bool) -> anyhow::Result<Listener> {
     };
     let v4 = bind(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)))?;
     v4.set_broadcast(true)?;
+    let port = v4
+        .local_addr()?
+        .as_socket()
+        .map_or(port, |bound| bound.port());
     spawn_reader(v4.into(), reader.clone())?;
     if ipv6 {
         match bind(SocketAddr::from((Ipv6Addr::UNSPECIFIED, port))) {
@@ -53,7 +61,11 @@ pub fn listen(port: u16, ipv6: bool) -> anyhow::Result<Listener> {
             Err(error) => tracing::warn!("no IPv6 announcements: {error}"),
         }
     }
-    Ok(Listener { inputs, dropped })
+    Ok(Listener {
+        inputs,
+        dropped,
+        port,
+    })
 }
 
 /// One socket's side of the queue.

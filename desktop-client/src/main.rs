@@ -62,7 +62,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on UDP port {}", config.port))?;
     tracing::info!(
         "listening for Ringside announcements on UDP port {}",
-        config.port
+        listener.port
     );
     let mut app = App::new(config.settings());
     let password = (!config.console_password.is_empty()).then(|| config.console_password.clone());

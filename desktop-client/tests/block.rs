@@ -58,7 +58,7 @@ fn block_logs_in_and_adds_a_filter_first_in_the_list() {
             source: CallerIdSource::From,
             raw: String::new(),
         };
-        policy.filters.decide(&caller, true).block.yes
+        policy.filters.decide(&caller, true).block.applies
     };
     for number in ["*", "1555*", "12125550100"] {
         assert!(blocked(number), "{number} is blocked");

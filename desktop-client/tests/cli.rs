@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::UdpSocket;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStderr, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ringside_core::announce::{encode, Announcement, EventKind, Signer, Stamp};
@@ -24,13 +24,6 @@ impl Drop for Client {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 fn announcement(call: &str, event: EventKind, number: &str, display: &str) -> Announcement {
@@ -64,28 +57,40 @@ fn signed(announcement: &Announcement, secret: &[u8], age: Duration) -> Vec<u8> 
     encode(announcement, Some(&Signer { secret, stamp }))
 }
 
-/// Starts the client on a free port with `stderr` as given; the port and the client.
-fn start(args: &[&str], stderr: Stdio) -> (u16, Client) {
-    let port = free_port();
+/// Starts the client on a port the system picks (`--port 0`), read back from the line it
+/// logs once it listens, so that no other process can take the port first; the port, the
+/// client and the rest of its log.
+fn start(args: &[&str]) -> (u16, Client, BufReader<ChildStderr>) {
     let home = tempfile::tempdir().expect("tempdir");
-    let child = Command::new(env!("CARGO_BIN_EXE_ringside-notify"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ringside-notify"))
         .args(args)
-        .args(["--port", &port.to_string()])
+        .args(["--port", "0"])
         .env("HOME", home.path())
         .env("XDG_CONFIG_HOME", home.path())
         .stdout(Stdio::piped())
-        .stderr(stderr)
+        .stderr(Stdio::piped())
         .spawn()
         .expect("start ringside-notify");
-    (port, Client(child, home))
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let port = loop {
+        let mut line = String::new();
+        let read = stderr.read_line(&mut line).expect("the client's log");
+        assert!(read > 0, "the client ended before it listened");
+        if let Some((_, after)) = line.split_once("on UDP port ") {
+            let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+            break digits.parse().expect("a port number");
+        }
+    };
+    (port, Client(child, home), stderr)
 }
 
 /// Starts the client, sends `datagrams` until it answers, and returns `lines` lines of output.
 fn run(args: &[&str], datagrams: &[Vec<u8>], lines: usize) -> Vec<String> {
-    let (port, mut client) = start(args, Stdio::null());
+    let (port, mut client, mut stderr) = start(args);
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
     let stdout = client.0.stdout.take().expect("stdout");
     let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    // The client may not listen yet: send until the first line appears.
+    // It listens already; a datagram lost all the same is sent again until a line appears.
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -239,10 +244,9 @@ fn a_name_with_line_breaks_and_escapes_prints_one_line() {
 /// once the pipe is read, it says how many it dropped.
 #[test]
 fn a_blocked_output_drops_datagrams_beyond_a_bounded_queue() {
-    let (port, mut client) = start(&["--print"], Stdio::piped());
+    let (port, mut client, stderr) = start(&["--print"]);
     let pid = client.0.id();
     let stdout = client.0.stdout.take().expect("stdout");
-    let stderr = client.0.stderr.take().expect("stderr");
     let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
     let name = "N".repeat(7000);
     std::thread::sleep(Duration::from_millis(500));
@@ -280,10 +284,9 @@ fn a_blocked_output_drops_datagrams_beyond_a_bounded_queue() {
 /// in a row start eight, and the log says the others were not passed on.
 #[test]
 fn a_slow_exec_program_runs_at_most_eight_at_a_time() {
-    let (port, mut client) = start(&["--print", "--exec", "/bin/sleep 5"], Stdio::piped());
+    let (port, mut client, stderr) = start(&["--print", "--exec", "/bin/sleep 5"]);
     let pid = client.0.id();
     let stdout = BufReader::new(client.0.stdout.take().expect("stdout"));
-    let stderr = client.0.stderr.take().expect("stderr");
     let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
     std::thread::sleep(Duration::from_millis(500));
     for i in 0..20 {

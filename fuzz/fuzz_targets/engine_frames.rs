@@ -11,7 +11,7 @@
 use libfuzzer_sys::fuzz_target;
 use ringside_core::engine::{BlockResponse, Policy};
 use ringside_core::filters::{Action, Field, Filter, FilterList};
-use ringside_core::{Engine, EngineConfig, Timestamp};
+use ringside_core::{Engine, EngineConfig, Timestamp, Verdict};
 
 /// Filters that block some callers of the seeds and let others ring, recorded or not.
 fn policy(flags: u8) -> Policy {
@@ -42,9 +42,7 @@ use ringside_fuzz::link_type;
 
 fuzz_target!(|data: &[u8]| {
     let mut engine = Engine::new(EngineConfig::default());
-    engine
-        .tracker_mut()
-        .set_policy(policy(data.first().copied().unwrap_or_default()));
+    engine.set_policy(policy(data.first().copied().unwrap_or_default()));
     let mut now = Timestamp(1_700_000_000_000_000);
     let mut rest = data;
     while let [flags, d0, d1, l0, l1, tail @ ..] = rest {
@@ -60,8 +58,7 @@ fuzz_target!(|data: &[u8]| {
         let len = usize::from(u16::from_le_bytes([*l0, *l1])).min(tail.len());
         let (frame, after) = tail.split_at(len);
         rest = after;
-        engine.handle_frame(now, link, frame, from_phone);
-        if let Some(rewritten) = engine.take_rewrite() {
+        if let Verdict::Replace(rewritten) = engine.handle_frame(now, link, frame, from_phone) {
             assert_eq!(
                 rewritten.len(),
                 frame.len(),

@@ -20,8 +20,8 @@ use std::net::IpAddr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use bridge_agent::synth::{self, Endpoints, Outcome, SynthCall, SynthPacket};
 use ringside_e2e::lab::{Lab, PHONE, PROVIDER};
+use ringside_synth::{self as synth, Endpoints, Outcome, SynthCall, SynthPacket};
 
 /// How long the call talks.
 const TALK: Duration = Duration::from_secs(40);

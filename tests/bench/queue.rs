@@ -25,8 +25,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bridge_agent::synth::{self, Endpoints, Outcome, SynthCall, SynthPacket};
+use ringside_e2e::consumer::{queued, TrivialConsumer};
 use ringside_e2e::lab::{Lab, PHONE, PROVIDER};
+use ringside_synth::{self as synth, Endpoints, Outcome, SynthCall, SynthPacket};
 
 const CALLS: u16 = 100;
 const PACED: Duration = Duration::from_secs(10);
@@ -95,11 +96,6 @@ fn ip(text: &str) -> IpAddr {
     text.parse().expect("an address")
 }
 
-struct TrivialConsumer {
-    stop: Arc<AtomicBool>,
-    thread: std::thread::JoinHandle<()>,
-}
-
 fn start(lab: &mut Lab, consumer: Consumer) -> Option<TrivialConsumer> {
     match consumer {
         Consumer::Bypass => None,
@@ -107,30 +103,7 @@ fn start(lab: &mut Lab, consumer: Consumer) -> Option<TrivialConsumer> {
             lab.start_agent();
             None
         }
-        Consumer::Trivial => {
-            let stop = Arc::new(AtomicBool::new(false));
-            let flag = Arc::clone(&stop);
-            let ns = format!("/run/netns/{}", lab.ns("br"));
-            let (ready, wait) = std::sync::mpsc::channel();
-            let thread = std::thread::spawn(move || {
-                let file = std::fs::File::open(&ns).expect("namespace");
-                nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
-                let mut queue = nfq::Queue::open().expect("queue");
-                queue.bind(5061).expect("bind");
-                queue.set_fail_open(5061, true).expect("fail-open");
-                queue.set_queue_max_len(5061, 4096).expect("length");
-                ready.send(()).expect("ready");
-                while !flag.load(Ordering::Relaxed) {
-                    let Ok(mut message) = queue.recv() else {
-                        continue;
-                    };
-                    message.set_verdict(nfq::Verdict::Accept);
-                    let _ = queue.verdict(message);
-                }
-            });
-            wait.recv().expect("the trivial consumer started");
-            Some(TrivialConsumer { stop, thread })
-        }
+        Consumer::Trivial => Some(TrivialConsumer::start(lab)),
     }
 }
 
@@ -139,29 +112,9 @@ fn stop(lab: &mut Lab, consumer: Consumer, trivial: Option<TrivialConsumer>) {
         (Consumer::Ringside, _) => {
             lab.stop_agent();
         }
-        (Consumer::Trivial, Some(trivial)) => {
-            trivial.stop.store(true, Ordering::Relaxed);
-            // Wake its blocking receive with one more packet across the bridge.
-            let waker = lab.udp_socket("prov", &format!("{PROVIDER}:0"));
-            for _ in 0..3 {
-                let _ = waker.send_to(b"wake", format!("{PHONE}:9"));
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            trivial.thread.join().expect("trivial consumer");
-        }
+        (Consumer::Trivial, Some(trivial)) => trivial.stop(lab),
         _ => {}
     }
-}
-
-/// The kernel's count of packets handed to queue 5061 in the bridge namespace.
-fn queued(lab: &Lab) -> u64 {
-    let table = lab.in_ns("br", &["cat", "/proc/net/netfilter/nfnetlink_queue"]);
-    table
-        .lines()
-        .find(|l| l.split_whitespace().next() == Some("5061"))
-        .and_then(|l| l.split_whitespace().nth(7))
-        .and_then(|id| id.parse().ok())
-        .unwrap_or(0)
 }
 
 fn measure(

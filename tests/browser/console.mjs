@@ -113,7 +113,14 @@ try {
   await page.waitForSelector("#call-table audio");
   const audio = await page.$("#call-table audio");
   await audio.evaluate((a) => a.play());
-  await page.waitForTimeout(1500);
+  // Until it has played past half a second (or failed): a fixed wait was too short on a
+  // loaded machine. On a timeout the state is read all the same, for the test to show.
+  await page
+    .waitForFunction(() => {
+      const a = document.querySelector("#call-table audio");
+      return a.currentTime > 0.6 || a.error;
+    }, null, { timeout: 20000 })
+    .catch(() => {});
   result.playback = await audio.evaluate((a) => ({ currentTime: a.currentTime, duration: a.duration, error: a.error && a.error.code }));
   await page.screenshot({ path: `${shots}/console-playing.png` });
   await audio.evaluate((a) => a.pause());

@@ -11,43 +11,11 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
+use ringside_e2e::console::Console;
 use ringside_e2e::lab::built_binary;
 
 const PASSWORD: &str = "correct horse battery";
-
-struct Killed(std::process::Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `ringside console` on a free loopback port over `data`, once it listens.
-fn start_console(data: &Path) -> (Killed, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let address = format!("127.0.0.1:{port}");
-    let console = Killed(
-        Command::new(built_binary("ringside"))
-            .args(["console", "--http", &address, "--data-dir"])
-            .arg(data)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("console"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(&address).is_err() {
-        assert!(Instant::now() < deadline, "the console never listened");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (console, address)
-}
 
 /// The length of the WAV the page plays first: the newest call with a recording.
 fn first_recording_seconds(data: &Path) -> f64 {
@@ -319,7 +287,8 @@ fn the_console_in_a_real_browser() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("demo");
     demo_with_password(&data);
-    let (_console, address) = start_console(&data);
+    let console = Console::start(&data);
+    let address = console.address.to_string();
     let wav_seconds = first_recording_seconds(&data);
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts");
     std::fs::create_dir_all(&shots).expect("artifacts");

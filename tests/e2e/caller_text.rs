@@ -6,15 +6,17 @@
 
 use ringside_core::call::Disposition;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Output};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
 use bridge_agent::store::Store;
-use bridge_agent::synth::{packets, write_pcap, Outcome, SynthCall};
 use ringside_core::text::is_hazardous;
+use ringside_e2e::console::Console;
 use ringside_e2e::lab::ringside_binary;
+use ringside_e2e::process::succeeded;
+use ringside_synth::{packets, write_pcap, Outcome, SynthCall};
 
 const EPOCH: Duration = Duration::from_hours(498_400);
 
@@ -43,16 +45,7 @@ fn capture(dir: &Path, file: &str, calls: &[(&str, Option<&str>)]) -> std::path:
 }
 
 fn ringside(args: &[&str]) -> Output {
-    let output = Command::new(ringside_binary())
-        .args(args)
-        .output()
-        .expect("run ringside");
-    assert!(
-        output.status.success(),
-        "ringside {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+    succeeded(Command::new(ringside_binary()).args(args))
 }
 
 /// Standard output, checked to hold no raw control character but its line ends.
@@ -121,51 +114,21 @@ fn control_characters_in_caller_text_are_kept_but_never_printed_raw() {
     assert_eq!(json[0]["network_name"], NAME_STORED);
 }
 
-/// `ringside console` on a free loopback port, stopped when dropped.
-struct Console(Child, u16);
-
-impl Console {
-    fn start(data_dir: &str) -> Console {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let child = Command::new(ringside_binary())
-            .args(["console", "--data-dir", data_dir, "--http"])
-            .arg(format!("127.0.0.1:{port}"))
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("start the console");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "the console never listened");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Console(child, port)
-    }
-
-    /// `POST path` with a JSON body and the CSRF header, as the page sends it: the status line.
-    fn post(&self, path: &str, body: &serde_json::Value) -> String {
-        let body = body.to_string();
-        let mut stream = TcpStream::connect(("127.0.0.1", self.1)).expect("console");
-        write!(
-            stream,
-            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Ringside: 1\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .expect("request");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).expect("response");
-        response.lines().next().unwrap_or_default().to_owned()
-    }
-}
-
-impl Drop for Console {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// `POST path` to `console` with a JSON body and the CSRF header, as the page sends it: the
+/// status line.
+fn post(console: &Console, path: &str, body: &serde_json::Value) -> String {
+    let body = body.to_string();
+    let mut stream = TcpStream::connect(console.address).expect("console");
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Ringside: 1\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    response.lines().next().unwrap_or_default().to_owned()
 }
 
 /// The bug: a caller numbered `*` (`sip:*@host`) blocked from the call log became the filter
@@ -185,17 +148,17 @@ fn a_caller_numbered_star_blocked_from_the_console_blocks_only_that_number() {
         "--quiet",
     ]);
     {
-        let console = Console::start(data_arg);
+        let console = Console::start(Path::new(data_arg));
         for number in ["*", "1555*"] {
             let block = serde_json::json!({
                 "pattern": number, "field": "number-exact", "action": "block", "position": 1
             });
-            assert!(console.post("/api/filters", &block).contains("201"));
+            assert!(post(&console, "/api/filters", &block).contains("201"));
         }
         let too_long = serde_json::json!({
             "pattern": "1".repeat(65), "field": "number-exact", "action": "block"
         });
-        assert!(console.post("/api/filters", &too_long).contains("400"));
+        assert!(post(&console, "/api/filters", &too_long).contains("400"));
     }
     let listed = clean_stdout(&["filters", "list", "--data-dir", data_arg]);
     assert!(listed.contains("number-exact 1555*"), "{listed}");

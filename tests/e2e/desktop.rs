@@ -5,10 +5,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bridge_agent::synth::{packets, write_pcap};
 use ringside_e2e::lab::built_binary;
+use ringside_e2e::process::stdout_of;
+use ringside_synth::{packets, write_pcap};
+
+use crate::support::wait_until;
 
 /// Processes killed when the test ends, however it ends.
 struct Processes(Vec<Child>);
@@ -19,26 +22,6 @@ impl Drop for Processes {
             let _ = child.kill();
             let _ = child.wait();
         }
-    }
-}
-
-fn output(command: &mut Command) -> String {
-    let out = command
-        .output()
-        .expect("run a desktop tool (is it installed?)");
-    assert!(
-        out.status.success(),
-        "{command:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -80,7 +63,7 @@ impl Desktop {
         );
         let socket = format!("/tmp/.X11-unix/X{}", &display[1..]);
         wait_until("Xvfb", || Path::new(&socket).exists());
-        let bus = output(Command::new("dbus-daemon").args([
+        let bus = stdout_of(Command::new("dbus-daemon").args([
             "--session",
             "--fork",
             "--print-address=1",
@@ -163,7 +146,7 @@ fn announce_demo_calls(dir: &Path, port: u16) {
     let data = dir.join("data");
     let data_arg = data.to_str().expect("utf-8");
     let ringside = built_binary("ringside");
-    output(Command::new(&ringside).args([
+    stdout_of(Command::new(&ringside).args([
         "phonebook",
         "set",
         "15550100001",
@@ -175,7 +158,7 @@ fn announce_demo_calls(dir: &Path, port: u16) {
     let calls = packets(&bridge_agent::demo::demo_calls(), 1);
     write_pcap(&capture, Duration::from_secs(1_790_000_000), &calls).expect("capture");
     let target = format!("127.0.0.1:{port}");
-    output(Command::new(&ringside).args([
+    stdout_of(Command::new(&ringside).args([
         "replay",
         capture.to_str().expect("utf-8"),
         "--data-dir",
@@ -190,22 +173,27 @@ fn announce_demo_calls(dir: &Path, port: u16) {
 fn announcements_become_one_popup_per_call_on_a_real_desktop() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut desktop = Desktop::start(dir.path());
-    let port = std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .expect("port")
-        .port();
     let log = dir.path().join("notify.log");
+    // Port 0: the client binds a port the system picks and logs it, so no other process can
+    // take the port between the test's choice and the client's bind.
     let client = Command::new(built_binary("ringside-notify"))
-        .args(["--port", &port.to_string()])
+        .args(["--port", "0"])
         .envs(desktop.env.clone())
         .stderr(std::fs::File::create(&log).expect("log"))
         .spawn()
         .expect("ringside-notify");
     desktop.processes.0.push(client);
+    let mut port = None;
     wait_until("ringside-notify listening", || {
-        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("listening"))
+        port = std::fs::read_to_string(&log).ok().and_then(|log| {
+            let after = log.split_once("on UDP port ")?.1;
+            // Only a whole line: the digits end before the line does.
+            let end = after.find(|c: char| !c.is_ascii_digit())?;
+            after[..end].parse::<u16>().ok()
+        });
+        port.is_some()
     });
-    announce_demo_calls(dir.path(), port);
+    announce_demo_calls(dir.path(), port.expect("the port it listens on"));
 
     wait_until("three popups (the three inbound calls)", || {
         desktop.displayed() == 3
@@ -217,7 +205,7 @@ fn announcements_become_one_popup_per_call_on_a_real_desktop() {
         "replaced, not stacked: one popup per call"
     );
     let shot = artifacts().join("desktop-popups.png");
-    output(
+    stdout_of(
         Command::new("import")
             .args(["-display", &desktop.display, "-window", "root"])
             .arg(&shot),

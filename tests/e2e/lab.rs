@@ -3,11 +3,14 @@
 use ringside_core::call::CallDirection;
 use ringside_core::call::Disposition;
 use ringside_core::caller_id::CallerIdSource;
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ringside_core::announce::{decode, EventKind};
 
-use crate::support::assert_tone;
+use crate::support::{assert_tone, wait_until};
 use ringside_e2e::lab::{wait_with_timeout, Lab, PHONE, PROVIDER};
 
 /// The scheduling policy (`/proc/.../stat` field 41) of the agent's queue thread.
@@ -27,6 +30,24 @@ fn queue_thread_policy(pid: u32) -> u32 {
         }
     }
     panic!("no ringside-queue thread in {pid}");
+}
+
+/// Polls the queue thread's scheduling policy every 20 ms until the flag is cleared; the
+/// thread returns the policies seen.
+fn watch_queue_thread_policy(
+    pid: u32,
+) -> (Arc<AtomicBool>, std::thread::JoinHandle<BTreeSet<u32>>) {
+    let watching = Arc::new(AtomicBool::new(true));
+    let flag = Arc::clone(&watching);
+    let watcher = std::thread::spawn(move || {
+        let mut seen = BTreeSet::new();
+        while flag.load(Ordering::Relaxed) {
+            seen.insert(queue_thread_policy(pid));
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        seen
+    });
+    (watching, watcher)
 }
 
 /// Reads a WAV of the lab's data directory as (left, right).
@@ -195,8 +216,13 @@ fn an_inbound_call_is_announced_logged_and_recorded_in_stereo() {
         uid.split_whitespace().skip(1).all(|id| id == "65534"),
         "still root: {uid}"
     );
-    let policy = queue_thread_policy(lab.agent_pid());
-    assert_eq!(policy, 1, "the queue thread runs SCHED_FIFO");
+    let pid = lab.agent_pid();
+    assert_eq!(
+        queue_thread_policy(pid),
+        0,
+        "no call in progress: the queue thread runs at the normal priority"
+    );
+    let (watching, policies_seen) = watch_queue_thread_policy(pid);
     let listener = lab.udp_socket("phone", "0.0.0.0:7651");
     listener
         .set_read_timeout(Some(Duration::from_secs(20)))
@@ -224,6 +250,15 @@ fn an_inbound_call_is_announced_logged_and_recorded_in_stereo() {
 
     let calls = lab.wait_for_calls("the call ends", |calls| {
         calls.len() == 1 && calls[0].disposition == Some(Disposition::Answered)
+    });
+    watching.store(false, Ordering::Relaxed);
+    let seen = policies_seen.join().expect("the policy watcher");
+    assert!(
+        seen.contains(&1),
+        "SCHED_FIFO while the call was up: {seen:?}"
+    );
+    wait_until("the queue thread is back at the normal priority", || {
+        queue_thread_policy(pid) == 0
     });
     let call = &calls[0];
     assert_eq!(call.call.direction, CallDirection::Inbound);

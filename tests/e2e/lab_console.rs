@@ -23,7 +23,8 @@ struct Console {
 }
 
 impl Console {
-    /// Starts it on `http` and waits until it listens.
+    /// Starts it on `http` and waits until it listens. A fixed port cannot race here: the
+    /// console binds inside the lab's own bridge namespace, where nothing else listens.
     fn start(lab: &Lab, http: &str) -> Console {
         let mut child = Command::new("ip")
             .args(["netns", "exec", &lab.ns("br")])

@@ -7,7 +7,7 @@
 use ringside_core::call::Disposition;
 use std::time::Duration;
 
-use bridge_agent::synth::{packets, write_pcap, Hold, SynthCall, SynthPacket};
+use ringside_synth::{packets, write_pcap, Hold, SynthCall, SynthPacket};
 
 use crate::support::{assert_tone, replay_file, Replayed};
 

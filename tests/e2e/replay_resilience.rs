@@ -9,10 +9,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bridge_agent::store::CallRecord;
-use bridge_agent::synth::{packets, write_pcap, SynthCall};
 use bridge_agent::timefmt::rfc3339;
 use ringside_core::fault::{FAULT_HEADER, FAULT_SETTLE_CALL_ID};
 use ringside_core::Timestamp;
+use ringside_synth::{packets, write_pcap, SynthCall};
 
 use crate::support::{captures_dir, replay_file, Replayed};
 use ringside_e2e::lab::ringside_binary;

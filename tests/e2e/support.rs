@@ -140,3 +140,15 @@ pub fn assert_tone(samples: &[i16], frequency: f64, others: &[f64], what: &str) 
         );
     }
 }
+
+/// Waits up to 15 seconds for `done`, checking every 100 ms; fails the test naming `what`.
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

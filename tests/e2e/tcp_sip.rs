@@ -11,11 +11,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use bridge_agent::synth::{
-    ethernet_frame, packets, tcp_frame, write_frames, SynthCall, SynthPacket,
-};
 use ringside_core::sip::looks_like_sip;
 use ringside_core::tcp_stream::TcpSegment;
+use ringside_synth::{ethernet_frame, packets, tcp_frame, write_frames, SynthCall, SynthPacket};
 
 use bridge_agent::store::Store;
 use ringside_core::filters::{Action, Field};

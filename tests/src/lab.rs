@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use bridge_agent::store::{CallRecord, Store};
-use bridge_agent::synth::{self, SynthCall, SynthPacket};
+use ringside_synth::{self as synth, SynthCall, SynthPacket};
 
 /// The provider's address (it talks to the phone across the bridge).
 pub const PROVIDER: &str = "10.77.0.1";
@@ -34,17 +34,7 @@ pub struct Lab {
 }
 
 fn run(program: &str, args: &[&str]) -> String {
-    let output = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program} (is it installed?): {e}"));
-    assert!(
-        output.status.success(),
-        "{program} {} failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    crate::process::stdout_of(Command::new(program).args(args))
 }
 
 /// The `ringside` binary built beside this test (or benchmark) binary.
@@ -171,7 +161,9 @@ impl Lab {
         run(ringside_binary().to_str().expect("utf-8"), &all)
     }
 
-    /// Starts `ringside run` in the bridge namespace and waits until it listens.
+    /// Starts `ringside run` in the bridge namespace and waits until it listens. Its console
+    /// keeps the default port (127.0.0.1:8080): the namespace is the lab's own, so no other
+    /// process can hold the port.
     pub fn start_agent(&mut self) {
         self.start_agent_with("");
     }

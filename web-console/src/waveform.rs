@@ -58,8 +58,10 @@ pub fn svg(path: &Path) -> Result<String, hound::Error> {
 mod tests {
     use super::*;
 
+    /// Each channel gets its own row of columns: a loud caller reaches the top of its row,
+    /// a silent phone side stays flat.
     #[test]
-    fn loud_left_quiet_right() {
+    fn a_loud_left_channel_and_a_silent_right_one_draw_as_such() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("t.wav");
         let spec = hound::WavSpec {

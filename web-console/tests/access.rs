@@ -12,6 +12,7 @@ use axum::http::{header, Request, StatusCode};
 use axum::response::Response;
 use axum::Router;
 use http_body_util::BodyExt;
+use ringside_store::test_support::inbound_call;
 use ringside_store::{NewCall, Store};
 use tower::ServiceExt;
 use web_console::{app, auth, ConsoleState};
@@ -69,16 +70,7 @@ fn with_recording(data_dir: &std::path::Path) -> i64 {
     let id = store
         .insert_call(&NewCall {
             call_id: "nosniff@example",
-            direction: ringside_core::call::CallDirection::Inbound,
-            number: Some("15550100001"),
-            name: Some("<script>alert(1)</script>"),
-            anonymous: false,
-            caller_id_source: ringside_core::caller_id::CallerIdSource::From,
-            caller_id_header: "",
-            started_at: ringside_core::rfc3339::parse(at).expect("time"),
-            phone_address: "10.0.0.2:5060",
-            remote_address: "10.0.0.1:5060",
-            blocked_by: None,
+            ..inbound_call("15550100001", Some("<script>alert(1)</script>"), at)
         })
         .expect("insert");
     let relative = "recordings/nosniff.wav";

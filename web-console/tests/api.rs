@@ -9,7 +9,8 @@ use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
-use ringside_store::{NewCall, Store};
+use ringside_store::test_support::{inbound_call, CALL_JSON_KEYS};
+use ringside_store::Store;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 use web_console::{app, ConsoleState};
@@ -27,19 +28,7 @@ fn fixture() -> Fixture {
     let mut store = Store::open(dir.path()).expect("store");
     let mut insert = |number: &str, name: &str, at: &str| {
         store
-            .insert_call(&NewCall {
-                call_id: at,
-                direction: ringside_core::call::CallDirection::Inbound,
-                number: Some(number),
-                name: Some(name),
-                anonymous: false,
-                caller_id_source: ringside_core::caller_id::CallerIdSource::From,
-                caller_id_header: "",
-                started_at: ringside_core::rfc3339::parse(at).expect("time"),
-                phone_address: "10.0.0.2:5060",
-                remote_address: "10.0.0.1:5060",
-                blocked_by: None,
-            })
+            .insert_call(&inbound_call(number, Some(name), at))
             .expect("insert")
     };
     let recorded = insert(
@@ -113,21 +102,7 @@ async fn calls_are_listed_newest_first_searched_and_paged() {
     let calls = calls.as_array().expect("an array");
     assert_eq!(calls.len(), 2);
     assert_eq!(calls[0]["number"], "15550100003", "newest first");
-    for key in [
-        "id",
-        "call_id",
-        "direction",
-        "number",
-        "name",
-        "display",
-        "anonymous",
-        "caller_id_source",
-        "started_at",
-        "answered_at",
-        "ended_at",
-        "disposition",
-        "recording",
-    ] {
+    for key in CALL_JSON_KEYS {
         assert!(calls[0].get(key).is_some(), "{key} missing");
     }
     let (_, found) = get_json(&f, "/api/calls?search=wireless").await;

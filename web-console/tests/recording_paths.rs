@@ -10,6 +10,7 @@ use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
+use ringside_store::test_support::inbound_call;
 use ringside_store::{NewCall, Store};
 use tower::ServiceExt;
 use web_console::{app, ConsoleState};
@@ -20,16 +21,7 @@ fn call_with_recording(dir: &std::path::Path, recording: &str) -> i64 {
     let id = store
         .insert_call(&NewCall {
             call_id: recording,
-            direction: ringside_core::call::CallDirection::Inbound,
-            number: Some("15550100001"),
-            name: None,
-            anonymous: false,
-            caller_id_source: ringside_core::caller_id::CallerIdSource::From,
-            caller_id_header: "",
-            started_at: ringside_core::rfc3339::parse("2026-11-22T09:00:00.000000Z").expect("time"),
-            phone_address: "10.0.0.2:5060",
-            remote_address: "10.0.0.1:5060",
-            blocked_by: None,
+            ..inbound_call("15550100001", None, "2026-11-22T09:00:00.000000Z")
         })
         .expect("insert");
     store.set_recording(id, recording).expect("tamper");

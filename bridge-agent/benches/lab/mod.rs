@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use bridge_agent::synth::{self, Endpoints, Outcome, SynthCall};
 use ringside_core::Timestamp;
+use ringside_synth::{self as synth, Endpoints, Outcome, SynthCall};
 
 /// A packet as the engine takes it.
 pub struct Packet {

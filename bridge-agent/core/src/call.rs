@@ -1,44 +1,35 @@
-//! One call: the dialog state machine for one Call-ID (RFC 3261 §13, §15).
-//!
-//! ```text
-//! Trying ──1xx──► Ringing ──2xx──► Answered ──BYE──► Ended(answered)
-//!   │               │
-//!   └───────────────┴── CANCEL / 487 ► Ended(missed), 486/600 ► Ended(busy),
-//!                       603/403 ► Ended(rejected), other final ► Ended(failed)
-//! ```
-//! 401/407 challenges keep the call in `Trying`: the caller resends the INVITE with
-//! credentials and a higher `CSeq`. Re-INVITEs of an answered call only change its media.
+//! One call: its dialog (the state machine per Call-ID, [`DialogState`]), its media and what
+//! Ringside decided about it. `Call`'s fields are its own: the tracker tells it what came
+//! (a SIP message, an RTP packet, the clock) and reads what it needs through methods, so no
+//! combination the dialog cannot reach (an answer time on a call that never got a 2xx, a 200
+//! that revives an ended call) can be written from outside.
+
+mod dialog;
+#[cfg(test)]
+mod tests;
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use tracing::debug;
 
 use crate::beeps::Beeper;
 use crate::caller_id::CallerId;
 use crate::filters::Filter;
-use crate::media::CallMedia;
-use crate::mixer::Channel;
+use crate::media::{CallMedia, LIVE_CHUNK_FRAMES, RECORDING_CHUNK_FRAMES};
+use crate::mixer::{Channel, Frame};
 pub use crate::outcome::{CallDirection, Disposition};
+use crate::playout::LegStats;
+use crate::rtp::RtpPacket;
 use crate::sdp::{Codec, Media, SessionDescription};
-use crate::sip::{Message, Method};
+use crate::sip::Message;
 use crate::time::Timestamp;
+
+pub use dialog::{DialogState, Signal};
 
 /// The engine's handle for a call (Call-IDs are the network's, these are ours).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CallKey(pub u64);
-
-/// Where a call is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallState {
-    /// INVITE sent, no ringing yet.
-    Trying,
-    /// 180/183 seen.
-    Ringing,
-    /// 2xx seen.
-    Answered,
-    /// Over.
-    Ended(Disposition),
-}
 
 /// What a message did to a call, for the tracker to report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,35 +65,86 @@ pub struct CallInfo {
     pub blocked_by: Option<Filter>,
 }
 
-/// One call and everything Ringside tracks about it.
-#[derive(Debug)]
-pub struct Call {
-    /// What was known at the start.
-    pub info: CallInfo,
-    state: CallState,
+/// How a call went, reported when it ends.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallSummary {
     /// When it was answered.
     pub answered_at: Option<Timestamp>,
-    /// When it ended.
-    pub ended_at: Option<Timestamp>,
-    /// The `CSeq` of the INVITE that set the call up (raised by auth retries).
-    invite_cseq: u32,
-    /// The last SIP or RTP packet of this call.
-    pub last_activity: Timestamp,
-    /// The last RTP packet, if any.
-    pub last_media: Option<Timestamp>,
-    /// The audio description each side sent, indexed by the [`Channel`] of that side's voice.
-    pub sdp: [Option<Media>; 2],
-    /// The audio: jitter buffers and mixer.
-    pub media: CallMedia,
-    /// Whether to record this call.
-    pub record: bool,
-    /// The audio codec the call used, once RTP has been seen.
+    /// The audio codec seen on its RTP.
     pub codec: Option<Codec>,
+    /// When its first RTP packet arrived: the first frame of the recording.
+    pub media_started_at: Option<Timestamp>,
+    /// Per-direction RTP counters, remote party first.
+    pub quality: [LegStats; 2],
+    /// Silences longer than [`crate::mixer::MAX_GAP`] left out of the recording.
+    pub gaps_skipped: u64,
+}
+
+/// How long a call may stay quiet (no SIP, no RTP) before Ringside ends it itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Timeouts {
+    /// A call not yet answered (no final response came).
+    pub ringing: Duration,
+    /// An answered call whose RTP stopped (a BYE was never seen).
+    pub media: Duration,
+    /// An answered call that never had RTP.
+    pub session: Duration,
+}
+
+/// How long an ended call stays in the table to absorb retransmissions (Timer J/H, 32 s).
+pub(crate) const LINGER: Duration = Duration::from_secs(32);
+
+/// What the clock means for a call (see [`Call::handle_timeout`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tick {
+    /// It goes on (its paused audio, if any, is ready to hand out).
+    Going,
+    /// It has ended and stays a while to absorb retransmissions.
+    Lingering,
+    /// It has been quiet too long: end it ([`Call::end`]).
+    Expired,
+    /// It ended more than [`LINGER`] ago: forget it.
+    Forgotten,
+}
+
+/// What a call made of one of its RTP packets (see [`Call::handle_rtp`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Heard {
+    /// Nothing to report: the call has ended, or the packet is a tone event or comfort noise.
+    Nothing,
+    /// G.711 audio went into the mix: a chunk may be ready ([`Call::poll_audio`]).
+    Audio,
+    /// The same, and the packet must go on with this UDP payload (a courtesy beep in the
+    /// phone's voice).
+    Beeped(Vec<u8>),
+    /// A codec Ringside does not decode, on a recorded call: keep the packet as it is.
+    Raw,
+}
+
+/// One call and everything Ringside tracks about it.
+#[derive(Debug)]
+pub(crate) struct Call {
+    /// What was known at the start.
+    info: CallInfo,
+    /// Where the dialog is, and the times that exist only in some states.
+    dialog: DialogState,
+    /// The last SIP or RTP packet of this call.
+    last_activity: Timestamp,
+    /// The last RTP packet, if any.
+    last_media: Option<Timestamp>,
+    /// The audio description each side sent, indexed by the [`Channel`] of that side's voice.
+    sdp: [Option<Media>; 2],
+    /// The audio: jitter buffers and mixer.
+    media: CallMedia,
+    /// Whether to record this call.
+    record: bool,
+    /// The audio codec the call used, once RTP has been seen.
+    codec: Option<Codec>,
     /// When its courtesy beeps sound.
-    pub beeper: Beeper,
+    beeper: Beeper,
     /// The response that turned a blocked caller away, sent again for every retransmission
-    /// of the INVITE (`None` when blocked calls are dropped silently).
-    pub turned_away: Option<Vec<u8>>,
+    /// of the INVITE (`None` when blocked calls are dropped silently, or not blocked).
+    turned_away: Option<Vec<u8>>,
 }
 
 impl Call {
@@ -110,10 +152,7 @@ impl Call {
     #[must_use]
     pub fn new(info: CallInfo, invite: &Message, record: bool) -> Call {
         let mut call = Call {
-            state: CallState::Trying,
-            answered_at: None,
-            ended_at: None,
-            invite_cseq: invite.cseq().number,
+            dialog: DialogState::calling(invite.cseq().number),
             last_activity: info.started_at,
             last_media: None,
             sdp: [None, None],
@@ -129,10 +168,27 @@ impl Call {
         call
     }
 
-    /// The call's state.
+    /// What was known of the call at its start.
     #[must_use]
-    pub fn state(&self) -> CallState {
-        self.state
+    pub fn info(&self) -> &CallInfo {
+        &self.info
+    }
+
+    /// Where the call's dialog is.
+    #[must_use]
+    pub fn dialog(&self) -> DialogState {
+        self.dialog
+    }
+
+    /// Whether the call is recorded.
+    #[must_use]
+    pub fn is_recorded(&self) -> bool {
+        self.record
+    }
+
+    /// Turns its recording on or off (the console, touch-tone codes).
+    pub fn set_recording(&mut self, on: bool) {
+        self.record = on;
     }
 
     /// Takes a message of this dialog; `from_phone` says which side sent it.
@@ -144,72 +200,167 @@ impl Call {
     ) -> Progress {
         self.last_activity = now;
         self.take_sdp(message, from_phone);
-        let is_invite_cseq = message.cseq().method == Method::Invite;
-        let progress = match (self.state, message.method(), message.status()) {
-            // An INVITE again: a retransmission, an authenticated retry, or a re-INVITE.
-            (_, Some(Method::Invite), _) => {
-                if matches!(self.state, CallState::Trying | CallState::Ringing) {
-                    self.invite_cseq = self.invite_cseq.max(message.cseq().number);
-                }
-                Progress::Nothing
-            }
-            // The caller gives up before an answer (a BYE before any answer means the same).
-            (CallState::Trying | CallState::Ringing, Some(Method::Cancel | Method::Bye), _) => {
-                Progress::Ended(Disposition::Missed)
-            }
-            // A hang-up.
-            (CallState::Answered, Some(Method::Bye), _) => Progress::Ended(Disposition::Answered),
-            // Ringing or early media.
-            (CallState::Trying, None, Some(180..=199)) if is_invite_cseq => Progress::Ringing,
-            // The answer to the INVITE (not to a re-INVITE or other request).
-            (CallState::Trying | CallState::Ringing, None, Some(200..=299)) if is_invite_cseq => {
-                Progress::Answered
-            }
-            // A final failure of the INVITE that set the call up.
-            (CallState::Trying | CallState::Ringing, None, Some(code @ 300..=699))
-                if is_invite_cseq && message.cseq().number >= self.invite_cseq =>
-            {
-                Disposition::from_final_status(code).map_or(Progress::Nothing, Progress::Ended)
-            }
-            // 100 Trying, ACK, PRACK, INFO, re-INVITE answers, anything after the end.
-            _ => Progress::Nothing,
-        };
-        self.apply(now, progress);
+        let (state, progress) = self.dialog.on_signal(now, Signal::of(message));
+        self.set_state(state);
         progress
     }
 
-    /// Ends the call from outside (timeout, shutdown, end of capture).
+    /// Ends the call from outside (timeout, shutdown, end of capture), and says how it ended
+    /// (or had ended already).
     pub fn end(&mut self, now: Timestamp) -> Disposition {
-        let disposition = match (self.state, self.info.direction) {
-            (CallState::Ended(d), _) => return d,
-            (CallState::Answered, _) => Disposition::Answered,
-            (_, CallDirection::Inbound) => Disposition::Missed,
-            (_, CallDirection::Outbound) => Disposition::Failed,
-        };
-        self.apply(now, Progress::Ended(disposition));
+        let (state, disposition) = self.dialog.on_end(now, self.info.direction);
+        self.set_state(state);
         disposition
     }
 
-    /// Marks the call blocked by a filter (it never rings).
-    pub fn block(&mut self, now: Timestamp) {
-        self.apply(now, Progress::Ended(Disposition::Blocked));
+    /// Ends a call a filter blocked before it rang; `response` is what turned the caller
+    /// away, to send again for each retransmission of the INVITE. Refused (`false`) once the
+    /// call is past `Calling`: a call already ringing or up is never blocked.
+    pub fn block(&mut self, now: Timestamp, response: Option<Vec<u8>>) -> bool {
+        let Some(state) = self.dialog.on_block(now) else {
+            return false;
+        };
+        self.set_state(state);
+        self.turned_away = response;
+        true
     }
 
-    fn apply(&mut self, now: Timestamp, progress: Progress) {
-        let new = match progress {
-            Progress::Nothing => return,
-            Progress::Ringing => CallState::Ringing,
-            Progress::Answered => {
-                self.answered_at = Some(now);
-                CallState::Answered
+    /// The response that turned this blocked caller away, when one did.
+    #[must_use]
+    pub fn turned_away(&self) -> Option<&[u8]> {
+        self.turned_away.as_deref()
+    }
+
+    fn set_state(&mut self, new: DialogState) {
+        if new != self.dialog {
+            debug!(call_id = %self.info.call_id, "call {:?} => {:?}", self.dialog, new);
+            self.dialog = new;
+        }
+    }
+
+    /// Runs the call's timers at `now`: whether it went quiet too long, or ended long enough
+    /// ago to be forgotten. A call that goes on mixes the audio its pause left waiting.
+    pub fn handle_timeout(&mut self, now: Timestamp, timeouts: Timeouts) -> Tick {
+        let idle = now.since(self.last_activity);
+        let limit = match self.dialog {
+            DialogState::Terminated { ended_at, .. } => {
+                return if now.since(ended_at) > LINGER {
+                    Tick::Forgotten
+                } else {
+                    Tick::Lingering
+                };
             }
-            Progress::Ended(disposition) => {
-                self.ended_at = Some(now);
-                CallState::Ended(disposition)
-            }
+            DialogState::Calling { .. } | DialogState::Early { .. } => timeouts.ringing,
+            DialogState::Confirmed { .. } if self.last_media.is_some() => timeouts.media,
+            DialogState::Confirmed { .. } => timeouts.session,
         };
-        debug!(call_id = %self.info.call_id, "call {:?} => {:?}", self.state, new);
-        self.state = new;
+        if idle > limit {
+            return Tick::Expired;
+        }
+        self.media.handle_timeout(now);
+        Tick::Going
+    }
+
+    /// The media addresses the two sides' SDP announced: each with the [`Channel`] of the
+    /// voice of the side that announced it (who receives there, and sends from there with
+    /// symmetric RTP).
+    pub fn media_addresses(&self) -> impl Iterator<Item = (Channel, SocketAddr)> + '_ {
+        [Channel::Phone, Channel::Remote]
+            .into_iter()
+            .filter_map(|side| {
+                let media = self.sdp[side as usize].as_ref()?;
+                let address = media.address.filter(|a| !a.is_unspecified())?;
+                Some((side, SocketAddr::new(address, media.port)))
+            })
+    }
+
+    /// Takes an RTP packet of the voice of `channel` (its UDP payload is `payload`).
+    /// `beeps` says whether courtesy beeps are on and the packet could be sent on changed.
+    pub fn handle_rtp(
+        &mut self,
+        now: Timestamp,
+        channel: Channel,
+        packet: &RtpPacket<'_>,
+        beeps: bool,
+    ) -> Heard {
+        if self.dialog.is_terminated() {
+            return Heard::Nothing;
+        }
+        self.last_activity = now;
+        self.last_media = Some(now);
+        let codec = self.codec_for(channel, packet.payload_type());
+        match codec {
+            Codec::Pcmu | Codec::Pcma => {
+                self.codec.get_or_insert(codec);
+                if let Some(beeped) = self.beep(now, channel, codec, packet, beeps) {
+                    return Heard::Beeped(beeped);
+                }
+                self.media.handle_rtp(now, channel, codec, packet);
+                Heard::Audio
+            }
+            Codec::Other => {
+                self.codec.get_or_insert(codec);
+                if self.record {
+                    Heard::Raw
+                } else {
+                    Heard::Nothing
+                }
+            }
+            Codec::TelephoneEvent | Codec::ComfortNoise => Heard::Nothing,
+        }
+    }
+
+    /// The packet with a courtesy beep in place of the phone's voice, when one is due; the
+    /// remote party hears the beep, and the recording keeps what they heard.
+    fn beep(
+        &mut self,
+        now: Timestamp,
+        channel: Channel,
+        codec: Codec,
+        packet: &RtpPacket<'_>,
+        beeps: bool,
+    ) -> Option<Vec<u8>> {
+        let due = beeps
+            && self.record
+            && channel == Channel::Phone
+            && (self.dialog.answered_at()).is_some_and(|at| self.beeper.due(now, at));
+        let tone = due
+            .then(|| self.beeper.tone(codec, packet.payload().len()))
+            .flatten()?;
+        let mut rewritten = packet.bytes().to_vec();
+        let start = packet.payload_offset();
+        rewritten[start..start + tone.len()].copy_from_slice(&tone);
+        if let Ok(beeped) = RtpPacket::new_checked(&rewritten) {
+            self.media.handle_rtp(now, channel, codec, &beeped);
+        }
+        Some(rewritten)
+    }
+
+    /// The next chunk of mixed audio for the recording and where it starts, once one is
+    /// ready and the call is recorded (20 ms chunks while someone is `listening`, 200 ms
+    /// otherwise).
+    pub fn poll_audio(&mut self, listening: bool) -> Option<(u64, Vec<Frame>)> {
+        let chunk = if listening {
+            LIVE_CHUNK_FRAMES
+        } else {
+            RECORDING_CHUNK_FRAMES
+        };
+        self.record.then(|| self.media.poll_chunk(chunk)).flatten()
+    }
+
+    /// At its end: the rest of the call's audio (when recorded and there is some) and how
+    /// the call went.
+    pub fn finish(&mut self) -> (Option<(u64, Vec<Frame>)>, CallSummary) {
+        let (offset, frames) = self.media.finish();
+        let rest = (self.record && !frames.is_empty()).then_some((offset, frames));
+        let summary = CallSummary {
+            answered_at: self.dialog.answered_at(),
+            codec: self.codec,
+            media_started_at: self.media.started_at(),
+            quality: self.media.stats(),
+            gaps_skipped: self.media.gaps_skipped(),
+        };
+        (rest, summary)
     }
 
     /// Records the SDP a side sent: its audio goes to the address in it.
@@ -230,8 +381,7 @@ impl Call {
 
     /// The codec a payload type means on audio spoken by `channel`: the receiving side's SDP
     /// names the payload types it accepts, the sender's is a fallback.
-    #[must_use]
-    pub fn codec_for(&self, channel: Channel, payload_type: u8) -> Codec {
+    fn codec_for(&self, channel: Channel, payload_type: u8) -> Codec {
         let receiver = 1 - channel as usize;
         let described = |i: usize| self.sdp[i].as_ref().and_then(|m| m.codec(payload_type));
         described(receiver)

@@ -2,8 +2,15 @@
 //! on a capture file.
 //!
 //! Call order: [`Engine::handle_frame`] for every packet (it answers with a [`Verdict`] at
-//! once), [`Engine::handle_timeout`] when [`Engine::poll_timeout`] says so, and
-//! [`Engine::poll_event`] until `None` after each of those. [`Engine::finish`] at the end.
+//! once, carrying the packet itself when the engine changed it), [`Engine::handle_timeout`]
+//! when [`Engine::poll_timeout`] says so, and [`Engine::poll_event`] and
+//! [`Engine::poll_transmit`] until `None` after each of those. [`Engine::finish`] at the end.
+//!
+//! The engine is the only door to the call table: the user's decisions go in through named
+//! commands ([`Engine::set_policy`], [`Engine::set_recording`], [`Engine::set_listening`],
+//! [`Engine::settle_frame`]) and what the agent needs to know comes out as plain values
+//! ([`Engine::is_recorded`], [`Engine::call_id`], [`Engine::calls_in_table`],
+//! [`Engine::stats`]); the tracker itself never leaves the engine.
 //!
 //! If a bug makes the engine panic on a frame, the caller may catch the panic and call
 //! [`Engine::settle_frame`] with the same frame: it ends the call the frame belonged to and
@@ -20,8 +27,9 @@ use crate::tcp_stream::{FlowKey, TcpSegment, TcpStreamStats, TcpStreams};
 use crate::time::Timestamp;
 use crate::tracker::{RtpOutcome, Tracker};
 
+pub use crate::call::CallSummary;
 pub use crate::policy::{BlockResponse, Policy};
-pub use crate::tracker::{CallSummary, Event, TrackerConfig as EngineConfig, Transmit, Verdict};
+pub use crate::tracker::{Event, TrackerConfig as EngineConfig, Transmit, Verdict};
 
 /// Counters of everything the engine saw, for the replay summary and the console.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -60,8 +68,6 @@ pub struct Engine {
     tracker: Tracker,
     streams: TcpStreams,
     stats: EngineStats,
-    /// The last frame as it must go on, when the engine changed it (a courtesy beep).
-    rewritten: Option<Vec<u8>>,
 }
 
 impl Engine {
@@ -73,12 +79,13 @@ impl Engine {
             tracker: Tracker::new(config),
             streams: TcpStreams::default(),
             stats: EngineStats::default(),
-            rewritten: None,
         }
     }
 
     /// Takes one frame. `from_phone` is `Some` when the caller knows which side of the bridge
-    /// the frame came from. Never fails: what cannot be read is counted and accepted.
+    /// the frame came from. Never fails: what cannot be read is counted and accepted. A frame
+    /// the engine changed (a courtesy beep in its audio) comes back in
+    /// [`Verdict::Replace`], to be sent on in place of the one that came.
     pub fn handle_frame(
         &mut self,
         now: Timestamp,
@@ -87,7 +94,6 @@ impl Engine {
         from_phone: Option<bool>,
     ) -> Verdict {
         self.stats.frames += 1;
-        self.rewritten = None;
         self.tracker.handle_timeout(now);
         match self.decoder.decode(now, link, frame) {
             Decoded::Datagram(datagram) => {
@@ -97,18 +103,13 @@ impl Engine {
                     return Verdict::Accept;
                 }
                 let offset = payload_offset(frame, &datagram);
-                let (verdict, rewritten) = handle_datagram(
-                    &mut self.tracker,
-                    &mut self.stats,
-                    now,
-                    &datagram,
-                    from_phone,
-                    offset.is_some(),
-                );
-                if let (Some(payload), Some(offset)) = (rewritten, offset) {
-                    self.rewritten = Some(rewrite(frame, offset, &payload));
+                let parts = (&mut self.tracker, &mut self.stats);
+                match handle_datagram(parts, now, &datagram, from_phone, offset.is_some()) {
+                    Judged::Verdict(verdict) => verdict,
+                    Judged::Rewritten(payload) => offset.map_or(Verdict::Accept, |offset| {
+                        Verdict::Replace(rewrite(frame, offset, &payload))
+                    }),
                 }
-                verdict
             }
             Decoded::FragmentHeld => {
                 // A replay's fragment. Live, the kernel reassembles before the queue; the
@@ -132,12 +133,6 @@ impl Engine {
                 Verdict::Accept
             }
         }
-    }
-
-    /// The frame just handled, changed as it must go on (a courtesy beep in its audio), or
-    /// `None` when it goes on as it came. Read it right after [`Engine::handle_frame`].
-    pub fn take_rewrite(&mut self) -> Option<Vec<u8>> {
-        self.rewritten.take()
     }
 
     /// Takes SIP text that came without packets (a text trace): one or more messages,
@@ -226,22 +221,49 @@ impl Engine {
         self.tracker.finish(now);
     }
 
-    /// The call table.
-    #[must_use]
-    pub fn tracker(&self) -> &Tracker {
-        &self.tracker
+    /// Replaces the filters and settings; calls that start from now on follow them (a call
+    /// already up is never blocked by a new filter).
+    pub fn set_policy(&mut self, policy: Policy) {
+        self.tracker.set_policy(policy);
     }
 
-    /// The call table, to change per-call settings.
-    pub fn tracker_mut(&mut self) -> &mut Tracker {
-        &mut self.tracker
+    /// Turns the recording of one call on or off (the console's button); nothing happens
+    /// when the call is not in the table.
+    pub fn set_recording(&mut self, call: CallKey, on: bool) {
+        self.tracker.set_recording(call, on);
+    }
+
+    /// Hands out mixed audio every 20 ms while `on` (someone listens live), else in 200 ms
+    /// chunks for the recorder.
+    pub fn set_listening(&mut self, on: bool) {
+        self.tracker.set_listening(on);
+    }
+
+    /// Whether `call` is in the table and being recorded.
+    #[must_use]
+    pub fn is_recorded(&self, call: CallKey) -> bool {
+        self.tracker.is_recorded(call)
+    }
+
+    /// The SIP Call-ID of `call`, while it is in the table.
+    #[must_use]
+    pub fn call_id(&self, call: CallKey) -> Option<&str> {
+        self.tracker.call_id(call)
+    }
+
+    /// How many calls the table holds: those in progress and, for a while after their end,
+    /// the ended ones (they absorb retransmissions).
+    #[must_use]
+    pub fn calls_in_table(&self) -> usize {
+        self.tracker.len()
     }
 
     /// The counters so far.
-    pub fn stats(&mut self) -> EngineStats {
+    #[must_use]
+    pub fn stats(&self) -> EngineStats {
         let tcp = self.streams.stats();
         EngineStats {
-            reassembly: self.decoder.reassembly().stats(),
+            reassembly: self.decoder.reassembly_stats(),
             sip_incomplete: self.stats.sip_incomplete + tcp.incomplete,
             tcp,
             ..self.stats
@@ -277,15 +299,22 @@ fn handle_segment(
     }
 }
 
+/// What the engine decided on a UDP datagram.
+enum Judged {
+    /// The verdict, final.
+    Verdict(Verdict),
+    /// Accepted, to go on with this UDP payload (the frame is rebuilt around it).
+    Rewritten(Vec<u8>),
+}
+
 /// Takes a UDP datagram: a SIP message or a call's media.
 fn handle_datagram(
-    tracker: &mut Tracker,
-    stats: &mut EngineStats,
+    (tracker, stats): (&mut Tracker, &mut EngineStats),
     now: Timestamp,
     datagram: &Datagram<'_>,
     from_phone: Option<bool>,
     can_rewrite: bool,
-) -> (Verdict, Option<Vec<u8>>) {
+) -> Judged {
     let (src, dst, payload) = (datagram.src, datagram.dst, datagram.payload);
     if looks_like_sip(payload) {
         let route = Route {
@@ -299,18 +328,18 @@ fn handle_datagram(
             Ok(None) => Verdict::Accept,
             Err(error) => take_message(tracker, stats, now, Err(error), route),
         };
-        return (verdict, None);
+        return Judged::Verdict(verdict);
     }
     match tracker.handle_rtp(now, src, dst, payload, can_rewrite) {
         RtpOutcome::Taken => stats.rtp_packets += 1,
         RtpOutcome::Rewritten(payload) => {
             stats.rtp_packets += 1;
-            return (Verdict::Accept, Some(payload));
+            return Judged::Rewritten(payload);
         }
         RtpOutcome::Malformed => stats.rtp_malformed += 1,
         RtpOutcome::NoFlow => stats.unmatched += 1,
     }
-    (Verdict::Accept, None)
+    Judged::Verdict(Verdict::Accept)
 }
 
 /// Where a UDP-over-IPv4 datagram's payload sits in its frame, when it sits there (not in a
@@ -405,210 +434,4 @@ fn take_message(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    const PROVIDER: [u8; 4] = [10, 0, 0, 1];
-    const PHONE: [u8; 4] = [10, 0, 0, 2];
-
-    fn udp(src: [u8; 4], src_port: u16, dst: [u8; 4], dst_port: u16, payload: &[u8]) -> Vec<u8> {
-        let mut frame = Vec::new();
-        etherparse::PacketBuilder::ipv4(src, dst, 64)
-            .udp(src_port, dst_port)
-            .write(&mut frame, payload)
-            .expect("a packet");
-        frame
-    }
-
-    /// An INVITE from the provider whose SDP puts its media at 10.0.0.1:4000.
-    fn invite(call_id: &str) -> Vec<u8> {
-        invite_with(call_id, "")
-    }
-
-    /// The same with more header lines (each ending in CRLF).
-    fn invite_with(call_id: &str, more: &str) -> Vec<u8> {
-        let sdp = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
-        let text = format!(
-            "INVITE sip:phone@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\n\
-             From: \"Caller\" <sip:15550100001@10.0.0.1>;tag=a\r\nTo: <sip:phone@10.0.0.2>\r\n\
-             i: {call_id}\r\n{more}CSeq: 1 INVITE\r\nContent-Type: application/sdp\r\n\
-             Content-Length: {}\r\n\r\n{sdp}",
-            sdp.len()
-        );
-        udp(PROVIDER, 5060, PHONE, 5060, text.as_bytes())
-    }
-
-    /// Regression: a caller a filter blocked over TCP was logged as blocked and answered
-    /// with a 486 over UDP, though its INVITE went on to the phone in the stream.
-    #[test]
-    fn a_caller_a_filter_blocks_over_tcp_is_not_turned_away_in_vain() {
-        use crate::filters::{Action, Field, Filter, FilterList};
-        let mut engine = Engine::new(EngineConfig::default());
-        let block = Filter {
-            id: 1,
-            pattern: "1555*".to_owned(),
-            field: Field::Number,
-            action: Action::Block,
-        };
-        engine.tracker_mut().set_policy(Policy {
-            filters: FilterList::new(vec![block]).expect("a valid filter"),
-            block_response: BlockResponse::Busy,
-            ..Policy::default()
-        });
-        let sip = &invite("tcp@x")[20 + 8..];
-        let mut frame = Vec::new();
-        etherparse::PacketBuilder::ipv4(PROVIDER, PHONE, 64)
-            .tcp(5060, 5060, 7, 1000)
-            .write(&mut frame, sip)
-            .expect("a packet");
-        let verdict = engine.handle_frame(Timestamp(0), LinkType::RawIp, &frame, None);
-        assert_eq!(verdict, Verdict::Accept);
-        assert!(
-            engine.poll_transmit().is_none(),
-            "no 486 on the phone's behalf"
-        );
-        match engine.poll_event() {
-            Some(Event::CallStarted(info)) => assert!(info.blocked_by.is_none(), "{info:?}"),
-            other => panic!("the call starts as any other: {other:?}"),
-        }
-        assert!(ended(&mut engine).is_empty(), "it rings on");
-    }
-
-    fn ended(engine: &mut Engine) -> Vec<CallKey> {
-        std::iter::from_fn(|| engine.poll_event())
-            .filter_map(|e| match e {
-                Event::CallEnded { call, .. } => Some(call),
-                _ => None,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn settle_frame_ends_the_call_of_a_sip_message_by_its_call_id() {
-        let mut engine = Engine::new(EngineConfig::default());
-        engine.handle_frame(Timestamp(0), LinkType::RawIp, &invite("other"), None);
-        engine.handle_frame(Timestamp(1), LinkType::RawIp, &invite("bad@x"), None);
-        assert!(ended(&mut engine).is_empty());
-        let settled = engine.settle_frame(Timestamp(2), LinkType::RawIp, &invite("bad@x"));
-        assert_eq!(settled, Some(CallKey(1)));
-        assert_eq!(ended(&mut engine), vec![CallKey(1)], "only that call ends");
-        assert_eq!(engine.tracker().len(), 2);
-    }
-
-    #[test]
-    fn settle_frame_ends_the_call_of_an_rtp_packet_by_its_flow() {
-        let mut engine = Engine::new(EngineConfig::default());
-        engine.handle_frame(Timestamp(0), LinkType::RawIp, &invite("media@x"), None);
-        let rtp = udp(
-            PHONE,
-            7000,
-            PROVIDER,
-            4000,
-            &[0x80, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1],
-        );
-        assert_eq!(
-            engine.settle_frame(Timestamp(1), LinkType::RawIp, &rtp),
-            Some(CallKey(0))
-        );
-        assert_eq!(ended(&mut engine), vec![CallKey(0)]);
-        let stray = udp(PHONE, 7000, PROVIDER, 4002, &[0x80; 12]);
-        assert_eq!(
-            engine.settle_frame(Timestamp(2), LinkType::RawIp, &stray),
-            None
-        );
-        assert_eq!(
-            engine.settle_frame(Timestamp(2), LinkType::RawIp, b"\x45junk"),
-            None
-        );
-    }
-
-    #[test]
-    fn call_id_line_reads_long_and_compact_names_and_stops_at_the_body() {
-        assert_eq!(
-            call_id_line(b"BYE x SIP/2.0\r\nCALL-ID:  abc \r\n\r\n"),
-            Some("abc")
-        );
-        assert_eq!(call_id_line(b"BYE x SIP/2.0\r\ni:z\r\n"), Some("z"));
-        assert_eq!(
-            call_id_line(b"BYE x SIP/2.0\r\nTo: a\r\n\r\nCall-ID: body"),
-            None
-        );
-        assert_eq!(call_id_line(b"BYE x SIP/2.0\r\nCall-ID: \xff\r\n"), None);
-    }
-
-    #[cfg(feature = "fault-injection")]
-    use crate::fault::{FAULT_HEADER, FAULT_TIMERS_CALL_ID};
-
-    /// The fault hook of the test builds panics after the INVITE has started its call.
-    #[cfg(feature = "fault-injection")]
-    #[test]
-    fn the_fault_header_panics_after_its_call_started() {
-        let mut engine = Engine::new(EngineConfig::default());
-        let frame = invite_with("fault@x", &format!("{FAULT_HEADER}: yes\r\n"));
-        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            engine.handle_frame(Timestamp(0), LinkType::RawIp, &frame, None)
-        }));
-        assert!(caught.is_err(), "the hook panics");
-        assert_eq!(
-            engine.settle_frame(Timestamp(1), LinkType::RawIp, &frame),
-            Some(CallKey(0))
-        );
-    }
-
-    /// The timer fault of the test builds: every run panics while its call is in the table.
-    #[cfg(feature = "fault-injection")]
-    #[test]
-    fn the_fault_call_makes_the_timers_panic() {
-        let mut engine = Engine::new(EngineConfig::default());
-        engine.handle_timeout(Timestamp(0));
-        engine.handle_frame(
-            Timestamp(0),
-            LinkType::RawIp,
-            &invite(FAULT_TIMERS_CALL_ID),
-            None,
-        );
-        for at in [1, 2] {
-            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                engine.handle_timeout(Timestamp(at));
-            }));
-            assert!(caught.is_err(), "run {at} panics");
-        }
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(3000))]
-
-        /// Whatever the network sends, the engine answers with a verdict and never panics.
-        #[test]
-        fn the_engine_never_panics_on_any_frame(
-            frames in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..300), 1..8),
-            link in prop_oneof![Just(LinkType::RawIp), Just(LinkType::Ethernet), Just(LinkType::LinuxSll), Just(LinkType::LinuxSll2), Just(LinkType::Null)],
-        ) {
-            let mut engine = Engine::new(EngineConfig::default());
-            for (i, frame) in frames.iter().enumerate() {
-                let verdict = engine.handle_frame(Timestamp(i as u64 * 20_000), link, frame, None);
-                prop_assert_eq!(verdict, Verdict::Accept);
-            }
-            engine.finish(Timestamp(10_000_000));
-            while engine.poll_event().is_some() {}
-            prop_assert_eq!(engine.stats().frames, frames.len() as u64);
-        }
-
-        /// Valid IPv4/UDP headers around arbitrary payloads: SIP- and RTP-looking bytes reach
-        /// the parsers behind the decoder.
-        #[test]
-        fn the_engine_never_panics_on_any_udp_payload(payloads in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..400), 1..8)) {
-            let mut engine = Engine::new(EngineConfig::default());
-            for (i, payload) in payloads.iter().enumerate() {
-                let mut frame = Vec::new();
-                etherparse::PacketBuilder::ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
-                    .udp(5060, 5060)
-                    .write(&mut frame, payload)
-                    .expect("a packet");
-                engine.handle_frame(Timestamp(i as u64), LinkType::RawIp, &frame, None);
-            }
-            prop_assert_eq!(engine.stats().frames, payloads.len() as u64);
-        }
-    }
-}
+mod tests;

@@ -21,41 +21,38 @@ pub mod pattern;
 
 use pattern::{Caller, Pattern};
 
-/// What a filter looks at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What a filter looks at; its names are `number`, `number-exact` and `name`, as the store and
+/// the command line write them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Field {
     /// The number (or `anonymous`): digits, a `prefix*` or `*`.
     Number,
     /// Exactly this number, wildcards and all taken as written (see [`pattern::number_key`]).
+    #[strum(serialize = "number-exact")]
     ExactNumber,
     /// The name the network signalled.
     Name,
 }
 
 impl Field {
-    /// `number`, `number-exact` or `name`, as the store and the command line write it.
+    /// Its name.
     #[must_use]
     pub fn as_str(self) -> &'static str {
-        match self {
-            Field::Number => "number",
-            Field::ExactNumber => "number-exact",
-            Field::Name => "name",
-        }
+        self.into()
     }
 
     /// The field named `word`.
     pub fn parse(word: &str) -> Result<Field, FilterError> {
-        match word {
-            "number" => Ok(Field::Number),
-            "number-exact" => Ok(Field::ExactNumber),
-            "name" => Ok(Field::Name),
-            other => Err(FilterError::UnknownField(other.to_owned())),
-        }
+        word.parse()
+            .map_err(|_| FilterError::UnknownField(word.to_owned()))
     }
 }
 
-/// What a filter does when it matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What a filter does when it matches; its names are `allow`, `block`, `record` and
+/// `no-record`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Action {
     /// Let the phone ring.
     Allow,
@@ -68,26 +65,16 @@ pub enum Action {
 }
 
 impl Action {
-    /// `allow`, `block`, `record` or `no-record`.
+    /// Its name.
     #[must_use]
     pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Allow => "allow",
-            Action::Block => "block",
-            Action::Record => "record",
-            Action::NoRecord => "no-record",
-        }
+        self.into()
     }
 
     /// The action named `word`.
     pub fn parse(word: &str) -> Result<Action, FilterError> {
-        match word {
-            "allow" => Ok(Action::Allow),
-            "block" => Ok(Action::Block),
-            "record" => Ok(Action::Record),
-            "no-record" => Ok(Action::NoRecord),
-            other => Err(FilterError::UnknownAction(other.to_owned())),
-        }
+        word.parse()
+            .map_err(|_| FilterError::UnknownAction(word.to_owned()))
     }
 
     fn decides_blocking(self) -> bool {
@@ -160,8 +147,9 @@ pub struct Rule {
     pub filter: Option<Filter>,
     /// Its position in the list, from 1.
     pub position: Option<usize>,
-    /// What was decided.
-    pub yes: bool,
+    /// Whether the call is blocked (in [`Decision::block`]) or recorded (in
+    /// [`Decision::record`]): the filter's action, or the setting when no filter matched.
+    pub applies: bool,
 }
 
 /// What the filters decided for one caller.
@@ -234,16 +222,16 @@ impl FilterList {
                 })
                 .map(|(index, (filter, _))| (index + 1, filter))
         };
-        let rule = |found: Option<(usize, &Filter)>, default: bool, yes: Action| match found {
+        let rule = |found: Option<(usize, &Filter)>, default: bool, applying: Action| match found {
             Some((position, filter)) => Rule {
                 filter: Some(filter.clone()),
                 position: Some(position),
-                yes: filter.action == yes,
+                applies: filter.action == applying,
             },
             None => Rule {
                 filter: None,
                 position: None,
-                yes: default,
+                applies: default,
             },
         };
         Decision {
@@ -285,7 +273,7 @@ mod tests {
     }
 
     fn blocked(list: &FilterList, number: Option<&str>, name: Option<&str>) -> bool {
-        list.decide(&caller(number, name), true).block.yes
+        list.decide(&caller(number, name), true).block.applies
     }
 
     #[test]
@@ -340,16 +328,16 @@ mod tests {
             ("*", Field::Number, Action::Record),
         ]);
         let d = filters.decide(&caller(Some("15550100001"), Some("Mom")), true);
-        assert!(!d.block.yes);
+        assert!(!d.block.applies);
         assert_eq!(d.block.position, Some(2));
-        assert!(!d.record.yes);
+        assert!(!d.record.applies);
         assert_eq!(d.record.position, Some(1));
         let d = filters.decide(&caller(Some("12125550100"), None), false);
-        assert!(d.record.yes, "the `*` record filter beats the setting");
+        assert!(d.record.applies, "the `*` record filter beats the setting");
         assert_eq!(d.block.filter, None, "no blocking filter matched");
-        assert!(!d.block.yes);
+        assert!(!d.block.applies);
         let d = FilterList::default().decide(&caller(Some("1"), None), false);
-        assert!(!d.record.yes && !d.block.yes);
+        assert!(!d.record.applies && !d.block.applies);
         assert_eq!(
             d.record.to_string(),
             "no filter matched; the setting applies"
@@ -371,6 +359,22 @@ mod tests {
         assert_eq!(
             Field::parse("nombre"),
             Err(FilterError::UnknownField("nombre".into()))
+        );
+        for field in [Field::Number, Field::ExactNumber, Field::Name] {
+            assert_eq!(Field::parse(field.as_str()), Ok(field));
+        }
+        for action in [
+            Action::Allow,
+            Action::Block,
+            Action::Record,
+            Action::NoRecord,
+        ] {
+            assert_eq!(Action::parse(action.as_str()), Ok(action));
+        }
+        assert_eq!(Action::NoRecord.as_str(), "no-record");
+        assert_eq!(
+            Field::parse("Name"),
+            Err(FilterError::UnknownField("Name".into()))
         );
         assert!(FilterList::check("Anonymous", Field::Number).is_ok());
         assert!(FilterList::check("*", Field::Name).is_ok());
@@ -406,7 +410,7 @@ mod tests {
     fn a_rule_shows_its_pattern_escaped() {
         let filters = list(&[("\x1b[2J\n", Field::ExactNumber, Action::Block)]);
         let decision = filters.decide(&caller(Some("\x1b[2J\n"), None), true);
-        assert!(decision.block.yes);
+        assert!(decision.block.applies);
         assert_eq!(
             decision.block.to_string(),
             "filter #10 at position 1: block number-exact `\\x1b[2J\\n`"

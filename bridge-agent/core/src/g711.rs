@@ -100,8 +100,10 @@ pub fn encode_alaw(sample: i16) -> u8 {
 mod tests {
     use super::*;
 
+    /// The extremes and the codes next to zero decode to the values of the G.711 tables (a
+    /// wrong bias or sign bit shows here first, as silence that is not silent).
     #[test]
-    fn known_values() {
+    fn the_extreme_and_near_zero_codes_decode_as_the_g711_tables_say() {
         assert_eq!(decode_ulaw(0xff), 0);
         assert_eq!(decode_ulaw(0x7f), 0);
         assert_eq!(decode_ulaw(0x00), -32124);

@@ -16,7 +16,9 @@
 //!   buffer and the stereo mixer.
 //! - [`beeps`]: courtesy beeps toward the remote party of a recorded call.
 //! - [`filters`] and [`policy`]: which calls are blocked or recorded (DESIGN rule 4).
-//! - [`call`] and [`tracker`]: the dialog state machine per Call-ID and the table of calls.
+//! - [`call`]: one call, its dialog a state machine in RFC 3261's states ([`call::DialogState`]);
+//!   `tracker`: the table of calls, split by job (SIP dialogs, media flows, blocking). The
+//!   tracker is the engine's own: nothing outside reaches into it.
 //! - [`outcome`]: a call's direction and disposition, one word each from the engine to the
 //!   JSON; `sql` (feature `sql`, for the store): their `ToSql`/`FromSql`.
 //! - [`call_view`]: the fields every view of a call shows (call log, live list,
@@ -24,7 +26,8 @@
 //! - [`announce`]: the LAN announcement codec the agent and the desktop client share.
 //! - [`voicemail`]: message-waiting summaries (RFC 3842).
 //! - [`text`]: caller text shown on terminals and in line formats, its controls escaped.
-//! - [`engine`]: all of the above behind `handle_packet` / `poll_event`.
+//! - [`engine`]: all of the above behind `handle_frame` / `poll_event`: the only door to the
+//!   call table.
 //! - `fault` (test builds only, feature `fault-injection`): panics on demand.
 
 pub mod announce;
@@ -53,7 +56,7 @@ pub mod sql;
 pub mod tcp_stream;
 pub mod text;
 pub mod time;
-pub mod tracker;
+pub(crate) mod tracker;
 pub mod voicemail;
 
 pub use engine::{Engine, EngineConfig, Event, Verdict};

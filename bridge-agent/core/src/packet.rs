@@ -8,13 +8,16 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use etherparse::{IpNumber, IpSlice, Ipv6ExtensionSlice, TcpSlice, UdpSlice};
+use etherparse::{
+    EtherType, Ethernet2Slice, IpNumber, IpSlice, Ipv6ExtensionSlice, SingleVlanSlice, TcpSlice,
+    UdpSlice,
+};
 
-use crate::reassembly::{Added, Fragment, FragmentKey, Reassembly};
+use crate::reassembly::{Added, Fragment, FragmentKey, Reassembly, ReassemblyStats};
 use crate::tcp_stream::TcpSegment;
 use crate::time::Timestamp;
 
-/// How the bytes of a frame start.
+/// How the bytes of a frame start (the daemon maps pcap link types to these).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkType {
     /// An IP packet (NFQUEUE, `LINKTYPE_RAW`, `LINKTYPE_IPV4/6`).
@@ -27,21 +30,6 @@ pub enum LinkType {
     LinuxSll2,
     /// BSD loopback: a 4-byte address family, then IP (`LINKTYPE_NULL`, `LINKTYPE_LOOP`).
     Null,
-}
-
-impl LinkType {
-    /// The link type for a pcap/pcapng `LINKTYPE_*` number, if Ringside reads it.
-    #[must_use]
-    pub fn from_linktype(code: u32) -> Option<LinkType> {
-        match code {
-            0 | 108 => Some(LinkType::Null),
-            1 => Some(LinkType::Ethernet),
-            12 | 14 | 101 | 228 | 229 => Some(LinkType::RawIp),
-            113 => Some(LinkType::LinuxSll),
-            276 => Some(LinkType::LinuxSll2),
-            _ => None,
-        }
-    }
 }
 
 /// The transport protocol of a [`Datagram`].
@@ -108,9 +96,15 @@ impl Decoder {
         }
     }
 
-    /// The fragment pool, to expire it on timers and read its counters.
+    /// The fragment pool, to expire it on timers.
     pub fn reassembly(&mut self) -> &mut Reassembly {
         &mut self.reassembly
+    }
+
+    /// The fragment pool's counters.
+    #[must_use]
+    pub fn reassembly_stats(&self) -> ReassemblyStats {
+        self.reassembly.stats()
     }
 
     fn decode_ip<'a>(&'a mut self, now: Timestamp, bytes: &'a [u8], depth: usize) -> Decoded<'a> {
@@ -229,6 +223,11 @@ fn fragment_of<'a>(ip: &IpSlice<'a>) -> Option<(FragmentKey, Fragment<'a>)> {
 }
 
 /// Finds the IP packet inside a frame; `None` when the frame carries something else.
+///
+/// Ethernet and its VLAN tags are etherparse's. The rest is ours because etherparse does not
+/// read it: Linux cooked v1 (its `LinuxSllHeader` refuses hardware types other than five,
+/// and `tcpdump -i any` captures hold loopback, PPP and tunnel ones), cooked v2, BSD loopback
+/// and `PPPoE` sessions.
 fn ip_bytes(link: LinkType, frame: &[u8]) -> Option<&[u8]> {
     let is_ip = |ethertype: u16| ethertype == 0x0800 || ethertype == 0x86DD;
     let be16 = |at: usize| Some(u16::from_be_bytes([*frame.get(at)?, *frame.get(at + 1)?]));
@@ -237,21 +236,40 @@ fn ip_bytes(link: LinkType, frame: &[u8]) -> Option<&[u8]> {
         LinkType::Null => frame.get(4..),
         LinkType::LinuxSll => is_ip(be16(14)?).then(|| frame.get(16..)).flatten(),
         LinkType::LinuxSll2 => is_ip(be16(0)?).then(|| frame.get(20..)).flatten(),
-        LinkType::Ethernet => {
-            let mut at = 12;
-            let mut ethertype = be16(at)?;
-            while matches!(ethertype, 0x8100 | 0x88A8 | 0x9100) {
-                at += 4;
-                ethertype = be16(at)?;
-            }
-            if ethertype == 0x8864 {
-                // PPPoE session (DSL lines): 6 bytes of PPPoE, then the PPP protocol.
-                let ip = matches!(be16(at + 8)?, 0x0021 | 0x0057);
-                return ip.then(|| frame.get(at + 10..)).flatten();
-            }
-            is_ip(ethertype).then(|| frame.get(at + 2..)).flatten()
-        }
+        LinkType::Ethernet => ethernet_ip(frame),
     }
+}
+
+/// The IP packet of an Ethernet II frame, under any number of 802.1Q / 802.1ad tags.
+fn ethernet_ip(frame: &[u8]) -> Option<&[u8]> {
+    let mut inner = Ethernet2Slice::from_slice_without_fcs(frame)
+        .ok()?
+        .payload();
+    while matches!(
+        inner.ether_type,
+        EtherType::VLAN_TAGGED_FRAME
+            | EtherType::PROVIDER_BRIDGING
+            | EtherType::VLAN_DOUBLE_TAGGED_FRAME
+    ) {
+        inner = SingleVlanSlice::from_slice(inner.payload).ok()?.payload();
+    }
+    match inner.ether_type {
+        EtherType::IPV4 | EtherType::IPV6 => Some(inner.payload),
+        PPPOE_SESSION => pppoe_ip(inner.payload),
+        _ => None,
+    }
+}
+
+/// `PPPoE` session frames (DSL lines), which etherparse does not know.
+const PPPOE_SESSION: EtherType = EtherType(0x8864);
+
+/// The IP packet of a `PPPoE` session: 6 bytes of `PPPoE`, then the PPP protocol (IPv4 or
+/// IPv6).
+fn pppoe_ip(session: &[u8]) -> Option<&[u8]> {
+    let protocol = u16::from_be_bytes([*session.get(6)?, *session.get(7)?]);
+    matches!(protocol, 0x0021 | 0x0057)
+        .then(|| session.get(8..))
+        .flatten()
 }
 
 #[cfg(test)]
@@ -280,6 +298,56 @@ mod tests {
         assert_eq!(d.src, "10.0.0.1:5060".parse().expect("addr"));
         assert_eq!(d.dst.port(), 10000);
         assert_eq!(d.payload, b"hello");
+    }
+
+    /// The payload of the UDP datagram in `frame`, read as a `link` frame.
+    fn payload_of(link: LinkType, frame: &[u8]) -> Option<Vec<u8>> {
+        match Decoder::default().decode(Timestamp(0), link, frame) {
+            Decoded::Datagram(d) => Some(d.payload.to_vec()),
+            _ => None,
+        }
+    }
+
+    /// An Ethernet frame: two MAC addresses, `headers` (ethertypes, tags...), then `ip`.
+    fn ethernet(headers: &[u8], ip: &[u8]) -> Vec<u8> {
+        [&[1; 12], headers, ip].concat()
+    }
+
+    #[test]
+    fn reads_udp_under_two_vlan_tags_and_in_pppoe_sessions() {
+        let ip = &udp_frame(b"hello")[18..];
+        let hello = Some(b"hello".to_vec());
+        let qinq = [0x88, 0xa8, 0, 100, 0x81, 0x00, 0, 24, 0x08, 0x00];
+        assert_eq!(payload_of(LinkType::Ethernet, &ethernet(&qinq, ip)), hello);
+        let pppoe_ip = [0x88, 0x64, 0x11, 0, 0, 1, 0, 0, 0x00, 0x21];
+        assert_eq!(
+            payload_of(LinkType::Ethernet, &ethernet(&pppoe_ip, ip)),
+            hello
+        );
+        // PPP protocol 0xc023 (authentication): not IP.
+        let pppoe_pap = [0x88, 0x64, 0x11, 0, 0, 1, 0, 0, 0xc0, 0x23];
+        assert_eq!(
+            payload_of(LinkType::Ethernet, &ethernet(&pppoe_pap, ip)),
+            None
+        );
+    }
+
+    /// `tcpdump -i any` on a loopback or tunnel interface writes cooked frames whose hardware
+    /// type etherparse's `LinuxSllHeader` refuses; they must still be read.
+    #[test]
+    fn reads_linux_cooked_frames_of_loopback_and_tunnel_interfaces() {
+        let ip = &udp_frame(b"hello")[18..];
+        for hardware in [1_u16, 772, 0xfffe] {
+            let mut sll = vec![0, 0];
+            sll.extend_from_slice(&hardware.to_be_bytes());
+            sll.extend_from_slice(&[0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x08, 0x00]);
+            sll.extend_from_slice(ip);
+            assert_eq!(
+                payload_of(LinkType::LinuxSll, &sll).as_deref(),
+                Some(&b"hello"[..]),
+                "hardware type {hardware}"
+            );
+        }
     }
 
     /// The IPv4 fragment of a UDP datagram (UDP header included in `data` at offset 0).

@@ -4,8 +4,10 @@
 
 use crate::filters::FilterList;
 
-/// How a blocked caller is turned away (the `block_response` setting).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How a blocked caller is turned away (the `block_response` setting, which writes it
+/// `busy`, `decline` or `drop`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
 pub enum BlockResponse {
     /// `486 Busy Here`: the provider sends the caller to voicemail at once.
     #[default]
@@ -17,25 +19,16 @@ pub enum BlockResponse {
 }
 
 impl BlockResponse {
-    /// `busy`, `decline` or `drop`, as the settings write it.
+    /// Its name in the settings.
     #[must_use]
     pub fn as_str(self) -> &'static str {
-        match self {
-            BlockResponse::Busy => "busy",
-            BlockResponse::Decline => "decline",
-            BlockResponse::Drop => "drop",
-        }
+        self.into()
     }
 
     /// The setting named `word`.
     #[must_use]
     pub fn parse(word: &str) -> Option<BlockResponse> {
-        match word {
-            "busy" => Some(BlockResponse::Busy),
-            "decline" => Some(BlockResponse::Decline),
-            "drop" => Some(BlockResponse::Drop),
-            _ => None,
-        }
+        word.parse().ok()
     }
 
     /// The status code and reason phrase sent, `None` for `drop`.

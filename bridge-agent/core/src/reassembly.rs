@@ -16,6 +16,11 @@
 //!   families);
 //! - a fragment of a datagram completed within [`Reassembly::TIMEOUT`] is a repeat of it,
 //!   not the start of a new datagram.
+//!
+//! Ours, not etherparse's `IpDefragPool`: that pool lets a later fragment overwrite data
+//! already received (Linux keeps the first and discards a datagram on a partial overlap), and
+//! bounds neither how many datagrams wait nor how long, so a replay would decide on datagrams
+//! the phone never saw.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -55,6 +55,12 @@ impl<'a> RtpPacket<'a> {
         })
     }
 
+    /// The whole packet, header and all.
+    #[must_use]
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
     /// The marker bit: for audio, the first packet of a talkspurt.
     #[must_use]
     pub fn marker(&self) -> bool {

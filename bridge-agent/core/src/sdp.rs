@@ -3,18 +3,24 @@
 
 use std::net::IpAddr;
 
-/// A codec Ringside can tell apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A codec Ringside can tell apart, parsed from its `rtpmap` encoding name in any case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumString)]
+#[strum(ascii_case_insensitive)]
 pub enum Codec {
     /// G.711 µ-law (PCMU), decoded.
+    #[strum(serialize = "PCMU")]
     Pcmu,
     /// G.711 A-law (PCMA), decoded.
+    #[strum(serialize = "PCMA")]
     Pcma,
     /// RFC 4733 telephone-event (DTMF).
+    #[strum(serialize = "telephone-event")]
     TelephoneEvent,
     /// RFC 3389 comfort noise: recorded as silence.
+    #[strum(serialize = "CN")]
     ComfortNoise,
     /// Anything else: kept as raw RTP.
+    #[strum(disabled)]
     Other,
 }
 
@@ -33,13 +39,7 @@ impl Codec {
 
     fn from_rtpmap(encoding: &str) -> Codec {
         let name = encoding.split('/').next().unwrap_or_default();
-        match name.to_ascii_uppercase().as_str() {
-            "PCMU" => Codec::Pcmu,
-            "PCMA" => Codec::Pcma,
-            "TELEPHONE-EVENT" => Codec::TelephoneEvent,
-            "CN" => Codec::ComfortNoise,
-            _ => Codec::Other,
-        }
+        name.parse().unwrap_or(Codec::Other)
     }
 
     /// Whether Ringside decodes this codec to audio.
@@ -50,7 +50,8 @@ impl Codec {
 }
 
 /// Media direction attribute (RFC 4566 §6); hold is `sendonly` or `inactive`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, strum::EnumString)]
+#[strum(serialize_all = "lowercase")]
 pub enum Direction {
     /// `a=sendrecv` (the default)
     #[default]
@@ -128,13 +129,7 @@ impl SessionDescription {
                 }
                 ("a", current) => {
                     let (name, arg) = value.split_once(':').unwrap_or((value, ""));
-                    let direction = match name {
-                        "sendrecv" => Some(Direction::SendRecv),
-                        "sendonly" => Some(Direction::SendOnly),
-                        "recvonly" => Some(Direction::RecvOnly),
-                        "inactive" => Some(Direction::Inactive),
-                        _ => None,
-                    };
+                    let direction = name.parse::<Direction>().ok();
                     match (current, direction) {
                         (None, Some(d)) => session_direction = Some(d),
                         (Some(_), Some(d)) => {
@@ -231,6 +226,21 @@ m=video 0 RTP/AVP 31\r\n";
         let audio = sdp.audio().expect("audio");
         assert_eq!(audio.address, Some("2001:db8::1".parse().expect("ip")));
         assert_eq!(audio.codec(96), Some(Codec::Other));
+    }
+
+    #[test]
+    fn codec_names_are_read_in_any_case() {
+        for (encoding, codec) in [
+            ("PCMU/8000", Codec::Pcmu),
+            ("pcma/8000", Codec::Pcma),
+            ("Telephone-Event/8000", Codec::TelephoneEvent),
+            ("cn/8000", Codec::ComfortNoise),
+            ("G729/8000", Codec::Other),
+            ("PCMU8000", Codec::Other),
+            ("", Codec::Other),
+        ] {
+            assert_eq!(Codec::from_rtpmap(encoding), codec, "{encoding}");
+        }
     }
 
     #[test]

@@ -161,7 +161,7 @@ fn test(store: &Store, number: &str, name: Option<String>) -> anyhow::Result<()>
     };
     let policy = store.policy()?;
     let decision = policy.filters.decide(&caller, policy.record_by_default);
-    if decision.block.yes {
+    if decision.block.applies {
         println!(
             "blocked ({}): {}",
             store.setting(Setting::BlockResponse)?,
@@ -170,7 +170,7 @@ fn test(store: &Store, number: &str, name: Option<String>) -> anyhow::Result<()>
     } else {
         println!("rings: {}", decision.block);
     }
-    let recorded = if decision.record.yes {
+    let recorded = if decision.record.applies {
         "recorded"
     } else {
         "not recorded"

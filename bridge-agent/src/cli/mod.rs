@@ -318,6 +318,8 @@ fn console_password(store: &Store, action: PasswordAction) -> anyhow::Result<()>
 fn serve_console(data_dir: PathBuf, http: std::net::SocketAddr) -> anyhow::Result<()> {
     let password_set = open_existing(&data_dir)?.console_password_hash()?.is_some();
     let listener = web_console::bind(http, password_set)?;
+    // The bound address: with port 0 (the tests), the one the kernel picked.
+    let http = listener.local_addr().unwrap_or(http);
     println!(
         "console on http://{http}/ ({}; Ctrl-C to stop)",
         web_console::access_note(password_set)

@@ -2,7 +2,9 @@
 //! database, the free space against `min_free_megabytes`, and who can reach the console.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
 
 use super::{DoctorOptions, Finding, Level};
 use crate::store::{Setting, Store, DB_FILE};
@@ -45,22 +47,18 @@ pub(super) fn data_directory(options: &DoctorOptions) -> Vec<Finding> {
 const MAX_ENTRIES: usize = 100_000;
 
 fn permissions(what: String, dir: &Path) -> Finding {
-    let mut open = Vec::new();
-    let mut pending = vec![dir.to_owned()];
-    let mut seen = 0;
-    while let Some(path) = pending.pop() {
-        seen += 1;
-        let Ok(meta) = std::fs::symlink_metadata(&path) else {
-            continue;
-        };
-        if meta.permissions().mode() & 0o077 != 0 {
-            open.push(path.clone());
-        }
-        if meta.is_dir() && seen < MAX_ENTRIES {
-            let entries = std::fs::read_dir(&path).into_iter().flatten().flatten();
-            pending.extend(entries.map(|e| e.path()));
-        }
-    }
+    // Links are looked at, not followed (a link's own mode is open to all, and reported).
+    let walk = WalkDir::new(dir).follow_root_links(false).into_iter();
+    let open: Vec<PathBuf> = walk
+        .filter_map(Result::ok)
+        .take(MAX_ENTRIES)
+        .filter(|entry| {
+            entry
+                .metadata()
+                .is_ok_and(|meta| meta.permissions().mode() & 0o077 != 0)
+        })
+        .map(walkdir::DirEntry::into_path)
+        .collect();
     if open.is_empty() {
         return Finding::new(Level::Ok, what, "owner-only (0700 directories, 0600 files)");
     }

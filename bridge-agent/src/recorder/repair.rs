@@ -2,9 +2,11 @@
 //! up to date once a second) is mended from the file's length at the next start; on the way,
 //! folders and files under `recordings/` that are open to other users are made owner-only.
 
-use std::fs::{self, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
 
 use super::RECORDINGS_DIR;
 use crate::store::owner_only;
@@ -14,23 +16,17 @@ use crate::store::owner_only;
 /// open to other users are made owner-only on the way. Returns the files mended.
 pub fn repair_recordings(data_dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut repaired = Vec::new();
-    let mut folders = vec![data_dir.join(RECORDINGS_DIR)];
-    while let Some(folder) = folders.pop() {
-        let Ok(entries) = fs::read_dir(&folder) else {
-            continue;
-        };
-        owner_only::tighten(&folder, owner_only::DIR_MODE)?;
-        for entry in entries {
-            let path = entry?.path();
-            let kind = fs::symlink_metadata(&path)?.file_type();
-            if kind.is_dir() {
-                folders.push(path);
-            } else if kind.is_file() {
-                // Symlinks are neither followed nor mended.
-                owner_only::tighten(&path, owner_only::FILE_MODE)?;
-                if path.extension().is_some_and(|e| e == "wav") && repair_wav(&path)? {
-                    repaired.push(path);
-                }
+    // Symlinks, `recordings` itself among them, are neither followed nor mended; folders that
+    // cannot be read are passed over.
+    let walk = WalkDir::new(data_dir.join(RECORDINGS_DIR)).follow_root_links(false);
+    for entry in walk.into_iter().filter_map(Result::ok) {
+        let (path, kind) = (entry.path(), entry.file_type());
+        if kind.is_dir() {
+            owner_only::tighten(path, owner_only::DIR_MODE)?;
+        } else if kind.is_file() {
+            owner_only::tighten(path, owner_only::FILE_MODE)?;
+            if path.extension().is_some_and(|e| e == "wav") && repair_wav(path)? {
+                repaired.push(entry.into_path());
             }
         }
     }
@@ -84,16 +80,14 @@ pub fn repair_wav(path: &Path) -> io::Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recorder::create_wav;
+    use crate::recorder::WavFile;
 
     #[test]
     fn repairs_a_header_left_stale_by_a_crash() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("recordings/crashed.wav");
-        let mut wav = create_wav(&path).expect("create");
-        for _ in 0..400 {
-            wav.write_sample(5i16).expect("write");
-        }
+        let mut wav = WavFile::create(&path).expect("create");
+        wav.append(&[[5, 5]; 200]).expect("write");
         wav.finalize().expect("header says 400 samples");
         // Samples written after the last header update, then a crash mid-frame.
         let mut file = OpenOptions::new().append(true).open(&path).expect("reopen");

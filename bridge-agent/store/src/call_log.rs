@@ -130,26 +130,17 @@ fn call_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CallRecord> {
 
 #[cfg(test)]
 mod tests {
-    use ringside_core::caller_id::CallerIdSource;
     use ringside_core::rfc3339;
 
     use super::*;
+    use crate::test_support::inbound_call;
     use crate::NewCall;
 
     fn insert(store: &mut Store, number: &str, name: &str, direction: &str, at: &str) -> i64 {
         store
             .insert_call(&NewCall {
-                call_id: at,
                 direction: direction.parse().expect("a direction"),
-                number: Some(number),
-                name: Some(name),
-                anonymous: false,
-                caller_id_source: CallerIdSource::From,
-                caller_id_header: "",
-                started_at: rfc3339::parse(at).expect("time"),
-                phone_address: "10.0.0.2:5060",
-                remote_address: "10.0.0.1:5060",
-                blocked_by: None,
+                ..inbound_call(number, Some(name), at)
             })
             .expect("insert")
     }

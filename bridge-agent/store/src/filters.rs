@@ -213,13 +213,13 @@ mod tests {
             source: ringside_core::caller_id::CallerIdSource::From,
             raw: String::new(),
         };
-        assert!(policy.filters.decide(&caller("*"), true).block.yes);
+        assert!(policy.filters.decide(&caller("*"), true).block.applies);
         assert!(
             !policy
                 .filters
                 .decide(&caller("15550100001"), true)
                 .block
-                .yes
+                .applies
         );
         for (pattern, field) in [
             ("1".repeat(65), Field::Number),

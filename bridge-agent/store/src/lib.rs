@@ -19,6 +19,8 @@ pub mod owner_only;
 mod phonebook;
 pub mod recording_path;
 mod settings;
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;
 pub mod timefmt;
 mod voicemail;
 
@@ -370,19 +372,13 @@ impl Store {
 mod tests {
     use super::*;
 
-    fn call<'a>(number: Option<&'a str>, name: Option<&'a str>, at: &str) -> NewCall<'a> {
+    fn call<'a>(number: Option<&'a str>, name: Option<&'a str>, at: &'a str) -> NewCall<'a> {
         NewCall {
             call_id: "c1",
-            direction: CallDirection::Inbound,
             number,
-            name,
             anonymous: number.is_none(),
-            caller_id_source: CallerIdSource::From,
             caller_id_header: "<sip:x@y>",
-            started_at: rfc3339::parse(at).expect("time"),
-            phone_address: "10.0.0.2:5060",
-            remote_address: "10.0.0.1:5060",
-            blocked_by: None,
+            ..crate::test_support::inbound_call("", name, at)
         }
     }
 

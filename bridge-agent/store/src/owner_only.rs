@@ -2,12 +2,15 @@
 //! password hash and the announcement secret, the recordings are private conversations. The
 //! directory is kept at 0700 and the database with its WAL and shared-memory files at 0600,
 //! whatever the umask; one that an older Ringside, or a hand, left open is tightened (with a
-//! warning) when the store opens it.
+//! warning) when the store opens it. The agent gives the directory to its own user before it
+//! drops root ([`give`]).
 
 use std::fs::{self, OpenOptions, Permissions};
 use std::io;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{chown, lchown, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
+
+use walkdir::WalkDir;
 
 /// Mode of the data directory and every folder under it.
 pub const DIR_MODE: u32 = 0o700;
@@ -63,6 +66,22 @@ pub fn tighten(path: &Path, mode: u32) -> io::Result<bool> {
     Ok(true)
 }
 
+/// Gives `data_dir` and everything under it to `uid`:`gid`. Symbolic links under it are given
+/// themselves, never followed: a link planted in the directory must not hand its target (say
+/// `/etc/shadow`) to the agent's user. Entries that vanish during the walk are passed over.
+pub fn give(data_dir: &Path, uid: u32, gid: u32) -> io::Result<()> {
+    for entry in WalkDir::new(data_dir).into_iter().filter_map(Result::ok) {
+        // The directory itself is what the configuration names, link or not.
+        let given = if entry.depth() == 0 {
+            chown(entry.path(), Some(uid), Some(gid))
+        } else {
+            lchown(entry.path(), Some(uid), Some(gid))
+        };
+        given.map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", entry.path().display())))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +104,42 @@ mod tests {
         assert_eq!(mode(&data.join("ringside.db")), 0o600, "created owner-only");
         assert_eq!(mode(&data.join("ringside.db-wal")), 0o600);
         assert!(!tighten(&data, DIR_MODE).expect("again"), "already private");
+    }
+
+    /// The bug: the walk that gave the data directory to the agent's user (as root, before
+    /// dropping it) read linked directories and chowned through links, so a link planted in
+    /// the directory handed its target to that user at the next start.
+    #[test]
+    fn giving_the_data_directory_never_follows_a_link_out_of_it() {
+        use std::os::unix::fs::MetadataExt;
+        assert!(
+            nix::unistd::geteuid().is_root(),
+            "this test changes owners: run it as root (CI does)"
+        );
+        let outside = tempfile::tempdir().expect("tempdir");
+        let secret = outside.path().join("shadow");
+        fs::write(&secret, b"x").expect("file");
+        fs::create_dir(outside.path().join("etc")).expect("dir");
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs::create_dir_all(dir.path().join("recordings/2026")).expect("dirs");
+        fs::write(dir.path().join("recordings/2026/a.wav"), b"").expect("file");
+        std::os::unix::fs::symlink(&secret, dir.path().join("recordings/db.wav")).expect("link");
+        std::os::unix::fs::symlink(outside.path().join("etc"), dir.path().join("etc"))
+            .expect("link");
+        give(dir.path(), 65_534, 65_533).expect("give");
+        for given in [
+            "",
+            "recordings/2026",
+            "recordings/2026/a.wav",
+            "recordings/db.wav",
+            "etc",
+        ] {
+            let meta = fs::symlink_metadata(dir.path().join(given)).expect("metadata");
+            assert_eq!((meta.uid(), meta.gid()), (65_534, 65_533), "{given:?}");
+        }
+        for untouched in [&secret, &outside.path().join("etc")] {
+            let meta = fs::metadata(untouched).expect("metadata");
+            assert_eq!(meta.uid(), 0, "{} was given away", untouched.display());
+        }
     }
 }

@@ -154,11 +154,11 @@ pub(super) async fn test_filter(
         let policy = store.policy()?;
         let decision = policy.filters.decide(&caller, policy.record_by_default);
         Ok(serde_json::json!({
-            "blocked": decision.block.yes,
+            "blocked": decision.block.applies,
             "block_reason": decision.block.to_string(),
             "block_filter": decision.block.filter.map(|f| f.id),
             "block_position": decision.block.position,
-            "recorded": decision.record.yes,
+            "recorded": decision.record.applies,
             "record_reason": decision.record.to_string(),
             "record_filter": decision.record.filter.map(|f| f.id),
             "record_position": decision.record.position,

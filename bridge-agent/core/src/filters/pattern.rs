@@ -10,7 +10,12 @@
 //! glob crates (`wildmatch`, `glob-match`) backtrack to the last `*`, which costs
 //! pattern × text in the worst case (`*a…ab` against `aaaa…`); `regex` never backtracks and
 //! runs a lazy DFA, linear in the text for a compiled pattern, with a documented worst case
-//! of pattern × text that the limits above keep to microseconds.
+//! of pattern × text that the limits above keep to microseconds. `globset` compiles to
+//! `regex` as well, but its language is the shell's, for paths: `[...]`, `{a,b}`, `**` and `\`
+//! mean something there and nothing in a filter (a caller named `[Spam]` is matched
+//! literally), so every pattern would have to be escaped before `globset` saw it, matching
+//! would go through `Path`s, and its builder lets us set no size limit. Translating `*` and
+//! `?` ourselves (`NameGlob::new`) is shorter than that, and the matcher stays `regex`.
 
 use regex::{Regex, RegexBuilder};
 

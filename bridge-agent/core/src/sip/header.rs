@@ -2,6 +2,9 @@
 
 /// A header name, canonical: the compact forms of RFC 3261 §7.3.3 (and later RFCs) are
 /// expanded, and known names compared case-insensitively.
+///
+/// Its name tables stay hand-written, as [`super::Method`]'s do: strum's `AsRefStr` cannot
+/// hand out the text an `Other` holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeaderName {
     /// `Via` / `v`

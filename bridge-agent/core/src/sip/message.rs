@@ -21,6 +21,9 @@ pub enum ParseError {
 }
 
 /// A SIP method. The ones Ringside acts on are named; the rest are kept as written.
+///
+/// Its name table stays hand-written: strum's `AsRefStr` cannot hand out the text an `Other`
+/// holds, so a derive would cover only half of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Method {
     /// `INVITE`

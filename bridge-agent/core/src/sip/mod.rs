@@ -1,21 +1,24 @@
 //! Our SIP wrapper: the only place that knows how SIP text is laid out.
 //!
 //! Messages are framed and their headers read here (compact names, folded lines, LF-only
-//! line ends, several messages in one stream split by Content-Length); URIs go through
-//! `rsip` behind [`uri::Uri::parse`], with the repairs it needs. The rest of the core sees
-//! only the types of this module, so `rsip` (unmaintained) can be swapped out here alone.
+//! line ends, several messages in one stream split by Content-Length), and URIs and
+//! name-addrs read. All of it is ours, not a SIP crate's: the crates looked at refuse real
+//! providers' messages that caller-ID must read (DESIGN-NOTES.md, "SIP parsing"). The rest of
+//! the core sees only the types of this module, so a crate could still take over here alone.
 
 pub mod header;
 pub mod message;
 pub mod name_addr;
 pub mod response;
 pub mod uri;
+pub mod writer;
 
 pub use header::HeaderName;
 pub use message::{parse_datagram, split_stream, CSeq, Message, Method, ParseError, StartLine};
 pub use name_addr::NameAddr;
 pub use response::response_to;
 pub use uri::Uri;
+pub use writer::MessageWriter;
 
 /// Whether a UDP or TCP payload looks like the start of a SIP message, on any port.
 ///

@@ -1,0 +1,256 @@
+//! The replay benchmark (issue 11): `ringside replay` of many concurrent G.711 calls, every
+//! call recorded, against `tcpdump` and `tshark` reading the same capture, as whole
+//! processes side by side in one run.
+//!
+//! The capture is generated (`synth`): `CALLS` inbound PCMU calls (default 1,000) set up a
+//! few milliseconds apart and answered, then `SECONDS` of two-way RTP each (default 20, so
+//! 2 M RTP packets at 1,000 calls). Each round runs, in turn:
+//!
+//! - `ringside replay CAPTURE --data-dir FRESH_DIR` (the release build beside this bench);
+//! - `tcpdump -n -r CAPTURE -w /dev/null` (reads and writes every packet, decodes none: the
+//!   reference of the ratio);
+//! - `tcpdump -n -r CAPTURE > /dev/null` (decodes every packet and prints a line for it);
+//! - `tshark -n -q -z rtp,streams -r CAPTURE` (decodes every packet, reports the streams).
+//!
+//! Each process runs under `/usr/bin/time`, which reports its user and system CPU seconds
+//! and peak resident memory; the table gives the median of `ROUNDS` (default 5) rounds,
+//! packets per CPU-second (the RTP packets ringside counted, over user + system) and each
+//! process's CPU as a multiple of tcpdump's.
+//!
+//! Needs a release build of `ringside`, tcpdump and tshark:
+//! `cargo build --release && cargo bench -p ringside-e2e --bench replay`
+//! (`RINGSIDE_BENCH_CALLS`, `RINGSIDE_BENCH_SECONDS` and `RINGSIDE_BENCH_ROUNDS` change the
+//! workload; `RINGSIDE_BENCH_KEEP=DIR` writes the capture there and keeps it).
+
+#![allow(
+    clippy::expect_used,
+    reason = "a benchmark harness stops on a broken set-up"
+)]
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use pcap_file::pcap::{PcapPacket, PcapWriter};
+use ringside_e2e::lab::ringside_binary;
+use ringside_synth::{self as synth, Outcome, SynthCall};
+
+/// One process's cost in one round.
+#[derive(Debug, Clone, Copy)]
+struct Cost {
+    user: f64,
+    system: f64,
+    peak_kib: u64,
+}
+
+impl Cost {
+    fn cpu(self) -> f64 {
+        self.user + self.system
+    }
+}
+
+const TOOLS: [&str; 4] = [
+    "ringside replay",
+    "tcpdump -n -r -w /dev/null",
+    "tcpdump -n -r > /dev/null",
+    "tshark -q -z rtp,streams",
+];
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let calls = setting("RINGSIDE_BENCH_CALLS", 1000);
+    let seconds = setting("RINGSIDE_BENCH_SECONDS", 20);
+    let rounds = setting("RINGSIDE_BENCH_ROUNDS", 5);
+    let scratch = tempfile::tempdir().expect("scratch directory");
+    let keep = std::env::var_os("RINGSIDE_BENCH_KEEP").map(PathBuf::from);
+    let capture = keep
+        .unwrap_or_else(|| scratch.path().to_owned())
+        .join(format!("replay-{calls}x{seconds}s.pcap"));
+    if !capture.exists() {
+        write_capture(&capture, calls, seconds);
+    }
+    eprintln!(
+        "capture {} ({} MB)",
+        capture.display(),
+        std::fs::metadata(&capture).expect("capture").len() >> 20
+    );
+    let mut costs: Vec<Vec<Cost>> = vec![Vec::new(); TOOLS.len()];
+    let mut rtp_packets = 0;
+    let file = capture.as_os_str();
+    for round in 0..rounds {
+        let data_dir = scratch.path().join(format!("data-{round}"));
+        let ringside = ringside_binary();
+        let commands: [(&[&OsStr], bool); 4] = [
+            (
+                &[
+                    ringside.as_os_str(),
+                    "replay".as_ref(),
+                    file,
+                    "--data-dir".as_ref(),
+                    data_dir.as_os_str(),
+                ],
+                true,
+            ),
+            (
+                &[
+                    "tcpdump".as_ref(),
+                    "-n".as_ref(),
+                    "-r".as_ref(),
+                    file,
+                    "-w".as_ref(),
+                    "/dev/null".as_ref(),
+                ],
+                false,
+            ),
+            (
+                &["tcpdump".as_ref(), "-n".as_ref(), "-r".as_ref(), file],
+                false,
+            ),
+            (
+                &[
+                    "tshark".as_ref(),
+                    "-n".as_ref(),
+                    "-q".as_ref(),
+                    "-z".as_ref(),
+                    "rtp,streams".as_ref(),
+                    "-r".as_ref(),
+                    file,
+                ],
+                false,
+            ),
+        ];
+        for (tool, (argv, keep_stdout)) in commands.iter().enumerate() {
+            let (cost, stdout) = run_timed(argv, *keep_stdout, scratch.path());
+            if tool == 0 {
+                rtp_packets = rtp_count(&stdout);
+                std::fs::remove_dir_all(&data_dir).expect("remove the data directory");
+            }
+            costs[tool].push(cost);
+        }
+        eprintln!(
+            "round {round}: {:?}",
+            costs
+                .iter()
+                .map(|c| c[usize::from(round)])
+                .collect::<Vec<_>>()
+        );
+    }
+    report(&costs, rtp_packets);
+}
+
+fn setting(name: &str, default: u16) -> u16 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Writes the calls' packets as a pcap, one frame at a time.
+fn write_capture(path: &Path, calls: u16, seconds: u16) {
+    let calls: Vec<SynthCall> = (0..calls)
+        .map(|i| SynthCall {
+            call_id: format!("replay-bench-{i}@203.0.113.5"),
+            start: Duration::from_millis(u64::from(i) * 3),
+            ring: Duration::from_millis(500),
+            outcome: Outcome::Answered {
+                talk: Duration::from_secs(seconds.into()),
+            },
+            ..SynthCall::inbound(i, &format!("1555{i:07}"), Some("Bench"))
+        })
+        .collect();
+    let packets = synth::packets(&calls, 11);
+    let epoch = Duration::from_secs(1_790_000_000);
+    let mut writer =
+        PcapWriter::new(BufWriter::new(File::create(path).expect("capture"))).expect("pcap header");
+    let mut frame = Vec::new();
+    for packet in &packets {
+        synth::ethernet_frame(packet, &mut frame).expect("frame");
+        writer
+            .write_packet(&PcapPacket::new(
+                epoch + packet.at,
+                frame.len() as u32,
+                &frame,
+            ))
+            .expect("write the capture");
+    }
+}
+
+/// Runs `argv` under `/usr/bin/time`; returns its cost and, if kept, its output.
+fn run_timed(argv: &[&OsStr], keep_stdout: bool, scratch: &Path) -> (Cost, String) {
+    let report = scratch.join("time.txt");
+    let output = Command::new("/usr/bin/time")
+        .args(["-f", "%U %S %M", "-o"])
+        .arg(&report)
+        .args(argv)
+        .stdout(if keep_stdout {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .output()
+        .expect("cannot run /usr/bin/time (Debian package `time`)");
+    assert!(
+        output.status.success(),
+        "{} failed: {}",
+        argv[0].to_string_lossy(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = std::fs::read_to_string(&report).expect("time's report");
+    let fields: Vec<&str> = text
+        .lines()
+        .last()
+        .expect("a line")
+        .split_whitespace()
+        .collect();
+    let cost = Cost {
+        user: fields[0].parse().expect("user seconds"),
+        system: fields[1].parse().expect("system seconds"),
+        peak_kib: fields[2].parse().expect("peak KiB"),
+    };
+    (cost, String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// The RTP packets of ringside's summary line `packets  N frames: N SIP messages, N RTP, ..`.
+fn rtp_count(summary: &str) -> u64 {
+    summary
+        .lines()
+        .find(|l| l.trim_start().starts_with("packets"))
+        .and_then(|l| l.split(", ").nth(1))
+        .and_then(|part| part.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no RTP count in the summary:\n{summary}"))
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn report(costs: &[Vec<Cost>], rtp_packets: u64) {
+    let tcpdump = median(costs[1].iter().map(|c| c.cpu()).collect());
+    println!(
+        "RTP packets (ringside's count): {rtp_packets}; {} rounds",
+        costs[0].len()
+    );
+    println!(
+        "| process | user s | system s | CPU s | RTP packets per CPU-second | CPU / tcpdump's | peak RSS |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (tool, runs) in TOOLS.iter().zip(costs) {
+        let cpu = median(runs.iter().map(|c| c.cpu()).collect());
+        let peak = median(runs.iter().map(|c| c.peak_kib as f64).collect());
+        println!(
+            "| {tool} | {:.2} | {:.2} | {cpu:.2} | {:.2} M | {:.1}x | {:.0} MiB |",
+            median(runs.iter().map(|c| c.user).collect()),
+            median(runs.iter().map(|c| c.system).collect()),
+            rtp_packets as f64 / cpu / 1e6,
+            cpu / tcpdump,
+            peak / 1024.0
+        );
+    }
+}
