@@ -21,6 +21,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
+use ringside_core::call::Disposition;
 use ringside_core::engine::EngineStats;
 use ringside_core::packet::LinkType;
 use ringside_core::{Engine, EngineConfig, Timestamp};
@@ -324,9 +325,9 @@ fn progress_bar(capture: &Path) -> ProgressBar {
 impl fmt::Display for ReplaySummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let e = &self.engine;
-        let mut dispositions: Vec<(&str, usize)> = Vec::new();
-        for d in &self.sink.calls {
-            match dispositions.iter_mut().find(|(name, _)| name == d) {
+        let mut dispositions: Vec<(Disposition, usize)> = Vec::new();
+        for &d in &self.sink.calls {
+            match dispositions.iter_mut().find(|(seen, _)| *seen == d) {
                 Some((_, count)) => *count += 1,
                 None => dispositions.push((d, 1)),
             }
