@@ -135,7 +135,7 @@ impl EventSink {
             }
             Event::CallRinging { .. } => {}
             Event::Voicemail { at, summary, .. } => self.submit(Write::Voicemail(at, summary)),
-            Event::CallAnswered { call, at } => self.submit(Write::Answered(call, at)),
+            Event::CallAnswered { call, at, by } => self.submit(Write::Answered(call, at, by)),
             Event::Audio {
                 call,
                 offset,

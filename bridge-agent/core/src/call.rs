@@ -18,14 +18,14 @@ use crate::caller_id::CallerId;
 use crate::filters::Filter;
 use crate::media::{CallMedia, LIVE_CHUNK_FRAMES, RECORDING_CHUNK_FRAMES};
 use crate::mixer::{Channel, Frame};
-pub use crate::outcome::{CallDirection, Disposition};
+pub use crate::outcome::{AnswerEvidence, CallDirection, Disposition};
 use crate::playout::LegStats;
 use crate::rtp::RtpPacket;
 use crate::sdp::{Codec, Media, SessionDescription};
-use crate::sip::Message;
+use crate::sip::{Message, Method};
 use crate::time::Timestamp;
 
-pub use dialog::{DialogState, Signal};
+pub use dialog::{Answer, DialogState, InviteBranches, Setup, Signal};
 
 /// The engine's handle for a call (Call-IDs are the network's, these are ours).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -70,6 +70,8 @@ pub struct CallInfo {
 pub struct CallSummary {
     /// When it was answered.
     pub answered_at: Option<Timestamp>,
+    /// What showed it was answered (its 2xx, or the evidence of one that was not seen).
+    pub answered_by: Option<AnswerEvidence>,
     /// The audio codec seen on its RTP.
     pub codec: Option<Codec>,
     /// When its first RTP packet arrived: the first frame of the recording.
@@ -128,6 +130,11 @@ pub(crate) struct Call {
     info: CallInfo,
     /// Where the dialog is, and the times that exist only in some states.
     dialog: DialogState,
+    /// The branches of the INVITEs that set it up, to tell the ACK of a 2xx from a failure's.
+    invite_branches: InviteBranches,
+    /// Whether RTP has been heard in each direction, indexed by [`Channel`] (two-way RTP
+    /// proves an answer whose 2xx was not seen).
+    heard: [bool; 2],
     /// The last SIP or RTP packet of this call.
     last_activity: Timestamp,
     /// The last RTP packet, if any.
@@ -153,6 +160,8 @@ impl Call {
     pub fn new(info: CallInfo, invite: &Message, record: bool) -> Call {
         let mut call = Call {
             dialog: DialogState::calling(invite.cseq().number),
+            invite_branches: InviteBranches::default(),
+            heard: [false; 2],
             last_activity: info.started_at,
             last_media: None,
             sdp: [None, None],
@@ -165,6 +174,7 @@ impl Call {
         };
         let from_phone = call.info.direction == CallDirection::Outbound;
         call.take_sdp(invite, from_phone);
+        call.invite_branches.note(invite);
         call
     }
 
@@ -200,9 +210,31 @@ impl Call {
     ) -> Progress {
         self.last_activity = now;
         self.take_sdp(message, from_phone);
-        let (state, progress) = self.dialog.on_signal(now, Signal::of(message));
+        if message.method() == Some(&Method::Invite) {
+            self.invite_branches.note(message);
+        }
+        let signal = Signal::of(message, &self.invite_branches);
+        let (state, progress) = self.dialog.on_signal(now, signal);
         self.set_state(state);
         progress
+    }
+
+    /// Whether `invite` is the call a redirection of this one asked for, under the same
+    /// Call-ID: a new INVITE (no To tag, a higher `CSeq`) after it ended forwarded. It is a
+    /// call of its own.
+    #[must_use]
+    pub fn is_forwarded_by(&self, invite: &Message) -> bool {
+        let forwarded = matches!(
+            self.dialog,
+            DialogState::Terminated {
+                disposition: Disposition::Forwarded,
+                ..
+            }
+        );
+        forwarded
+            && invite.method() == Some(&Method::Invite)
+            && invite.to().is_some_and(|to| to.param("tag").is_none())
+            && invite.cseq().number > self.invite_branches.cseq()
     }
 
     /// Ends the call from outside (timeout, shutdown, end of capture), and says how it ended
@@ -250,7 +282,7 @@ impl Call {
                     Tick::Lingering
                 };
             }
-            DialogState::Calling { .. } | DialogState::Early { .. } => timeouts.ringing,
+            DialogState::Calling(_) | DialogState::Early { .. } => timeouts.ringing,
             DialogState::Confirmed { .. } if self.last_media.is_some() => timeouts.media,
             DialogState::Confirmed { .. } => timeouts.session,
         };
@@ -276,18 +308,47 @@ impl Call {
 
     /// Takes an RTP packet of the voice of `channel` (its UDP payload is `payload`).
     /// `beeps` says whether courtesy beeps are on and the packet could be sent on changed.
+    /// Says what the packet did to the dialog (RTP both ways may prove an answer) and what
+    /// became of its audio.
     pub fn handle_rtp(
         &mut self,
         now: Timestamp,
         channel: Channel,
         packet: &RtpPacket<'_>,
         beeps: bool,
-    ) -> Heard {
+    ) -> (Progress, Heard) {
         if self.dialog.is_terminated() {
-            return Heard::Nothing;
+            return (Progress::Nothing, Heard::Nothing);
         }
         self.last_activity = now;
         self.last_media = Some(now);
+        let progress = self.hear(now, channel);
+        (progress, self.take_audio(now, channel, packet, beeps))
+    }
+
+    /// Notes RTP from `channel`'s side; the first time both sides have been heard, the
+    /// dialog is told (see [`Signal::MediaBothWays`]).
+    fn hear(&mut self, now: Timestamp, channel: Channel) -> Progress {
+        if self.heard[channel as usize] {
+            return Progress::Nothing;
+        }
+        self.heard[channel as usize] = true;
+        if !self.heard.iter().all(|&heard| heard) {
+            return Progress::Nothing;
+        }
+        let (state, progress) = self.dialog.on_signal(now, Signal::MediaBothWays);
+        self.set_state(state);
+        progress
+    }
+
+    /// What becomes of the packet's audio: mixed, kept raw, or neither.
+    fn take_audio(
+        &mut self,
+        now: Timestamp,
+        channel: Channel,
+        packet: &RtpPacket<'_>,
+        beeps: bool,
+    ) -> Heard {
         let codec = self.codec_for(channel, packet.payload_type());
         match codec {
             Codec::Pcmu | Codec::Pcma => {
@@ -355,6 +416,7 @@ impl Call {
         let rest = (self.record && !frames.is_empty()).then_some((offset, frames));
         let summary = CallSummary {
             answered_at: self.dialog.answered_at(),
+            answered_by: self.dialog.answer().map(|answer| answer.by),
             codec: self.codec,
             media_started_at: self.media.started_at(),
             quality: self.media.stats(),

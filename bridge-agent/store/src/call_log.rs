@@ -31,7 +31,7 @@ const COLUMNS: &str =
     "SELECT c.id, c.call_id, c.direction, c.number, c.name, COALESCE(p.user_name, c.name),
         c.anonymous, c.caller_id_source, c.caller_id_header, c.started_at, c.answered_at,
         c.ended_at, c.disposition, c.recording, c.raw_rtp, c.codec, c.quality,
-        c.blocked_by_filter, c.blocked_by, c.gaps_skipped, c.recording_stopped
+        c.blocked_by_filter, c.blocked_by, c.gaps_skipped, c.recording_stopped, c.answered_by
      FROM calls c LEFT JOIN phonebook p ON p.number = c.number";
 
 impl Store {
@@ -120,6 +120,7 @@ fn call_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CallRecord> {
         caller_id_header: row.get(8)?,
         ended_at: timefmt::optional_column(row, 11)?,
         disposition: row.get(12)?,
+        answered_by: row.get(21)?,
         recording: row.get(13)?,
         raw_rtp: row.get(14)?,
         codec: row.get(15)?,

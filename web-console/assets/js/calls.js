@@ -20,6 +20,14 @@ function quality(call) {
     .join(" · ");
 }
 
+// How an answer was known when its 200 OK was not seen (a lost packet, a capture started
+// late): the call log's `answered_by`.
+const ANSWER_EVIDENCE = {
+  "ack-for-2xx": "200 OK not seen: its ACK was",
+  "media-both-ways": "200 OK not seen: audio went both ways",
+  "bye-after-ack": "200 OK not seen: ACK, then a hang-up",
+};
+
 function player(call) {
   if (!call.recording) return "";
   const url = `/api/calls/${call.id}/recording`;
@@ -46,6 +54,8 @@ function row(call) {
   }
   const outcome = el("td", {}, badge(call.disposition));
   if (call.blocked_by) outcome.append(el("div", { className: "meta", textContent: call.blocked_by }));
+  const evidence = ANSWER_EVIDENCE[call.answered_by];
+  if (evidence) outcome.append(el("div", { className: "meta", textContent: evidence, title: `answered_by: ${call.answered_by}` }));
   return el("tr", { dataset: { id: call.id } },
     el("td", { textContent: when(call.started_at) }),
     el("td", {}, el("div", { className: "who", textContent: `${call.direction === "outbound" ? "→ " : ""}${who(call)}` }),

@@ -49,7 +49,12 @@ impl Tracker {
             return RtpOutcome::NoFlow;
         };
         let beeps = can_rewrite && self.policy.courtesy_beeps;
-        match call.handle_rtp(now, channel, &packet, beeps) {
+        let (progress, heard) = call.handle_rtp(now, channel, &packet, beeps);
+        self.report(now, key, progress);
+        let Some(call) = self.calls.get_mut(&key) else {
+            return RtpOutcome::Taken;
+        };
+        match heard {
             Heard::Nothing => {}
             Heard::Audio => push_audio(&mut self.events, key, call, self.listening),
             Heard::Beeped(rewritten) => {
