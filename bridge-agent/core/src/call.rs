@@ -306,7 +306,10 @@ impl Call {
                     Heard::Nothing
                 }
             }
-            Codec::TelephoneEvent | Codec::ComfortNoise => Heard::Nothing,
+            Codec::TelephoneEvent | Codec::ComfortNoise => {
+                self.media.handle_rtp(now, channel, codec, packet);
+                Heard::Nothing
+            }
         }
     }
 
