@@ -330,6 +330,7 @@ mod tests {
                 media_started_at: None,
                 quality: Default::default(),
                 gaps_skipped: 0,
+                stray_packets: 0,
             },
         }
     }

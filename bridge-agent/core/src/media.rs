@@ -108,6 +108,20 @@ impl CallMedia {
         (offset, frames)
     }
 
+    /// Takes a packet of `channel`'s stream that is not the call's audio (a payload type no
+    /// SDP offered): it only fills its place in the sequence, so it is not loss.
+    pub fn handle_stray(&mut self, channel: Channel, packet: &RtpPacket<'_>) {
+        self.legs[channel as usize].skip(packet, NotAudio::Stray);
+    }
+
+    /// Starts each leg's sequence afresh with its next packet (media moved by a re-INVITE):
+    /// no loss is counted across the move.
+    pub fn restart_legs(&mut self) {
+        for leg in &mut self.legs {
+            leg.restart();
+        }
+    }
+
     /// When the call's audio started, if it has.
     #[must_use]
     pub fn started_at(&self) -> Option<Timestamp> {

@@ -53,6 +53,8 @@ pub enum NotAudio {
     Event,
     /// RFC 3389 comfort noise: the sender pauses; the recording stays silent.
     ComfortNoise,
+    /// A payload type no SDP of the call offered: stray, counted by the call, not here.
+    Stray,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -163,19 +165,28 @@ impl Playout {
         Placement::At(position)
     }
 
-    /// Takes a telephone-event or comfort-noise packet: it fills its place in the sequence
+    /// Takes a telephone-event, comfort-noise or stray packet: it fills its place in the sequence
     /// (so the audio around it shows no gap) without touching the timeline (an event's
     /// timestamp is its start, repeated for as long as the key is held). Its sequence number
     /// counts only when it shares the audio's SSRC.
     pub fn skip(&mut self, packet: &RtpPacket<'_>, kind: NotAudio) {
-        self.stats.packets += 1;
         match kind {
             NotAudio::Event => self.stats.events += 1,
             NotAudio::ComfortNoise => self.stats.comfort_noise += 1,
+            NotAudio::Stray => {}
         }
+        self.stats.packets += u64::from(kind != NotAudio::Stray);
         let same_stream = self.anchor.is_some_and(|a| a.ssrc == packet.ssrc());
         if same_stream && !self.sequence.record(packet.sequence()) {
             self.stats.duplicates += 1;
+        }
+    }
+
+    /// Ends the current sequence space: the next packet anchors anew, as the first did, and
+    /// no loss is counted between the two (media moved to a new address).
+    pub fn restart(&mut self) {
+        if self.anchor.take().is_some() {
+            self.lost_before += self.sequence.lost();
         }
     }
 
