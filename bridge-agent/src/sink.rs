@@ -218,6 +218,8 @@ fn leg_json(stats: &ringside_core::playout::LegStats) -> serde_json::Value {
         "late": stats.late,
         "resyncs": stats.resyncs,
         "ssrc_changes": stats.ssrc_changes,
+        "events": stats.events,
+        "comfort_noise": stats.comfort_noise,
     })
 }
 

@@ -180,7 +180,9 @@ fn interrupted_calls_are_settled_by_their_state() {
     let answered = insert("answered", CallDirection::Inbound);
     insert("rang", CallDirection::Inbound);
     insert("dialled", CallDirection::Outbound);
-    store.set_answered(answered, at).expect("answered");
+    store
+        .set_answered(answered, at, AnswerEvidence::Ok200)
+        .expect("answered");
     assert_eq!(store.settle_interrupted_calls().expect("settle"), 3);
     let settled: Vec<(String, Option<Disposition>)> = store
         .calls(10, 0)

@@ -29,7 +29,7 @@ use crate::call::{
     Timeouts,
 };
 use crate::filters::Filter;
-use crate::mixer::{Channel, Frame};
+use crate::mixer::Frame;
 use crate::policy::Policy;
 use crate::time::Timestamp;
 use crate::voicemail::MessageSummary;
@@ -175,10 +175,10 @@ pub struct Tracker {
     policy: Policy,
     calls: HashMap<CallKey, Call>,
     by_call_id: HashMap<String, CallKey>,
-    /// Media address → (call, voice channel of packets sent *to* it).
-    flows_to: HashMap<SocketAddr, (CallKey, Channel)>,
-    /// Media address → (call, voice channel of packets sent *from* it; symmetric RTP).
-    flows_from: HashMap<SocketAddr, (CallKey, Channel)>,
+    /// Media address → its call, the voice of packets sent *to* it, and the source latched.
+    flows_to: HashMap<SocketAddr, flows::Flow>,
+    /// Media address → its call and the voice of packets sent *from* it (symmetric RTP).
+    flows_from: HashMap<SocketAddr, flows::Flow>,
     /// The media addresses each call registered, to unregister them when it is forgotten.
     flow_addresses: HashMap<CallKey, Vec<SocketAddr>>,
     phone_ips: HashSet<IpAddr>,
