@@ -80,6 +80,9 @@ pub struct CallSummary {
     pub quality: [LegStats; 2],
     /// Silences longer than [`crate::mixer::MAX_GAP`] left out of the recording.
     pub gaps_skipped: u64,
+    /// RTP packets on the call's media addresses that its SDP did not vouch for (another
+    /// source, a payload type not offered): neither mixed nor counted in `quality`.
+    pub stray_packets: u64,
 }
 
 /// How long a call may stay quiet (no SIP, no RTP) before Ringside ends it itself.
@@ -114,6 +117,8 @@ pub(crate) enum Tick {
 pub(crate) enum Heard {
     /// Nothing to report: the call has ended, or the packet is a tone event or comfort noise.
     Nothing,
+    /// A payload type neither side's SDP offered: counted as stray, not mixed.
+    Stray,
     /// G.711 audio went into the mix: a chunk may be ready ([`Call::poll_audio`]).
     Audio,
     /// The same, and the packet must go on with this UDP payload (a courtesy beep in the
@@ -149,6 +154,10 @@ pub(crate) struct Call {
     codec: Option<Codec>,
     /// When its courtesy beeps sound.
     beeper: Beeper,
+    /// RTP packets on its media addresses that its SDP did not vouch for.
+    stray_packets: u64,
+    /// The payload types any SDP of the call listed, one bit each (0-127).
+    offered: u128,
     /// The response that turned a blocked caller away, sent again for every retransmission
     /// of the INVITE (`None` when blocked calls are dropped silently, or not blocked).
     turned_away: Option<Vec<u8>>,
@@ -170,6 +179,8 @@ impl Call {
             codec: None,
             turned_away: None,
             beeper: Beeper::default(),
+            stray_packets: 0,
+            offered: 0,
             info,
         };
         let from_phone = call.info.direction == CallDirection::Outbound;
@@ -320,6 +331,11 @@ impl Call {
         if self.dialog.is_terminated() {
             return (Progress::Nothing, Heard::Nothing);
         }
+        if !self.offered(packet.payload_type()) {
+            self.count_stray();
+            self.media.handle_stray(channel, packet);
+            return (Progress::Nothing, Heard::Stray);
+        }
         self.last_activity = now;
         self.last_media = Some(now);
         let progress = self.hear(now, channel);
@@ -367,7 +383,10 @@ impl Call {
                     Heard::Nothing
                 }
             }
-            Codec::TelephoneEvent | Codec::ComfortNoise => Heard::Nothing,
+            Codec::TelephoneEvent | Codec::ComfortNoise => {
+                self.media.handle_rtp(now, channel, codec, packet);
+                Heard::Nothing
+            }
         }
     }
 
@@ -398,7 +417,7 @@ impl Call {
     }
 
     /// The next chunk of mixed audio for the recording and where it starts, once one is
-    /// ready and the call is recorded (20 ms chunks while someone is `listening`, 200 ms
+    /// ready and the call is recorded (20 ms chunks while someone is `listening`, 500 ms
     /// otherwise).
     pub fn poll_audio(&mut self, listening: bool) -> Option<(u64, Vec<Frame>)> {
         let chunk = if listening {
@@ -421,6 +440,7 @@ impl Call {
             media_started_at: self.media.started_at(),
             quality: self.media.stats(),
             gaps_skipped: self.media.gaps_skipped(),
+            stray_packets: self.stray_packets,
         };
         (rest, summary)
     }
@@ -438,7 +458,41 @@ impl Call {
         } else {
             Channel::Remote
         };
+        for &pt in audio.formats.iter().filter(|&&pt| pt < 128) {
+            self.offered |= 1u128 << pt;
+        }
         self.sdp[channel as usize] = Some(audio);
+    }
+
+    /// Counts a packet on the call's media addresses that its SDP does not vouch for.
+    pub fn count_stray(&mut self) {
+        self.stray_packets += 1;
+    }
+
+    /// A re-INVITE moved a side's media and the new address carries packets: each leg's
+    /// sequence (and loss count) starts afresh with its next packet.
+    pub fn media_moved(&mut self) {
+        self.media.restart_legs();
+    }
+
+    /// Whether a payload type is one an SDP of the call offered (a static type, below 35,
+    /// when none listed any). Types an earlier SDP offered stay offered: a sender that keeps
+    /// its telephone-events after a re-INVITE left them out is not stray. The static comfort
+    /// noise (13) is always taken: many send it in pauses without offering it.
+    fn offered(&self, payload_type: u8) -> bool {
+        if self.offered == 0 {
+            return payload_type < 35;
+        }
+        if payload_type == 13 {
+            return true;
+        }
+        self.offered & (1u128 << (payload_type & 0x7f)) != 0
+    }
+
+    /// Whether any RTP of the call has been seen (its media can move from then on).
+    #[must_use]
+    pub fn has_had_media(&self) -> bool {
+        self.last_media.is_some()
     }
 
     /// The codec a payload type means on audio spoken by `channel`: the receiving side's SDP

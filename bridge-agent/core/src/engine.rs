@@ -53,6 +53,9 @@ pub struct EngineStats {
     pub rtp_packets: u64,
     /// Packets on a call's media address that were not RTP.
     pub rtp_malformed: u64,
+    /// RTP packets on a call's media address from a source or of a payload type its SDP
+    /// does not vouch for (counted on the call too).
+    pub rtp_stray: u64,
     /// UDP or TCP payloads that were neither SIP nor media of a known call.
     pub unmatched: u64,
     /// Fragment reassembly counters.
@@ -233,7 +236,7 @@ impl Engine {
         self.tracker.set_recording(call, on);
     }
 
-    /// Hands out mixed audio every 20 ms while `on` (someone listens live), else in 200 ms
+    /// Hands out mixed audio every 20 ms while `on` (someone listens live), else in 500 ms
     /// chunks for the recorder.
     pub fn set_listening(&mut self, on: bool) {
         self.tracker.set_listening(on);
@@ -337,6 +340,7 @@ fn handle_datagram(
             return Judged::Rewritten(payload);
         }
         RtpOutcome::Malformed => stats.rtp_malformed += 1,
+        RtpOutcome::Stray => stats.rtp_stray += 1,
         RtpOutcome::NoFlow => stats.unmatched += 1,
     }
     Judged::Verdict(Verdict::Accept)

@@ -189,17 +189,16 @@ impl EventSink {
         let quality = serde_json::json!({
             "remote": leg_json(&summary.quality[0]),
             "phone": leg_json(&summary.quality[1]),
+            "stray_packets": summary.stray_packets,
         });
+        let any_rtp = summary.media_started_at.is_some() || summary.stray_packets > 0;
         self.store.finish_call(
             id,
             &CallEnd {
                 ended_at: utc(at),
                 disposition,
                 codec: summary.codec.map(codec_name),
-                quality: summary
-                    .media_started_at
-                    .map(|_| quality.to_string())
-                    .as_deref(),
+                quality: any_rtp.then(|| quality.to_string()).as_deref(),
                 gaps_skipped: summary.gaps_skipped,
                 answer: summary
                     .answered_at

@@ -4,6 +4,7 @@
 use ringside_core::call::{CallDirection, Disposition};
 use ringside_core::call_view::{CallView, Party};
 use rusqlite::{params, OptionalExtension};
+use time::OffsetDateTime;
 
 use super::{timefmt, CallRecord, Store, StoreError};
 
@@ -78,13 +79,15 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Every call that has a recording, oldest first: (id, `started_at`, relative path).
-    pub fn recordings(&self) -> Result<Vec<(i64, String, String)>, StoreError> {
+    /// Every call that has a recording, oldest first: (id, when it started, relative path).
+    pub fn recordings(&self) -> Result<Vec<(i64, OffsetDateTime, String)>, StoreError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT id, started_at, recording FROM calls WHERE recording IS NOT NULL
              ORDER BY started_at, id",
         )?;
-        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        let rows = statement.query_map([], |row| {
+            Ok((row.get(0)?, timefmt::column(row, 1)?, row.get(2)?))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

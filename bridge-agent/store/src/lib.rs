@@ -375,11 +375,16 @@ impl Store {
     pub fn settle_interrupted_calls(&self) -> Result<usize, StoreError> {
         Ok(self.conn.execute(
             "UPDATE calls SET disposition = CASE
-                 WHEN answered_at IS NOT NULL THEN 'answered'
-                 WHEN direction = 'inbound' THEN 'missed'
-                 ELSE 'failed' END
+                 WHEN answered_at IS NOT NULL THEN ?1
+                 WHEN direction = ?2 THEN ?3
+                 ELSE ?4 END
              WHERE disposition IS NULL",
-            [],
+            params![
+                Disposition::Answered,
+                CallDirection::Inbound,
+                Disposition::Missed,
+                Disposition::Failed
+            ],
         )?)
     }
 }

@@ -152,3 +152,52 @@ fn rows_an_older_ringside_wrote_read_typed() {
         "2025-01-01T08:00:00.000000Z"
     );
 }
+
+/// Calls a crash left without an end get the disposition their state implies, bound as the
+/// same words the sink writes.
+#[test]
+fn interrupted_calls_are_settled_by_their_state() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(dir.path()).expect("store");
+    let at = rfc3339::parse("2026-11-22T10:00:00Z").expect("time");
+    let mut insert = |call_id: &'static str, direction| {
+        store
+            .insert_call(&NewCall {
+                call_id,
+                direction,
+                number: None,
+                name: None,
+                anonymous: true,
+                caller_id_source: CallerIdSource::From,
+                caller_id_header: "",
+                started_at: at,
+                phone_address: "192.168.1.20:5060",
+                remote_address: "203.0.113.5:5060",
+                blocked_by: None,
+            })
+            .expect("insert")
+    };
+    let answered = insert("answered", CallDirection::Inbound);
+    insert("rang", CallDirection::Inbound);
+    insert("dialled", CallDirection::Outbound);
+    store
+        .set_answered(answered, at, AnswerEvidence::Ok200)
+        .expect("answered");
+    assert_eq!(store.settle_interrupted_calls().expect("settle"), 3);
+    let settled: Vec<(String, Option<Disposition>)> = store
+        .calls(10, 0)
+        .expect("calls")
+        .into_iter()
+        .map(|c| (c.call.call_id, c.disposition))
+        .collect();
+    for (call_id, disposition) in [
+        ("answered", Disposition::Answered),
+        ("rang", Disposition::Missed),
+        ("dialled", Disposition::Failed),
+    ] {
+        assert!(
+            settled.contains(&(call_id.to_owned(), Some(disposition))),
+            "{call_id}: {settled:?}"
+        );
+    }
+}

@@ -10,14 +10,17 @@ function length(call) {
   return minutes(Math.round((new Date(call.ended_at) - new Date(call.answered_at)) / 1000));
 }
 
-// Line quality from the call's RTP counters: packets lost per direction.
+// Line quality from the call's RTP counters: packets lost per direction, key presses
+// (telephone-events) and stray packets that were not the call's audio.
 function quality(call) {
   if (!call.quality) return "";
   const legs = [["caller", call.quality.remote], ["phone", call.quality.phone]];
-  return legs
+  const parts = legs
     .filter(([, leg]) => leg && leg.packets > 0)
-    .map(([side, leg]) => `${side} ${(100 * leg.lost / (leg.packets + leg.lost)).toFixed(1)}% lost`)
-    .join(" · ");
+    .map(([side, leg]) => `${side} ${(100 * leg.lost / (leg.packets + leg.lost)).toFixed(1)}% lost`
+      + (leg.events > 0 ? ` (${leg.events} key-press packets)` : ""));
+  if (call.quality.stray_packets > 0) parts.push(`${call.quality.stray_packets} stray packets ignored`);
+  return parts.join(" · ");
 }
 
 // How an answer was known when its 200 OK was not seen (a lost packet, a capture started

@@ -29,7 +29,7 @@ use crate::call::{
     Timeouts,
 };
 use crate::filters::Filter;
-use crate::mixer::{Channel, Frame};
+use crate::mixer::Frame;
 use crate::policy::Policy;
 use crate::time::Timestamp;
 use crate::voicemail::MessageSummary;
@@ -175,10 +175,10 @@ pub struct Tracker {
     policy: Policy,
     calls: HashMap<CallKey, Call>,
     by_call_id: HashMap<String, CallKey>,
-    /// Media address → (call, voice channel of packets sent *to* it).
-    flows_to: HashMap<SocketAddr, (CallKey, Channel)>,
-    /// Media address → (call, voice channel of packets sent *from* it; symmetric RTP).
-    flows_from: HashMap<SocketAddr, (CallKey, Channel)>,
+    /// Media address → its call, the voice of packets sent *to* it, and the source latched.
+    flows_to: HashMap<SocketAddr, flows::Flow>,
+    /// Media address → its call and the voice of packets sent *from* it (symmetric RTP).
+    flows_from: HashMap<SocketAddr, flows::Flow>,
     /// The media addresses each call registered, to unregister them when it is forgotten.
     flow_addresses: HashMap<CallKey, Vec<SocketAddr>>,
     phone_ips: HashSet<IpAddr>,
@@ -188,7 +188,7 @@ pub struct Tracker {
     transmits: VecDeque<Transmit>,
     /// The last voicemail summary reported.
     voicemail: Option<MessageSummary>,
-    /// Someone listens live: audio is handed out every 20 ms instead of every 200 ms.
+    /// Someone listens live: audio is handed out every 20 ms instead of every 500 ms.
     listening: bool,
     /// A message that came over TCP is being handled: no filter can block its call (see
     /// [`Tracker::without_blocking`]).
@@ -263,7 +263,7 @@ impl Tracker {
         }
     }
 
-    /// Hands out mixed audio every 20 ms while `on` (someone listens live), else in 200 ms
+    /// Hands out mixed audio every 20 ms while `on` (someone listens live), else in 500 ms
     /// chunks for the recorder.
     pub fn set_listening(&mut self, on: bool) {
         self.listening = on;
@@ -397,7 +397,7 @@ impl Tracker {
 }
 
 /// Reports the call's next chunk of mixed audio, if one is ready and the call is recorded
-/// (20 ms chunks while someone is `listening`, 200 ms otherwise).
+/// (20 ms chunks while someone is `listening`, 500 ms otherwise).
 fn push_audio(events: &mut VecDeque<Event>, key: CallKey, call: &mut Call, listening: bool) {
     if let Some((offset, frames)) = call.poll_audio(listening) {
         events.push_back(Event::Audio {
