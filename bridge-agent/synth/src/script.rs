@@ -9,6 +9,7 @@ use ringside_core::call::CallDirection;
 use ringside_core::sip::Method;
 
 use crate::call::{Outcome, SynthCall, SynthPacket};
+use crate::extras;
 use crate::rtp::{Rng, RtpSender, PTIME};
 use crate::sip::{self, Sip};
 
@@ -152,12 +153,15 @@ fn converse(
         0x1111,
     );
     let mut phone = RtpSender::new(call, ep.phone_rtp, ep.provider_rtp, call.phone_tone, 0x2222);
+    if call.extras.stray_packets > 0 {
+        extras::stray(call, start, rng, d.out);
+    }
     let mut cseq = 2;
     let mut t = start;
     let before_hold = call.hold.map_or(talk, |h| h.after.min(talk));
     while t < start + before_hold {
         remote.emit(t, rng, d.out);
-        phone.emit(t, rng, d.out);
+        extras::phone_tick(call, &mut phone, (t.saturating_sub(start), t), rng, d.out);
         t += PTIME;
     }
     let Some(hold) = call.hold else {
@@ -191,7 +195,7 @@ fn converse(
     t += hold.length;
     while t < start + talk + hold.length {
         remote.emit(t, rng, d.out);
-        phone.emit(t, rng, d.out);
+        extras::phone_tick(call, &mut phone, (t.saturating_sub(start), t), rng, d.out);
         t += PTIME;
     }
     (t, cseq)
