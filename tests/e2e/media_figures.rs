@@ -55,6 +55,17 @@ fn tshark_stream(file: &Path, from: &str, to: &str) -> Stream {
     rows[0]
 }
 
+/// How many packets of a capture tshark's display filter `filter` shows.
+fn tshark_count(file: &Path, filter: &str) -> u64 {
+    let text = stdout_of(
+        Command::new("tshark")
+            .arg("-r")
+            .arg(file)
+            .args(["-Y", filter]),
+    );
+    text.lines().count() as u64
+}
+
 /// A leg's figure from the call's quality JSON.
 fn figure(quality: &serde_json::Value, leg: &str, name: &str) -> u64 {
     quality[leg][name]
@@ -184,14 +195,21 @@ fn telephone_events_stray_rtp_and_moves_agree_with_tshark() {
 /// T.38 re-INVITE, telephone-events and comfort noise) showed 4,001 SSRC changes on one leg.
 /// tshark reads only part of its RTP (it decodes the UDP of only some of the SDPs it sees),
 /// so its figures are no reference here: the call must show what a clean line shows.
+/// Its comfort noise (PT 13, never offered) is counted packet for packet as tshark finds it.
 #[test]
 fn a_fax_gateway_call_shows_no_ssrc_churn_nor_phantom_loss() {
-    let quality = quality_of("wireshark-wiki/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap");
+    let capture = "wireshark-wiki/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap";
+    let quality = quality_of(capture);
     for leg in ["remote", "phone"] {
         assert!(figure(&quality, leg, "packets") > 2000, "{leg}: {quality}");
         assert_eq!(figure(&quality, leg, "ssrc_changes"), 0, "{leg}: {quality}");
         assert!(figure(&quality, leg, "lost") <= 6, "{leg}: {quality}");
     }
+    let comfort_noise =
+        figure(&quality, "remote", "comfort_noise") + figure(&quality, "phone", "comfort_noise");
+    let theirs = tshark_count(&captures_dir().join(capture), "rtp.p_type == 13");
+    assert!(theirs > 100, "tshark finds {theirs} comfort-noise packets");
+    assert_eq!(comfort_noise, theirs, "{quality}");
 }
 
 /// Regression: a clean call whose SDP offers telephone-event and CN (none sent) keeps its
