@@ -131,17 +131,19 @@ impl Tracker {
     }
 
     /// Finds the call of a packet by its addresses, latching the source of the first packet
-    /// sent to a call's address.
+    /// sent to a call's address. One hash look-up for the usual packet (to an address, from
+    /// its latched source), two otherwise.
     fn match_flow(&mut self, src: SocketAddr, dst: SocketAddr) -> Match {
-        let from = self.flows_from.get(&src).copied();
         let Some(to) = self.flows_to.get_mut(&dst) else {
-            return from.map_or(Match::None, |f| joined(f, src, None));
+            return (self.flows_from.get(&src)).map_or(Match::None, |&f| joined(f, src));
         };
-        let latched = *to.latched.get_or_insert(src);
+        if *to.latched.get_or_insert(src) == src {
+            return joined(*to, dst);
+        }
+        let to = *to;
         // The sender's SDP address vouches for its packets, whatever was latched.
-        match from {
-            Some(f) if f.call == to.call && f.voice == to.voice => joined(f, src, Some((*to, dst))),
-            _ if latched == src => joined(*to, dst, None),
+        match self.flows_from.get(&src) {
+            Some(&f) if f.call == to.call && f.voice == to.voice => joined(f, src),
             _ => Match::Stray(to.call),
         }
     }
@@ -235,18 +237,13 @@ impl Tracker {
     }
 }
 
-/// A packet joined to the call of `flow`, through the address `via` (and `also` through
-/// the destination's, when both ends are the call's): moved when either address is new.
-fn joined(flow: Flow, via: SocketAddr, also: Option<(Flow, SocketAddr)>) -> Match {
-    let (via, moved) = match also {
-        Some((to, dst)) if to.moved && !flow.moved => (dst, true),
-        _ => (via, flow.moved),
-    };
+/// A packet joined to the call of `flow`, through the address `via`.
+fn joined(flow: Flow, via: SocketAddr) -> Match {
     Match::Joined {
         call: flow.call,
         voice: flow.voice,
         via,
-        moved,
+        moved: flow.moved,
     }
 }
 
