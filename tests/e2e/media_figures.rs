@@ -136,6 +136,34 @@ const EXPECTED: &[Expected] = &[
         comfort_noise: 0,
         stray: 0,
     },
+    // Plain G.711 calls, both ways and one way: the figures of a clean line, as tshark's.
+    Expected {
+        capture: "wireshark-wiki/rtp_conversacion.pcap",
+        legs: [
+            &[("192.168.1.64 35112", "192.168.1.78 14970")],
+            &[("192.168.1.78 14970", "192.168.1.64 35112")],
+        ],
+        events: 0,
+        comfort_noise: 0,
+        stray: 0,
+    },
+    Expected {
+        capture: "wireshark-wiki/SIP_CALL_RTP_G711",
+        legs: [
+            &[("200.57.7.196 40376", "200.57.7.204 8000")],
+            &[("200.57.7.204 8000", "200.57.7.196 40376")],
+        ],
+        events: 0,
+        comfort_noise: 0,
+        stray: 0,
+    },
+    Expected {
+        capture: "pkts/sip_rtp.pcap",
+        legs: [&[("127.0.0.1 6001", "127.0.0.1 6000")], &[]],
+        events: 0,
+        comfort_noise: 0,
+        stray: 0,
+    },
 ];
 
 #[test]
