@@ -7,7 +7,8 @@
 //!
 //! - sent *to* a side's SDP address from the other side's SDP address, or from the one source
 //!   latched there: the first packet to the address latches its source (symmetric RTP
-//!   learned, for a far end that sends from elsewhere than it receives);
+//!   learned, for a far end that sends from elsewhere than it receives), and a packet from
+//!   the other side's SDP address takes the latch over;
 //! - sent *from* a side's SDP address (symmetric RTP) to anywhere.
 //!
 //! Anything else on a call's address (a fax adapter's T.38 port, a second source on the
@@ -140,11 +141,18 @@ impl Tracker {
         if *to.latched.get_or_insert(src) == src {
             return joined(*to, dst);
         }
-        let to = *to;
-        // The sender's SDP address vouches for its packets, whatever was latched.
+        let call = to.call;
+        let voice = to.voice;
+        // The sender's SDP address vouches for its packets, whatever was latched, and takes
+        // the latch over: a stray source that spoke first is stray from then on.
         match self.flows_from.get(&src) {
-            Some(&f) if f.call == to.call && f.voice == to.voice => joined(f, src),
-            _ => Match::Stray(to.call),
+            Some(&f) if f.call == call && f.voice == voice => {
+                if let Some(to) = self.flows_to.get_mut(&dst) {
+                    to.latched = Some(src);
+                }
+                joined(f, src)
+            }
+            _ => Match::Stray(call),
         }
     }
 

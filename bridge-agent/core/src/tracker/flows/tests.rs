@@ -147,18 +147,41 @@ fn the_first_source_to_an_address_is_latched_when_the_sdp_named_another() {
     assert!(send(&mut tracker, relay, PHONE_MEDIA, 0, 1..20)
         .iter()
         .all(|o| *o == RtpOutcome::Taken));
-    // Its SDP address still vouches for itself; a third source does not.
+    // A third source is stray; its SDP address still vouches for itself, and takes the
+    // latch over: the source that spoke first is stray from then on.
     assert_eq!(
-        send(&mut tracker, PROVIDER_MEDIA, PHONE_MEDIA, 0, 20..21),
-        [RtpOutcome::Taken]
+        send(&mut tracker, "198.51.100.1:9", PHONE_MEDIA, 0, 20..21),
+        [RtpOutcome::Stray]
     );
     assert_eq!(
-        send(&mut tracker, "198.51.100.1:9", PHONE_MEDIA, 0, 21..22),
+        send(&mut tracker, PROVIDER_MEDIA, PHONE_MEDIA, 0, 21..30),
+        vec![RtpOutcome::Taken; 9]
+    );
+    assert_eq!(
+        send(&mut tracker, relay, PHONE_MEDIA, 0, 30..31),
         [RtpOutcome::Stray]
     );
     let summary = summary(&mut tracker);
-    assert_eq!(summary.quality[Channel::Remote as usize].packets, 20);
-    assert_eq!(summary.stray_packets, 1);
+    assert_eq!(summary.quality[Channel::Remote as usize].packets, 28);
+    assert_eq!(summary.stray_packets, 2);
+}
+
+/// Regression: a stray source that speaks before the far end (a fax adapter's port, a
+/// second source on the port) latched the phone's address and was mixed for the whole call.
+#[test]
+fn a_stray_source_that_speaks_first_loses_the_latch_to_the_sdp_address() {
+    let mut tracker = answered_call();
+    let fax = "203.0.113.9:4002";
+    assert_eq!(
+        send(&mut tracker, fax, PHONE_MEDIA, 0, 1..3),
+        vec![RtpOutcome::Taken; 2]
+    );
+    send(&mut tracker, PROVIDER_MEDIA, PHONE_MEDIA, 0, 3..50);
+    assert_eq!(
+        send(&mut tracker, fax, PHONE_MEDIA, 0, 50..53),
+        vec![RtpOutcome::Stray; 3]
+    );
+    assert_eq!(summary(&mut tracker).stray_packets, 3);
 }
 
 #[test]
