@@ -85,7 +85,10 @@ impl Tracker {
         payload: &[u8],
         can_rewrite: bool,
     ) -> RtpOutcome {
-        let (key, channel) = match self.match_flow(src, dst) {
+        // Only RTP may latch a source or settle a move; other bytes on a call's address are
+        // counted as malformed (or stray, from a source the call does not know).
+        let rtp = RtpPacket::new_checked(payload);
+        let (key, channel) = match self.match_flow(src, dst, rtp.is_ok()) {
             Match::None => return RtpOutcome::NoFlow,
             Match::Stray(key) => {
                 if let Some(call) = self.calls.get_mut(&key) {
@@ -99,13 +102,13 @@ impl Tracker {
                 via,
                 moved,
             } => {
-                if moved {
+                if moved && rtp.is_ok() {
                     self.settle_move(call, voice, via, src);
                 }
                 (call, voice)
             }
         };
-        let Ok(packet) = RtpPacket::new_checked(payload) else {
+        let Ok(packet) = rtp else {
             return RtpOutcome::Malformed;
         };
         let Some(call) = self.calls.get_mut(&key) else {
@@ -131,14 +134,19 @@ impl Tracker {
         RtpOutcome::Taken
     }
 
-    /// Finds the call of a packet by its addresses, latching the source of the first packet
-    /// sent to a call's address. One hash look-up for the usual packet (to an address, from
-    /// its latched source), two otherwise.
-    fn match_flow(&mut self, src: SocketAddr, dst: SocketAddr) -> Match {
+    /// Finds the call of a packet by its addresses, latching the source of the first RTP
+    /// packet (`is_rtp`) sent to a call's address. One hash look-up for the usual packet (to
+    /// an address, from its latched source), two otherwise.
+    fn match_flow(&mut self, src: SocketAddr, dst: SocketAddr, is_rtp: bool) -> Match {
         let Some(to) = self.flows_to.get_mut(&dst) else {
             return (self.flows_from.get(&src)).map_or(Match::None, |&f| joined(f, src));
         };
-        if *to.latched.get_or_insert(src) == src {
+        let latched = if is_rtp {
+            *to.latched.get_or_insert(src)
+        } else {
+            to.latched.unwrap_or(src)
+        };
+        if latched == src {
             return joined(*to, dst);
         }
         let call = to.call;
@@ -147,7 +155,7 @@ impl Tracker {
         // the latch over: a stray source that spoke first is stray from then on.
         match self.flows_from.get(&src) {
             Some(&f) if f.call == call && f.voice == voice => {
-                if let Some(to) = self.flows_to.get_mut(&dst) {
+                if let Some(to) = self.flows_to.get_mut(&dst).filter(|_| is_rtp) {
                     to.latched = Some(src);
                 }
                 joined(f, src)

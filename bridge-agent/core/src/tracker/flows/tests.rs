@@ -249,3 +249,27 @@ fn a_re_invite_moves_the_flow_and_loss_is_not_counted_across_the_move() {
     assert_eq!((remote.packets, remote.lost), (101, 0), "{remote:?}");
     assert_eq!(summary.stray_packets, 1);
 }
+
+#[test]
+fn bytes_that_are_not_rtp_latch_nothing() {
+    let mut tracker = answered_call();
+    let junk = "198.51.100.1:9";
+    let outcome = tracker.handle_rtp(
+        Timestamp(1),
+        addr(junk),
+        addr(PHONE_MEDIA),
+        b"\x00\x01",
+        false,
+    );
+    assert_eq!(outcome, RtpOutcome::Malformed);
+    // The far end's relay, first with RTP, is latched; the junk source is stray from then on.
+    let relay = "203.0.113.77:5500";
+    assert_eq!(
+        send(&mut tracker, relay, PHONE_MEDIA, 0, 1..3),
+        vec![RtpOutcome::Taken; 2]
+    );
+    assert_eq!(
+        send(&mut tracker, junk, PHONE_MEDIA, 0, 3..4),
+        [RtpOutcome::Stray]
+    );
+}
