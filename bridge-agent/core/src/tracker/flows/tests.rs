@@ -273,3 +273,47 @@ fn bytes_that_are_not_rtp_latch_nothing() {
         [RtpOutcome::Stray]
     );
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Sources a packet may come from: the two SDP addresses, a relay and a fax port.
+    const SOURCES: [&str; 4] = [
+        PROVIDER_MEDIA,
+        PHONE_MEDIA,
+        "203.0.113.77:5500",
+        "203.0.113.9:4002",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Whatever arrives on a call's addresses, in any order, every RTP packet is counted
+        /// once: in a leg (audio, events, comfort noise, duplicates) or as stray.
+        #[test]
+        fn every_rtp_packet_on_a_calls_addresses_is_counted_once(
+            packets in proptest::collection::vec(
+                (0..SOURCES.len(), any::<bool>(), prop::sample::select(vec![0u8, 8, 13, 96, 101]), any::<u16>(), any::<u8>()),
+                1..200,
+            )
+        ) {
+            let mut tracker = answered_call();
+            let mut sent = 0;
+            for (i, &(source, to_phone, pt, seq, ssrc)) in packets.iter().enumerate() {
+                let dst = if to_phone { PHONE_MEDIA } else { PROVIDER_MEDIA };
+                if SOURCES[source] == dst {
+                    continue;
+                }
+                let at = Timestamp(2_000_000 + i as u64 * 20_000);
+                let packet = rtp(pt, seq, u32::from(ssrc % 3));
+                let outcome = tracker.handle_rtp(at, addr(SOURCES[source]), addr(dst), &packet, false);
+                prop_assert!(matches!(outcome, RtpOutcome::Taken | RtpOutcome::Stray), "{outcome:?}");
+                sent += 1;
+            }
+            let summary = summary(&mut tracker);
+            let in_legs: u64 = summary.quality.iter().map(|leg| leg.packets).sum();
+            prop_assert_eq!(in_legs + summary.stray_packets, sent);
+        }
+    }
+}
