@@ -164,6 +164,21 @@ const EXPECTED: &[Expected] = &[
         comfort_noise: 0,
         stray: 0,
     },
+    // Codecs Ringside keeps raw rather than decodes still get their legs' figures.
+    Expected {
+        capture: "wireshark-wiki/sip-rtp-g729a.pcap",
+        legs: [&[("10.0.2.15 28120", "10.0.2.20 6000")], &[]],
+        events: 0,
+        comfort_noise: 0,
+        stray: 0,
+    },
+    Expected {
+        capture: "wireshark-wiki/sip-rtp-opus.pcap",
+        legs: [&[("10.0.2.15 24196", "10.0.2.20 6000")], &[]],
+        events: 0,
+        comfort_noise: 0,
+        stray: 0,
+    },
 ];
 
 #[test]

@@ -316,6 +316,7 @@ impl Call {
             }
             Codec::Other => {
                 self.codec.get_or_insert(codec);
+                self.media.handle_undecoded(channel, packet);
                 if self.record {
                     Heard::Raw
                 } else {

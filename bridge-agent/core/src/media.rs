@@ -114,6 +114,12 @@ impl CallMedia {
         self.legs[channel as usize].skip(packet, NotAudio::Stray);
     }
 
+    /// Takes a packet of a codec Ringside does not decode: counted on its leg (loss,
+    /// duplicates, SSRC changes), never mixed.
+    pub fn handle_undecoded(&mut self, channel: Channel, packet: &RtpPacket<'_>) {
+        self.legs[channel as usize].count(packet);
+    }
+
     /// Starts each leg's sequence afresh with its next packet (media moved by a re-INVITE):
     /// no loss is counted across the move.
     pub fn restart_legs(&mut self) {
