@@ -382,10 +382,11 @@ impl ReplaySummary {
         )?;
         writeln!(
             f,
-            "  packets      {} frames: {} SIP messages, {} RTP, {} other traffic",
+            "  packets      {} frames: {} SIP messages, {} RTP ({} more stray on calls' ports), {} other traffic",
             e.frames,
             e.sip_messages,
             e.rtp_packets,
+            e.rtp_stray,
             e.unmatched + e.other
         )?;
         writeln!(

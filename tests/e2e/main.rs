@@ -19,6 +19,7 @@
 //! - `lab_hostile`: hostile and panicking packets through the lab; the agent stays in line.
 //! - `media_figures`: RTP figures on the real captures against tshark (telephone-events,
 //!   comfort noise, stray packets).
+//! - `media_generated`: generated calls with key presses, comfort noise and stray RTP.
 //! - `tcp_sip`: SIP over TCP cut across segments (a real capture, generated ones).
 //! - `lab_tcp`: SIP over TCP through the live lab; a filter cannot block it, and says so.
 
@@ -39,6 +40,7 @@ mod lab_hostile;
 mod lab_tcp;
 mod lab_vlan;
 mod media_figures;
+mod media_generated;
 mod real_captures;
 mod recording_bounds;
 mod replay_resilience;

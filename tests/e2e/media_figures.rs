@@ -55,6 +55,17 @@ fn tshark_stream(file: &Path, from: &str, to: &str) -> Stream {
     rows[0]
 }
 
+/// How many packets of a capture tshark's display filter `filter` shows.
+fn tshark_count(file: &Path, filter: &str) -> u64 {
+    let text = stdout_of(
+        Command::new("tshark")
+            .arg("-r")
+            .arg(file)
+            .args(["-Y", filter]),
+    );
+    text.lines().count() as u64
+}
+
 /// A leg's figure from the call's quality JSON.
 fn figure(quality: &serde_json::Value, leg: &str, name: &str) -> u64 {
     quality[leg][name]
@@ -125,6 +136,49 @@ const EXPECTED: &[Expected] = &[
         comfort_noise: 0,
         stray: 0,
     },
+    // Plain G.711 calls, both ways and one way: the figures of a clean line, as tshark's.
+    Expected {
+        capture: "wireshark-wiki/rtp_conversacion.pcap",
+        legs: [
+            &[("192.168.1.64 35112", "192.168.1.78 14970")],
+            &[("192.168.1.78 14970", "192.168.1.64 35112")],
+        ],
+        events: 0,
+        comfort_noise: 0,
+        stray: 0,
+    },
+    Expected {
+        capture: "wireshark-wiki/SIP_CALL_RTP_G711",
+        legs: [
+            &[("200.57.7.196 40376", "200.57.7.204 8000")],
+            &[("200.57.7.204 8000", "200.57.7.196 40376")],
+        ],
+        events: 0,
+        comfort_noise: 0,
+        stray: 0,
+    },
+    Expected {
+        capture: "pkts/sip_rtp.pcap",
+        legs: [&[("127.0.0.1 6001", "127.0.0.1 6000")], &[]],
+        events: 0,
+        comfort_noise: 0,
+        stray: 0,
+    },
+    // Codecs Ringside keeps raw rather than decodes still get their legs' figures.
+    Expected {
+        capture: "wireshark-wiki/sip-rtp-g729a.pcap",
+        legs: [&[("10.0.2.15 28120", "10.0.2.20 6000")], &[]],
+        events: 0,
+        comfort_noise: 0,
+        stray: 0,
+    },
+    Expected {
+        capture: "wireshark-wiki/sip-rtp-opus.pcap",
+        legs: [&[("10.0.2.15 24196", "10.0.2.20 6000")], &[]],
+        events: 0,
+        comfort_noise: 0,
+        stray: 0,
+    },
 ];
 
 #[test]
@@ -184,14 +238,21 @@ fn telephone_events_stray_rtp_and_moves_agree_with_tshark() {
 /// T.38 re-INVITE, telephone-events and comfort noise) showed 4,001 SSRC changes on one leg.
 /// tshark reads only part of its RTP (it decodes the UDP of only some of the SDPs it sees),
 /// so its figures are no reference here: the call must show what a clean line shows.
+/// Its comfort noise (PT 13, never offered) is counted packet for packet as tshark finds it.
 #[test]
 fn a_fax_gateway_call_shows_no_ssrc_churn_nor_phantom_loss() {
-    let quality = quality_of("wireshark-wiki/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap");
+    let capture = "wireshark-wiki/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap";
+    let quality = quality_of(capture);
     for leg in ["remote", "phone"] {
         assert!(figure(&quality, leg, "packets") > 2000, "{leg}: {quality}");
         assert_eq!(figure(&quality, leg, "ssrc_changes"), 0, "{leg}: {quality}");
         assert!(figure(&quality, leg, "lost") <= 6, "{leg}: {quality}");
     }
+    let comfort_noise =
+        figure(&quality, "remote", "comfort_noise") + figure(&quality, "phone", "comfort_noise");
+    let theirs = tshark_count(&captures_dir().join(capture), "rtp.p_type == 13");
+    assert!(theirs > 100, "tshark finds {theirs} comfort-noise packets");
+    assert_eq!(comfort_noise, theirs, "{quality}");
 }
 
 /// Regression: a clean call whose SDP offers telephone-event and CN (none sent) keeps its

@@ -117,7 +117,7 @@ pub(crate) enum Tick {
 pub(crate) enum Heard {
     /// Nothing to report: the call has ended, or the packet is a tone event or comfort noise.
     Nothing,
-    /// A payload type neither side's SDP offered: counted as stray, not mixed.
+    /// A payload type no SDP of the call offered: counted as stray, not mixed.
     Stray,
     /// G.711 audio went into the mix: a chunk may be ready ([`Call::poll_audio`]).
     Audio,
@@ -377,6 +377,7 @@ impl Call {
             }
             Codec::Other => {
                 self.codec.get_or_insert(codec);
+                self.media.handle_undecoded(channel, packet);
                 if self.record {
                     Heard::Raw
                 } else {

@@ -114,6 +114,12 @@ impl CallMedia {
         self.legs[channel as usize].skip(packet, NotAudio::Stray);
     }
 
+    /// Takes a packet of a codec Ringside does not decode: counted on its leg (loss,
+    /// duplicates, SSRC changes), never mixed.
+    pub fn handle_undecoded(&mut self, channel: Channel, packet: &RtpPacket<'_>) {
+        self.legs[channel as usize].count(packet);
+    }
+
     /// Starts each leg's sequence afresh with its next packet (media moved by a re-INVITE):
     /// no loss is counted across the move.
     pub fn restart_legs(&mut self) {
@@ -138,5 +144,61 @@ impl CallMedia {
     #[must_use]
     pub fn stats(&self) -> [LegStats; 2] {
         [self.legs[0].stats(), self.legs[1].stats()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mixer::SKIPPED_GAP_PAUSE;
+
+    fn packet(pt: u8, seq: u16, ts: u32) -> Vec<u8> {
+        let mut p = vec![0x80, pt];
+        p.extend_from_slice(&seq.to_be_bytes());
+        p.extend_from_slice(&ts.to_be_bytes());
+        p.extend_from_slice(&7u32.to_be_bytes());
+        p.extend_from_slice(if pt == 13 {
+            &[0x40][..]
+        } else {
+            &[0x10; 160][..]
+        });
+        p
+    }
+
+    fn take(media: &mut CallMedia, ms: u64, pt: u8, seq: u16, codec: Codec) {
+        let bytes = packet(pt, seq, u32::try_from(ms * 8).expect("small"));
+        let rtp = RtpPacket::new_checked(&bytes).expect("RTP");
+        media.handle_rtp(Timestamp(ms * 1000), Channel::Remote, codec, &rtp);
+    }
+
+    /// Regression: a pause is silence, capped as any gap: 30 s of comfort noise between two
+    /// seconds of audio records as one second of pause, with no loss.
+    #[test]
+    fn a_long_comfort_noise_pause_is_capped_like_any_gap() {
+        let mut media = CallMedia::default();
+        let mut seq = 0;
+        let mut next = |media: &mut CallMedia, ms: u64, pt: u8, codec: Codec| {
+            take(media, ms, pt, seq, codec);
+            seq += 1;
+        };
+        for i in 0..50 {
+            next(&mut media, i * 20, 0, Codec::Pcmu);
+        }
+        for i in 0..150 {
+            next(&mut media, 1000 + i * 200, 13, Codec::ComfortNoise);
+        }
+        for i in 0..50 {
+            next(&mut media, 31_000 + i * 20, 0, Codec::Pcmu);
+        }
+        let (_, frames) = media.finish();
+        let heard = frames.iter().filter(|f| f[0] != 0).count() as i64;
+        assert_eq!(heard, 2 * 8000, "both seconds of audio");
+        assert_eq!(frames.len() as i64, 2 * 8000 + SKIPPED_GAP_PAUSE);
+        assert_eq!(media.gaps_skipped(), 1);
+        let remote = media.stats()[Channel::Remote as usize];
+        assert_eq!(
+            (remote.lost, remote.comfort_noise, remote.packets),
+            (0, 150, 250)
+        );
     }
 }

@@ -182,6 +182,21 @@ impl Playout {
         }
     }
 
+    /// Counts a packet of a codec Ringside does not decode: its sequence (loss, duplicates,
+    /// SSRC changes) without a place on the timeline, whose clock may not run at 8 kHz.
+    pub fn count(&mut self, packet: &RtpPacket<'_>) {
+        if self.anchor.is_none_or(|a| a.ssrc != packet.ssrc()) {
+            // The first packet, or a new SSRC: anchored as audio would be (the place unused).
+            let _ = self.place(0, packet);
+            return;
+        }
+        self.stats.packets += 1;
+        self.stats.talkspurts += u64::from(packet.marker());
+        if !self.sequence.record(packet.sequence()) {
+            self.stats.duplicates += 1;
+        }
+    }
+
     /// Ends the current sequence space: the next packet anchors anew, as the first did, and
     /// no loss is counted between the two (media moved to a new address).
     pub fn restart(&mut self) {
@@ -285,6 +300,22 @@ mod tests {
         place(&mut p, 160, 11, 160, 5);
         let stats = p.stats();
         assert_eq!((stats.lost, stats.ssrc_changes, stats.events), (0, 0, 1));
+    }
+
+    #[test]
+    fn undecoded_packets_count_loss_duplicates_and_ssrc_changes_without_a_timeline() {
+        let mut p = Playout::default();
+        for (seq, ts, ssrc) in [(1, 0, 3), (2, 960, 3), (2, 960, 3), (5, 3840, 3), (9, 0, 4)] {
+            let bytes = packet(seq, ts, ssrc);
+            p.count(&RtpPacket::new_checked(&bytes).expect("valid"));
+        }
+        let stats = p.stats();
+        assert_eq!(
+            (stats.packets, stats.lost, stats.duplicates),
+            (5, 2, 1),
+            "{stats:?}"
+        );
+        assert_eq!((stats.ssrc_changes, stats.resyncs), (1, 0));
     }
 
     #[test]

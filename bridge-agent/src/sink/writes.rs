@@ -191,7 +191,9 @@ impl EventSink {
             "phone": leg_json(&summary.quality[1]),
             "stray_packets": summary.stray_packets,
         });
-        let any_rtp = summary.media_started_at.is_some() || summary.stray_packets > 0;
+        let any_rtp = summary.media_started_at.is_some()
+            || summary.stray_packets > 0
+            || summary.quality.iter().any(|leg| leg.packets > 0);
         self.store.finish_call(
             id,
             &CallEnd {

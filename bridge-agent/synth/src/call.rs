@@ -1,6 +1,7 @@
 //! What a generated call is: who calls whom, when, how it ends, over which addresses, with
 //! which network trouble; and what a generated packet is. The script turns one into the other.
 
+use crate::extras::MediaExtras;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -138,6 +139,8 @@ pub struct SynthCall {
     pub phone_tone: f64,
     /// Where its SIP and RTP go on either side.
     pub endpoints: Endpoints,
+    /// Key presses, comfort noise and stray RTP beside the tones.
+    pub extras: MediaExtras,
 }
 
 impl SynthCall {
@@ -176,6 +179,7 @@ impl SynthCall {
             remote_tone: 440.0,
             phone_tone: 1000.0,
             endpoints: Endpoints::standard(index, 5060),
+            extras: MediaExtras::default(),
         }
     }
 

@@ -13,15 +13,18 @@
 //!   outcome, talk, hold, BYE; `script/answer` the outcomes that answer or redirect it.
 //! - `sip`: the SIP text of those messages, and the voicemail NOTIFY.
 //! - `rtp`: one direction of RTP, a tone encoded as G.711, with its impairments.
+//! - `extras`: key presses, comfort noise and stray packets beside the tones.
 //! - `pcap`: packets as Ethernet/IP/UDP (or TCP) frames in a pcap file.
 
 mod call;
+mod extras;
 mod pcap;
 mod rtp;
 mod script;
 mod sip;
 
 pub use call::{Endpoints, Hold, Impairments, Outcome, SynthCall, SynthPacket, Unseen};
+pub use extras::{MediaExtras, COMFORT_NOISE_EVERY, KEY_PRESS};
 pub use pcap::{ethernet_frame, tcp_frame, write_frames, write_pcap};
 pub use script::packets;
 pub use sip::voicemail_notify;

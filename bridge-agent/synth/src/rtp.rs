@@ -69,6 +69,34 @@ impl RtpSender {
         }
     }
 
+    /// Sends one packet that is not audio (a telephone-event, comfort noise) in this
+    /// stream's sequence, stamped `timestamp`; impairments do not touch it.
+    pub(crate) fn emit_other(
+        &mut self,
+        at: Duration,
+        (pt, timestamp): (u8, u32),
+        body: &[u8],
+        out: &mut Vec<SynthPacket>,
+    ) {
+        let mut payload = vec![0x80, pt];
+        payload.extend_from_slice(&self.seq.to_be_bytes());
+        payload.extend_from_slice(&timestamp.to_be_bytes());
+        payload.extend_from_slice(&self.ssrc.to_be_bytes());
+        payload.extend_from_slice(body);
+        self.seq = self.seq.wrapping_add(1);
+        out.push(SynthPacket {
+            at,
+            src: self.src,
+            dst: self.dst,
+            payload,
+        });
+    }
+
+    /// The RTP timestamp the next audio packet would carry.
+    pub(crate) fn timestamp(&self) -> u32 {
+        self.timestamp
+    }
+
     /// The RTP clock (not the tone) runs on through `length` of silence.
     pub(crate) fn skip(&mut self, length: Duration) {
         self.timestamp = self.timestamp.wrapping_add((length.as_millis() * 8) as u32);

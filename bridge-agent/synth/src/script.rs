@@ -11,6 +11,7 @@ use ringside_core::call::CallDirection;
 use ringside_core::sip::Method;
 
 use crate::call::{SynthCall, SynthPacket};
+use crate::extras;
 use crate::rtp::{Rng, RtpSender, PTIME};
 use crate::sip::{self, Sip};
 
@@ -114,12 +115,20 @@ fn converse(
         0x1111,
     );
     let mut phone = RtpSender::new(call, ep.phone_rtp, ep.provider_rtp, call.phone_tone, 0x2222);
+    if call.extras.stray_packets > 0 {
+        extras::stray(call, start, rng, d.out);
+    }
     let mut cseq = cseq;
     let mut t = start;
     let before_hold = call.hold.map_or(talk, |h| h.after.min(talk));
     let captured = call.rtp_captured();
     while t < start + before_hold {
-        emit_both([&mut remote, &mut phone], captured, (t, rng), d.out);
+        if captured.0 {
+            remote.emit(t, rng, d.out);
+        }
+        if captured.1 {
+            extras::phone_tick(call, &mut phone, (t.saturating_sub(start), t), rng, d.out);
+        }
         t += PTIME;
     }
     let Some(hold) = call.hold else {
@@ -152,26 +161,15 @@ fn converse(
     remote.skip(hold.length);
     t += hold.length;
     while t < start + talk + hold.length {
-        emit_both([&mut remote, &mut phone], captured, (t, rng), d.out);
+        if captured.0 {
+            remote.emit(t, rng, d.out);
+        }
+        if captured.1 {
+            extras::phone_tick(call, &mut phone, (t.saturating_sub(start), t), rng, d.out);
+        }
         t += PTIME;
     }
     (t, cseq)
-}
-
-/// The packet of each side due at `t`, of the sides whose RTP the capture has.
-fn emit_both(
-    senders: [&mut RtpSender; 2],
-    captured: (bool, bool),
-    (t, rng): (Duration, &mut Rng),
-    out: &mut Vec<SynthPacket>,
-) {
-    let [remote, phone] = senders;
-    if captured.0 {
-        remote.emit(t, rng, out);
-    }
-    if captured.1 {
-        phone.emit(t, rng, out);
-    }
 }
 
 /// The signalling of one call: who is on which side, and where the packets go.

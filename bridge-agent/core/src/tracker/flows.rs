@@ -7,7 +7,8 @@
 //!
 //! - sent *to* a side's SDP address from the other side's SDP address, or from the one source
 //!   latched there: the first packet to the address latches its source (symmetric RTP
-//!   learned, for a far end that sends from elsewhere than it receives);
+//!   learned, for a far end that sends from elsewhere than it receives), and a packet from
+//!   the other side's SDP address takes the latch over;
 //! - sent *from* a side's SDP address (symmetric RTP) to anywhere.
 //!
 //! Anything else on a call's address (a fax adapter's T.38 port, a second source on the
@@ -84,7 +85,10 @@ impl Tracker {
         payload: &[u8],
         can_rewrite: bool,
     ) -> RtpOutcome {
-        let (key, channel) = match self.match_flow(src, dst) {
+        // Only RTP may latch a source or settle a move; other bytes on a call's address are
+        // counted as malformed (or stray, from a source the call does not know).
+        let rtp = RtpPacket::new_checked(payload);
+        let (key, channel) = match self.match_flow(src, dst, rtp.is_ok()) {
             Match::None => return RtpOutcome::NoFlow,
             Match::Stray(key) => {
                 if let Some(call) = self.calls.get_mut(&key) {
@@ -98,13 +102,13 @@ impl Tracker {
                 via,
                 moved,
             } => {
-                if moved {
+                if moved && rtp.is_ok() {
                     self.settle_move(call, voice, via, src);
                 }
                 (call, voice)
             }
         };
-        let Ok(packet) = RtpPacket::new_checked(payload) else {
+        let Ok(packet) = rtp else {
             return RtpOutcome::Malformed;
         };
         let Some(call) = self.calls.get_mut(&key) else {
@@ -135,19 +139,33 @@ impl Tracker {
         RtpOutcome::Taken
     }
 
-    /// Finds the call of a packet by its addresses, latching the source of the first packet
-    /// sent to a call's address.
-    fn match_flow(&mut self, src: SocketAddr, dst: SocketAddr) -> Match {
-        let from = self.flows_from.get(&src).copied();
+    /// Finds the call of a packet by its addresses, latching the source of the first RTP
+    /// packet (`is_rtp`) sent to a call's address. One hash look-up for the usual packet (to
+    /// an address, from its latched source), two otherwise.
+    fn match_flow(&mut self, src: SocketAddr, dst: SocketAddr, is_rtp: bool) -> Match {
         let Some(to) = self.flows_to.get_mut(&dst) else {
-            return from.map_or(Match::None, |f| joined(f, src, None));
+            return (self.flows_from.get(&src)).map_or(Match::None, |&f| joined(f, src));
         };
-        let latched = *to.latched.get_or_insert(src);
-        // The sender's SDP address vouches for its packets, whatever was latched.
-        match from {
-            Some(f) if f.call == to.call && f.voice == to.voice => joined(f, src, Some((*to, dst))),
-            _ if latched == src => joined(*to, dst, None),
-            _ => Match::Stray(to.call),
+        let latched = if is_rtp {
+            *to.latched.get_or_insert(src)
+        } else {
+            to.latched.unwrap_or(src)
+        };
+        if latched == src {
+            return joined(*to, dst);
+        }
+        let call = to.call;
+        let voice = to.voice;
+        // The sender's SDP address vouches for its packets, whatever was latched, and takes
+        // the latch over: a stray source that spoke first is stray from then on.
+        match self.flows_from.get(&src) {
+            Some(&f) if f.call == call && f.voice == voice => {
+                if let Some(to) = self.flows_to.get_mut(&dst).filter(|_| is_rtp) {
+                    to.latched = Some(src);
+                }
+                joined(f, src)
+            }
+            _ => Match::Stray(call),
         }
     }
 
@@ -240,18 +258,13 @@ impl Tracker {
     }
 }
 
-/// A packet joined to the call of `flow`, through the address `via` (and `also` through
-/// the destination's, when both ends are the call's): moved when either address is new.
-fn joined(flow: Flow, via: SocketAddr, also: Option<(Flow, SocketAddr)>) -> Match {
-    let (via, moved) = match also {
-        Some((to, dst)) if to.moved && !flow.moved => (dst, true),
-        _ => (via, flow.moved),
-    };
+/// A packet joined to the call of `flow`, through the address `via`.
+fn joined(flow: Flow, via: SocketAddr) -> Match {
     Match::Joined {
         call: flow.call,
         voice: flow.voice,
         via,
-        moved,
+        moved: flow.moved,
     }
 }
 

@@ -147,18 +147,41 @@ fn the_first_source_to_an_address_is_latched_when_the_sdp_named_another() {
     assert!(send(&mut tracker, relay, PHONE_MEDIA, 0, 1..20)
         .iter()
         .all(|o| *o == RtpOutcome::Taken));
-    // Its SDP address still vouches for itself; a third source does not.
+    // A third source is stray; its SDP address still vouches for itself, and takes the
+    // latch over: the source that spoke first is stray from then on.
     assert_eq!(
-        send(&mut tracker, PROVIDER_MEDIA, PHONE_MEDIA, 0, 20..21),
-        [RtpOutcome::Taken]
+        send(&mut tracker, "198.51.100.1:9", PHONE_MEDIA, 0, 20..21),
+        [RtpOutcome::Stray]
     );
     assert_eq!(
-        send(&mut tracker, "198.51.100.1:9", PHONE_MEDIA, 0, 21..22),
+        send(&mut tracker, PROVIDER_MEDIA, PHONE_MEDIA, 0, 21..30),
+        vec![RtpOutcome::Taken; 9]
+    );
+    assert_eq!(
+        send(&mut tracker, relay, PHONE_MEDIA, 0, 30..31),
         [RtpOutcome::Stray]
     );
     let summary = summary(&mut tracker);
-    assert_eq!(summary.quality[Channel::Remote as usize].packets, 20);
-    assert_eq!(summary.stray_packets, 1);
+    assert_eq!(summary.quality[Channel::Remote as usize].packets, 28);
+    assert_eq!(summary.stray_packets, 2);
+}
+
+/// Regression: a stray source that speaks before the far end (a fax adapter's port, a
+/// second source on the port) latched the phone's address and was mixed for the whole call.
+#[test]
+fn a_stray_source_that_speaks_first_loses_the_latch_to_the_sdp_address() {
+    let mut tracker = answered_call();
+    let fax = "203.0.113.9:4002";
+    assert_eq!(
+        send(&mut tracker, fax, PHONE_MEDIA, 0, 1..3),
+        vec![RtpOutcome::Taken; 2]
+    );
+    send(&mut tracker, PROVIDER_MEDIA, PHONE_MEDIA, 0, 3..50);
+    assert_eq!(
+        send(&mut tracker, fax, PHONE_MEDIA, 0, 50..53),
+        vec![RtpOutcome::Stray; 3]
+    );
+    assert_eq!(summary(&mut tracker).stray_packets, 3);
 }
 
 #[test]
@@ -225,4 +248,72 @@ fn a_re_invite_moves_the_flow_and_loss_is_not_counted_across_the_move() {
     let remote = summary.quality[Channel::Remote as usize];
     assert_eq!((remote.packets, remote.lost), (101, 0), "{remote:?}");
     assert_eq!(summary.stray_packets, 1);
+}
+
+#[test]
+fn bytes_that_are_not_rtp_latch_nothing() {
+    let mut tracker = answered_call();
+    let junk = "198.51.100.1:9";
+    let outcome = tracker.handle_rtp(
+        Timestamp(1),
+        addr(junk),
+        addr(PHONE_MEDIA),
+        b"\x00\x01",
+        false,
+    );
+    assert_eq!(outcome, RtpOutcome::Malformed);
+    // The far end's relay, first with RTP, is latched; the junk source is stray from then on.
+    let relay = "203.0.113.77:5500";
+    assert_eq!(
+        send(&mut tracker, relay, PHONE_MEDIA, 0, 1..3),
+        vec![RtpOutcome::Taken; 2]
+    );
+    assert_eq!(
+        send(&mut tracker, junk, PHONE_MEDIA, 0, 3..4),
+        [RtpOutcome::Stray]
+    );
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Sources a packet may come from: the two SDP addresses, a relay and a fax port.
+    const SOURCES: [&str; 4] = [
+        PROVIDER_MEDIA,
+        PHONE_MEDIA,
+        "203.0.113.77:5500",
+        "203.0.113.9:4002",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Whatever arrives on a call's addresses, in any order, every RTP packet is counted
+        /// once: in a leg (audio, events, comfort noise, duplicates) or as stray.
+        #[test]
+        fn every_rtp_packet_on_a_calls_addresses_is_counted_once(
+            packets in proptest::collection::vec(
+                (0..SOURCES.len(), any::<bool>(), prop::sample::select(vec![0u8, 8, 13, 96, 101]), any::<u16>(), any::<u8>()),
+                1..200,
+            )
+        ) {
+            let mut tracker = answered_call();
+            let mut sent = 0;
+            for (i, &(source, to_phone, pt, seq, ssrc)) in packets.iter().enumerate() {
+                let dst = if to_phone { PHONE_MEDIA } else { PROVIDER_MEDIA };
+                if SOURCES[source] == dst {
+                    continue;
+                }
+                let at = Timestamp(2_000_000 + i as u64 * 20_000);
+                let packet = rtp(pt, seq, u32::from(ssrc % 3));
+                let outcome = tracker.handle_rtp(at, addr(SOURCES[source]), addr(dst), &packet, false);
+                prop_assert!(matches!(outcome, RtpOutcome::Taken | RtpOutcome::Stray), "{outcome:?}");
+                sent += 1;
+            }
+            let summary = summary(&mut tracker);
+            let in_legs: u64 = summary.quality.iter().map(|leg| leg.packets).sum();
+            prop_assert_eq!(in_legs + summary.stray_packets, sent);
+        }
+    }
 }
