@@ -7,6 +7,8 @@
 //! - `recording_bounds`: recordings follow the audio received, not the timestamps a
 //!   capture or a caller claims (timestamp jumps, clock leaps, long holds).
 //! - `torture`: the RFC 4475 torture messages.
+//! - `framing`: where a SIP message ends: trailing octets, Content-Lengths that are not numbers,
+//!   text traces against UDP replays of the same messages.
 //! - `caller_text`: control characters in callers' names and numbers, and exact-number blocks.
 //! - `replay_resilience`: captures cut short, a gzip bomb, a packet that panics the engine.
 //! - `browser`: the web console in headless chromium (playwright-core).
@@ -24,6 +26,7 @@
 mod browser;
 mod caller_text;
 mod desktop;
+mod framing;
 mod generated;
 mod lab;
 mod lab_console;
