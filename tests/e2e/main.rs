@@ -2,6 +2,8 @@
 //!
 //! - `generated`: calls this suite generates (tones, loss, reordering, hold, SIP on 10000)
 //!   replayed through `ringside replay`'s engine; recordings checked by frequency.
+//! - `capture_table`: the whole-folder replay table: per capture its calls' dispositions,
+//!   callers and RTP loss, checked against tshark (`capture_table.py`).
 //! - `real_captures`: every capture in `../shared/captures/` replays, and the callers,
 //!   sources, directions, dispositions and recordings they hold are found.
 //! - `recording_bounds`: recordings follow the audio received, not the timestamps a
@@ -25,6 +27,7 @@
 
 mod browser;
 mod caller_text;
+mod capture_table;
 mod desktop;
 mod framing;
 mod generated;
