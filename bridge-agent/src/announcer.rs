@@ -55,7 +55,7 @@ impl Announcements {
                 self.calls.insert(info.key, info.clone());
                 (EventKind::Ring, info.key, info.started_at, None)
             }
-            Event::CallAnswered { call, at } => (EventKind::Answered, *call, *at, None),
+            Event::CallAnswered { call, at, .. } => (EventKind::Answered, *call, *at, None),
             Event::CallEnded {
                 call,
                 at,
@@ -324,13 +324,7 @@ mod tests {
             call: CallKey(key),
             at: Timestamp(9_000_000),
             disposition,
-            summary: CallSummary {
-                answered_at: None,
-                codec: None,
-                media_started_at: None,
-                quality: Default::default(),
-                gaps_skipped: 0,
-            },
+            summary: CallSummary::default(),
         }
     }
 
@@ -360,12 +354,31 @@ mod tests {
     }
 
     #[test]
+    fn a_forwarded_call_ends_as_ended_with_its_word() {
+        let mut announcements = Announcements::default();
+        announcements.on_event(&Event::CallStarted(info(4, false)));
+        let forwarded = announcements
+            .on_event(&ended(4, Disposition::Forwarded))
+            .expect("an end");
+        assert_eq!(
+            forwarded.event,
+            EventKind::Ended,
+            "not a missed call to return"
+        );
+        assert_eq!(forwarded.disposition, Some(Disposition::Forwarded));
+        let datagram = ringside_core::announce::encode(&forwarded, None);
+        let text = String::from_utf8_lossy(&datagram);
+        assert!(text.contains("\"disposition\":\"forwarded\""), "{text}");
+    }
+
+    #[test]
     fn answered_calls_end_as_ended() {
         let mut announcements = Announcements::default();
         announcements.on_event(&Event::CallStarted(info(3, false)));
         let answered = announcements.on_event(&Event::CallAnswered {
             call: CallKey(3),
             at: Timestamp(2_000_000),
+            by: ringside_core::call::AnswerEvidence::AckFor2xx,
         });
         assert_eq!(answered.map(|a| a.event), Some(EventKind::Answered));
         let end = announcements

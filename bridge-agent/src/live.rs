@@ -155,7 +155,7 @@ impl Agent {
                     recording,
                 });
             }
-            Event::CallAnswered { call, at } => self.hub.answered(call.0, utc(*at)),
+            Event::CallAnswered { call, at, .. } => self.hub.answered(call.0, utc(*at)),
             Event::CallEnded { call, .. } => self.hub.ended(call.0),
             _ => {}
         }

@@ -6,18 +6,19 @@
 use std::path::Path;
 
 use ringside_core::Timestamp;
+use time::OffsetDateTime;
 
 use crate::store::recording_path::{self, UnsafePath};
 use crate::store::{Setting, Store, StoreError};
-use crate::timefmt::rfc3339;
+use crate::timefmt::utc;
 
 /// A recording on disk, oldest first in the lists this module takes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recorded {
     /// The call's row id.
     pub id: i64,
-    /// When the call started (RFC 3339, UTC, fixed width: comparable as text).
-    pub started_at: String,
+    /// When the call started.
+    pub started_at: OffsetDateTime,
     /// The file's size.
     pub bytes: u64,
 }
@@ -25,11 +26,15 @@ pub struct Recorded {
 /// Which recordings go: those started before `cutoff`, then the oldest until the rest fit
 /// in `max_bytes`.
 #[must_use]
-pub fn plan(recordings: &[Recorded], cutoff: Option<&str>, max_bytes: Option<u64>) -> Vec<i64> {
+pub fn plan(
+    recordings: &[Recorded],
+    cutoff: Option<OffsetDateTime>,
+    max_bytes: Option<u64>,
+) -> Vec<i64> {
     let mut doomed = Vec::new();
     let mut total: u64 = recordings.iter().map(|r| r.bytes).sum();
     for recording in recordings {
-        let too_old = cutoff.is_some_and(|c| recording.started_at.as_str() < c);
+        let too_old = cutoff.is_some_and(|c| recording.started_at < c);
         let too_big = max_bytes.is_some_and(|max| total > max);
         if too_old || too_big {
             doomed.push(recording.id);
@@ -49,7 +54,7 @@ pub fn sweep(store: &Store, data_dir: &Path, now: Timestamp) -> Result<usize, St
     }
     let cutoff = (days > 0).then(|| {
         let age = days.saturating_mul(86_400_000_000);
-        rfc3339(Timestamp(now.as_micros().saturating_sub(age)))
+        utc(Timestamp(now.as_micros().saturating_sub(age)))
     });
     let recordings: Vec<(Recorded, String)> = store
         .recordings()?
@@ -69,7 +74,7 @@ pub fn sweep(store: &Store, data_dir: &Path, now: Timestamp) -> Result<usize, St
     let list: Vec<Recorded> = recordings.iter().map(|(r, _)| r.clone()).collect();
     let doomed = plan(
         &list,
-        cutoff.as_deref(),
+        cutoff,
         (megabytes > 0).then(|| megabytes.saturating_mul(1_000_000)),
     );
     for (recording, relative) in &recordings {
@@ -169,10 +174,17 @@ mod tests {
         }
     }
 
-    fn recorded(id: i64, day: u32, bytes: u64) -> Recorded {
+    /// Midnight (UTC) starting 2026-11-`day`.
+    fn november(day: u8) -> OffsetDateTime {
+        time::macros::datetime!(2026-11-01 0:00 UTC)
+            .replace_day(day)
+            .expect("a day of November")
+    }
+
+    fn recorded(id: i64, day: u8, bytes: u64) -> Recorded {
         Recorded {
             id,
-            started_at: format!("2026-11-{day:02}T10:00:00.000000Z"),
+            started_at: november(day).replace_hour(10).expect("an hour"),
             bytes,
         }
     }
@@ -185,9 +197,9 @@ mod tests {
             recorded(3, 9, 100),
             recorded(4, 10, 100),
         ];
-        assert_eq!(plan(&list, Some("2026-11-06"), None), [1, 2]);
+        assert_eq!(plan(&list, Some(november(6)), None), [1, 2]);
         assert_eq!(plan(&list, None, Some(250)), [1, 2]);
-        assert_eq!(plan(&list, Some("2026-11-02"), Some(150)), [1, 2, 3]);
+        assert_eq!(plan(&list, Some(november(2)), Some(150)), [1, 2, 3]);
         assert!(plan(&list, None, None).is_empty());
         assert!(
             plan(&list, None, Some(400)).is_empty(),

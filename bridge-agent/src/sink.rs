@@ -6,7 +6,7 @@ use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TryS
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use ringside_core::call::CallKey;
+use ringside_core::call::{CallKey, Disposition};
 use ringside_core::sdp::Codec;
 use ringside_core::Event;
 use ringside_hub::{LiveHub, Stored};
@@ -22,8 +22,8 @@ use writes::{Backlog, Write};
 /// What the sink did, for the summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SinkReport {
-    /// Calls logged, with their disposition.
-    pub calls: Vec<String>,
+    /// How each call logged ended, in the order they ended.
+    pub calls: Vec<Disposition>,
     /// WAV recordings written.
     pub recordings: u64,
     /// Raw-RTP pcaps written.
@@ -135,7 +135,7 @@ impl EventSink {
             }
             Event::CallRinging { .. } => {}
             Event::Voicemail { at, summary, .. } => self.submit(Write::Voicemail(at, summary)),
-            Event::CallAnswered { call, at } => self.submit(Write::Answered(call, at)),
+            Event::CallAnswered { call, at, by } => self.submit(Write::Answered(call, at, by)),
             Event::Audio {
                 call,
                 offset,
@@ -160,7 +160,7 @@ impl EventSink {
                 let finished = self.recorder.finish(call);
                 self.report.recordings += u64::from(finished.wav.is_some());
                 self.report.raw_rtp += u64::from(finished.raw_rtp.is_some());
-                self.report.calls.push(disposition.as_str().to_owned());
+                self.report.calls.push(disposition);
                 self.submit(Write::Finish(call, at, disposition, Box::new(summary)));
             }
         }
@@ -218,6 +218,8 @@ fn leg_json(stats: &ringside_core::playout::LegStats) -> serde_json::Value {
         "late": stats.late,
         "resyncs": stats.resyncs,
         "ssrc_changes": stats.ssrc_changes,
+        "events": stats.events,
+        "comfort_noise": stats.comfort_noise,
     })
 }
 

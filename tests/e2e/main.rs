@@ -19,6 +19,8 @@
 //! - `lab_disk`: the live lab with its data directory on a small, nearly full tmpfs.
 //! - `lab_vlan`: a blocked caller on a VLAN-tagged link through the lab.
 //! - `lab_hostile`: hostile and panicking packets through the lab; the agent stays in line.
+//! - `media_figures`: RTP figures on the real captures against tshark (telephone-events,
+//!   comfort noise, stray packets).
 //! - `tcp_sip`: SIP over TCP cut across segments (a real capture, generated ones).
 //! - `lab_tcp`: SIP over TCP through the live lab; a filter cannot block it, and says so.
 
@@ -39,6 +41,7 @@ mod lab_fragments;
 mod lab_hostile;
 mod lab_tcp;
 mod lab_vlan;
+mod media_figures;
 mod real_captures;
 mod recording_bounds;
 mod replay_resilience;

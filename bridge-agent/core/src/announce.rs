@@ -85,12 +85,26 @@ pub struct Announcement {
     /// When it happened.
     #[serde(with = "crate::rfc3339")]
     pub time: OffsetDateTime,
-    /// How an ended call went.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// How an ended call went; `None` too for a word this build does not know (a newer
+    /// agent's, as `forwarded` was once): the popup still shows.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "known_disposition"
+    )]
     pub disposition: Option<Disposition>,
     /// Voicemail messages waiting, for `voicemail` events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub messages_waiting: Option<u32>,
+}
+
+/// Reads a disposition, or `None` for a word this build does not know.
+fn known_disposition<'de, D>(deserializer: D) -> Result<Option<Disposition>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let word = Option::<std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+    Ok(word.and_then(|word| word.parse().ok()))
 }
 
 /// Why a datagram is not an announcement this client accepts.
@@ -433,7 +447,7 @@ mod tests {
         };
         let time = "2026-11-22T10:00:07.250000Z";
         for (field, value) in [
-            ("\"answered\"", "\"hung up\""),
+            ("\"answered\"", "7"),
             ("\"inbound\"", "\"sideways\""),
             (time, "last tuesday"),
             (time, "9999-12-31T23:59:59-23:59"),
@@ -443,6 +457,24 @@ mod tests {
                 "{value}"
             );
         }
+    }
+
+    /// A newer agent's word for how a call ended (this build once did not know `forwarded`)
+    /// loses only that word: the popup still shows.
+    #[test]
+    fn a_disposition_this_build_does_not_know_reads_as_none() {
+        let with = |word: &str| {
+            let json = SENT_BEFORE_TYPES.replacen("\"answered\"", word, 1);
+            decode(
+                &[b"RINGSIDE\x01".as_slice(), json.as_bytes()].concat(),
+                None,
+            )
+            .map(|announcement| announcement.disposition)
+        };
+        assert_eq!(with("\"forwarded\""), Ok(Some(Disposition::Forwarded)));
+        assert_eq!(with("\"transferred\""), Ok(None));
+        assert_eq!(with("\"hung up\""), Ok(None));
+        assert_eq!(with("null"), Ok(None));
     }
 
     /// The bug: signed announcements carried no time or nonce, so a recorded one could be

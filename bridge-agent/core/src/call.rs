@@ -18,14 +18,14 @@ use crate::caller_id::CallerId;
 use crate::filters::Filter;
 use crate::media::{CallMedia, LIVE_CHUNK_FRAMES, RECORDING_CHUNK_FRAMES};
 use crate::mixer::{Channel, Frame};
-pub use crate::outcome::{CallDirection, Disposition};
+pub use crate::outcome::{AnswerEvidence, CallDirection, Disposition};
 use crate::playout::LegStats;
 use crate::rtp::RtpPacket;
 use crate::sdp::{Codec, Media, SessionDescription};
-use crate::sip::Message;
+use crate::sip::{Message, Method};
 use crate::time::Timestamp;
 
-pub use dialog::{DialogState, Signal};
+pub use dialog::{Answer, DialogState, InviteBranches, Setup, Signal};
 
 /// The engine's handle for a call (Call-IDs are the network's, these are ours).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -70,6 +70,8 @@ pub struct CallInfo {
 pub struct CallSummary {
     /// When it was answered.
     pub answered_at: Option<Timestamp>,
+    /// What showed it was answered (its 2xx, or the evidence of one that was not seen).
+    pub answered_by: Option<AnswerEvidence>,
     /// The audio codec seen on its RTP.
     pub codec: Option<Codec>,
     /// When its first RTP packet arrived: the first frame of the recording.
@@ -78,6 +80,9 @@ pub struct CallSummary {
     pub quality: [LegStats; 2],
     /// Silences longer than [`crate::mixer::MAX_GAP`] left out of the recording.
     pub gaps_skipped: u64,
+    /// RTP packets on the call's media addresses that its SDP did not vouch for (another
+    /// source, a payload type not offered): neither mixed nor counted in `quality`.
+    pub stray_packets: u64,
 }
 
 /// How long a call may stay quiet (no SIP, no RTP) before Ringside ends it itself.
@@ -112,6 +117,8 @@ pub(crate) enum Tick {
 pub(crate) enum Heard {
     /// Nothing to report: the call has ended, or the packet is a tone event or comfort noise.
     Nothing,
+    /// A payload type neither side's SDP offered: counted as stray, not mixed.
+    Stray,
     /// G.711 audio went into the mix: a chunk may be ready ([`Call::poll_audio`]).
     Audio,
     /// The same, and the packet must go on with this UDP payload (a courtesy beep in the
@@ -128,6 +135,11 @@ pub(crate) struct Call {
     info: CallInfo,
     /// Where the dialog is, and the times that exist only in some states.
     dialog: DialogState,
+    /// The branches of the INVITEs that set it up, to tell the ACK of a 2xx from a failure's.
+    invite_branches: InviteBranches,
+    /// Whether RTP has been heard in each direction, indexed by [`Channel`] (two-way RTP
+    /// proves an answer whose 2xx was not seen).
+    heard: [bool; 2],
     /// The last SIP or RTP packet of this call.
     last_activity: Timestamp,
     /// The last RTP packet, if any.
@@ -142,6 +154,10 @@ pub(crate) struct Call {
     codec: Option<Codec>,
     /// When its courtesy beeps sound.
     beeper: Beeper,
+    /// RTP packets on its media addresses that its SDP did not vouch for.
+    stray_packets: u64,
+    /// The payload types any SDP of the call listed, one bit each (0-127).
+    offered: u128,
     /// The response that turned a blocked caller away, sent again for every retransmission
     /// of the INVITE (`None` when blocked calls are dropped silently, or not blocked).
     turned_away: Option<Vec<u8>>,
@@ -153,6 +169,8 @@ impl Call {
     pub fn new(info: CallInfo, invite: &Message, record: bool) -> Call {
         let mut call = Call {
             dialog: DialogState::calling(invite.cseq().number),
+            invite_branches: InviteBranches::default(),
+            heard: [false; 2],
             last_activity: info.started_at,
             last_media: None,
             sdp: [None, None],
@@ -161,10 +179,13 @@ impl Call {
             codec: None,
             turned_away: None,
             beeper: Beeper::default(),
+            stray_packets: 0,
+            offered: 0,
             info,
         };
         let from_phone = call.info.direction == CallDirection::Outbound;
         call.take_sdp(invite, from_phone);
+        call.invite_branches.note(invite);
         call
     }
 
@@ -200,9 +221,31 @@ impl Call {
     ) -> Progress {
         self.last_activity = now;
         self.take_sdp(message, from_phone);
-        let (state, progress) = self.dialog.on_signal(now, Signal::of(message));
+        if message.method() == Some(&Method::Invite) {
+            self.invite_branches.note(message);
+        }
+        let signal = Signal::of(message, &self.invite_branches);
+        let (state, progress) = self.dialog.on_signal(now, signal);
         self.set_state(state);
         progress
+    }
+
+    /// Whether `invite` is the call a redirection of this one asked for, under the same
+    /// Call-ID: a new INVITE (no To tag, a higher `CSeq`) after it ended forwarded. It is a
+    /// call of its own.
+    #[must_use]
+    pub fn is_forwarded_by(&self, invite: &Message) -> bool {
+        let forwarded = matches!(
+            self.dialog,
+            DialogState::Terminated {
+                disposition: Disposition::Forwarded,
+                ..
+            }
+        );
+        forwarded
+            && invite.method() == Some(&Method::Invite)
+            && invite.to().is_some_and(|to| to.param("tag").is_none())
+            && invite.cseq().number > self.invite_branches.cseq()
     }
 
     /// Ends the call from outside (timeout, shutdown, end of capture), and says how it ended
@@ -250,7 +293,7 @@ impl Call {
                     Tick::Lingering
                 };
             }
-            DialogState::Calling { .. } | DialogState::Early { .. } => timeouts.ringing,
+            DialogState::Calling(_) | DialogState::Early { .. } => timeouts.ringing,
             DialogState::Confirmed { .. } if self.last_media.is_some() => timeouts.media,
             DialogState::Confirmed { .. } => timeouts.session,
         };
@@ -276,18 +319,52 @@ impl Call {
 
     /// Takes an RTP packet of the voice of `channel` (its UDP payload is `payload`).
     /// `beeps` says whether courtesy beeps are on and the packet could be sent on changed.
+    /// Says what the packet did to the dialog (RTP both ways may prove an answer) and what
+    /// became of its audio.
     pub fn handle_rtp(
         &mut self,
         now: Timestamp,
         channel: Channel,
         packet: &RtpPacket<'_>,
         beeps: bool,
-    ) -> Heard {
+    ) -> (Progress, Heard) {
         if self.dialog.is_terminated() {
-            return Heard::Nothing;
+            return (Progress::Nothing, Heard::Nothing);
+        }
+        if !self.offered(packet.payload_type()) {
+            self.count_stray();
+            self.media.handle_stray(channel, packet);
+            return (Progress::Nothing, Heard::Stray);
         }
         self.last_activity = now;
         self.last_media = Some(now);
+        let progress = self.hear(now, channel);
+        (progress, self.take_audio(now, channel, packet, beeps))
+    }
+
+    /// Notes RTP from `channel`'s side; the first time both sides have been heard, the
+    /// dialog is told (see [`Signal::MediaBothWays`]).
+    fn hear(&mut self, now: Timestamp, channel: Channel) -> Progress {
+        if self.heard[channel as usize] {
+            return Progress::Nothing;
+        }
+        self.heard[channel as usize] = true;
+        if !self.heard.iter().all(|&heard| heard) {
+            return Progress::Nothing;
+        }
+        let (state, progress) = self.dialog.on_signal(now, Signal::MediaBothWays);
+        self.set_state(state);
+        progress
+    }
+
+    /// What becomes of the packet's audio: mixed, kept raw, or neither.
+    fn take_audio(
+        &mut self,
+        now: Timestamp,
+        channel: Channel,
+        packet: &RtpPacket<'_>,
+        beeps: bool,
+    ) -> Heard {
         let codec = self.codec_for(channel, packet.payload_type());
         match codec {
             Codec::Pcmu | Codec::Pcma => {
@@ -306,7 +383,10 @@ impl Call {
                     Heard::Nothing
                 }
             }
-            Codec::TelephoneEvent | Codec::ComfortNoise => Heard::Nothing,
+            Codec::TelephoneEvent | Codec::ComfortNoise => {
+                self.media.handle_rtp(now, channel, codec, packet);
+                Heard::Nothing
+            }
         }
     }
 
@@ -355,10 +435,12 @@ impl Call {
         let rest = (self.record && !frames.is_empty()).then_some((offset, frames));
         let summary = CallSummary {
             answered_at: self.dialog.answered_at(),
+            answered_by: self.dialog.answer().map(|answer| answer.by),
             codec: self.codec,
             media_started_at: self.media.started_at(),
             quality: self.media.stats(),
             gaps_skipped: self.media.gaps_skipped(),
+            stray_packets: self.stray_packets,
         };
         (rest, summary)
     }
@@ -376,7 +458,41 @@ impl Call {
         } else {
             Channel::Remote
         };
+        for &pt in audio.formats.iter().filter(|&&pt| pt < 128) {
+            self.offered |= 1u128 << pt;
+        }
         self.sdp[channel as usize] = Some(audio);
+    }
+
+    /// Counts a packet on the call's media addresses that its SDP does not vouch for.
+    pub fn count_stray(&mut self) {
+        self.stray_packets += 1;
+    }
+
+    /// A re-INVITE moved a side's media and the new address carries packets: each leg's
+    /// sequence (and loss count) starts afresh with its next packet.
+    pub fn media_moved(&mut self) {
+        self.media.restart_legs();
+    }
+
+    /// Whether a payload type is one an SDP of the call offered (a static type, below 35,
+    /// when none listed any). Types an earlier SDP offered stay offered: a sender that keeps
+    /// its telephone-events after a re-INVITE left them out is not stray. The static comfort
+    /// noise (13) is always taken: many send it in pauses without offering it.
+    fn offered(&self, payload_type: u8) -> bool {
+        if self.offered == 0 {
+            return payload_type < 35;
+        }
+        if payload_type == 13 {
+            return true;
+        }
+        self.offered & (1u128 << (payload_type & 0x7f)) != 0
+    }
+
+    /// Whether any RTP of the call has been seen (its media can move from then on).
+    #[must_use]
+    pub fn has_had_media(&self) -> bool {
+        self.last_media.is_some()
     }
 
     /// The codec a payload type means on audio spoken by `channel`: the receiving side's SDP

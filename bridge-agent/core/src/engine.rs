@@ -59,6 +59,9 @@ pub struct EngineStats {
     pub rtp_packets: u64,
     /// Packets on a call's media address that were not RTP.
     pub rtp_malformed: u64,
+    /// RTP packets on a call's media address from a source or of a payload type its SDP
+    /// does not vouch for (counted on the call too).
+    pub rtp_stray: u64,
     /// UDP or TCP payloads that were neither SIP nor media of a known call.
     pub unmatched: u64,
     /// Fragment reassembly counters.
@@ -347,6 +350,7 @@ fn handle_datagram(
             return Judged::Rewritten(payload);
         }
         RtpOutcome::Malformed => stats.rtp_malformed += 1,
+        RtpOutcome::Stray => stats.rtp_stray += 1,
         RtpOutcome::NoFlow => stats.unmatched += 1,
     }
     Judged::Verdict(Verdict::Accept)

@@ -3,7 +3,7 @@
 
 use crate::g711;
 use crate::mixer::{Channel, Frame, StereoMixer, LATENCY};
-use crate::playout::{LegStats, Placement, Playout};
+use crate::playout::{LegStats, NotAudio, Placement, Playout};
 use crate::rtp::RtpPacket;
 use crate::sdp::Codec;
 use crate::time::Timestamp;
@@ -30,7 +30,9 @@ pub struct CallMedia {
 }
 
 impl CallMedia {
-    /// Takes one G.711 packet of `channel`. Other codecs must not be passed here.
+    /// Takes one packet of `channel`: G.711 is placed and mixed; telephone-events and comfort
+    /// noise only fill their place in the sequence (a pause stays silent, as a gap does);
+    /// other codecs must not be passed here.
     pub fn handle_rtp(
         &mut self,
         now: Timestamp,
@@ -38,6 +40,15 @@ impl CallMedia {
         codec: Codec,
         packet: &RtpPacket<'_>,
     ) {
+        let not_audio = match codec {
+            Codec::TelephoneEvent => Some(NotAudio::Event),
+            Codec::ComfortNoise => Some(NotAudio::ComfortNoise),
+            Codec::Pcmu | Codec::Pcma | Codec::Other => None,
+        };
+        if let Some(kind) = not_audio {
+            self.legs[channel as usize].skip(packet, kind);
+            return;
+        }
         let epoch = *self.epoch.get_or_insert(now);
         let arrival = (now.since(epoch).as_micros() as i64) * 8 / 1000;
         let leg = &mut self.legs[channel as usize];
@@ -95,6 +106,20 @@ impl CallMedia {
         let frames = std::mem::replace(&mut self.pending, replacement);
         self.handed_out += frames.len() as u64;
         (offset, frames)
+    }
+
+    /// Takes a packet of `channel`'s stream that is not the call's audio (a payload type no
+    /// SDP offered): it only fills its place in the sequence, so it is not loss.
+    pub fn handle_stray(&mut self, channel: Channel, packet: &RtpPacket<'_>) {
+        self.legs[channel as usize].skip(packet, NotAudio::Stray);
+    }
+
+    /// Starts each leg's sequence afresh with its next packet (media moved by a re-INVITE):
+    /// no loss is counted across the move.
+    pub fn restart_legs(&mut self) {
+        for leg in &mut self.legs {
+            leg.restart();
+        }
     }
 
     /// When the call's audio started, if it has.

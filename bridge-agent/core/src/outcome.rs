@@ -1,4 +1,5 @@
-//! Which way a call went and how it ended: the two enums every layer names a call by, from
+//! Which way a call went, how it ended and what showed it was answered: the enums every
+//! layer names a call by, from
 //! the engine through the call log (`SQLite`, see [`crate::sql`]) to the JSON of the console,
 //! `ringside calls --json` and the LAN announcements.
 //!
@@ -49,6 +50,10 @@ pub enum Disposition {
     Blocked,
     /// Any other failure (404, 5xx, timeouts of outbound calls ...).
     Failed,
+    /// Redirected: a 300, 301 or 302 sent the caller to another address (the phone's own
+    /// call forwarding, or the network's); the call placed there, if the capture shows it,
+    /// is a call of its own.
+    Forwarded,
 }
 
 impl Disposition {
@@ -67,8 +72,55 @@ impl Disposition {
             487 => Some(Disposition::Missed),
             486 | 600 => Some(Disposition::Busy),
             403 | 603 => Some(Disposition::Rejected),
+            300..=302 => Some(Disposition::Forwarded),
             _ => Some(Disposition::Failed),
         }
+    }
+}
+
+/// What showed that a call was answered: its 2xx, or, when that was not seen (a lost packet,
+/// a capture started late, a one-way mirror), the first proof that one was sent.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    Display,
+    EnumString,
+    IntoStaticStr,
+    VariantNames,
+)]
+#[strum(parse_err_ty = UnknownWord, parse_err_fn = UnknownWord::answer_evidence)]
+pub enum AnswerEvidence {
+    /// A 2xx to the INVITE.
+    #[serde(rename = "200-ok")]
+    #[strum(serialize = "200-ok")]
+    Ok200,
+    /// An ACK that only a 2xx gets: a transaction of its own, with a branch no INVITE of the
+    /// call had (RFC 3261 §13.2.2.4; the ACK of a failure reuses the INVITE's, §17.1.1.3).
+    #[serde(rename = "ack-for-2xx")]
+    #[strum(serialize = "ack-for-2xx")]
+    AckFor2xx,
+    /// RTP in both directions while no provisional response had set up early media.
+    #[serde(rename = "media-both-ways")]
+    #[strum(serialize = "media-both-ways")]
+    MediaBothWays,
+    /// A BYE after an ACK whose branch could not tell (no RFC 3261 cookie, or the
+    /// INVITE's): a failure ends the INVITE without a dialog, so a BYE proves a 2xx.
+    #[serde(rename = "bye-after-ack")]
+    #[strum(serialize = "bye-after-ack")]
+    ByeAfterAck,
+}
+
+impl AnswerEvidence {
+    /// The word the call log uses (`200-ok`, `ack-for-2xx`, ...).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        self.into()
     }
 }
 
@@ -103,6 +155,10 @@ impl UnknownWord {
     fn disposition(word: &str) -> UnknownWord {
         UnknownWord::new::<Disposition>("disposition", word)
     }
+
+    fn answer_evidence(word: &str) -> UnknownWord {
+        UnknownWord::new::<AnswerEvidence>("kind of answer evidence", word)
+    }
 }
 
 #[cfg(test)]
@@ -127,6 +183,7 @@ mod tests {
             (Disposition::Rejected, "rejected"),
             (Disposition::Blocked, "blocked"),
             (Disposition::Failed, "failed"),
+            (Disposition::Forwarded, "forwarded"),
         ];
         for (disposition, word) in dispositions {
             assert_eq!(disposition.to_string(), word);
@@ -137,6 +194,34 @@ mod tests {
             );
         }
         assert_eq!(Disposition::VARIANTS.len(), dispositions.len());
+        let evidence = [
+            (AnswerEvidence::Ok200, "200-ok"),
+            (AnswerEvidence::AckFor2xx, "ack-for-2xx"),
+            (AnswerEvidence::MediaBothWays, "media-both-ways"),
+            (AnswerEvidence::ByeAfterAck, "bye-after-ack"),
+        ];
+        for (by, word) in evidence {
+            assert_eq!(by.to_string(), word);
+            assert_eq!(word.parse::<AnswerEvidence>(), Ok(by));
+            assert_eq!(serde_json::to_string(&by).ok(), Some(format!("\"{word}\"")));
+        }
+        assert_eq!(AnswerEvidence::VARIANTS.len(), evidence.len());
+    }
+
+    #[test]
+    fn redirections_are_forwarded_other_3xx_failed() {
+        for code in [300, 301, 302] {
+            assert_eq!(
+                Disposition::from_final_status(code),
+                Some(Disposition::Forwarded)
+            );
+        }
+        for code in [305, 380, 399] {
+            assert_eq!(
+                Disposition::from_final_status(code),
+                Some(Disposition::Failed)
+            );
+        }
     }
 
     #[test]
@@ -145,7 +230,7 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "`Answered` is not a disposition (one of: answered, missed, busy, rejected, \
-             blocked, failed)"
+             blocked, failed, forwarded)"
         );
         let long = "x".repeat(10_000);
         let error = long.parse::<CallDirection>().expect_err("unknown");

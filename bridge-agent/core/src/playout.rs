@@ -40,6 +40,21 @@ pub struct LegStats {
     pub ssrc_changes: u64,
     /// Talkspurts started (packets with the marker bit).
     pub talkspurts: u64,
+    /// RFC 4733 telephone-event packets (key presses): counted in `packets`, never as loss.
+    pub events: u64,
+    /// RFC 3389 comfort-noise packets (a pause): counted in `packets`, never as loss.
+    pub comfort_noise: u64,
+}
+
+/// A packet that shares the audio's sequence numbers but carries no audio to place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotAudio {
+    /// An RFC 4733 telephone-event (a key press).
+    Event,
+    /// RFC 3389 comfort noise: the sender pauses; the recording stays silent.
+    ComfortNoise,
+    /// A payload type no SDP of the call offered: stray, counted by the call, not here.
+    Stray,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -150,6 +165,31 @@ impl Playout {
         Placement::At(position)
     }
 
+    /// Takes a telephone-event, comfort-noise or stray packet: it fills its place in the sequence
+    /// (so the audio around it shows no gap) without touching the timeline (an event's
+    /// timestamp is its start, repeated for as long as the key is held). Its sequence number
+    /// counts only when it shares the audio's SSRC.
+    pub fn skip(&mut self, packet: &RtpPacket<'_>, kind: NotAudio) {
+        match kind {
+            NotAudio::Event => self.stats.events += 1,
+            NotAudio::ComfortNoise => self.stats.comfort_noise += 1,
+            NotAudio::Stray => {}
+        }
+        self.stats.packets += u64::from(kind != NotAudio::Stray);
+        let same_stream = self.anchor.is_some_and(|a| a.ssrc == packet.ssrc());
+        if same_stream && !self.sequence.record(packet.sequence()) {
+            self.stats.duplicates += 1;
+        }
+    }
+
+    /// Ends the current sequence space: the next packet anchors anew, as the first did, and
+    /// no loss is counted between the two (media moved to a new address).
+    pub fn restart(&mut self) {
+        if self.anchor.take().is_some() {
+            self.lost_before += self.sequence.lost();
+        }
+    }
+
     /// Counts a packet the mixer could not take any more.
     pub fn count_late(&mut self) {
         self.stats.late += 1;
@@ -206,6 +246,45 @@ mod tests {
         assert_eq!(place(&mut p, 640, 2, 640, 7), Placement::At(640)); // wrapped, 0 and 1 lost
         let stats = p.stats();
         assert_eq!((stats.duplicates, stats.lost, stats.packets), (1, 2, 4));
+    }
+
+    fn skip(playout: &mut Playout, seq: u16, ts: u32, ssrc: u32, kind: NotAudio) {
+        let bytes = packet(seq, ts, ssrc);
+        playout.skip(&RtpPacket::new_checked(&bytes).expect("valid"), kind);
+    }
+
+    #[test]
+    fn telephone_events_and_comfort_noise_are_not_loss() {
+        let mut p = Playout::default();
+        place(&mut p, 0, 10, 0, 5);
+        // A key held for a second: its timestamp stays at the event's start.
+        for seq in 11..61 {
+            skip(&mut p, seq, 160, 5, NotAudio::Event);
+        }
+        skip(&mut p, 60, 160, 5, NotAudio::Event); // the end packet, sent again
+        assert_eq!(place(&mut p, 8160, 61, 8160, 5), Placement::At(8160));
+        skip(&mut p, 62, 8320, 5, NotAudio::ComfortNoise);
+        assert_eq!(place(&mut p, 24_000, 63, 24_000, 5), Placement::At(24_000));
+        let stats = p.stats();
+        assert_eq!(
+            (stats.lost, stats.resyncs, stats.duplicates),
+            (0, 0, 1),
+            "{stats:?}"
+        );
+        assert_eq!(
+            (stats.packets, stats.events, stats.comfort_noise),
+            (55, 51, 1)
+        );
+    }
+
+    #[test]
+    fn events_on_another_ssrc_leave_the_audio_sequence_alone() {
+        let mut p = Playout::default();
+        place(&mut p, 0, 10, 0, 5);
+        skip(&mut p, 40_000, 160, 6, NotAudio::Event);
+        place(&mut p, 160, 11, 160, 5);
+        let stats = p.stats();
+        assert_eq!((stats.lost, stats.ssrc_changes, stats.events), (0, 0, 1));
     }
 
     #[test]

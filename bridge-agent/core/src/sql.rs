@@ -1,4 +1,5 @@
 //! `ToSql`/`FromSql` for the words a call is logged by ([`CallDirection`], [`Disposition`],
+//! [`AnswerEvidence`],
 //! [`CallerIdSource`]), so the store binds and reads them typed. Only with the `sql` feature,
 //! which the store turns on: the sans-IO core and its fuzz builds do not link `SQLite`.
 //!
@@ -12,7 +13,7 @@ use std::str::FromStr;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 
 use crate::caller_id::CallerIdSource;
-use crate::outcome::{CallDirection, Disposition, UnknownWord};
+use crate::outcome::{AnswerEvidence, CallDirection, Disposition, UnknownWord};
 
 /// Reads a word column as `T`.
 fn word<T: FromStr<Err = UnknownWord>>(value: ValueRef<'_>) -> FromSqlResult<T> {
@@ -39,7 +40,7 @@ macro_rules! sql_word {
     )*};
 }
 
-sql_word!(CallDirection, Disposition, CallerIdSource);
+sql_word!(CallDirection, Disposition, CallerIdSource, AnswerEvidence);
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use ringside_core::call::{CallInfo, CallKey, Disposition};
+use ringside_core::call::{AnswerEvidence, CallInfo, CallKey, Disposition};
 use ringside_core::engine::CallSummary;
 use ringside_core::voicemail::MessageSummary;
 use ringside_core::Timestamp;
@@ -27,8 +27,8 @@ pub const RETRY_EVERY: Duration = Duration::from_secs(10);
 pub enum Write {
     /// A new call: its row.
     Insert(Box<CallInfo>),
-    /// It was answered.
-    Answered(CallKey, Timestamp),
+    /// It was answered, and what showed it.
+    Answered(CallKey, Timestamp, AnswerEvidence),
     /// Its WAV exists (path relative to the data directory).
     Recording(CallKey, String),
     /// Its raw-RTP pcap exists.
@@ -129,7 +129,7 @@ impl EventSink {
                 self.tell(Stored::Voicemail);
                 return Ok(());
             }
-            Write::Answered(key, _)
+            Write::Answered(key, ..)
             | Write::Recording(key, _)
             | Write::RawRtp(key, _)
             | Write::RecordingStopped(key, _)
@@ -140,7 +140,7 @@ impl EventSink {
             return Ok(());
         };
         match write {
-            Write::Answered(_, at) => self.store.set_answered(id, utc(*at))?,
+            Write::Answered(_, at, by) => self.store.set_answered(id, utc(*at), *by)?,
             Write::Recording(_, path) => self.store.set_recording(id, path)?,
             Write::RawRtp(_, path) => self.store.set_raw_rtp(id, path)?,
             Write::RecordingStopped(_, note) => self.store.set_recording_stopped(id, note)?,
@@ -189,18 +189,21 @@ impl EventSink {
         let quality = serde_json::json!({
             "remote": leg_json(&summary.quality[0]),
             "phone": leg_json(&summary.quality[1]),
+            "stray_packets": summary.stray_packets,
         });
+        let any_rtp = summary.media_started_at.is_some() || summary.stray_packets > 0;
         self.store.finish_call(
             id,
             &CallEnd {
                 ended_at: utc(at),
                 disposition,
                 codec: summary.codec.map(codec_name),
-                quality: summary
-                    .media_started_at
-                    .map(|_| quality.to_string())
-                    .as_deref(),
+                quality: any_rtp.then(|| quality.to_string()).as_deref(),
                 gaps_skipped: summary.gaps_skipped,
+                answer: summary
+                    .answered_at
+                    .zip(summary.answered_by)
+                    .map(|(at, by)| (utc(at), by)),
             },
         )
     }
@@ -246,6 +249,7 @@ mod tests {
         sink.handle(Event::CallAnswered {
             call: CallKey(1),
             at,
+            by: AnswerEvidence::Ok200,
         });
         sink.handle(Event::CallEnded {
             call: CallKey(1),

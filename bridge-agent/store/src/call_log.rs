@@ -4,6 +4,7 @@
 use ringside_core::call::{CallDirection, Disposition};
 use ringside_core::call_view::{CallView, Party};
 use rusqlite::{params, OptionalExtension};
+use time::OffsetDateTime;
 
 use super::{timefmt, CallRecord, Store, StoreError};
 
@@ -30,7 +31,7 @@ const COLUMNS: &str =
     "SELECT c.id, c.call_id, c.direction, c.number, c.name, COALESCE(p.user_name, c.name),
         c.anonymous, c.caller_id_source, c.caller_id_header, c.started_at, c.answered_at,
         c.ended_at, c.disposition, c.recording, c.raw_rtp, c.codec, c.quality,
-        c.blocked_by_filter, c.blocked_by, c.gaps_skipped, c.recording_stopped
+        c.blocked_by_filter, c.blocked_by, c.gaps_skipped, c.recording_stopped, c.answered_by
      FROM calls c LEFT JOIN phonebook p ON p.number = c.number";
 
 impl Store {
@@ -78,13 +79,15 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Every call that has a recording, oldest first: (id, `started_at`, relative path).
-    pub fn recordings(&self) -> Result<Vec<(i64, String, String)>, StoreError> {
+    /// Every call that has a recording, oldest first: (id, when it started, relative path).
+    pub fn recordings(&self) -> Result<Vec<(i64, OffsetDateTime, String)>, StoreError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT id, started_at, recording FROM calls WHERE recording IS NOT NULL
              ORDER BY started_at, id",
         )?;
-        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        let rows = statement.query_map([], |row| {
+            Ok((row.get(0)?, timefmt::column(row, 1)?, row.get(2)?))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -117,6 +120,7 @@ fn call_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CallRecord> {
         caller_id_header: row.get(8)?,
         ended_at: timefmt::optional_column(row, 11)?,
         disposition: row.get(12)?,
+        answered_by: row.get(21)?,
         recording: row.get(13)?,
         raw_rtp: row.get(14)?,
         codec: row.get(15)?,

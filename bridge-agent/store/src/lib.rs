@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ringside_core::call::{CallDirection, Disposition};
+use ringside_core::call::{AnswerEvidence, CallDirection, Disposition};
 use ringside_core::call_view::CallView;
 use ringside_core::caller_id::CallerIdSource;
 use ringside_core::rfc3339;
@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/003_voicemail.sql"),
     include_str!("../migrations/004_recording_notes.sql"),
     include_str!("../migrations/005_filter_exact_number.sql"),
+    include_str!("../migrations/006_answered_by.sql"),
 ];
 
 /// The database file's name inside the data directory.
@@ -128,6 +129,9 @@ pub struct CallEnd<'a> {
     pub quality: Option<&'a str>,
     /// Silences too long to keep that the recording skipped.
     pub gaps_skipped: u64,
+    /// When it was answered and what showed it, if it was (written here too, so that an
+    /// answer proved only as the call ended, a BYE after an ACK, is logged).
+    pub answer: Option<(OffsetDateTime, AnswerEvidence)>,
 }
 
 /// One row of the call log, as `ringside calls --json` and the console show it.
@@ -147,6 +151,10 @@ pub struct CallRecord {
     pub ended_at: Option<OffsetDateTime>,
     /// How it ended; null while in progress.
     pub disposition: Option<Disposition>,
+    /// What showed it was answered: `200-ok`, or the evidence of a 2xx that was not seen
+    /// (`ack-for-2xx`, `media-both-ways`, `bye-after-ack`); null when it was not answered,
+    /// and for calls logged before Ringside kept it.
+    pub answered_by: Option<AnswerEvidence>,
     /// The WAV, relative to the data directory.
     pub recording: Option<String>,
     /// Raw RTP of codecs Ringside does not decode (pcap), relative to the data directory.
@@ -290,11 +298,16 @@ impl Store {
         Ok(id)
     }
 
-    /// Records when a call was answered.
-    pub fn set_answered(&self, id: i64, at: OffsetDateTime) -> Result<(), StoreError> {
+    /// Records when a call was answered, and what showed it.
+    pub fn set_answered(
+        &self,
+        id: i64,
+        at: OffsetDateTime,
+        by: AnswerEvidence,
+    ) -> Result<(), StoreError> {
         self.conn.execute(
-            "UPDATE calls SET answered_at = ?2 WHERE id = ?1",
-            params![id, rfc3339::format(at)],
+            "UPDATE calls SET answered_at = ?2, answered_by = ?3 WHERE id = ?1",
+            params![id, rfc3339::format(at), by],
         )?;
         Ok(())
     }
@@ -339,7 +352,8 @@ impl Store {
     pub fn finish_call(&self, id: i64, end: &CallEnd<'_>) -> Result<(), StoreError> {
         self.conn.execute(
             "UPDATE calls SET ended_at = ?2, disposition = ?3, codec = ?4, quality = ?5,
-                              gaps_skipped = ?6
+                              gaps_skipped = ?6, answered_at = COALESCE(?7, answered_at),
+                              answered_by = COALESCE(?8, answered_by)
              WHERE id = ?1",
             params![
                 id,
@@ -347,7 +361,9 @@ impl Store {
                 end.disposition,
                 end.codec,
                 end.quality,
-                i64::try_from(end.gaps_skipped).unwrap_or(i64::MAX)
+                i64::try_from(end.gaps_skipped).unwrap_or(i64::MAX),
+                end.answer.map(|(at, _)| rfc3339::format(at)),
+                end.answer.map(|(_, by)| by)
             ],
         )?;
         Ok(())
@@ -359,11 +375,16 @@ impl Store {
     pub fn settle_interrupted_calls(&self) -> Result<usize, StoreError> {
         Ok(self.conn.execute(
             "UPDATE calls SET disposition = CASE
-                 WHEN answered_at IS NOT NULL THEN 'answered'
-                 WHEN direction = 'inbound' THEN 'missed'
-                 ELSE 'failed' END
+                 WHEN answered_at IS NOT NULL THEN ?1
+                 WHEN direction = ?2 THEN ?3
+                 ELSE ?4 END
              WHERE disposition IS NULL",
-            [],
+            params![
+                Disposition::Answered,
+                CallDirection::Inbound,
+                Disposition::Missed,
+                Disposition::Failed
+            ],
         )?)
     }
 }

@@ -4,7 +4,7 @@
 
 #![allow(clippy::expect_used)]
 
-use ringside_core::call::{CallDirection, Disposition};
+use ringside_core::call::{AnswerEvidence, CallDirection, Disposition};
 use ringside_core::caller_id::CallerIdSource;
 use ringside_core::rfc3339;
 use ringside_store::{CallEnd, NewCall, Store};
@@ -29,7 +29,9 @@ fn one_call() -> (tempfile::TempDir, i64) {
         })
         .expect("insert");
     let end = rfc3339::parse("2026-11-22T10:01:00Z").expect("time");
-    store.set_answered(id, end).expect("answered");
+    store
+        .set_answered(id, end, AnswerEvidence::AckFor2xx)
+        .expect("answered");
     store
         .finish_call(
             id,
@@ -39,6 +41,7 @@ fn one_call() -> (tempfile::TempDir, i64) {
                 codec: None,
                 quality: None,
                 gaps_skipped: 0,
+                answer: None,
             },
         )
         .expect("finish");
@@ -91,6 +94,8 @@ fn typed_values_are_stored_as_the_words_and_times_they_always_were() {
     assert_eq!(json["disposition"], "answered");
     assert_eq!(json["started_at"], "2026-11-22T10:00:00.250000Z");
     assert_eq!(json["answered_at"], "2026-11-22T10:01:00.000000Z");
+    assert_eq!(json["answered_by"], "ack-for-2xx");
+    assert_eq!(call.answered_by, Some(AnswerEvidence::AckFor2xx));
 }
 
 /// What reading the call log says once `edit` (SQL) changed the row by hand.
@@ -140,9 +145,59 @@ fn rows_an_older_ringside_wrote_read_typed() {
         .find(|c| c.call.call_id == "old@example")
         .expect("the old row");
     assert_eq!(old.disposition, Some(Disposition::Missed));
+    assert_eq!(old.answered_by, None);
     assert_eq!(old.caller_id_source, CallerIdSource::From);
     assert_eq!(
         rfc3339::format(old.call.started_at),
         "2025-01-01T08:00:00.000000Z"
     );
+}
+
+/// Calls a crash left without an end get the disposition their state implies, bound as the
+/// same words the sink writes.
+#[test]
+fn interrupted_calls_are_settled_by_their_state() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(dir.path()).expect("store");
+    let at = rfc3339::parse("2026-11-22T10:00:00Z").expect("time");
+    let mut insert = |call_id: &'static str, direction| {
+        store
+            .insert_call(&NewCall {
+                call_id,
+                direction,
+                number: None,
+                name: None,
+                anonymous: true,
+                caller_id_source: CallerIdSource::From,
+                caller_id_header: "",
+                started_at: at,
+                phone_address: "192.168.1.20:5060",
+                remote_address: "203.0.113.5:5060",
+                blocked_by: None,
+            })
+            .expect("insert")
+    };
+    let answered = insert("answered", CallDirection::Inbound);
+    insert("rang", CallDirection::Inbound);
+    insert("dialled", CallDirection::Outbound);
+    store
+        .set_answered(answered, at, AnswerEvidence::Ok200)
+        .expect("answered");
+    assert_eq!(store.settle_interrupted_calls().expect("settle"), 3);
+    let settled: Vec<(String, Option<Disposition>)> = store
+        .calls(10, 0)
+        .expect("calls")
+        .into_iter()
+        .map(|c| (c.call.call_id, c.disposition))
+        .collect();
+    for (call_id, disposition) in [
+        ("answered", Disposition::Answered),
+        ("rang", Disposition::Missed),
+        ("dialled", Disposition::Failed),
+    ] {
+        assert!(
+            settled.contains(&(call_id.to_owned(), Some(disposition))),
+            "{call_id}: {settled:?}"
+        );
+    }
 }

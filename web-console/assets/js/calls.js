@@ -10,15 +10,26 @@ function length(call) {
   return minutes(Math.round((new Date(call.ended_at) - new Date(call.answered_at)) / 1000));
 }
 
-// Line quality from the call's RTP counters: packets lost per direction.
+// Line quality from the call's RTP counters: packets lost per direction, key presses
+// (telephone-events) and stray packets that were not the call's audio.
 function quality(call) {
   if (!call.quality) return "";
   const legs = [["caller", call.quality.remote], ["phone", call.quality.phone]];
-  return legs
+  const parts = legs
     .filter(([, leg]) => leg && leg.packets > 0)
-    .map(([side, leg]) => `${side} ${(100 * leg.lost / (leg.packets + leg.lost)).toFixed(1)}% lost`)
-    .join(" · ");
+    .map(([side, leg]) => `${side} ${(100 * leg.lost / (leg.packets + leg.lost)).toFixed(1)}% lost`
+      + (leg.events > 0 ? ` (${leg.events} key-press packets)` : ""));
+  if (call.quality.stray_packets > 0) parts.push(`${call.quality.stray_packets} stray packets ignored`);
+  return parts.join(" · ");
 }
+
+// How an answer was known when its 200 OK was not seen (a lost packet, a capture started
+// late): the call log's `answered_by`.
+const ANSWER_EVIDENCE = {
+  "ack-for-2xx": "200 OK not seen: its ACK was",
+  "media-both-ways": "200 OK not seen: audio went both ways",
+  "bye-after-ack": "200 OK not seen: ACK, then a hang-up",
+};
 
 function player(call) {
   if (!call.recording) return "";
@@ -46,6 +57,8 @@ function row(call) {
   }
   const outcome = el("td", {}, badge(call.disposition));
   if (call.blocked_by) outcome.append(el("div", { className: "meta", textContent: call.blocked_by }));
+  const evidence = ANSWER_EVIDENCE[call.answered_by];
+  if (evidence) outcome.append(el("div", { className: "meta", textContent: evidence, title: `answered_by: ${call.answered_by}` }));
   return el("tr", { dataset: { id: call.id } },
     el("td", { textContent: when(call.started_at) }),
     el("td", {}, el("div", { className: "who", textContent: `${call.direction === "outbound" ? "→ " : ""}${who(call)}` }),

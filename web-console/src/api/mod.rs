@@ -2,7 +2,7 @@
 //!
 //! | method and path | what |
 //! |---|---|
-//! | `GET /api/calls?search=&direction=&disposition=&since=&until=&limit=&offset=` | the call log, newest first (the objects of `ringside calls --json`) |
+//! | `GET /api/calls?search=&direction=&disposition=&since=&until=&limit=&offset=` | the call log, newest first (the objects of `ringside calls --json`); a `direction` or `disposition` that is not one of the call log's words is a 400 that lists them |
 //! | `GET /api/calls/{id}` | one call |
 //! | `GET /api/calls/{id}/recording` | its WAV (`audio/wav`, Range requests) |
 //! | `GET /api/calls/{id}/waveform.svg` | a picture of the recording (remote above, phone below) |

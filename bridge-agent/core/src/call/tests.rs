@@ -15,7 +15,33 @@ fn at(s: u64) -> Timestamp {
 }
 
 fn response(status: u16, cseq: u32) -> Signal {
-    Signal::InviteResponse { status, cseq }
+    Signal::InviteResponse {
+        status,
+        cseq,
+        sdp: false,
+    }
+}
+
+/// A call answered by its 2xx at second `s`.
+fn up(s: u64) -> DialogState {
+    DialogState::Confirmed {
+        answer: answer(s, AnswerEvidence::Ok200),
+    }
+}
+
+fn answer(s: u64, by: AnswerEvidence) -> Answer {
+    Answer { at: at(s), by }
+}
+
+/// A call ringing (no early media) for the INVITE with `CSeq` number `invite_cseq`.
+fn early(invite_cseq: u32) -> DialogState {
+    DialogState::Early {
+        setup: Setup {
+            invite_cseq,
+            acked_at: None,
+        },
+        early_media: false,
+    }
 }
 
 /// Feeds `signals` (each at the second of its position) to a dialog set up by `CSeq` 1.
@@ -30,18 +56,44 @@ fn run(signals: &[Signal]) -> (DialogState, Vec<Progress>) {
     (state, progress)
 }
 
+/// An ended call; one answered was answered by its 2xx.
+/// Asserts that each of `signals` ends a call missed at its last signal, and says so.
+fn assert_missed(signals: &[&[Signal]]) {
+    for &signals in signals {
+        let (state, progress) = run(signals);
+        let end = signals.len() as u64;
+        assert_eq!(
+            state,
+            terminated(end, Disposition::Missed, None),
+            "{signals:?}"
+        );
+        assert_eq!(progress.last(), Some(&Progress::Ended(Disposition::Missed)));
+    }
+}
+
+/// Asserts that none of `signals` moves `state` or reports anything.
+fn assert_unmoved(state: DialogState, signals: &[Signal]) {
+    for &signal in signals {
+        assert_eq!(
+            state.on_signal(at(40), signal),
+            (state, Progress::Nothing),
+            "{state:?} then {signal:?}"
+        );
+    }
+}
+
 fn terminated(ended_at: u64, disposition: Disposition, answered_at: Option<u64>) -> DialogState {
     DialogState::Terminated {
         ended_at: at(ended_at),
         disposition,
-        answered_at: answered_at.map(at),
+        answer: answered_at.map(|s| answer(s, AnswerEvidence::Ok200)),
     }
 }
 
 #[test]
 fn invite_rings_is_answered_and_hung_up() {
     let (state, progress) = run(&[response(100, 1), response(180, 1), response(200, 1)]);
-    assert_eq!(state, DialogState::Confirmed { answered_at: at(3) });
+    assert_eq!(state, up(3));
     assert_eq!(
         progress,
         [Progress::Nothing, Progress::Ringing, Progress::Answered],
@@ -55,31 +107,22 @@ fn invite_rings_is_answered_and_hung_up() {
 #[test]
 fn a_2xx_without_ringing_confirms_and_a_second_18x_changes_nothing() {
     let (state, _) = run(&[response(200, 1)]);
-    assert_eq!(state, DialogState::Confirmed { answered_at: at(1) });
+    assert_eq!(state, up(1));
     let (state, progress) = run(&[response(180, 1), response(183, 1)]);
-    assert_eq!(state, DialogState::Early { invite_cseq: 1 });
+    assert_eq!(state, early(1));
     assert_eq!(progress, [Progress::Ringing, Progress::Nothing]);
 }
 
 #[test]
 fn cancel_487_and_bye_before_the_answer_end_it_missed() {
-    for signals in [
-        &[Signal::Cancel][..],
+    assert_missed(&[
+        &[Signal::Cancel],
         &[response(180, 1), Signal::Cancel],
         &[response(180, 1), response(487, 1)],
         &[response(487, 1)],
         &[Signal::Bye],
         &[response(183, 1), Signal::Bye],
-    ] {
-        let (state, progress) = run(signals);
-        let end = signals.len() as u64;
-        assert_eq!(
-            state,
-            terminated(end, Disposition::Missed, None),
-            "{signals:?}"
-        );
-        assert_eq!(progress.last(), Some(&Progress::Ended(Disposition::Missed)));
-    }
+    ]);
 }
 
 #[test]
@@ -90,7 +133,8 @@ fn final_failures_end_it_busy_rejected_or_failed() {
         (603, Disposition::Rejected),
         (403, Disposition::Rejected),
         (404, Disposition::Failed),
-        (302, Disposition::Failed),
+        (302, Disposition::Forwarded),
+        (305, Disposition::Failed),
         (503, Disposition::Failed),
         (699, Disposition::Failed),
     ] {
@@ -111,7 +155,7 @@ fn final_failures_end_it_busy_rejected_or_failed() {
 fn challenges_keep_it_setting_up_and_raise_the_cseq() {
     for challenge in [401, 407] {
         let (state, progress) = run(&[response(challenge, 1), Signal::Invite { cseq: 2 }]);
-        assert_eq!(state, DialogState::Calling { invite_cseq: 2 });
+        assert_eq!(state, DialogState::calling(2));
         assert_eq!(progress, [Progress::Nothing, Progress::Nothing]);
         // A late final answer to the challenged INVITE does not end the retried one.
         let (late, progress) = state.on_signal(at(5), response(487, 1));
@@ -119,20 +163,20 @@ fn challenges_keep_it_setting_up_and_raise_the_cseq() {
         let (busy, _) = state.on_signal(at(6), response(486, 2));
         assert_eq!(busy, terminated(6, Disposition::Busy, None));
     }
-    let (early, _) = run(&[
+    let (ringing, _) = run(&[
         response(180, 1),
         response(407, 1),
         Signal::Invite { cseq: 3 },
     ]);
-    assert_eq!(early, DialogState::Early { invite_cseq: 3 });
-    let (again, _) = early.on_signal(at(9), Signal::Invite { cseq: 2 });
-    assert_eq!(again, early, "a retransmission never lowers the CSeq");
+    assert_eq!(ringing, early(3));
+    let (again, _) = ringing.on_signal(at(9), Signal::Invite { cseq: 2 });
+    assert_eq!(again, ringing, "a retransmission never lowers the CSeq");
 }
 
 #[test]
 fn a_re_invite_of_a_confirmed_call_and_its_answers_change_nothing() {
     let (up, _) = run(&[response(200, 1)]);
-    for signal in [
+    let signals = [
         Signal::Invite { cseq: 2 },
         response(100, 2),
         response(200, 2),
@@ -140,32 +184,22 @@ fn a_re_invite_of_a_confirmed_call_and_its_answers_change_nothing() {
         response(180, 2),
         Signal::Cancel,
         Signal::Other,
-    ] {
-        assert_eq!(
-            up.on_signal(at(30), signal),
-            (up, Progress::Nothing),
-            "{signal:?}"
-        );
-    }
+    ];
+    assert_unmoved(up, &signals);
 }
 
 #[test]
 fn nothing_moves_a_terminated_call_not_even_a_200() {
     let (over, _) = run(&[Signal::Cancel]);
-    for signal in [
+    let signals = [
         response(200, 1),
         response(180, 1),
         response(486, 1),
         Signal::Bye,
         Signal::Cancel,
         Signal::Invite { cseq: 5 },
-    ] {
-        assert_eq!(
-            over.on_signal(at(40), signal),
-            (over, Progress::Nothing),
-            "{signal:?}"
-        );
-    }
+    ];
+    assert_unmoved(over, &signals);
     assert_eq!(over.on_end(at(41), CallDirection::Outbound).0, over);
     assert_eq!(over.on_block(at(42)), None);
 }
@@ -174,8 +208,8 @@ fn nothing_moves_a_terminated_call_not_even_a_200() {
 fn timeouts_end_it_by_state_and_direction() {
     use CallDirection::{Inbound, Outbound};
     let calling = DialogState::calling(1);
-    let early = DialogState::Early { invite_cseq: 1 };
-    let up = DialogState::Confirmed { answered_at: at(2) };
+    let early = early(1);
+    let up = up(2);
     let cases = [
         (calling, Inbound, terminated(9, Disposition::Missed, None)),
         (calling, Outbound, terminated(9, Disposition::Failed, None)),
@@ -208,19 +242,19 @@ fn disposition_of(state: DialogState) -> Option<Disposition> {
 fn only_a_call_still_calling_can_be_blocked() {
     let blocked = DialogState::calling(1).on_block(at(1));
     assert_eq!(blocked, Some(terminated(1, Disposition::Blocked, None)));
-    assert_eq!(DialogState::Early { invite_cseq: 1 }.on_block(at(1)), None);
-    let up = DialogState::Confirmed { answered_at: at(1) };
+    assert_eq!(early(1).on_block(at(1)), None);
+    let up = up(1);
     assert_eq!(up.on_block(at(2)), None, "a call up is never blocked");
 }
 
 #[test]
 fn answer_and_end_times_exist_only_in_the_states_that_own_them() {
     let calling = DialogState::calling(1);
-    let early = DialogState::Early { invite_cseq: 1 };
+    let early = early(1);
     for state in [calling, early] {
         assert_eq!((state.answered_at(), state.ended_at()), (None, None));
     }
-    let up = DialogState::Confirmed { answered_at: at(3) };
+    let up = up(3);
     assert_eq!((up.answered_at(), up.ended_at()), (Some(at(3)), None));
     let over = terminated(8, Disposition::Answered, Some(3));
     assert_eq!(
@@ -272,13 +306,14 @@ fn messages_are_read_as_the_signals_they_are() {
         ("CANCEL sip:100@p SIP/2.0", "1 CANCEL", Signal::Cancel),
         ("BYE sip:100@p SIP/2.0", "2 BYE", Signal::Bye),
         ("ACK sip:100@p SIP/2.0", "1 ACK", Signal::Other),
+        ("SIP/2.0 180 Ringing", "1 INVITE", response(180, 1)),
         ("SIP/2.0 486 Busy", "3 INVITE", response(486, 3)),
         ("SIP/2.0 200 OK", "2 BYE", Signal::Other),
         ("SIP/2.0 200 OK", "4 INFO", Signal::Other),
     ];
     for (start, cseq, signal) in cases {
         assert_eq!(
-            Signal::of(&message(start, cseq)),
+            Signal::of(&message(start, cseq), &InviteBranches::default()),
             signal,
             "{start} / {cseq}"
         );
@@ -336,7 +371,7 @@ fn quiet_calls_expire_by_state_then_linger_and_are_forgotten() {
     let packet = crate::rtp::RtpPacket::new_checked(&rtp).expect("RTP");
     assert_eq!(
         up.handle_rtp(at(40), Channel::Remote, &packet, false),
-        Heard::Audio
+        (Progress::Nothing, Heard::Audio)
     );
     assert_eq!(up.handle_timeout(at(60), timeouts), Tick::Going);
     assert_eq!(
@@ -362,13 +397,18 @@ fn step() -> impl Strategy<Value = Step> {
         Just(401u16),
         Just(407u16)
     ];
-    let signal = prop_oneof![
-        (1..4u32).prop_map(|cseq| Signal::Invite { cseq }),
-        Just(Signal::Cancel),
-        Just(Signal::Bye),
-        Just(Signal::Other),
-        (status, 1..4u32).prop_map(|(status, cseq)| Signal::InviteResponse { status, cseq }),
-    ];
+    let signal =
+        prop_oneof![
+            (1..4u32).prop_map(|cseq| Signal::Invite { cseq }),
+            Just(Signal::Cancel),
+            Just(Signal::Bye),
+            Just(Signal::Other),
+            (status, 1..4u32, any::<bool>())
+                .prop_map(|(status, cseq, sdp)| Signal::InviteResponse { status, cseq, sdp }),
+            (1..4u32, any::<bool>())
+                .prop_map(|(cseq, new_branch)| Signal::Ack { cseq, new_branch }),
+            Just(Signal::MediaBothWays),
+        ];
     prop_oneof![
         8 => signal.prop_map(Step::Signal),
         1 => prop_oneof![Just(CallDirection::Inbound), Just(CallDirection::Outbound)].prop_map(Step::End),
@@ -377,8 +417,9 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 proptest! {
-    /// Whatever arrives in whatever order: an answered end exactly when there was an answer,
-    /// an answer time that never changes once set, and no way back from `Terminated`.
+    /// Whatever arrives in whatever order (evidence of an answer included): an answered end
+    /// exactly when there was an answer, an answer (time and evidence) that never changes
+    /// once set, and no way back from `Terminated`.
     #[test]
     fn no_sequence_reaches_an_impossible_state(steps in prop::collection::vec(step(), 0..20)) {
         let mut state = DialogState::calling(1);
@@ -392,14 +433,16 @@ proptest! {
             if state.is_terminated() {
                 prop_assert_eq!(next, state);
             }
-            if let Some(answered) = state.answered_at() {
-                prop_assert_eq!(next.answered_at(), Some(answered));
+            if let Some(answered) = state.answer() {
+                prop_assert_eq!(next.answer(), Some(answered));
             }
-            if let DialogState::Terminated { disposition, answered_at, ended_at } = next {
-                prop_assert_eq!(disposition == Disposition::Answered, answered_at.is_some());
-                prop_assert!(answered_at.is_none_or(|a| a <= ended_at));
+            if let DialogState::Terminated { disposition, answer, ended_at } = next {
+                prop_assert_eq!(disposition == Disposition::Answered, answer.is_some());
+                prop_assert!(answer.is_none_or(|a| a.at <= ended_at));
             }
             state = next;
         }
     }
 }
+
+mod evidence;

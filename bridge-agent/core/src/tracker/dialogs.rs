@@ -1,5 +1,5 @@
 //! SIP dialogs: a message finds its call by Call-ID and is handed to it, a new INVITE
-//! starts a call (the filters decide on it first, see [`super::blocking`]), a REGISTER
+//! starts a call (so does the INVITE a redirection asked for under the same Call-ID) (the filters decide on it first, see [`super::blocking`]), a REGISTER
 //! teaches which side is the phone, and a `message-summary` NOTIFY says what voicemail
 //! waits. What a message does to its call is the call's to decide ([`crate::call`]).
 
@@ -40,6 +40,9 @@ impl Tracker {
             let Some(call) = self.calls.get_mut(&key) else {
                 return Verdict::Accept;
             };
+            if call.is_forwarded_by(message) {
+                return self.start_call(now, message, src, dst, from_phone);
+            }
             let sender_is_phone = from_phone.unwrap_or_else(|| is_phone(call.info(), src));
             if call.info().blocked_by.is_some() {
                 let route = (src, dst, sender_is_phone);

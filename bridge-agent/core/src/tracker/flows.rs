@@ -1,11 +1,27 @@
 //! Media flows: which call an RTP packet belongs to, found by the media addresses the calls'
-//! SDP announced (packets sent *to* an address, or *from* it with symmetric RTP), and the
-//! hand-off of each packet to its call. This is the per-packet hot path: one or two hash
-//! look-ups and no allocation (but for a packet that is kept raw or carries a beep).
+//! SDP announced, and the hand-off of each packet to its call. This is the per-packet hot
+//! path: one or two hash look-ups and no allocation (but for a packet that is kept raw or
+//! carries a beep).
+//!
+//! A packet joins a call only when its source is one the SDP vouches for:
+//!
+//! - sent *to* a side's SDP address from the other side's SDP address, or from the one source
+//!   latched there: the first packet to the address latches its source (symmetric RTP
+//!   learned, for a far end that sends from elsewhere than it receives);
+//! - sent *from* a side's SDP address (symmetric RTP) to anywhere.
+//!
+//! Anything else on a call's address (a fax adapter's T.38 port, a second source on the
+//! port) is stray: counted on the call, never mixed, never loss, never a side of the call.
+//! The payload type is the call's to judge ([`crate::call`]).
+//!
+//! A re-INVITE that moves a side's media to a new address registers the new address at
+//! once and keeps the old one until the new one carries a packet: packets still in flight to
+//! the old address are the call's, and from then on only the new address is. Each leg's
+//! loss count starts afresh at the move (a new sequence space, often a new SSRC).
 
 use std::net::SocketAddr;
 
-use super::{push_audio, Event, Tracker};
+use super::{push_audio, Event, HashMap, Tracker};
 use crate::call::{CallKey, Heard};
 use crate::mixer::Channel;
 use crate::rtp::RtpPacket;
@@ -18,10 +34,43 @@ pub enum RtpOutcome {
     NoFlow,
     /// On a call's media address but not RTP.
     Malformed,
+    /// On a call's media address, but from a source or of a payload type its SDP does not
+    /// vouch for: counted on the call, not mixed.
+    Stray,
     /// Taken by a call.
     Taken,
     /// Taken, and to be sent on with this UDP payload instead (a courtesy beep).
     Rewritten(Vec<u8>),
+}
+
+/// A media address of a call, as a flow table holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Flow {
+    /// The call whose SDP announced the address.
+    call: CallKey,
+    /// Whose voice travels through it: sent to the address (in `flows_to`), or from it
+    /// (in `flows_from`).
+    voice: Channel,
+    /// In `flows_to` only: the source latched by the first packet to the address.
+    latched: Option<SocketAddr>,
+    /// Announced by a re-INVITE that moved its side's media: the first packet through it
+    /// retires the address it replaced.
+    moved: bool,
+}
+
+/// Which call a packet belongs to, if any.
+enum Match {
+    /// Not on any call's address.
+    None,
+    /// On a call's address from a source the SDP does not vouch for.
+    Stray(CallKey),
+    /// The voice of `voice` in `call`; `moved` when it is the first through a new address.
+    Joined {
+        call: CallKey,
+        voice: Channel,
+        via: SocketAddr,
+        moved: bool,
+    },
 }
 
 impl Tracker {
@@ -35,12 +84,25 @@ impl Tracker {
         payload: &[u8],
         can_rewrite: bool,
     ) -> RtpOutcome {
-        let Some(&(key, channel)) = self
-            .flows_to
-            .get(&dst)
-            .or_else(|| self.flows_from.get(&src))
-        else {
-            return RtpOutcome::NoFlow;
+        let (key, channel) = match self.match_flow(src, dst) {
+            Match::None => return RtpOutcome::NoFlow,
+            Match::Stray(key) => {
+                if let Some(call) = self.calls.get_mut(&key) {
+                    call.count_stray();
+                }
+                return RtpOutcome::Stray;
+            }
+            Match::Joined {
+                call,
+                voice,
+                via,
+                moved,
+            } => {
+                if moved {
+                    self.settle_move(call, voice, via, src);
+                }
+                (call, voice)
+            }
         };
         let Ok(packet) = RtpPacket::new_checked(payload) else {
             return RtpOutcome::Malformed;
@@ -49,8 +111,14 @@ impl Tracker {
             return RtpOutcome::NoFlow;
         };
         let beeps = can_rewrite && self.policy.courtesy_beeps;
-        match call.handle_rtp(now, channel, &packet, beeps) {
+        let (progress, heard) = call.handle_rtp(now, channel, &packet, beeps);
+        self.report(now, key, progress);
+        let Some(call) = self.calls.get_mut(&key) else {
+            return RtpOutcome::Taken;
+        };
+        match heard {
             Heard::Nothing => {}
+            Heard::Stray => return RtpOutcome::Stray,
             Heard::Audio => push_audio(&mut self.events, key, call, self.listening),
             Heard::Beeped(rewritten) => {
                 push_audio(&mut self.events, key, call, self.listening);
@@ -67,6 +135,22 @@ impl Tracker {
         RtpOutcome::Taken
     }
 
+    /// Finds the call of a packet by its addresses, latching the source of the first packet
+    /// sent to a call's address.
+    fn match_flow(&mut self, src: SocketAddr, dst: SocketAddr) -> Match {
+        let from = self.flows_from.get(&src).copied();
+        let Some(to) = self.flows_to.get_mut(&dst) else {
+            return from.map_or(Match::None, |f| joined(f, src, None));
+        };
+        let latched = *to.latched.get_or_insert(src);
+        // The sender's SDP address vouches for its packets, whatever was latched.
+        match from {
+            Some(f) if f.call == to.call && f.voice == to.voice => joined(f, src, Some((*to, dst))),
+            _ if latched == src => joined(*to, dst, None),
+            _ => Match::Stray(to.call),
+        }
+    }
+
     /// The call whose media travels from `src` to `dst`.
     #[must_use]
     pub fn call_of_flow(&self, src: SocketAddr, dst: SocketAddr) -> Option<CallKey> {
@@ -74,14 +158,17 @@ impl Tracker {
             .flows_to
             .get(&dst)
             .or_else(|| self.flows_from.get(&src));
-        flow.map(|&(key, _)| key)
+        flow.map(|f| f.call)
     }
 
-    /// Maps the media addresses the call's SDP announced (so far) to the call.
+    /// Maps the media addresses the call's SDP announced (so far) to the call. An address
+    /// already mapped to the same voice of the call keeps its latch; one that replaces an
+    /// address its side announced before is marked moved (see the module doc).
     pub(super) fn register_flows(&mut self, key: CallKey) {
         let Some(call) = self.calls.get(&key) else {
             return;
         };
+        let known = self.flow_addresses.entry(key).or_default();
         for (sender, at) in call.media_addresses() {
             // Packets sent to the address carry the other side's voice; packets sent from
             // it (symmetric RTP) carry the voice of the side that announced it.
@@ -89,23 +176,98 @@ impl Tracker {
                 Channel::Phone => Channel::Remote,
                 Channel::Remote => Channel::Phone,
             };
-            self.flows_to.insert(at, (key, voice_to));
-            self.flows_from.insert(at, (key, sender));
-            let addresses = self.flow_addresses.entry(key).or_default();
-            if !addresses.contains(&at) {
-                addresses.push(at);
+            let same = |f: &Flow| f.call == key && f.voice == sender;
+            if self.flows_from.get(&at).is_some_and(same) {
+                continue;
             }
+            // Before any media, a new address is the offer/answer settling, not a move.
+            let moved = call.has_had_media()
+                && known
+                    .iter()
+                    .any(|old| self.flows_from.get(old).is_some_and(same));
+            let flow = |voice| Flow {
+                call: key,
+                voice,
+                latched: None,
+                moved,
+            };
+            self.flows_to.insert(at, flow(voice_to));
+            self.flows_from.insert(at, flow(sender));
+            if !known.contains(&at) {
+                known.push(at);
+            }
+        }
+    }
+
+    /// The first packet through `via`, an address a re-INVITE moved media to, carrying the
+    /// voice of `voice` from `src`: the addresses it replaced stop being the call's, the
+    /// address that receives this voice latches its new source, and each leg's loss count
+    /// starts afresh.
+    fn settle_move(&mut self, key: CallKey, voice: Channel, via: SocketAddr, src: SocketAddr) {
+        for flows in [&mut self.flows_to, &mut self.flows_from] {
+            if let Some(flow) = flows.get_mut(&via).filter(|f| f.call == key) {
+                flow.moved = false;
+            }
+        }
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        call.media_moved();
+        let current: Vec<SocketAddr> = call.media_addresses().map(|(_, at)| at).collect();
+        for at in &current {
+            let receiving = self.flows_to.get_mut(at);
+            if let Some(flow) = receiving.filter(|f| f.call == key && f.voice == voice) {
+                flow.latched = Some(src);
+            }
+        }
+        let known = self.flow_addresses.entry(key).or_default();
+        let retired: Vec<SocketAddr> = known
+            .iter()
+            .copied()
+            .filter(|at| !current.contains(at))
+            .collect();
+        known.retain(|at| current.contains(at));
+        for at in retired {
+            unmap(&mut self.flows_to, &mut self.flows_from, key, at);
         }
     }
 
     /// Unmaps the call's media addresses (those another call took over since stay its).
     pub(super) fn forget_flows(&mut self, key: CallKey) {
         for at in self.flow_addresses.remove(&key).unwrap_or_default() {
-            for flows in [&mut self.flows_to, &mut self.flows_from] {
-                if flows.get(&at).is_some_and(|(k, _)| *k == key) {
-                    flows.remove(&at);
-                }
-            }
+            unmap(&mut self.flows_to, &mut self.flows_from, key, at);
         }
     }
 }
+
+/// A packet joined to the call of `flow`, through the address `via` (and `also` through
+/// the destination's, when both ends are the call's): moved when either address is new.
+fn joined(flow: Flow, via: SocketAddr, also: Option<(Flow, SocketAddr)>) -> Match {
+    let (via, moved) = match also {
+        Some((to, dst)) if to.moved && !flow.moved => (dst, true),
+        _ => (via, flow.moved),
+    };
+    Match::Joined {
+        call: flow.call,
+        voice: flow.voice,
+        via,
+        moved,
+    }
+}
+
+/// Removes `at` from both tables where it still belongs to `key`.
+fn unmap(
+    to: &mut HashMap<SocketAddr, Flow>,
+    from: &mut HashMap<SocketAddr, Flow>,
+    key: CallKey,
+    at: SocketAddr,
+) {
+    for flows in [to, from] {
+        if flows.get(&at).is_some_and(|f| f.call == key) {
+            flows.remove(&at);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -24,9 +24,12 @@ use foldhash::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use crate::call::{Call, CallInfo, CallKey, CallSummary, Disposition, Progress, Tick, Timeouts};
+use crate::call::{
+    Answer, AnswerEvidence, Call, CallInfo, CallKey, CallSummary, Disposition, Progress, Tick,
+    Timeouts,
+};
 use crate::filters::Filter;
-use crate::mixer::{Channel, Frame};
+use crate::mixer::Frame;
 use crate::policy::Policy;
 use crate::time::Timestamp;
 use crate::voicemail::MessageSummary;
@@ -111,8 +114,10 @@ pub enum Event {
     CallAnswered {
         /// The call that was answered.
         call: CallKey,
-        /// When the 2xx to its INVITE came.
+        /// When the 2xx to its INVITE came, or the first proof of one that was not seen.
         at: Timestamp,
+        /// What showed it (the 2xx, an ACK for one, media both ways).
+        by: AnswerEvidence,
     },
     /// Mixed stereo audio for the call's recording, in timeline order.
     Audio {
@@ -170,10 +175,10 @@ pub struct Tracker {
     policy: Policy,
     calls: HashMap<CallKey, Call>,
     by_call_id: HashMap<String, CallKey>,
-    /// Media address → (call, voice channel of packets sent *to* it).
-    flows_to: HashMap<SocketAddr, (CallKey, Channel)>,
-    /// Media address → (call, voice channel of packets sent *from* it; symmetric RTP).
-    flows_from: HashMap<SocketAddr, (CallKey, Channel)>,
+    /// Media address → its call, the voice of packets sent *to* it, and the source latched.
+    flows_to: HashMap<SocketAddr, flows::Flow>,
+    /// Media address → its call and the voice of packets sent *from* it (symmetric RTP).
+    flows_from: HashMap<SocketAddr, flows::Flow>,
     /// The media addresses each call registered, to unregister them when it is forgotten.
     flow_addresses: HashMap<CallKey, Vec<SocketAddr>>,
     phone_ips: HashSet<IpAddr>,
@@ -323,9 +328,13 @@ impl Tracker {
             Progress::Ringing => self
                 .events
                 .push_back(Event::CallRinging { call: key, at: now }),
-            Progress::Answered => self
-                .events
-                .push_back(Event::CallAnswered { call: key, at: now }),
+            Progress::Answered => {
+                let answer = self.calls.get(&key).and_then(|c| c.dialog().answer());
+                if let Some(Answer { at, by }) = answer {
+                    self.events
+                        .push_back(Event::CallAnswered { call: key, at, by });
+                }
+            }
             Progress::Ended(disposition) => self.report_end(now, key, disposition),
         }
     }
@@ -378,7 +387,10 @@ impl Tracker {
 
     fn forget(&mut self, key: CallKey) {
         if let Some(call) = self.calls.remove(&key) {
-            self.by_call_id.remove(&call.info().call_id);
+            // A forwarded call's Call-ID may have passed to the call placed after it.
+            if self.by_call_id.get(&call.info().call_id) == Some(&key) {
+                self.by_call_id.remove(&call.info().call_id);
+            }
         }
         self.forget_flows(key);
     }

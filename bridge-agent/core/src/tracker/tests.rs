@@ -314,3 +314,42 @@ fn voicemail_notifies_are_reported_when_what_waits_changes() {
     assert_eq!(summaries, [(true, 2), (false, 0)], "a repeat is not news");
     assert_eq!(tracker.len(), 0, "a NOTIFY is not a call");
 }
+
+#[test]
+fn the_invite_a_302_asked_for_under_the_same_call_id_is_a_call_of_its_own() {
+    let mut tracker = Tracker::new(TrackerConfig::default());
+    let (p, ph) = (addr(PROVIDER), addr(PHONE));
+    tracker.handle_sip(secs(0), &invite("c1", 1), p, ph, None);
+    tracker.handle_sip(secs(1), &response(302, "c1", 1), ph, p, None);
+    let first = tracker.call_of("c1").expect("the first call");
+    tracker.handle_sip(secs(2), &invite("c1", 2), p, ph, None);
+    let second = tracker.call_of("c1").expect("the forwarded call");
+    assert_ne!(first, second);
+    tracker.handle_sip(secs(3), &response(200, "c1", 2), ph, p, None);
+    let ends: Vec<(CallKey, &str)> = events(&mut tracker)
+        .iter()
+        .filter_map(|e| match e {
+            Event::CallStarted(info) => Some((info.key, "started")),
+            Event::CallAnswered { call, .. } => Some((*call, "answered")),
+            Event::CallEnded {
+                call, disposition, ..
+            } => Some((*call, disposition.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        ends,
+        [
+            (first, "started"),
+            (first, "forwarded"),
+            (second, "started"),
+            (second, "answered")
+        ]
+    );
+    tracker.handle_timeout(secs(40));
+    assert_eq!(
+        tracker.call_of("c1"),
+        Some(second),
+        "forgetting the first call leaves the Call-ID to the second"
+    );
+}
