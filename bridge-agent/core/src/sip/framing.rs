@@ -190,16 +190,21 @@ pub fn split_trace(bytes: &[u8]) -> Vec<Result<(Message, BodyFraming), ParseErro
 }
 
 /// Where the datagram that starts `bytes` (with a start line) ends in a trace.
+///
+/// Its header block is looked for only up to the next start line (a header line is never
+/// one), so each byte of a trace is scanned a bounded number of times, whatever it holds.
 fn datagram_end(bytes: &[u8]) -> usize {
-    let Some((head, body)) = split_header_block(bytes) else {
-        return next_start_line(bytes, 1, After::AnyLine).unwrap_or(bytes.len());
+    let next = next_start_line(bytes, 1, After::AnyLine).unwrap_or(bytes.len());
+    let Some((head, body)) = split_header_block(&bytes[..next]) else {
+        return next;
     };
-    let body_start = bytes.len() - body.len();
+    let body_start = next - body.len();
     let length = Head::parse(&head)
         .ok()
         .and_then(|head| content_length(&head).ok());
     let Some(Length::Stated(len)) = length else {
-        return next_start_line(bytes, body_start, After::AnyLine).unwrap_or(bytes.len());
+        // Without a length the body runs to the next start line.
+        return next;
     };
     let end = body_start.saturating_add(len);
     if end >= bytes.len() || is_start_line(&bytes[end..]) {

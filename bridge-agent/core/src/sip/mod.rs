@@ -178,6 +178,7 @@ mod properties {
         }
         let (_, consumed) = split_stream(bytes);
         assert!(consumed <= bytes.len());
+        assert!(split_trace(bytes).len() <= bytes.len());
     }
 
     proptest! {

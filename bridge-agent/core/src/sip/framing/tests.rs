@@ -168,3 +168,16 @@ fn text_before_the_first_start_line_is_one_malformed_item() {
     assert!(read[0].is_err());
     assert!(read[1].is_ok());
 }
+
+/// A trace of start lines and no blank line used to make every datagram look for its header
+/// block to the end of the trace: quadratic time, minutes for a few megabytes.
+#[test]
+fn a_trace_of_start_lines_without_blank_lines_is_read_in_linear_time() {
+    let trace = "INVITE sip:a@b SIP/2.0\r\n".repeat(200_000);
+    let read = split_trace(trace.as_bytes());
+    assert_eq!(read.len(), 200_000);
+    assert!(
+        read.iter().all(Result::is_err),
+        "no Call-ID, From, To or CSeq"
+    );
+}
