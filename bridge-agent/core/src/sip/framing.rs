@@ -33,15 +33,6 @@ pub enum BodyFraming {
     Unreadable,
 }
 
-impl BodyFraming {
-    /// Whether the Content-Length did not say where the datagram ends: octets left over, or a
-    /// length overstated or unreadable. A missing length is no oddity over UDP.
-    #[must_use]
-    pub fn is_odd(self) -> bool {
-        !matches!(self, BodyFraming::Exact | BodyFraming::Unstated)
-    }
-}
-
 /// What a message's Content-Length headers say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Length {
