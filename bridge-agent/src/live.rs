@@ -13,25 +13,25 @@
 //! The queue is opened fail-open and the rules carry `--queue-bypass`: if the agent is slow,
 //! stopped or killed, calls go through unrecorded rather than not at all.
 //!
+//! Beside this file: the queue thread's scheduling policy (`priority`), the raw socket that
+//! answers blocked callers (`injector`), and dropping root (`privileges`).
+//!
 //! A panic of the engine never leaves the agent deaf: the queue and housekeeping threads
 //! catch it and recover in place, or the process exits for systemd to restart it (see
 //! [`crate::recovery`] for how, and why the engine's state stays fit to use).
 
-use std::net::{IpAddr, SocketAddr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use nix::sys::signal::{SigSet, Signal};
 use ringside_core::call::CallKey;
 use ringside_core::call_view::CallView;
-use ringside_core::engine::Transmit;
 use ringside_core::packet::LinkType;
 use ringside_core::{Engine, EngineConfig, Event, Timestamp, Verdict};
 use ringside_hub::{Command, LiveCall, LiveHub};
-use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use web_console::ConsoleState;
 
 use crate::announcer::{default_targets, AnnouncerThread};
@@ -40,8 +40,16 @@ use crate::fragments::FragmentGuard;
 use crate::recorder::{repair_recordings, Recorder};
 use crate::recovery::{guard_thread, message, Recovery};
 use crate::sink::{EventSink, SinkThread};
-use crate::store::{owner_only, Store};
+use crate::store::Store;
 use crate::timefmt::{now, utc};
+
+mod injector;
+mod priority;
+mod privileges;
+
+use injector::Injector;
+use priority::QueuePriority;
+use privileges::drop_privileges;
 
 /// Events waiting for the disk at most; beyond, copies are dropped and counted, packets never
 /// wait.
@@ -401,50 +409,6 @@ fn open_queue(number: u16) -> anyhow::Result<nfq::Queue> {
 /// to it and `--queue-bypass` lets every packet pass.
 const MAX_QUEUE_ERRORS: u32 = 100;
 
-/// The queue thread's scheduling. While calls are in progress it runs at a real-time
-/// priority (`SCHED_FIFO` 10), ahead of the recorder, the console and everything else on the
-/// box, so that a call's audio never waits for a CPU behind a disk write (without it the p99
-/// latency at 100 calls was 1.7 ms instead of 0.8). With no call in progress it runs at the
-/// normal priority: a flood of other traffic then leaves the CPU to the kernel's own
-/// forwarding, which a real-time thread woken for every packet took from it (on two cores,
-/// 18-77% of the packets a trivial consumer let through reached the phone).
-#[derive(Debug, Default)]
-struct QueuePriority {
-    realtime: bool,
-}
-
-impl QueuePriority {
-    /// Switches the calling thread (the queue's) when calls start or have all ended.
-    fn follow(&mut self, calls_in_progress: bool) {
-        use thread_priority::{
-            set_thread_priority_and_policy, thread_native_id, NormalThreadSchedulePolicy,
-            RealtimeThreadSchedulePolicy, ScheduleParams, ThreadPriority, ThreadSchedulePolicy,
-        };
-        if calls_in_progress == self.realtime {
-            return;
-        }
-        let (policy, priority) = if calls_in_progress {
-            (
-                ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo),
-                10,
-            )
-        } else {
-            (
-                ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other),
-                0,
-            )
-        };
-        let priority = ThreadPriority::from_posix(ScheduleParams {
-            sched_priority: priority,
-        });
-        if let Err(error) = set_thread_priority_and_policy(thread_native_id(), priority, policy) {
-            tracing::warn!("the queue thread keeps its priority ({policy:?} refused): {error:?}");
-        }
-        // Tried once per change, not again for every packet.
-        self.realtime = calls_in_progress;
-    }
-}
-
 fn queue_loop(queue: &mut nfq::Queue, shared: &Shared, phone_port: Option<u32>) {
     let mut priority = QueuePriority::default();
     let mut errors = 0;
@@ -562,94 +526,5 @@ fn housekeeping_loop(
         agent.engine.set_listening(listening);
         agent.tick(now());
         agent.drain();
-    }
-}
-
-/// Sends the responses that turn blocked callers away, from the phone's address, through a
-/// raw socket (the bridge needs an IPv4 address with a route to the provider).
-struct Injector {
-    socket: Socket,
-}
-
-impl Injector {
-    fn open() -> anyhow::Result<Injector> {
-        let socket = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(255)))
-            .context("cannot open a raw socket to answer blocked calls (is this root?)")?;
-        socket.set_nonblocking(true)?;
-        Ok(Injector { socket })
-    }
-
-    fn send(&self, transmit: &Transmit) {
-        let (SocketAddr::V4(src), SocketAddr::V4(dst)) = (transmit.src, transmit.dst) else {
-            tracing::warn!("cannot answer a blocked call over IPv6; it is dropped silently");
-            return;
-        };
-        let mut packet = Vec::with_capacity(transmit.payload.len() + 28);
-        let written = etherparse::PacketBuilder::ipv4(src.ip().octets(), dst.ip().octets(), 64)
-            .udp(src.port(), dst.port())
-            .write(&mut packet, &transmit.payload);
-        let target = SockAddr::from(SocketAddr::new(IpAddr::V4(*dst.ip()), 0));
-        if let Err(error) = written
-            .map_err(std::io::Error::other)
-            .and_then(|()| self.socket.send_to(&packet, &target))
-        {
-            tracing::warn!("cannot send the response to a blocked call to {dst}: {error}");
-        }
-    }
-}
-
-/// Gives the data directory to `user`, then becomes that user (group first), keeping only
-/// `CAP_NET_ADMIN` (the kernel checks it on every verdict sent to the queue) and
-/// `CAP_SYS_NICE` (the queue thread's real-time priority).
-fn drop_privileges(user: &str, data_dir: &Path) -> anyhow::Result<()> {
-    use caps::{CapSet, Capability, CapsHashSet};
-    use nix::unistd::{setgid, setgroups, setuid, User};
-    let Some(account) = User::from_name(user).context("cannot look up the user")? else {
-        bail!("user: there is no user `{user}` (create it, or remove `user` from the config)");
-    };
-    owner_only::give(data_dir, account.uid.as_raw(), account.gid.as_raw())
-        .with_context(|| format!("cannot give the data directory to {user}"))?;
-    nix::sys::prctl::set_keepcaps(true).context("cannot keep capabilities")?;
-    setgroups(&[account.gid]).context("cannot drop supplementary groups")?;
-    setgid(account.gid).context("cannot change group")?;
-    setuid(account.uid).context("cannot change user")?;
-    let keep: CapsHashSet = [Capability::CAP_NET_ADMIN, Capability::CAP_SYS_NICE]
-        .into_iter()
-        .collect();
-    for set in [CapSet::Effective, CapSet::Permitted] {
-        caps::set(None, set, &keep).context("cannot keep CAP_NET_ADMIN")?;
-    }
-    caps::clear(None, CapSet::Inheritable).context("cannot clear capabilities")?;
-    tracing::info!("running as {user}, with CAP_NET_ADMIN and CAP_SYS_NICE only");
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use thread_priority::{thread_schedule_policy, RealtimeThreadSchedulePolicy};
-    use thread_priority::{NormalThreadSchedulePolicy, ThreadSchedulePolicy};
-
-    use super::QueuePriority;
-
-    /// Needs root (or `CAP_SYS_NICE`), like the lab tests: the real-time policy is refused
-    /// to an ordinary user.
-    #[test]
-    fn the_queue_thread_is_real_time_only_while_calls_are_in_progress() {
-        std::thread::spawn(|| {
-            let policy = || thread_schedule_policy().expect("policy");
-            let normal = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other);
-            let fifo = ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo);
-            let mut priority = QueuePriority::default();
-            priority.follow(false);
-            assert_eq!(policy(), normal, "no call: the normal priority");
-            priority.follow(true);
-            assert_eq!(policy(), fifo, "a call started");
-            priority.follow(true);
-            assert_eq!(policy(), fifo);
-            priority.follow(false);
-            assert_eq!(policy(), normal, "the last call ended");
-        })
-        .join()
-        .expect("the thread's assertions");
     }
 }

@@ -134,41 +134,8 @@ pub fn replay(
     let mut engine = Engine::new(options.engine.clone());
     // The filters and settings of the data directory apply, as they would live.
     engine.set_policy(store.policy().context("cannot read the filters")?);
-    let announcer = if options.announce.is_empty() {
-        None
-    } else {
-        Some(AnnouncerThread::spawn(data_dir, options.announce.clone())?)
-    };
-    let mut out = Outputs {
-        sink: SinkThread::spawn(
-            EventSink::new(store, Recorder::new(data_dir)),
-            CHANNEL_CAPACITY,
-        )?,
-        announcer,
-    };
-
-    let mut file =
-        File::open(capture).with_context(|| format!("cannot open {}", capture.display()))?;
-    let mut start = [0u8; 2048];
-    let n = file.read(&mut start)?;
-    drop(file);
-    let file = File::open(capture)?;
-    let reading = match file_kind(&start[..n]) {
-        FileKind::SipText => replay_sip_text(&mut engine, &mut out, file)?,
-        FileKind::Capture => {
-            let progress = options.progress.then(|| progress_bar(capture));
-            let reader: Box<dyn Read> = match &progress {
-                Some(bar) => Box::new(bar.wrap_read(file)),
-                None => Box::new(file),
-            };
-            let reading = replay_capture(&mut engine, &mut out, reader)
-                .with_context(|| format!("while reading {}", capture.display()))?;
-            if let Some(bar) = progress {
-                bar.finish_and_clear();
-            }
-            reading
-        }
-    };
+    let mut out = Outputs::start(data_dir, store, options)?;
+    let reading = read_into(&mut engine, &mut out, capture, options.progress)?;
     if let Some(announcer) = out.announcer {
         let failures = announcer.finish();
         if failures > 0 {
@@ -185,6 +152,55 @@ pub fn replay(
         cut_short: reading.cut_short,
         panics: reading.panics,
         panics_total: reading.panics_total,
+    })
+}
+
+impl Outputs {
+    /// The sink thread over `store` and the recordings of `data_dir`, and the announcer when
+    /// the options name targets.
+    fn start(data_dir: &Path, store: Store, options: &ReplayOptions) -> anyhow::Result<Outputs> {
+        let announcer = if options.announce.is_empty() {
+            None
+        } else {
+            Some(AnnouncerThread::spawn(data_dir, options.announce.clone())?)
+        };
+        let sink = SinkThread::spawn(
+            EventSink::new(store, Recorder::new(data_dir)),
+            CHANNEL_CAPACITY,
+        )?;
+        Ok(Outputs { sink, announcer })
+    }
+}
+
+/// Reads `capture`, a text trace of SIP or a packet capture (told apart by its first bytes),
+/// into the engine, with a progress bar on the terminal when `progress`.
+fn read_into(
+    engine: &mut Engine,
+    out: &mut Outputs,
+    capture: &Path,
+    progress: bool,
+) -> anyhow::Result<Reading> {
+    let mut file =
+        File::open(capture).with_context(|| format!("cannot open {}", capture.display()))?;
+    let mut start = [0u8; 2048];
+    let n = file.read(&mut start)?;
+    drop(file);
+    let file = File::open(capture)?;
+    Ok(match file_kind(&start[..n]) {
+        FileKind::SipText => replay_sip_text(engine, out, file)?,
+        FileKind::Capture => {
+            let progress = progress.then(|| progress_bar(capture));
+            let reader: Box<dyn Read> = match &progress {
+                Some(bar) => Box::new(bar.wrap_read(file)),
+                None => Box::new(file),
+            };
+            let reading = replay_capture(engine, out, reader)
+                .with_context(|| format!("while reading {}", capture.display()))?;
+            if let Some(bar) = progress {
+                bar.finish_and_clear();
+            }
+            reading
+        }
     })
 }
 
@@ -324,7 +340,21 @@ fn progress_bar(capture: &Path) -> ProgressBar {
 
 impl fmt::Display for ReplaySummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let e = &self.engine;
+        writeln!(f, "Replay finished in {:.2} s", self.seconds)?;
+        writeln!(
+            f,
+            "  calls        {} ({})",
+            self.sink.calls.len(),
+            self.outcomes()
+        )?;
+        self.write_counts(f)?;
+        self.write_troubles(f)
+    }
+}
+
+impl ReplaySummary {
+    /// How many calls ended each way (`2 answered, 1 busy`), in the order first seen.
+    fn outcomes(&self) -> String {
         let mut dispositions: Vec<(Disposition, usize)> = Vec::new();
         for &d in &self.sink.calls {
             match dispositions.iter_mut().find(|(seen, _)| *seen == d) {
@@ -332,21 +362,19 @@ impl fmt::Display for ReplaySummary {
                 None => dispositions.push((d, 1)),
             }
         }
+        if dispositions.is_empty() {
+            return "none".into();
+        }
         let breakdown: Vec<String> = dispositions
             .iter()
             .map(|(d, n)| format!("{n} {d}"))
             .collect();
-        writeln!(f, "Replay finished in {:.2} s", self.seconds)?;
-        writeln!(
-            f,
-            "  calls        {} ({})",
-            self.sink.calls.len(),
-            if breakdown.is_empty() {
-                "none".into()
-            } else {
-                breakdown.join(", ")
-            }
-        )?;
+        breakdown.join(", ")
+    }
+
+    /// The recordings written and what the packets were.
+    fn write_counts(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = &self.engine;
         writeln!(
             f,
             "  recordings   {} WAV, {} raw-RTP pcap (codecs not decoded)",
@@ -380,6 +408,11 @@ impl fmt::Display for ReplaySummary {
             "  not readable {} malformed SIP, {} SIP messages left incomplete, {} bad packets, {} non-RTP on media ports, {} frames of unknown link type",
             e.sip_malformed, e.sip_incomplete, e.malformed_packets, e.rtp_malformed, self.skipped_frames
         )?;
+        Ok(())
+    }
+
+    /// What went wrong, one line each, only when it did.
+    fn write_troubles(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(cut) = &self.cut_short {
             writeln!(
                 f,

@@ -15,9 +15,11 @@ use ringside_core::filters::{Action, Field};
 
 use crate::support::{assert_tone, replay_file, replay_into, Replayed};
 
-const EPOCH: Duration = Duration::from_hours(498_369);
+/// When a generated capture starts.
+pub(crate) const EPOCH: Duration = Duration::from_hours(498_369);
 
-fn replay_calls(calls: &[SynthCall]) -> Replayed {
+/// Replays `calls` generated with seed 42.
+pub(crate) fn replay_calls(calls: &[SynthCall]) -> Replayed {
     let dir = tempfile::tempdir().expect("tempdir");
     let capture = dir.path().join("generated.pcap");
     write_pcap(&capture, EPOCH, &packets(calls, 42)).expect("write capture");

@@ -11,6 +11,8 @@
 //! - `torture`: the RFC 4475 torture messages.
 //! - `framing`: where a SIP message ends: trailing octets, Content-Lengths that are not numbers,
 //!   text traces against UDP replays of the same messages.
+//! - `answered_by`: calls answered although their 200 OK was not captured, and redirected
+//!   (forwarded) calls; real captures judged against tshark, generated ones.
 //! - `caller_text`: control characters in callers' names and numbers, and exact-number blocks.
 //! - `replay_resilience`: captures cut short, a gzip bomb, a packet that panics the engine.
 //! - `browser`: the web console in headless chromium (playwright-core).
@@ -27,6 +29,7 @@
 // A test binary: its helpers panic on broken expectations like the tests themselves.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod answered_by;
 mod browser;
 mod caller_text;
 mod capture_table;

@@ -417,7 +417,7 @@ impl Call {
     }
 
     /// The next chunk of mixed audio for the recording and where it starts, once one is
-    /// ready and the call is recorded (20 ms chunks while someone is `listening`, 200 ms
+    /// ready and the call is recorded (20 ms chunks while someone is `listening`, 500 ms
     /// otherwise).
     pub fn poll_audio(&mut self, listening: bool) -> Option<(u64, Vec<Frame>)> {
         let chunk = if listening {

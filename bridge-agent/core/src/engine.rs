@@ -243,7 +243,7 @@ impl Engine {
         self.tracker.set_recording(call, on);
     }
 
-    /// Hands out mixed audio every 20 ms while `on` (someone listens live), else in 200 ms
+    /// Hands out mixed audio every 20 ms while `on` (someone listens live), else in 500 ms
     /// chunks for the recorder.
     pub fn set_listening(&mut self, on: bool) {
         self.tracker.set_listening(on);

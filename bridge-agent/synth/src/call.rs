@@ -19,6 +19,34 @@ pub enum Outcome {
     CallerHangsUp,
     /// The called side is busy (486).
     Busy,
+    /// Answered and talked over like [`Outcome::Answered`], but the capture lacks the 200 OK
+    /// (a lost packet, a capture started late, a mirror of one direction) and maybe more.
+    AnsweredUnseen {
+        /// Talk time.
+        talk: Duration,
+        /// What the capture lacks.
+        missing: Unseen,
+    },
+    /// The called side redirects the call (302 Moved Temporarily, with a Contact); the
+    /// caller ACKs it and, with `retry`, sends the INVITE it asked for (same Call-ID, next
+    /// `CSeq`, no To tag) to the Contact, which answers and talks this long.
+    Redirected {
+        /// Talk time of the forwarded call, if the caller follows the redirection.
+        retry: Option<Duration>,
+    },
+}
+
+/// What the capture of an [`Outcome::AnsweredUnseen`] call lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unseen {
+    /// The 200 OK; its ACK, a transaction of its own with a new branch, is there.
+    Ok200,
+    /// The 200 OK and its ACK: only the RTP both ways (and the BYE) are there.
+    Ok200AndAck,
+    /// The 200 OK and the callee's RTP (a mirror of the caller's direction), and the
+    /// caller's ACK reuses the INVITE's branch, as sloppy phones do: only the BYE after it
+    /// shows the answer.
+    Ok200WithSloppyAck,
 }
 
 /// A hold in the middle of an answered call: re-INVITE `sendonly`, silence, re-INVITE back.
@@ -113,6 +141,21 @@ pub struct SynthCall {
 }
 
 impl SynthCall {
+    /// Whether the capture has the RTP of (remote party, phone): a mirror of the caller's
+    /// direction misses the callee's.
+    #[must_use]
+    pub fn rtp_captured(&self) -> (bool, bool) {
+        let one_way = matches!(
+            self.outcome,
+            Outcome::AnsweredUnseen {
+                missing: Unseen::Ok200WithSloppyAck,
+                ..
+            }
+        );
+        let callee_is_phone = self.direction == CallDirection::Inbound;
+        (!one_way || callee_is_phone, !one_way || !callee_is_phone)
+    }
+
     /// An inbound PCMU call answered after 2 s, 4 s of talk, 440 Hz remote, 1000 Hz phone.
     #[must_use]
     pub fn inbound(index: u16, number: &str, name: Option<&str>) -> SynthCall {
@@ -140,7 +183,11 @@ impl SynthCall {
     #[must_use]
     pub fn media_duration(&self) -> Duration {
         match self.outcome {
-            Outcome::Answered { talk } => talk + self.hold.map_or(Duration::ZERO, |h| h.length),
+            Outcome::Answered { talk }
+            | Outcome::AnsweredUnseen { talk, .. }
+            | Outcome::Redirected { retry: Some(talk) } => {
+                talk + self.hold.map_or(Duration::ZERO, |h| h.length)
+            }
             _ => Duration::ZERO,
         }
     }

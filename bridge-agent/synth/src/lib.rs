@@ -10,7 +10,7 @@
 //! - `call`: what a generated call is (who, when, how it ends, its addresses) and what a
 //!   generated packet is.
 //! - `script`: the packets of each call in time order ([`packets`]): INVITE, ringing, the
-//!   outcome, talk, hold, BYE.
+//!   outcome, talk, hold, BYE; `script/answer` the outcomes that answer or redirect it.
 //! - `sip`: the SIP text of those messages, and the voicemail NOTIFY.
 //! - `rtp`: one direction of RTP, a tone encoded as G.711, with its impairments.
 //! - `pcap`: packets as Ethernet/IP/UDP (or TCP) frames in a pcap file.
@@ -21,7 +21,7 @@ mod rtp;
 mod script;
 mod sip;
 
-pub use call::{Endpoints, Hold, Impairments, Outcome, SynthCall, SynthPacket};
+pub use call::{Endpoints, Hold, Impairments, Outcome, SynthCall, SynthPacket, Unseen};
 pub use pcap::{ethernet_frame, tcp_frame, write_frames, write_pcap};
 pub use script::packets;
 pub use sip::voicemail_notify;

@@ -1,6 +1,8 @@
-//! The script of each generated call: INVITE, 100, 180, then the outcome (answered, busy,
-//! or given up), talk with an optional hold in the middle, and BYE; all calls' packets merged
-//! in time order after the phones' REGISTERs.
+//! The script of each generated call: INVITE, 100, 180, then the outcome ([`answer`]:
+//! answered, busy, given up, redirected), talk with an optional hold in the middle, and BYE;
+//! all calls' packets merged in time order after the phones' REGISTERs.
+
+mod answer;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -8,7 +10,7 @@ use std::time::Duration;
 use ringside_core::call::CallDirection;
 use ringside_core::sip::Method;
 
-use crate::call::{Outcome, SynthCall, SynthPacket};
+use crate::call::{SynthCall, SynthPacket};
 use crate::rtp::{Rng, RtpSender, PTIME};
 use crate::sip::{self, Sip};
 
@@ -42,11 +44,10 @@ pub fn packets(calls: &[SynthCall], seed: u64) -> Vec<SynthPacket> {
 
 fn signalling_and_media(call: &SynthCall, rng: &mut Rng, out: &mut Vec<SynthPacket>) {
     let mut dialog = Dialog::new(call, out);
-    let Some(talk) = ring(&mut dialog, call) else {
+    let Some(answered) = ring(&mut dialog, call) else {
         return;
     };
-    let media_start = call.start + call.ring + ms(30);
-    let (end, cseq) = converse(&mut dialog, call, rng, media_start, talk);
+    let (end, cseq) = converse(&mut dialog, call, rng, answered);
     // The provider's side hangs up.
     let provider_is_caller = call.direction == CallDirection::Inbound;
     dialog.request(end + ms(10), provider_is_caller, &Method::Bye, cseq, None);
@@ -60,12 +61,9 @@ fn signalling_and_media(call: &SynthCall, rng: &mut Rng, out: &mut Vec<SynthPack
     );
 }
 
-/// INVITE, 100, 180, then the outcome; returns the talk time if the call is answered.
-fn ring(d: &mut Dialog<'_>, call: &SynthCall) -> Option<Duration> {
-    let offer_rtp = match call.direction {
-        CallDirection::Inbound => call.endpoints.provider_rtp,
-        CallDirection::Outbound => call.endpoints.phone_rtp,
-    };
+/// INVITE, 100, 180, then the outcome; says how the talk goes if the call is answered.
+fn ring(d: &mut Dialog<'_>, call: &SynthCall) -> Option<answer::Talk> {
+    let offer_rtp = answer::offer_rtp(call);
     let at = call.start;
     d.to_tag = false;
     d.request(
@@ -92,56 +90,20 @@ fn ring(d: &mut Dialog<'_>, call: &SynthCall) -> Option<Duration> {
         &Method::Invite,
         None,
     );
-    end_ringing(d, call, at + call.ring)
+    answer::end_ringing(d, call, at + call.ring)
 }
 
-/// The outcome after the ringing, at `at`: the caller's CANCEL, a busy callee, or the answer
-/// (with its SDP); returns the talk time if the call is answered.
-fn end_ringing(d: &mut Dialog<'_>, call: &SynthCall, at: Duration) -> Option<Duration> {
-    match call.outcome {
-        Outcome::CallerHangsUp => {
-            // A CANCEL copies the INVITE's To, without the tag (RFC 3261 §9.1).
-            d.to_tag = false;
-            d.request(at, true, &Method::Cancel, 1, None);
-            d.to_tag = true;
-            d.response(at + ms(10), false, (200, "OK"), 1, &Method::Cancel, None);
-            d.response(
-                at + ms(20),
-                false,
-                (487, "Request Terminated"),
-                1,
-                &Method::Invite,
-                None,
-            );
-            d.request(at + ms(30), true, &Method::Ack, 1, None);
-            None
-        }
-        Outcome::Busy => {
-            d.response(at, false, (486, "Busy Here"), 1, &Method::Invite, None);
-            d.request(at + ms(10), true, &Method::Ack, 1, None);
-            None
-        }
-        Outcome::Answered { talk } => {
-            let answer_rtp = match call.direction {
-                CallDirection::Inbound => call.endpoints.phone_rtp,
-                CallDirection::Outbound => call.endpoints.provider_rtp,
-            };
-            let sdp = Some(d.sip.sdp(answer_rtp, "sendrecv"));
-            d.response(at, false, (200, "OK"), 1, &Method::Invite, sdp);
-            d.request(at + ms(20), true, &Method::Ack, 1, None);
-            Some(talk)
-        }
-    }
-}
-
-/// RTP both ways for `talk`, with the hold (if any) in the middle. Returns when the audio
+/// RTP both ways for the talk, with the hold (if any) in the middle. Returns when the audio
 /// ended and the next `CSeq`.
 fn converse(
     d: &mut Dialog<'_>,
     call: &SynthCall,
     rng: &mut Rng,
-    start: Duration,
-    talk: Duration,
+    answer::Talk {
+        length: talk,
+        media_start: start,
+        cseq,
+    }: answer::Talk,
 ) -> (Duration, u32) {
     let ep = call.endpoints;
     let mut remote = RtpSender::new(
@@ -152,12 +114,12 @@ fn converse(
         0x1111,
     );
     let mut phone = RtpSender::new(call, ep.phone_rtp, ep.provider_rtp, call.phone_tone, 0x2222);
-    let mut cseq = 2;
+    let mut cseq = cseq;
     let mut t = start;
     let before_hold = call.hold.map_or(talk, |h| h.after.min(talk));
+    let captured = call.rtp_captured();
     while t < start + before_hold {
-        remote.emit(t, rng, d.out);
-        phone.emit(t, rng, d.out);
+        emit_both([&mut remote, &mut phone], captured, (t, rng), d.out);
         t += PTIME;
     }
     let Some(hold) = call.hold else {
@@ -190,11 +152,26 @@ fn converse(
     remote.skip(hold.length);
     t += hold.length;
     while t < start + talk + hold.length {
-        remote.emit(t, rng, d.out);
-        phone.emit(t, rng, d.out);
+        emit_both([&mut remote, &mut phone], captured, (t, rng), d.out);
         t += PTIME;
     }
     (t, cseq)
+}
+
+/// The packet of each side due at `t`, of the sides whose RTP the capture has.
+fn emit_both(
+    senders: [&mut RtpSender; 2],
+    captured: (bool, bool),
+    (t, rng): (Duration, &mut Rng),
+    out: &mut Vec<SynthPacket>,
+) {
+    let [remote, phone] = senders;
+    if captured.0 {
+        remote.emit(t, rng, out);
+    }
+    if captured.1 {
+        phone.emit(t, rng, out);
+    }
 }
 
 /// The signalling of one call: who is on which side, and where the packets go.
@@ -215,7 +192,10 @@ impl<'a> Dialog<'a> {
             CallDirection::Outbound => (ep.phone_sip, ep.provider_sip),
         };
         Dialog {
-            sip: Sip { call },
+            sip: Sip {
+                call,
+                forwarded: false,
+            },
             caller: from_side,
             callee: to_side,
             to_tag: false,
@@ -241,6 +221,13 @@ impl<'a> Dialog<'a> {
     ) {
         let (src, dst) = self.sides(from_caller);
         let text = self.sip.request(method, cseq, src, sdp, self.to_tag);
+        send(self.out, at, src, dst, text);
+    }
+
+    /// A request from the caller on a branch of its own, with the callee's tag, no body.
+    fn request_on(&mut self, at: Duration, method: &Method, cseq: u32, branch: &str) {
+        let (src, dst) = self.sides(true);
+        let text = self.sip.request_on(method, (cseq, branch), src, None, true);
         send(self.out, at, src, dst, text);
     }
 

@@ -16,7 +16,12 @@ use crate::rtp::codec_pt;
 pub(crate) struct Sip<'a> {
     /// The call whose numbers, Call-ID, addresses and codec the messages carry.
     pub(crate) call: &'a SynthCall,
+    /// Whether the call was redirected: requests go to [`FORWARD_TARGET`] from then on.
+    pub(crate) forwarded: bool,
 }
+
+/// Where a redirected call is sent (the 302's Contact).
+pub(crate) const FORWARD_TARGET: &str = "sip:15550100199@forward.example";
 
 impl Sip<'_> {
     /// From and To (with the callee's tag once it has answered), and for a withheld caller
@@ -62,7 +67,8 @@ impl Sip<'_> {
         }
     }
 
-    /// A request of this call sent from `from`, with an SDP body when given.
+    /// A request of this call sent from `from`, with an SDP body when given; its branch is
+    /// the call's and the `CSeq`'s.
     pub(crate) fn request(
         &self,
         method: &Method,
@@ -71,13 +77,30 @@ impl Sip<'_> {
         sdp: Option<String>,
         with_to_tag: bool,
     ) -> Vec<u8> {
+        let branch = format!("z9hG4bK-{}-{cseq}", self.call.call_id);
+        self.request_on(method, (cseq, &branch), from, sdp, with_to_tag)
+    }
+
+    /// The same on a branch of the caller's choosing (the ACK of a 2xx has one of its own).
+    pub(crate) fn request_on(
+        &self,
+        method: &Method,
+        (cseq, branch): (u32, &str),
+        from: SocketAddr,
+        sdp: Option<String>,
+        with_to_tag: bool,
+    ) -> Vec<u8> {
         let call = self.call;
-        let uri = format!("sip:15550109999@{}", call.endpoints.phone_sip);
+        let uri = if self.forwarded {
+            FORWARD_TARGET.to_owned()
+        } else {
+            format!("sip:15550109999@{}", call.endpoints.phone_sip)
+        };
         let mut message = MessageWriter::request(method, &uri);
         message
             .header(
                 &HeaderName::Via,
-                format_args!("SIP/2.0/UDP {from};branch=z9hG4bK-{}-{cseq}", call.call_id),
+                format_args!("SIP/2.0/UDP {from};branch={branch}"),
             )
             .header(&max_forwards(), 70);
         self.party_headers(&mut message, with_to_tag);
@@ -112,6 +135,9 @@ impl Sip<'_> {
             &HeaderName::CSeq,
             format_args!("{cseq} {}", method.as_str()),
         );
+        if (300..400).contains(&code) {
+            message.header(&HeaderName::Contact, format_args!("<{FORWARD_TARGET}>"));
+        }
         finish(message, sdp)
     }
 
@@ -204,7 +230,10 @@ mod tests {
     #[test]
     fn an_ipv6_call_offers_its_media_as_ip6() {
         let mut call = SynthCall::inbound(1, "15550100001", None);
-        let sip = Sip { call: &call };
+        let sip = Sip {
+            call: &call,
+            forwarded: false,
+        };
         let v4 = sip.sdp(call.endpoints.provider_rtp, "sendrecv");
         assert!(v4.contains("\r\nc=IN IP4 203.0.113.5\r\n"), "{v4}");
         call.endpoints = Endpoints::between(
@@ -213,7 +242,10 @@ mod tests {
             1,
             5060,
         );
-        let sip = Sip { call: &call };
+        let sip = Sip {
+            call: &call,
+            forwarded: false,
+        };
         let v6 = sip.sdp(call.endpoints.provider_rtp, "sendrecv");
         assert!(v6.contains("o=- 1 1 IN IP6 2001:db8::5\r\n"), "{v6}");
         assert!(v6.contains("\r\nc=IN IP6 2001:db8::5\r\n"), "{v6}");

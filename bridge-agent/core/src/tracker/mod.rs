@@ -188,7 +188,7 @@ pub struct Tracker {
     transmits: VecDeque<Transmit>,
     /// The last voicemail summary reported.
     voicemail: Option<MessageSummary>,
-    /// Someone listens live: audio is handed out every 20 ms instead of every 200 ms.
+    /// Someone listens live: audio is handed out every 20 ms instead of every 500 ms.
     listening: bool,
     /// A message that came over TCP is being handled: no filter can block its call (see
     /// [`Tracker::without_blocking`]).
@@ -263,7 +263,7 @@ impl Tracker {
         }
     }
 
-    /// Hands out mixed audio every 20 ms while `on` (someone listens live), else in 200 ms
+    /// Hands out mixed audio every 20 ms while `on` (someone listens live), else in 500 ms
     /// chunks for the recorder.
     pub fn set_listening(&mut self, on: bool) {
         self.listening = on;
@@ -397,7 +397,7 @@ impl Tracker {
 }
 
 /// Reports the call's next chunk of mixed audio, if one is ready and the call is recorded
-/// (20 ms chunks while someone is `listening`, 200 ms otherwise).
+/// (20 ms chunks while someone is `listening`, 500 ms otherwise).
 fn push_audio(events: &mut VecDeque<Event>, key: CallKey, call: &mut Call, listening: bool) {
     if let Some((offset, frames)) = call.poll_audio(listening) {
         events.push_back(Event::Audio {
