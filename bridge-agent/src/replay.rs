@@ -401,6 +401,11 @@ impl ReplaySummary {
         )?;
         writeln!(
             f,
+            "  SIP framing  {} datagrams with octets after the message (ignored, RFC 4475 3.1.1.8), {} with a Content-Length not a number or too large (read to the datagram's end)",
+            e.sip_trailing_octets, e.sip_bad_length
+        )?;
+        writeln!(
+            f,
             "  not readable {} malformed SIP, {} SIP messages left incomplete, {} bad packets, {} non-RTP on media ports, {} frames of unknown link type",
             e.sip_malformed, e.sip_incomplete, e.malformed_packets, e.rtp_malformed, self.skipped_frames
         )?;

@@ -2,11 +2,15 @@
 //!
 //! - `generated`: calls this suite generates (tones, loss, reordering, hold, SIP on 10000)
 //!   replayed through `ringside replay`'s engine; recordings checked by frequency.
+//! - `capture_table`: the whole-folder replay table: per capture its calls' dispositions,
+//!   callers and RTP loss, checked against tshark (`capture_table.py`).
 //! - `real_captures`: every capture in `../shared/captures/` replays, and the callers,
 //!   sources, directions, dispositions and recordings they hold are found.
 //! - `recording_bounds`: recordings follow the audio received, not the timestamps a
 //!   capture or a caller claims (timestamp jumps, clock leaps, long holds).
 //! - `torture`: the RFC 4475 torture messages.
+//! - `framing`: where a SIP message ends: trailing octets, Content-Lengths that are not numbers,
+//!   text traces against UDP replays of the same messages.
 //! - `answered_by`: calls answered although their 200 OK was not captured, and redirected
 //!   (forwarded) calls; real captures judged against tshark, generated ones.
 //! - `caller_text`: control characters in callers' names and numbers, and exact-number blocks.
@@ -29,7 +33,9 @@
 mod answered_by;
 mod browser;
 mod caller_text;
+mod capture_table;
 mod desktop;
+mod framing;
 mod generated;
 mod lab;
 mod lab_console;

@@ -22,7 +22,7 @@ use std::net::SocketAddr;
 use crate::call::CallKey;
 use crate::packet::{Datagram, Decoded, Decoder, LinkType, Transport};
 use crate::reassembly::ReassemblyStats;
-use crate::sip::{self, looks_like_sip, parse_datagram, split_stream};
+use crate::sip::{self, looks_like_sip, read_datagram, split_trace, BodyFraming};
 use crate::tcp_stream::{FlowKey, TcpSegment, TcpStreamStats, TcpStreams};
 use crate::time::Timestamp;
 use crate::tracker::{RtpOutcome, Tracker};
@@ -47,8 +47,14 @@ pub struct EngineStats {
     /// SIP messages refused as malformed.
     pub sip_malformed: u64,
     /// SIP messages left incomplete: a TCP flow that ended (FIN, RST, a new SYN, idle,
-    /// evicted, the end of a replay) in the middle of one, or the cut end of a text trace.
+    /// evicted, the end of a replay) in the middle of one.
     pub sip_incomplete: u64,
+    /// SIP datagrams (UDP, or in a text trace) with octets after the body their
+    /// Content-Length bounds; the octets were ignored, never read as a second message.
+    pub sip_trailing_octets: u64,
+    /// SIP datagrams whose Content-Length was not a number or larger than what they carried;
+    /// the body was read to the datagram's end.
+    pub sip_bad_length: u64,
     /// RTP packets taken by a call.
     pub rtp_packets: u64,
     /// Packets on a call's media address that were not RTP.
@@ -138,8 +144,9 @@ impl Engine {
         }
     }
 
-    /// Takes SIP text that came without packets (a text trace): one or more messages,
-    /// split by Content-Length, sent from `src` to `dst`.
+    /// Takes SIP text that came without packets (a text trace): one or more messages, each
+    /// read as the UDP datagram it stands for ([`sip::split_trace`]), sent from `src` to
+    /// `dst`.
     pub fn handle_sip_text(
         &mut self,
         now: Timestamp,
@@ -147,18 +154,18 @@ impl Engine {
         src: SocketAddr,
         dst: SocketAddr,
     ) {
-        let (messages, consumed) = split_stream(text);
         let route = Route {
             src,
             dst,
             from_phone: None,
             over_tcp: false,
         };
-        for message in messages {
+        for read in split_trace(text) {
+            let message = read.map(|(message, framing)| {
+                count_framing(&mut self.stats, framing);
+                message
+            });
             take_message(&mut self.tracker, &mut self.stats, now, message, route);
-        }
-        if consumed < text.len() {
-            self.stats.sip_incomplete += 1;
         }
     }
 
@@ -326,8 +333,11 @@ fn handle_datagram(
             from_phone,
             over_tcp: false,
         };
-        let verdict = match parse_datagram(payload) {
-            Ok(Some(message)) => take_message(tracker, stats, now, Ok(message), route),
+        let verdict = match read_datagram(payload) {
+            Ok(Some((message, framing))) => {
+                count_framing(stats, framing);
+                take_message(tracker, stats, now, Ok(message), route)
+            }
             Ok(None) => Verdict::Accept,
             Err(error) => take_message(tracker, stats, now, Err(error), route),
         };
@@ -344,6 +354,15 @@ fn handle_datagram(
         RtpOutcome::NoFlow => stats.unmatched += 1,
     }
     Judged::Verdict(Verdict::Accept)
+}
+
+/// Counts a datagram whose Content-Length did not say where it ends.
+fn count_framing(stats: &mut EngineStats, framing: BodyFraming) {
+    match framing {
+        BodyFraming::Trailing(_) => stats.sip_trailing_octets += 1,
+        BodyFraming::Overstated | BodyFraming::Unreadable => stats.sip_bad_length += 1,
+        BodyFraming::Exact | BodyFraming::Unstated => {}
+    }
 }
 
 /// Where a UDP-over-IPv4 datagram's payload sits in its frame, when it sits there (not in a

@@ -1,13 +1,13 @@
-//! SIP message framing: start line, headers (folded, compact, LF-only), body.
+//! A SIP message: start line, headers (folded, compact, LF-only), body, and the readers of
+//! its fields.
 //!
-//! A UDP datagram carries one message ([`parse_datagram`]); a TCP stream or a text trace
-//! carries many, split by Content-Length ([`split_stream`]). Parsing is strict where RFC 4475
-//! says a message must be refused (start line, `CSeq`, Content-Length, the headers every
-//! message needs) and lenient elsewhere, because caller-ID must survive odd providers.
+//! Where a message ends (one per UDP datagram, many in a TCP stream or a text trace) is
+//! [`super::framing`]'s job. Parsing is strict where RFC 4475 says a message must be refused
+//! (start line, `CSeq`, the headers every message needs) and lenient elsewhere, because
+//! caller-ID must survive odd providers.
 
 use super::header::HeaderName;
 use super::name_addr::NameAddr;
-use super::trim_leading_blank_lines;
 
 /// Why bytes are not a SIP message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -250,7 +250,7 @@ fn multipart_sdp<'a>(body: &'a [u8], boundary: &str) -> Option<&'a [u8]> {
 }
 
 /// Splits a header block from what follows its blank line; `None` without a blank line.
-fn split_header_block(bytes: &[u8]) -> Option<(String, &[u8])> {
+pub(super) fn split_header_block(bytes: &[u8]) -> Option<(String, &[u8])> {
     let mut pos = 0;
     while let Some(nl) = bytes[pos..].iter().position(|&b| b == b'\n') {
         let line = &bytes[pos..pos + nl];
@@ -272,111 +272,70 @@ fn is_token_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b)
 }
 
-/// Where the message comes from decides what a missing body length means.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Framing {
-    /// One message per datagram: no Content-Length means "the rest"; too few bytes is invalid.
-    Datagram,
-    /// A stream: no Content-Length means an empty body; too few bytes means "wait for more".
-    Stream,
+/// A message's start line and headers, read; its body is left to [`super::framing`].
+pub(super) struct Head {
+    /// Request or status line.
+    pub(super) start: StartLine,
+    pub(super) headers: Vec<(HeaderName, String)>,
+    pub(super) cseq: CSeq,
 }
 
-/// Parses the one message a UDP datagram carries. Trailing bytes after the body are ignored
-/// (RFC 4475 §3.1.1.8). Returns `Ok(None)` for a keep-alive (only CRLFs).
-pub fn parse_datagram(bytes: &[u8]) -> Result<Option<Message>, ParseError> {
-    let bytes = trim_leading_blank_lines(bytes);
-    if bytes.is_empty() {
-        return Ok(None);
-    }
-    parse_one(bytes, Framing::Datagram).map(|(message, _)| Some(message))
-}
-
-/// Splits a stream (a TCP payload, a text trace) into its messages by Content-Length.
-///
-/// Returns the messages found, each as a result, and how many bytes were consumed; a
-/// message cut short at the end is left unconsumed for the caller to complete.
-#[must_use]
-pub fn split_stream(bytes: &[u8]) -> (Vec<Result<Message, ParseError>>, usize) {
-    let mut messages = Vec::new();
-    let mut consumed = 0;
-    loop {
-        let rest = &bytes[consumed..];
-        let trimmed = trim_leading_blank_lines(rest);
-        if trimmed.is_empty() {
-            return (messages, bytes.len());
-        }
-        let skipped = rest.len() - trimmed.len();
-        match parse_one(trimmed, Framing::Stream) {
-            Ok((message, used)) => {
-                messages.push(Ok(message));
-                consumed += skipped + used;
-            }
-            Err(ParseError::Incomplete) => return (messages, consumed),
-            Err(invalid) => {
-                // Skip to the next blank line and try again from there.
-                messages.push(Err(invalid));
-                match split_header_block(trimmed) {
-                    Some((_, after)) => consumed = bytes.len() - after.len(),
-                    None => return (messages, bytes.len()),
-                }
+impl Head {
+    /// Reads a header block (the text before the blank line), refusing what RFC 4475 says
+    /// to refuse: a broken start line, no Call-ID, From, To or `CSeq`, a `CSeq` whose
+    /// method is not the request's.
+    pub(super) fn parse(head: &str) -> Result<Head, ParseError> {
+        let mut lines = head.lines();
+        let start = parse_start_line(lines.next().ok_or(ParseError::Invalid("empty message"))?)?;
+        let headers = parse_headers(lines)?;
+        let value_of = |name: HeaderName| {
+            headers
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        for (name, what) in [
+            (HeaderName::CallId, "missing Call-ID"),
+            (HeaderName::From, "missing From"),
+            (HeaderName::To, "missing To"),
+        ] {
+            if value_of(name).is_none_or(str::is_empty) {
+                return Err(ParseError::Invalid(what));
             }
         }
-    }
-}
-
-fn parse_one(bytes: &[u8], framing: Framing) -> Result<(Message, usize), ParseError> {
-    let (head, body_start) = match split_header_block(bytes) {
-        Some((head, body)) => (head, bytes.len() - body.len()),
-        None if framing == Framing::Datagram => {
-            (String::from_utf8_lossy(bytes).into_owned(), bytes.len())
+        let cseq =
+            parse_cseq(value_of(HeaderName::CSeq).ok_or(ParseError::Invalid("missing CSeq"))?)?;
+        if let StartLine::Request { method, .. } = &start {
+            if *method != cseq.method {
+                return Err(ParseError::Invalid(
+                    "CSeq method differs from the request method",
+                ));
+            }
         }
-        None => return Err(ParseError::Incomplete),
-    };
-    let mut lines = head.lines();
-    let start = parse_start_line(lines.next().ok_or(ParseError::Invalid("empty message"))?)?;
-    let headers = parse_headers(lines)?;
-    let value_of = |name: HeaderName| {
-        headers
+        Ok(Head {
+            start,
+            headers,
+            cseq,
+        })
+    }
+
+    /// The values of every Content-Length header (`l`), in order.
+    pub(super) fn content_lengths(&self) -> impl Iterator<Item = &str> {
+        self.headers
             .iter()
-            .find(|(n, _)| *n == name)
+            .filter(|(n, _)| *n == HeaderName::ContentLength)
             .map(|(_, v)| v.as_str())
-    };
-    for (name, what) in [
-        (HeaderName::CallId, "missing Call-ID"),
-        (HeaderName::From, "missing From"),
-        (HeaderName::To, "missing To"),
-    ] {
-        if value_of(name).is_none_or(str::is_empty) {
-            return Err(ParseError::Invalid(what));
+    }
+
+    /// The message, with its body.
+    pub(super) fn with_body(self, body: Vec<u8>) -> Message {
+        Message {
+            start: self.start,
+            headers: self.headers,
+            cseq: self.cseq,
+            body,
         }
     }
-    let cseq = parse_cseq(value_of(HeaderName::CSeq).ok_or(ParseError::Invalid("missing CSeq"))?)?;
-    if let StartLine::Request { method, .. } = &start {
-        if *method != cseq.method {
-            return Err(ParseError::Invalid(
-                "CSeq method differs from the request method",
-            ));
-        }
-    }
-    let content_length = content_length(&headers)?;
-    let available = bytes.len() - body_start;
-    let body_len = match (content_length, framing) {
-        (Some(len), _) if len <= available => len,
-        // A datagram whose Content-Length overstates its body (RFC 4475 `clerr`; SIPp and
-        // some gateways send these): an endpoint may refuse it, but Ringside only observes,
-        // and the phone may well accept it, so the body is read as far as it goes.
-        (Some(_) | None, Framing::Datagram) => available,
-        (Some(_), Framing::Stream) => return Err(ParseError::Incomplete),
-        (None, Framing::Stream) => 0,
-    };
-    let body = bytes[body_start..body_start + body_len].to_vec();
-    let message = Message {
-        start,
-        headers,
-        cseq,
-        body,
-    };
-    Ok((message, body_start + body_len))
 }
 
 fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
@@ -470,27 +429,10 @@ fn parse_cseq(value: &str) -> Result<CSeq, ParseError> {
     })
 }
 
-fn content_length(headers: &[(HeaderName, String)]) -> Result<Option<usize>, ParseError> {
-    let mut found: Option<usize> = None;
-    for (_, value) in headers
-        .iter()
-        .filter(|(n, _)| *n == HeaderName::ContentLength)
-    {
-        let len: usize = value
-            .trim()
-            .parse()
-            .map_err(|_| ParseError::Invalid("Content-Length is not a number"))?;
-        if found.is_some_and(|f| f != len) {
-            return Err(ParseError::Invalid("conflicting Content-Length headers"));
-        }
-        found = Some(len);
-    }
-    Ok(found)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sip::parse_datagram;
 
     const INVITE: &[u8] = b"INVITE sip:100@10.0.0.2 SIP/2.0\r\n\
 Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK776asdhds\r\n\
@@ -532,31 +474,6 @@ l: 4\r\n\r\nv=0\r\n";
         let message = parse_datagram(&lf).expect("valid").expect("message");
         assert_eq!(message.call_id(), "a84b4c76e66710");
         assert_eq!(message.body, b"v=0\n");
-    }
-
-    #[test]
-    fn stream_is_split_by_content_length_and_waits_for_more() {
-        let mut stream = INVITE.to_vec();
-        stream.extend_from_slice(b"SIP/2.0 180 Ringing\r\nVia: x\r\nFrom: <sip:a@b>\r\nTo: <sip:c@d>;tag=9\r\nCall-ID: a84b4c76e66710\r\nCSeq: 314159 INVITE\r\nContent-Length: 0\r\n\r\n");
-        stream.extend_from_slice(b"BYE sip:a@b SIP/2.0\r\nContent-Length: 10\r\n");
-        let (messages, consumed) = split_stream(&stream);
-        assert_eq!(messages.len(), 2);
-        assert_eq!(messages[1].as_ref().expect("ok").status(), Some(180));
-        assert!(consumed < stream.len(), "the cut BYE is left for later");
-    }
-
-    #[test]
-    fn overstated_content_length_in_a_datagram_reads_what_is_there() {
-        let text = "INVITE sip:a@b SIP/2.0\r\nCall-ID: x\r\nFrom: <sip:a@b>\r\nTo: <sip:a@b>\r\nCSeq: 1 INVITE\r\nContent-Length: 99\r\n\r\nshort";
-        let message = parse_datagram(text.as_bytes())
-            .expect("lenient")
-            .expect("message");
-        assert_eq!(message.body, b"short");
-    }
-
-    #[test]
-    fn keep_alive_is_not_a_message() {
-        assert!(parse_datagram(b"\r\n\r\n").expect("keep-alive").is_none());
     }
 
     #[test]

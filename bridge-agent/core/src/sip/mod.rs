@@ -1,11 +1,12 @@
 //! Our SIP wrapper: the only place that knows how SIP text is laid out.
 //!
 //! Messages are framed and their headers read here (compact names, folded lines, LF-only
-//! line ends, several messages in one stream split by Content-Length), and URIs and
+//! line ends, one message per datagram, several in a stream or a text trace), and URIs and
 //! name-addrs read. All of it is ours, not a SIP crate's: the crates looked at refuse real
 //! providers' messages that caller-ID must read (DESIGN-NOTES.md, "SIP parsing"). The rest of
 //! the core sees only the types of this module, so a crate could still take over here alone.
 
+pub mod framing;
 pub mod header;
 pub mod message;
 pub mod name_addr;
@@ -13,8 +14,9 @@ pub mod response;
 pub mod uri;
 pub mod writer;
 
+pub use framing::{parse_datagram, read_datagram, split_stream, split_trace, BodyFraming};
 pub use header::HeaderName;
-pub use message::{parse_datagram, split_stream, CSeq, Message, Method, ParseError, StartLine};
+pub use message::{CSeq, Message, Method, ParseError, StartLine};
 pub use name_addr::NameAddr;
 pub use response::response_to;
 pub use uri::Uri;
@@ -176,6 +178,7 @@ mod properties {
         }
         let (_, consumed) = split_stream(bytes);
         assert!(consumed <= bytes.len());
+        assert!(split_trace(bytes).len() <= bytes.len());
     }
 
     proptest! {

@@ -1,0 +1,327 @@
+//! The whole-folder replay table: every capture of `../shared/captures/MANIFEST.tsv`
+//! replayed, and per capture the calls it must give, each as `DISPOSITION CALLER [rtp
+//! REMOTE PHONE]`: the disposition, the caller-ID (the number, else `withheld` or
+//! `unknown`; for an outbound call the number called) and, when the call has RTP figures,
+//! `packets/lost` per leg, the remote party's first.
+//!
+//! The rows were checked against tshark (packets and loss per RTP stream, the INVITEs' From
+//! users and final responses) and, for dispositions, against the SIP itself;
+//! `capture_table.py` prints tshark's figures beside Ringside's to check or regenerate them.
+//! A row Ringside gets wrong today says what it should be, and why it is wrong (`known`): the
+//! test checks such a row is still wrong, so the fix that makes it right must drop the mark.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use bridge_agent::store::CallRecord;
+
+use crate::support::{captures_dir, replay_shared};
+
+/// One capture's expected calls.
+struct Row {
+    capture: &'static str,
+    /// Each call as the module doc says, in any order.
+    calls: &'static [&'static str],
+    /// Why Ringside gets this row wrong today, when it does.
+    known: Option<Known>,
+}
+
+/// A row Ringside gets wrong today.
+struct Known {
+    /// Why: the bug, and who is fixing it.
+    why: &'static str,
+    /// The calls Ringside gives today, so that any other change to the row is caught too.
+    today: &'static [&'static str],
+}
+
+const fn row(capture: &'static str, calls: &'static [&'static str]) -> Row {
+    Row {
+        capture,
+        calls,
+        known: None,
+    }
+}
+
+const fn known(
+    capture: &'static str,
+    calls: &'static [&'static str],
+    why: &'static str,
+    today: &'static [&'static str],
+) -> Row {
+    Row {
+        capture,
+        calls,
+        known: Some(Known { why, today }),
+    }
+}
+
+/// The calls as Ringside gives them, rendered as the table writes them.
+fn rendered(call: &CallRecord) -> String {
+    let party = &call.call.party;
+    let caller = match (&party.number, party.anonymous) {
+        (Some(number), _) => number.as_str(),
+        (None, true) => "withheld",
+        (None, false) => "unknown",
+    };
+    let disposition = call.disposition.map_or("in progress", |d| d.as_str());
+    format!("{disposition} {caller}{}", legs(call))
+}
+
+/// ` rtp REMOTE PHONE` as `packets/lost` each, or nothing when no leg has packets.
+fn legs(call: &CallRecord) -> String {
+    let Some(quality) = &call.quality else {
+        return String::new();
+    };
+    let figures: Vec<(u64, u64)> = ["remote", "phone"]
+        .iter()
+        .map(|side| {
+            let figure = |name: &str| quality[side][name].as_u64().unwrap_or(0);
+            (figure("packets"), figure("lost"))
+        })
+        .collect();
+    if figures.iter().all(|(packets, _)| *packets == 0) {
+        return String::new();
+    }
+    let legs: Vec<String> = figures.iter().map(|(p, l)| format!("{p}/{l}")).collect();
+    format!(" rtp {}", legs.join(" "))
+}
+
+/// Replays a capture: its calls rendered and sorted, or why it read nothing.
+fn calls_of(capture: &str) -> Result<Vec<String>, String> {
+    let replayed = replay_shared(capture);
+    let stats = replayed.summary.engine;
+    if stats.frames + stats.sip_messages + stats.sip_malformed == 0 {
+        return Err("nothing read".to_owned());
+    }
+    let mut calls: Vec<String> = replayed.calls.iter().map(rendered).collect();
+    calls.sort();
+    Ok(calls)
+}
+
+/// Replays every capture, a few at once, and returns each one's rendered calls (sorted), or
+/// why it read nothing.
+fn replay_all(captures: &[&'static str]) -> Vec<(&'static str, Result<Vec<String>, String>)> {
+    let next = AtomicUsize::new(0);
+    let results = Mutex::new(Vec::new());
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                while let Some(&capture) = captures.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let result = calls_of(capture);
+                    results
+                        .lock()
+                        .expect("no worker panicked")
+                        .push((capture, result));
+                }
+            });
+        }
+    });
+    results.into_inner().expect("no worker panicked")
+}
+
+#[test]
+fn every_capture_gives_the_calls_of_its_row() {
+    let manifest = std::fs::read_to_string(captures_dir().join("MANIFEST.tsv")).expect("manifest");
+    let mut in_manifest: Vec<&str> = manifest
+        .lines()
+        .skip(1)
+        .map(|line| line.split('\t').next().expect("a path column"))
+        .collect();
+    in_manifest.sort_unstable();
+    let mut in_table: Vec<&'static str> = TABLE.iter().map(|r| r.capture).collect();
+    in_table.sort_unstable();
+    assert_eq!(in_table, in_manifest, "one row per capture of the manifest");
+
+    let mut problems = Vec::new();
+    for (capture, result) in replay_all(&in_table) {
+        let row = TABLE.iter().find(|r| r.capture == capture).expect("a row");
+        match result {
+            Ok(calls) => problems.extend(check(row, &calls)),
+            Err(why) => problems.push(format!("{capture}: {why}")),
+        }
+    }
+    problems.sort();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// What is wrong with a row, if anything: a right row must give its calls; a known-wrong row
+/// must give what it gives today, and says so when it gives the right calls at last.
+fn check(row: &Row, calls: &[String]) -> Option<String> {
+    let sorted = |calls: &[&'static str]| {
+        let mut calls = calls.to_vec();
+        calls.sort_unstable();
+        calls
+    };
+    let capture = row.capture;
+    let expected = sorted(row.calls);
+    match &row.known {
+        None if calls != expected => Some(format!(
+            "{capture}:\n  expected {expected:?}\n  got      {calls:?}"
+        )),
+        Some(Known { why, .. }) if calls == expected => Some(format!(
+            "{capture}: marked known wrong ({why}) but now right: drop the mark"
+        )),
+        Some(Known { why, today }) if calls != sorted(today) => Some(format!(
+            "{capture} (known wrong: {why}):\n  should be {expected:?}\n  was       {:?}\n  now       {calls:?}",
+            sorted(today)
+        )),
+        _ => None,
+    }
+}
+
+/// Every capture of the manifest, in its order.
+#[rustfmt::skip]
+static TABLE: &[Row] = &[
+    known("wireshark-wiki/SIP_CALL_RTP_G711", &["answered unknown rtp 891/0 548/0", "missed 5514540002"],
+        "issue 12: a From without a user part and no Privacy is unknown, not withheld",
+        &["answered withheld rtp 891/0 548/0", "missed 5514540002"]),
+    row("wireshark-wiki/SIP_DTMF2.cap", &["rejected 2504", "answered 2504 rtp 665/2 666/0"]),
+    row("wireshark-wiki/DTMFsipinfo.pcap", &["answered admind"]),
+    known("wireshark-wiki/MagicJack-_short_call.pcap", &["answered 9055551212 rtp 626/0 642/0"],
+        "issue 12: direction without REGISTER (the MagicJack calls out; its own number is logged as the caller, and the legs are swapped); Ringside also counts 638 of the phone's 642 PCMU packets, not yet explained",
+        &["answered E646657195201 rtp 638/0 626/0"]),
+    known("wireshark-wiki/nb6-telephone.pcap", &["answered 147 rtp 261/0 248/0"],
+        "issue 12: direction without REGISTER (the box calls 147 from its own number, logged as an inbound call from it, legs swapped); Ringside also counts 259 of the 261 packets tshark sees, not yet explained",
+        &["answered +33360653674 rtp 248/0 259/0"]),
+    row("wireshark-wiki/rtp_conversacion.pcap", &["answered 102 rtp 1151/0 1159/0"]),
+    // tshark: 205 packets to .40 and 2 to .2 before the re-INVITE moved the media: one leg of 207.
+    row("wireshark-wiki/Asterisk_ZFONE_XLITE.pcap", &["answered 10008 rtp 790/1 207/369"]),
+    known("wireshark-wiki/metasploit-sip-invite-spoof.pcap", &["missed unknown"],
+        "issue 12: a From without a user part and no Privacy is unknown, not withheld",
+        &["missed withheld"]),
+    row("wireshark-wiki/filenameGRE199---fax-iz-InLife-G711---OK!!!.cap", &["answered 7773464874", "answered 7773464874", "answered 59235923", "forwarded 59235923", "answered 59235923", "answered 7773464874", "answered 7773464874", "missed 1215556109", "missed 1215556109", "failed 17620401976"]),
+    row("wireshark-wiki/wireuploaded.pcap", &["answered 215", "answered 5053493876"]),
+    row("wireshark-wiki/LtoZ_rtpFilter_fail_2.pcap", &["answered 768000 rtp 49/0 32/0"]),
+    known("wireshark-wiki/port-16_vlan24_200.pcap", &["answered 6601 rtp 0/0 266/0"],
+        "Ringside counts 265 of the 266 packets tshark sees, not yet explained",
+        &["answered 6601 rtp 0/0 265/0"]),
+    row("wireshark-wiki/sip-rtp-g711.pcap", &["answered sipp rtp 0/0 425/0", "answered sipp rtp 0/0 414/0"]),
+    row("wireshark-wiki/sip-rtp-g722.pcap", &["answered sipp"]),
+    row("wireshark-wiki/sip-rtp-g729a.pcap", &["answered sipp"]),
+    row("wireshark-wiki/sip-rtp-opus.pcap", &["answered sipp"]),
+    row("wireshark-wiki/sip-rtp-ilbc.pcap", &["answered sipp"]),
+    row("wireshark-wiki/sip-rtp-gsm.pcap", &["answered sipp"]),
+    row("wireshark-wiki/sip-rtp-speex.pcap", &["answered sipp", "answered sipp", "answered sipp"]),
+    row("wireshark-wiki/sip-rtp-g726.pcap", &["answered sipp", "answered sipp", "answered sipp", "answered sipp", "answered sipp", "answered sipp", "answered sipp", "answered sipp"]),
+    row("wireshark-wiki/sip-rtp-dvi4.pcap", &["answered sipp", "answered sipp"]),
+    row("wireshark-wiki/sip-rtp-lpc.pcap", &["answered sipp"]),
+    row("wireshark-wiki/sip-rtp-opus-hybrid.pcap", &["answered sipp"]),
+    row("wireshark-wiki/T38.pcap", &["answered 7710"]),
+    // tshark's rtp,streams: 3147/0 and 1838/6, but it stops decoding .100's side after the T.38 re-INVITE's
+    // 488 (conv,udp: 3848 frames from .100:15580); Ringside's 3142 of .52's 3147: 3 are of PT 100,
+    // which no SDP offered (stray), 2 not explained.
+    row("wireshark-wiki/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap", &["answered withheld rtp 3142/0 3846/0", "answered withheld"]),
+    row("wireshark-wiki/1filtered.cap", &["answered 12086212025", "answered 12086212025"]),
+    row("wireshark-wiki/MSCML.pcap", &["answered sipp", "answered sipp"]),
+    row("wireshark-wiki/c07-sip-r2.cap", &["missed ann"]),
+    row("wireshark-wiki/rtp_example.raw.gz", &[]),
+    row("sngrep/aaa.pcap", &["missed 97239287044", "rejected 0097239287044", "rejected 0097239287044", "failed 35104724"]),
+    row("sngrep/ipv6frag.pcap", &["answered 08019200026"]),
+    row("sngrep/ipip.pcap", &["answered 1bdaa608131517540000"]),
+    row("ndpi/rtp.pcapng", &[]),
+    row("ndpi/sip_hello.pcapng", &[]),
+    known("suricata-verify/public-cloudshark-sip-s0.pcap", &["answered unknown", "missed 5514540002"],
+        "issue 12: a From without a user part and no Privacy is unknown, not withheld",
+        &["answered withheld", "missed 5514540002"]),
+    row("suricata-verify/sip_compact_form.pcap", &["missed 816666"]),
+    row("suricata-verify/sip_header_multi_val.pcap", &["missed 816666"]),
+    row("suricata-verify/sip-tcp.pcap", &[]),
+    row("suricata-verify/sip-body-large.pcap", &[]),
+    row("zeek/sip-junk-before-request.pcap", &[]),
+    row("zeek/invalid-content-length.pcap", &["answered alice"]),
+    row("zeek/sip-long-request-response-paths.pcap", &[]),
+    known("pcapplusplus/sip_reqs.pcap", &["missed unknown"],
+        "issue 12: a From without a user part and no Privacy is unknown, not withheld",
+        &["missed withheld"]),
+    row("pcapplusplus/sip_resp.pcap", &[]),
+    row("pcapplusplus/sip_non_default_port.pcap", &["missed 1005"]),
+    row("pcapplusplus/sip_not_sdp.pcap", &[]),
+    row("pcapplusplus/sdp.pcap", &[]),
+    row("pkts/cancel.pcap", &["missed sipp"]),
+    row("pkts/fragmented_udp_sip.pcap", &[]),
+    row("pkts/fragmented_tcp_sip.pcap", &["answered sipp"]),
+    row("pkts/sip_rtp.pcap", &["answered sipp rtp 501/0 0/0"]),
+    row("snort3_demo/digium.pcap", &["answered 200", "answered 200"]),
+    row("snort3_demo/SIP_Eyebeam2Eyebeam_Video_Audio.pcap", &["answered 145"]),
+    row("heplify/ipip0.pcap", &["missed 18121862248"]),
+    row("sipp/dtmf_2833_0.pcap", &[]),
+    row("sipp/dtmf_2833_1.pcap", &[]),
+    row("sipp/dtmf_2833_2.pcap", &[]),
+    row("sipp/dtmf_2833_3.pcap", &[]),
+    row("sipp/dtmf_2833_4.pcap", &[]),
+    row("sipp/dtmf_2833_5.pcap", &[]),
+    row("sipp/dtmf_2833_6.pcap", &[]),
+    row("sipp/dtmf_2833_7.pcap", &[]),
+    row("sipp/dtmf_2833_8.pcap", &[]),
+    row("sipp/dtmf_2833_9.pcap", &[]),
+    row("sipp/dtmf_2833_pound.pcap", &[]),
+    row("sipp/dtmf_2833_star.pcap", &[]),
+    row("sipp/g711a.pcap", &[]),
+    row("rtpproxy/dtmf.pcap", &[]),
+    row("rtpproxy/lost.a.rtp", &[]),
+    row("rtpproxy/lost.o.rtp", &[]),
+    row("asterisk-testsuite/ulaw-2013785496.pcap", &[]),
+    row("asterisk-testsuite/40msalaw.pcap", &[]),
+    row("asterisk-testsuite/crash-27382.pcap", &[]),
+    row("peafowl/rtp.pcap", &[]),
+    known("ncid/test-sip-gw.data", &["answered 14075555191", "missed 14075555191"],
+        "issue 12: answered without a 200 (an ACK for a 2xx, new branch and To tag; then the 407 and 200 of a BYE), logged missed",
+        &["missed 14075555191", "missed 14075555191"]),
+    row("nextcaller/sip-i.pcap", &["missed +13107401983"]),
+    row("nextcaller/sip_packet_full.txt", &["missed 151"]),
+    row("nextcaller/invite-request.sip", &["missed bob"]),
+    row("mtaa-kastler/ukoncenie-neprijateho-hovoru.pcapng", &["rejected DavidNtb"]),
+    row("mtaa-kastler/zavolanie_si_medzi_klientmi.pcapng", &["answered DavidNtb"]),
+    row("mtaa-illyaluntik/busy.pcap", &[]),
+    row("mtaa-illyaluntik/call.pcap", &["busy android"]),
+    row("mtaa-illyaluntik/cancel-not-accepted.pcap", &["missed iphone"]),
+    row("resiprocate/wsinv.dat", &[]),
+    row("resiprocate/intmeth.dat", &[]),
+    row("resiprocate/esc01.dat", &["missed I have spaces"]),
+    row("resiprocate/escnull.dat", &[]),
+    row("resiprocate/esc02.dat", &[]),
+    row("resiprocate/lwsdisp.dat", &[]),
+    row("resiprocate/longreq.dat", &["missed amazinglylongcallernameamazinglylongcallernameamazinglylongcallernameamazinglylongcallernameamazinglylongcallername"]),
+    row("resiprocate/dblreq.dat", &[]),
+    row("resiprocate/semiuri.dat", &[]),
+    row("resiprocate/transports.dat", &[]),
+    row("resiprocate/mpart01.dat", &[]),
+    row("resiprocate/unreason.dat", &[]),
+    row("resiprocate/noreason.dat", &[]),
+    row("resiprocate/badinv01.dat", &["missed caller"]),
+    row("resiprocate/clerr.dat", &["missed caller"]),
+    row("resiprocate/scalar02.dat", &[]),
+    row("resiprocate/scalarlg.dat", &[]),
+    row("resiprocate/quotbal.dat", &[]),
+    row("resiprocate/ltgtruri.dat", &[]),
+    row("resiprocate/lwsruri.dat", &[]),
+    row("resiprocate/lwsstart.dat", &[]),
+    row("resiprocate/trws.dat", &[]),
+    row("resiprocate/escruri.dat", &[]),
+    row("resiprocate/baddate.dat", &["missed caller"]),
+    row("resiprocate/regbadct.dat", &[]),
+    row("resiprocate/badaspec.dat", &[]),
+    row("resiprocate/baddn.dat", &[]),
+    row("resiprocate/badvers.dat", &[]),
+    row("resiprocate/mismatch01.dat", &[]),
+    row("resiprocate/mismatch02.dat", &[]),
+    row("resiprocate/bigcode.dat", &[]),
+    row("resiprocate/badbranch.dat", &[]),
+    row("resiprocate/insuf.dat", &[]),
+    row("resiprocate/unkscm.dat", &[]),
+    row("resiprocate/novelsc.dat", &[]),
+    row("resiprocate/unksm2.dat", &[]),
+    row("resiprocate/bext01.dat", &[]),
+    row("resiprocate/invut.dat", &["missed caller"]),
+    row("resiprocate/regaut01.dat", &[]),
+    row("resiprocate/multi01.dat", &["missed caller"]),
+    row("resiprocate/mcl01.dat", &[]),
+    row("resiprocate/bcast.dat", &[]),
+    row("resiprocate/zeromf.dat", &[]),
+    row("resiprocate/cparam01.dat", &[]),
+    row("resiprocate/cparam02.dat", &[]),
+    row("resiprocate/regescrt.dat", &[]),
+    row("resiprocate/sdp01.dat", &["missed caller"]),
+    row("resiprocate/inv2543.dat", &["missed +13035551111"]),
+];
