@@ -393,7 +393,7 @@ fn an_anonymous_caller_is_blocked_with_busy_then_decline_and_the_phone_never_rin
     assert!(reports.contains("603 Decline"), "no 603:\n{reports}");
     let calls = lab.wait_for_calls("both calls logged", |calls| calls.len() == 2);
     for call in &calls {
-        assert!(call.call.party.anonymous);
+        assert!(call.call.party.is_withheld());
         assert_eq!(call.disposition, Some(Disposition::Blocked));
         assert_eq!(call.blocked_by.as_deref(), Some("block number anonymous"));
     }

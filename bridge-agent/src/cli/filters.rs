@@ -2,7 +2,7 @@
 
 use anyhow::bail;
 use clap::Subcommand;
-use ringside_core::caller_id::{CallerId, CallerIdSource};
+use ringside_core::caller_id::CallerId;
 use ringside_core::filters::{Action, Field, Filter};
 use ringside_core::text::Escaped;
 
@@ -151,14 +151,7 @@ fn rule(filter: &Filter) -> String {
 }
 
 fn test(store: &Store, number: &str, name: Option<String>) -> anyhow::Result<()> {
-    let anonymous = number.trim().eq_ignore_ascii_case("anonymous");
-    let caller = CallerId {
-        number: (!anonymous).then(|| number.trim().to_owned()),
-        name,
-        anonymous,
-        source: CallerIdSource::From,
-        raw: String::new(),
-    };
+    let caller = CallerId::typed(number, name);
     let policy = store.policy()?;
     let decision = policy.filters.decide(&caller, policy.record_by_default);
     if decision.block.applies {

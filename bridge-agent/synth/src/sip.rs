@@ -72,7 +72,13 @@ impl Sip<'_> {
         with_to_tag: bool,
     ) -> Vec<u8> {
         let call = self.call;
-        let uri = format!("sip:15550109999@{}", call.endpoints.phone_sip);
+        // The phone calling out sends to the callee's address of record, through its proxy
+        // (RFC 3261 §8.1.1.1); the provider reaches the phone at the contact it registered.
+        let uri = if call.direction == CallDirection::Outbound && from == call.endpoints.phone_sip {
+            format!("sip:{}@provider.example", call.number)
+        } else {
+            format!("sip:15550109999@{}", call.endpoints.phone_sip)
+        };
         let mut message = MessageWriter::request(method, &uri);
         message
             .header(
