@@ -109,3 +109,70 @@ fn outgoing_calls_without_a_register_are_outbound_and_the_phone_is_on_the_right(
     assert_tone(&left, remote, &[phone], "left: the party called");
     assert_tone(&right, phone, &[remote], "right: the phone");
 }
+
+/// Which way a call went, how that was decided, and its number.
+type Placed<'a> = (CallDirection, DirectionSource, Option<&'a str>);
+
+/// Real captures with no REGISTER: what the INVITEs themselves say. A softphone calling a
+/// domain (iptel.org's echo test, an IMS number) is outbound by its Request-URI; an INVITE
+/// that crossed a proxy (two Vias and a Record-Route, over IPv6) is inbound by its Vias; a
+/// gateway's INVITE to a contact whose user is not the `To`'s is inbound by its
+/// Request-URI; an INVITE with no clue stays inbound, and says it was assumed.
+#[test]
+fn real_captures_without_a_register_are_placed_by_their_invites() {
+    use CallDirection::{Inbound, Outbound};
+    use DirectionSource::{Assumed, RequestUri, ViaCount};
+    let cases: [(&str, &[Placed]); 5] = [
+        (
+            "wireshark-wiki/DTMFsipinfo.pcap",
+            &[(Outbound, RequestUri, Some("echo"))],
+        ),
+        (
+            "wireshark-wiki/nb6-telephone.pcap",
+            &[(Outbound, RequestUri, Some("147"))],
+        ),
+        (
+            "sngrep/ipv6frag.pcap",
+            &[(Inbound, ViaCount, Some("08019200026"))],
+        ),
+        (
+            "wireshark-wiki/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
+            &[(Inbound, Assumed, None), (Inbound, RequestUri, None)],
+        ),
+        (
+            "wireshark-wiki/rtp_conversacion.pcap",
+            &[(Inbound, Assumed, Some("102"))],
+        ),
+    ];
+    for (capture, expected) in cases {
+        let replayed = replay_shared(capture);
+        let mut seen: Vec<_> = replayed
+            .calls
+            .iter()
+            .map(|c| {
+                (
+                    c.call.direction,
+                    c.call.direction_source.expect("kept for every new call"),
+                    c.call.party.number.as_deref(),
+                )
+            })
+            .collect();
+        seen.sort_by_key(|(d, s, n)| (d.as_str(), s.as_str(), n.map(str::to_owned)));
+        assert_eq!(seen, expected, "{capture}");
+    }
+}
+
+/// A gateway's `<sip:unavailable@hostportion>` with no Privacy: the network had no number
+/// to give (NCID's OUT-OF-AREA), which is not a caller who hid theirs.
+#[test]
+fn unavailable_from_a_fax_gateway_is_unknown_not_withheld() {
+    let replayed = replay_shared("wireshark-wiki/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap");
+    assert_eq!(replayed.calls.len(), 2);
+    for call in &replayed.calls {
+        assert!(call
+            .caller_id_header
+            .contains("sip:unavailable@hostportion"));
+        assert_eq!(call.call.party.presentation, Presentation::Unknown);
+        assert!(!call.call.party.is_withheld());
+    }
+}

@@ -14,7 +14,8 @@ use crate::timefmt::now_rfc3339;
 pub enum FilterAction {
     /// Add a filter (at the end, or at --position).
     Add {
-        /// A number (`15550100001`), a prefix (`1555*`), `*`, `anonymous`, or with
+        /// A number (`15550100001`), a prefix (`1555*`), `*`, `anonymous` (withheld numbers),
+        /// `unknown` (numbers the network did not give), or with
         /// `--field name` a name glob (`*warranty*`). At most 64 bytes (names: 256).
         #[arg(long = "match")]
         pattern: String,
@@ -51,7 +52,7 @@ pub enum FilterAction {
     },
     /// Show what the filters decide for a caller, and why.
     Test {
-        /// The number, or `anonymous`.
+        /// The number, or `anonymous` (withheld), or `unknown` (not given).
         number: String,
         /// The name the network would give.
         name: Option<String>,
