@@ -1,7 +1,7 @@
 //! Calls through the live bridge lab (`ringside_e2e::lab`): real NFQUEUE, bridge and sipp.
 
-use ringside_core::call::{CallDirection, DirectionSource};
 use ringside_core::call::Disposition;
+use ringside_core::call::{CallDirection, DirectionSource};
 use ringside_core::caller_id::CallerIdSource;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -262,7 +262,10 @@ fn an_inbound_call_is_announced_logged_and_recorded_in_stereo() {
     });
     let call = &calls[0];
     assert_eq!(call.call.direction, CallDirection::Inbound);
-    assert_eq!(call.call.direction_source, Some(DirectionSource::BridgePort));
+    assert_eq!(
+        call.call.direction_source,
+        Some(DirectionSource::BridgePort)
+    );
     assert_eq!(call.call.party.display.as_deref(), Some("Mom"));
     let (status, body) = lab.console_get("/api/calls");
     assert_eq!(status, "HTTP/1.1 200 OK", "the agent serves its console");
@@ -340,7 +343,10 @@ fn an_outbound_call_from_the_phone_is_logged_with_the_dialled_number() {
     });
     let call = &calls[0];
     assert_eq!(call.call.direction, CallDirection::Outbound);
-    assert_eq!(call.call.direction_source, Some(DirectionSource::BridgePort));
+    assert_eq!(
+        call.call.direction_source,
+        Some(DirectionSource::BridgePort)
+    );
     assert_eq!(call.call.party.number.as_deref(), Some("15550100004"));
     assert_eq!(call.caller_id_source, CallerIdSource::To);
     assert_eq!(call.disposition, Some(Disposition::Answered));
