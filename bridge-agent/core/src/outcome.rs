@@ -66,6 +66,20 @@ impl DirectionSource {
     pub fn as_str(self) -> &'static str {
         self.into()
     }
+
+    /// Whether the direction was read from the INVITE itself (or from earlier INVITEs):
+    /// whoever sent it chose those headers, so a caller could shape a call to look like the
+    /// phone's own.
+    #[must_use]
+    pub fn is_from_the_invite(self) -> bool {
+        matches!(
+            self,
+            DirectionSource::ViaCount
+                | DirectionSource::RequestUri
+                | DirectionSource::EarlierCall
+                | DirectionSource::Assumed
+        )
+    }
 }
 
 /// How a call ended.

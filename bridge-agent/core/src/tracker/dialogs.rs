@@ -81,7 +81,14 @@ impl Tracker {
         dst: SocketAddr,
         from_phone: Option<bool>,
     ) -> Verdict {
-        let (direction, direction_source) = self.phones.decide(invite, src, dst, from_phone);
+        let policy = &self.policy;
+        let blocks_caller = || {
+            caller_id(invite)
+                .is_some_and(|caller| policy.filters.decide(&caller, false).block.applies)
+        };
+        let (direction, direction_source) =
+            self.phones
+                .decide(invite, (src, dst), from_phone, blocks_caller);
         let (party, phone, remote) = match direction {
             CallDirection::Outbound => (called_party(invite), src, dst),
             CallDirection::Inbound => (caller_id(invite), dst, src),

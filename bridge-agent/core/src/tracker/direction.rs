@@ -13,6 +13,10 @@
 //! 5. the phone's address as an earlier call's shape showed it;
 //! 6. nothing: inbound, assumed.
 //!
+//! Clues 4 and 5 come from INVITEs, whose headers their sender wrote: a call only they call
+//! outbound is taken as inbound when a filter would block its caller (see
+//! [`KnownPhones::decide`]).
+//!
 //! Whichever decides also decides which signalling address is the phone's, and with it which
 //! media side is the phone (the recording's right channel).
 
@@ -54,10 +58,40 @@ impl KnownPhones {
         }
     }
 
-    /// Which way the call that `invite` (from `src` to `dst`) starts goes, and why.
-    /// `from_phone` is the bridge port's word, when there is one.
+    /// Which way the call that `invite` (sent from `.0` to `.1`) starts goes, and why.
+    /// `from_phone` is the bridge port's word, when there is one. A call only INVITEs call
+    /// outbound is taken as inbound (assumed) when `blocks_caller` says a filter would block
+    /// its caller: headers are the sender's to choose, and a blocked caller must not ring the
+    /// phone by dressing a call up as the phone's own (filters never block those).
     pub(super) fn decide(
         &mut self,
+        invite: &Message,
+        (src, dst): (SocketAddr, SocketAddr),
+        from_phone: Option<bool>,
+        blocks_caller: impl FnOnce() -> bool,
+    ) -> (CallDirection, DirectionSource) {
+        let (direction, source) = self.clue(invite, src, dst, from_phone);
+        if direction == CallDirection::Outbound && source.is_from_the_invite() && blocks_caller() {
+            return (CallDirection::Inbound, DirectionSource::Assumed);
+        }
+        if matches!(
+            source,
+            DirectionSource::ViaCount | DirectionSource::RequestUri
+        ) {
+            let (phone, other) = match direction {
+                CallDirection::Outbound => (src.ip(), dst.ip()),
+                CallDirection::Inbound => (dst.ip(), src.ip()),
+            };
+            if self.earlier.len() < MAX_LEARNED_PHONES && !self.earlier.contains(&other) {
+                self.earlier.insert(phone);
+            }
+        }
+        (direction, source)
+    }
+
+    /// The first clue that answers, in the order of trust above.
+    fn clue(
+        &self,
         invite: &Message,
         src: SocketAddr,
         dst: SocketAddr,
@@ -80,31 +114,13 @@ impl KnownPhones {
         if let Some(from_phone) = side(&self.registered, src, dst) {
             return (outbound(from_phone), DirectionSource::Register);
         }
-        if let Some((direction, source)) = shape(invite, dst) {
-            let phone = match direction {
-                CallDirection::Outbound => src,
-                CallDirection::Inbound => dst,
-            };
-            if self.earlier.len() < MAX_LEARNED_PHONES
-                && !self.earlier.contains(&other(phone, src, dst))
-            {
-                self.earlier.insert(phone);
-            }
-            return (direction, source);
+        if let Some(shown) = shape(invite, dst) {
+            return shown;
         }
         if let Some(from_phone) = side(&self.earlier, src, dst) {
             return (outbound(from_phone), DirectionSource::EarlierCall);
         }
         (CallDirection::Inbound, DirectionSource::Assumed)
-    }
-}
-
-/// The end of a call that is not `phone`.
-fn other(phone: IpAddr, src: IpAddr, dst: IpAddr) -> IpAddr {
-    if phone == src {
-        dst
-    } else {
-        src
     }
 }
 
@@ -186,7 +202,7 @@ mod tests {
         src: &str,
         dst: &str,
     ) -> (CallDirection, DirectionSource) {
-        phones.decide(invite, addr(src), addr(dst), None)
+        phones.decide(invite, (addr(src), addr(dst)), None, || false)
     }
 
     /// The phone's own INVITE toward its proxy: one Via, the callee's domain.
@@ -269,7 +285,12 @@ mod tests {
     fn the_bridge_port_then_configured_then_register_outrank_the_invites_shape() {
         let outgoing = from_phone();
         let mut phones = KnownPhones::configured(&[addr(PROVIDER).ip()]);
-        let live = phones.decide(&outgoing, addr(PHONE), addr(PROVIDER), Some(false));
+        let live = phones.decide(
+            &outgoing,
+            (addr(PHONE), addr(PROVIDER)),
+            Some(false),
+            || false,
+        );
         assert_eq!(live, (CallDirection::Inbound, DirectionSource::BridgePort));
         let configured = decide(&mut phones, &outgoing, PHONE, PROVIDER);
         assert_eq!(
@@ -283,6 +304,20 @@ mod tests {
             registered,
             (CallDirection::Inbound, DirectionSource::Register)
         );
+    }
+
+    #[test]
+    fn a_call_only_its_invite_calls_outbound_is_inbound_when_its_caller_is_blocked() {
+        let mut phones = KnownPhones::default();
+        let (p, ph) = (addr(PROVIDER), addr(PHONE));
+        let guessed = phones.decide(&from_phone(), (p, ph), None, || true);
+        assert_eq!(guessed, (CallDirection::Inbound, DirectionSource::Assumed));
+        assert!(
+            phones.earlier.is_empty(),
+            "a guess overruled teaches nothing"
+        );
+        let live = phones.decide(&from_phone(), (ph, p), Some(true), || true);
+        assert_eq!(live, (CallDirection::Outbound, DirectionSource::BridgePort));
     }
 
     #[test]
@@ -308,7 +343,7 @@ mod tests {
         for n in 0..1000u16 {
             phones.registered_from(IpAddr::from([10, 0, (n >> 8) as u8, n as u8]));
             let src = SocketAddr::from(([10, 1, (n >> 8) as u8, n as u8], 5060));
-            phones.decide(&from_phone(), src, addr(PROVIDER), None);
+            phones.decide(&from_phone(), (src, addr(PROVIDER)), None, || false);
         }
         assert_eq!(phones.registered.len(), MAX_LEARNED_PHONES);
         assert_eq!(phones.earlier.len(), MAX_LEARNED_PHONES);
