@@ -389,6 +389,16 @@ mod tests {
         let popup = shown(&effects)[0];
         assert_eq!(popup.summary, "Unknown caller");
         assert_eq!(popup.body, "Number unknown\nIncoming call");
+        let mut printing = App::new(Settings {
+            print: true,
+            ..Settings::default()
+        });
+        let effects = printing.update(datagram(&ring, None));
+        assert_eq!(
+            effects[0],
+            Effect::Print("Unknown caller\tunknown\tring".into()),
+            "--print names why there is no number"
+        );
     }
 
     #[test]
@@ -500,6 +510,7 @@ mod tests {
         assert_eq!(get("RINGSIDE_NAME"), Some("WIRELESS CALLER"));
         assert_eq!(get("RINGSIDE_EVENT"), Some("ring"));
         assert_eq!(get("RINGSIDE_ANONYMOUS"), Some("false"));
+        assert_eq!(get("RINGSIDE_PRESENTATION"), Some("number"));
         assert_eq!(
             shown(&effects)[0].actions,
             vec![
