@@ -300,10 +300,11 @@ mod tests {
             key: CallKey(key),
             call_id: format!("call-{key}"),
             direction: CallDirection::Inbound,
+            direction_source: ringside_core::call::DirectionSource::BridgePort,
             party: CallerId {
                 number: Some("15550100001".into()),
                 name: Some("WIRELESS CALLER".into()),
-                anonymous: false,
+                presentation: ringside_core::caller_id::Presentation::Number,
                 source: CallerIdSource::From,
                 raw: String::new(),
             },

@@ -2,6 +2,7 @@
 //! one line a call, newest first, caller text escaped.
 
 use ringside_core::call::Disposition;
+use ringside_core::caller_id::Presentation;
 use ringside_core::rfc3339;
 use ringside_core::text::Escaped;
 
@@ -16,10 +17,10 @@ pub fn print_calls(calls: &[CallRecord]) {
     );
     for c in calls {
         let party = &c.call.party;
-        let number = if party.anonymous {
-            "anonymous"
-        } else {
-            party.number.as_deref().unwrap_or_default()
+        let number = match party.presentation {
+            Presentation::Withheld => "anonymous",
+            Presentation::Unknown => "unknown",
+            Presentation::Number => party.number.as_deref().unwrap_or_default(),
         };
         // To the second, with a space: `2026-11-08 09:00:00`.
         let started = rfc3339::format(c.call.started_at);

@@ -237,7 +237,7 @@ fn replay_announces_each_call_event_once_signed_with_phonebook_names() {
         "the phonebook name"
     );
     assert_eq!(seen[0].party.name.as_deref(), Some("WIRELESS CALLER"));
-    assert!(seen[3].party.anonymous);
+    assert!(seen[3].party.is_withheld());
     assert_eq!(
         seen[9].disposition,
         Some(ringside_core::call::Disposition::Busy)

@@ -13,6 +13,7 @@ use std::collections::{HashMap, VecDeque};
 
 use ringside_core::announce::{self, Announcement, DecodeError, EventKind, ReplayGuard};
 use ringside_core::call::CallDirection;
+use ringside_core::caller_id::Presentation;
 use ringside_core::text::{escape, Escaped};
 
 use crate::format::readable_number;
@@ -207,10 +208,11 @@ impl App {
 
     fn popup(&self, a: &Announcement) -> Effect {
         let who = escape(&who(a));
-        let number = a.party.number.as_deref().map_or_else(
-            || "Number withheld".to_owned(),
-            |n| escape(&readable_number(n)),
-        );
+        let number = match (&a.party.number, a.party.presentation) {
+            (Some(n), _) => escape(&readable_number(n)),
+            (None, Presentation::Unknown) => "Number unknown".to_owned(),
+            (None, _) => "Number withheld".to_owned(),
+        };
         let (what, urgent) = match (a.event, a.direction) {
             (EventKind::Ring, CallDirection::Inbound) => ("Incoming call", true),
             (EventKind::Ring, CallDirection::Outbound) => ("Calling", false),
@@ -272,7 +274,7 @@ mod tests {
                 number: Some("15550100001".into()),
                 name: Some("WIRELESS CALLER".into()),
                 display: Some("Mom".into()),
-                anonymous: false,
+                presentation: ringside_core::caller_id::Presentation::Number,
             },
             line: None,
             time: ringside_core::rfc3339::parse("2026-11-22T10:00:00.000000Z").expect("time"),
@@ -364,14 +366,39 @@ mod tests {
         let mut app = App::new(Settings::default());
         app.update(datagram(&announcement("c1", EventKind::Ring), None));
         let mut missed = announcement("c1", EventKind::Missed);
-        missed.party.anonymous = true;
+        missed.party.presentation = Presentation::Withheld;
         missed.party.number = None;
         missed.party.display = Some("Anonymous".into());
         let effects = app.update(datagram(&missed, None));
         let popup = shown(&effects)[0];
-        assert_eq!(popup.summary, "Anonymous");
+        assert_eq!(popup.summary, "Withheld");
         assert_eq!(popup.body, "Number withheld\nMissed call");
         assert!(app.update(datagram(&missed, None)).is_empty());
+    }
+
+    /// A caller with no number who hid nothing is not "withheld": the network did not say.
+    #[test]
+    fn an_unknown_caller_pops_up_as_unknown_not_withheld() {
+        let mut app = App::new(Settings::default());
+        let mut ring = announcement("c9", EventKind::Ring);
+        ring.party.presentation = Presentation::Unknown;
+        ring.party.number = None;
+        ring.party.name = None;
+        ring.party.display = None;
+        let effects = app.update(datagram(&ring, None));
+        let popup = shown(&effects)[0];
+        assert_eq!(popup.summary, "Unknown caller");
+        assert_eq!(popup.body, "Number unknown\nIncoming call");
+        let mut printing = App::new(Settings {
+            print: true,
+            ..Settings::default()
+        });
+        let effects = printing.update(datagram(&ring, None));
+        assert_eq!(
+            effects[0],
+            Effect::Print("Unknown caller\tunknown\tring".into()),
+            "--print names why there is no number"
+        );
     }
 
     #[test]
@@ -483,6 +510,7 @@ mod tests {
         assert_eq!(get("RINGSIDE_NAME"), Some("WIRELESS CALLER"));
         assert_eq!(get("RINGSIDE_EVENT"), Some("ring"));
         assert_eq!(get("RINGSIDE_ANONYMOUS"), Some("false"));
+        assert_eq!(get("RINGSIDE_PRESENTATION"), Some("number"));
         assert_eq!(
             shown(&effects)[0].actions,
             vec![

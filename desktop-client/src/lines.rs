@@ -3,20 +3,22 @@
 //! (`ringside_core::text`); and the name a popup shows.
 
 use ringside_core::announce::{Announcement, EventKind};
+use ringside_core::caller_id::Presentation;
 use ringside_core::rfc3339;
 use ringside_core::text::{escape, Escaped};
 
 use crate::format::readable_number;
 
-/// The name to show: the phonebook's, else the signalled one, else "Anonymous" or the number.
+/// The name to show: the phonebook's, else the signalled one, else the number, else what
+/// became of it: "Withheld" (the caller hid it) or "Unknown caller" (the network did not say).
 pub(crate) fn who(a: &Announcement) -> String {
     let party = &a.party;
-    if party.anonymous {
+    if party.presentation == Presentation::Withheld {
         return party
             .display
             .clone()
             .filter(|d| !d.eq_ignore_ascii_case("anonymous"))
-            .unwrap_or_else(|| "Anonymous".to_owned());
+            .unwrap_or_else(|| "Withheld".to_owned());
     }
     party
         .display
@@ -39,10 +41,10 @@ fn event_word(event: EventKind) -> &'static str {
 /// `--print`: display name, number, event, tab-separated; tabs and line breaks in the name or
 /// number are escaped, so a line is always one event of three fields.
 pub(crate) fn print_line(a: &Announcement) -> String {
-    let number = if a.party.anonymous {
-        "anonymous"
-    } else {
-        a.party.number.as_deref().unwrap_or_default()
+    let number = match a.party.presentation {
+        Presentation::Withheld => "anonymous",
+        Presentation::Unknown => "unknown",
+        Presentation::Number => a.party.number.as_deref().unwrap_or_default(),
     };
     format!(
         "{}\t{}\t{}",
@@ -66,7 +68,8 @@ pub(crate) fn environment(a: &Announcement) -> Vec<(String, String)> {
         ),
         ("RINGSIDE_NAME", a.party.name.clone().unwrap_or_default()),
         ("RINGSIDE_DISPLAY", who(a)),
-        ("RINGSIDE_ANONYMOUS", a.party.anonymous.to_string()),
+        ("RINGSIDE_ANONYMOUS", a.party.is_withheld().to_string()),
+        ("RINGSIDE_PRESENTATION", a.party.presentation.to_string()),
         ("RINGSIDE_TIME", rfc3339::format(a.time)),
     ];
     pairs

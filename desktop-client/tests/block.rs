@@ -54,7 +54,7 @@ fn block_logs_in_and_adds_a_filter_first_in_the_list() {
         let caller = CallerId {
             number: Some(number.to_owned()),
             name: None,
-            anonymous: false,
+            presentation: ringside_core::caller_id::Presentation::Number,
             source: CallerIdSource::From,
             raw: String::new(),
         };

@@ -35,7 +35,7 @@ fn announcement(call: &str, event: EventKind, number: &str, display: &str) -> An
             number: Some(number.into()),
             name: Some("WIRELESS CALLER".into()),
             display: Some(display.into()),
-            anonymous: false,
+            presentation: ringside_core::caller_id::Presentation::Number,
         },
         line: None,
         time: ringside_core::rfc3339::parse("2026-11-22T10:00:00.000000Z").expect("time"),

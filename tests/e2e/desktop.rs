@@ -218,14 +218,14 @@ fn announcements_become_one_popup_per_call_on_a_real_desktop() {
         desktop.popups(),
         [
             (
-                "Anonymous".to_owned(),
-                "Number withheld\nMissed call".to_owned()
-            ),
-            (
                 "Bright Smile Dental".to_owned(),
                 "+1 (555) 010-0003\nCall ended".to_owned()
             ),
             ("Mom".to_owned(), "+1 (555) 010-0001\nCall ended".to_owned()),
+            (
+                "Withheld".to_owned(),
+                "Number withheld\nMissed call".to_owned()
+            ),
         ],
         "the phonebook name, the number for reading, one popup per call"
     );

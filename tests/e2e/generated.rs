@@ -171,7 +171,7 @@ fn anonymous_caller_is_logged_without_a_number() {
     let anonymous = replayed
         .calls
         .iter()
-        .find(|c| c.call.party.anonymous)
+        .find(|c| c.call.party.is_withheld())
         .expect("an anonymous call");
     assert_eq!(anonymous.call.party.number, None);
     assert_eq!(
@@ -269,7 +269,7 @@ fn filters_of_the_data_directory_block_callers_and_decide_recording() {
     let anonymous: Vec<_> = replayed
         .calls
         .iter()
-        .filter(|c| c.call.party.anonymous)
+        .filter(|c| c.call.party.is_withheld())
         .collect();
     assert_eq!(anonymous.len(), 1);
     let blocked = anonymous[0];

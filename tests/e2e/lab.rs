@@ -1,7 +1,7 @@
 //! Calls through the live bridge lab (`ringside_e2e::lab`): real NFQUEUE, bridge and sipp.
 
-use ringside_core::call::CallDirection;
 use ringside_core::call::Disposition;
+use ringside_core::call::{CallDirection, DirectionSource};
 use ringside_core::caller_id::CallerIdSource;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -261,6 +261,10 @@ fn an_inbound_call_is_announced_logged_and_recorded_in_stereo() {
     });
     let call = &calls[0];
     assert_eq!(call.call.direction, CallDirection::Inbound);
+    assert_eq!(
+        call.call.direction_source,
+        Some(DirectionSource::BridgePort)
+    );
     assert_eq!(call.call.party.display.as_deref(), Some("Mom"));
     let (status, body) = lab.console_get("/api/calls");
     assert_eq!(status, "HTTP/1.1 200 OK", "the agent serves its console");
@@ -338,6 +342,10 @@ fn an_outbound_call_from_the_phone_is_logged_with_the_dialled_number() {
     });
     let call = &calls[0];
     assert_eq!(call.call.direction, CallDirection::Outbound);
+    assert_eq!(
+        call.call.direction_source,
+        Some(DirectionSource::BridgePort)
+    );
     assert_eq!(call.call.party.number.as_deref(), Some("15550100004"));
     assert_eq!(call.caller_id_source, CallerIdSource::To);
     assert_eq!(call.disposition, Some(Disposition::Answered));
@@ -392,7 +400,7 @@ fn an_anonymous_caller_is_blocked_with_busy_then_decline_and_the_phone_never_rin
     assert!(reports.contains("603 Decline"), "no 603:\n{reports}");
     let calls = lab.wait_for_calls("both calls logged", |calls| calls.len() == 2);
     for call in &calls {
-        assert!(call.call.party.anonymous);
+        assert!(call.call.party.is_withheld());
         assert_eq!(call.disposition, Some(Disposition::Blocked));
         assert_eq!(call.blocked_by.as_deref(), Some("block number anonymous"));
     }

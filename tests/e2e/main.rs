@@ -53,3 +53,4 @@ mod replay_resilience;
 mod support;
 mod tcp_sip;
 mod torture;
+mod who;

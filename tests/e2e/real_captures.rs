@@ -6,7 +6,7 @@ use crate::support::{replay_shared, Replayed};
 use bridge_agent::store::CallRecord;
 use ringside_core::call::CallDirection;
 use ringside_core::call::Disposition;
-use ringside_core::caller_id::CallerIdSource;
+use ringside_core::caller_id::{CallerIdSource, Presentation};
 
 fn only_call(replayed: &Replayed) -> &CallRecord {
     assert_eq!(replayed.calls.len(), 1, "{:#?}", replayed.calls);
@@ -24,11 +24,13 @@ fn x_lite_call_with_g711a_audio_both_ways() {
         Some(Disposition::Missed),
         "it only rang within the capture"
     );
-    // The other call's From has no user part: no number, so anonymous; its audio is recorded.
+    // The other call's From has no user part: no number, and nobody hid it, so unknown (not
+    // withheld: see `who::a_from_without_a_user_part_is_unknown_not_withheld`); its audio is
+    // recorded.
     let answered = replayed
         .calls
         .iter()
-        .find(|c| c.call.party.anonymous)
+        .find(|c| c.call.party.presentation == Presentation::Unknown)
         .expect("the answered call");
     assert_eq!(answered.disposition, Some(Disposition::Answered));
     assert_eq!(answered.codec.as_deref(), Some("PCMA"));
@@ -66,7 +68,10 @@ fn asterisk_and_x_lite_calls_behind_auth_challenges() {
 
     let magic = replay_shared("wireshark-wiki/MagicJack-_short_call.pcap");
     let call = only_call(&magic);
-    assert_eq!(call.call.party.name.as_deref(), Some("unknown"));
+    // The softphone's own call out (`"unknown" <sip:E646657195201@...>` is the phone itself):
+    // the party is the number it dialled (see `who::an_outgoing_call_without_a_register_...`).
+    assert_eq!(call.call.direction, CallDirection::Outbound);
+    assert_eq!(call.call.party.number.as_deref(), Some("9055551212"));
     assert_eq!(
         call.disposition,
         Some(Disposition::Answered),
@@ -160,14 +165,19 @@ fn remote_party_id_and_compact_headers() {
     assert_eq!(rpid.call.party.name.as_deref(), Some("38659235923"));
     assert!(rpid.caller_id_header.contains("party=calling"));
 
+    // The phone (`"arik" <sip:816666@...>`, one Via) calls out through its provider's
+    // domain: the party is the compact `t:` header's number, not the phone's own `f:`.
     let compact = replay_shared("suricata-verify/sip_compact_form.pcap");
     let call = only_call(&compact);
+    assert_eq!(call.call.direction, CallDirection::Outbound);
+    assert_eq!(call.caller_id_source, CallerIdSource::To);
+    assert_eq!(call.caller_id_header, "<sip:97239287044@voip.brujula.net>");
     assert_eq!(
         (
             call.call.party.number.as_deref(),
             call.call.party.name.as_deref()
         ),
-        (Some("816666"), Some("arik"))
+        (Some("97239287044"), None)
     );
 }
 

@@ -24,11 +24,12 @@ fn call(key: u64) -> LiveCall {
         call: CallView {
             call_id: format!("c{key}@example"),
             direction: CallDirection::Inbound,
+            direction_source: None,
             party: Party {
                 number: Some("15550100001".into()),
                 name: Some("WIRELESS CALLER".into()),
                 display: None,
-                anonymous: false,
+                presentation: ringside_core::caller_id::Presentation::Number,
             },
             started_at: time("2026-11-22T10:00:00.000000Z"),
             answered_at: None,

@@ -174,8 +174,9 @@ fn listening_live_ends_with_a_close_frame_when_the_password_is_changed() {
         call: CallView {
             call_id: "c7@example".into(),
             direction: CallDirection::Inbound,
+            direction_source: None,
             party: Party {
-                anonymous: true,
+                presentation: ringside_core::caller_id::Presentation::Withheld,
                 ..Party::default()
             },
             started_at: ringside_core::rfc3339::parse("2026-11-22T10:00:00.000000Z").expect("time"),

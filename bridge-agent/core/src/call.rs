@@ -18,7 +18,7 @@ use crate::caller_id::CallerId;
 use crate::filters::Filter;
 use crate::media::{CallMedia, LIVE_CHUNK_FRAMES, RECORDING_CHUNK_FRAMES};
 use crate::mixer::{Channel, Frame};
-pub use crate::outcome::{AnswerEvidence, CallDirection, Disposition};
+pub use crate::outcome::{AnswerEvidence, CallDirection, DirectionSource, Disposition};
 use crate::playout::LegStats;
 use crate::rtp::RtpPacket;
 use crate::sdp::{Codec, Media, SessionDescription};
@@ -53,6 +53,8 @@ pub struct CallInfo {
     pub call_id: String,
     /// Inbound or outbound.
     pub direction: CallDirection,
+    /// Which clue decided `direction` (and so which side is the phone).
+    pub direction_source: DirectionSource,
     /// The other party: the caller of an inbound call, the callee of an outbound one.
     pub party: CallerId,
     /// When the INVITE was seen.

@@ -7,22 +7,80 @@ use ::time::OffsetDateTime;
 use serde::{Deserialize, Serialize};
 
 use crate::call::CallInfo;
-use crate::caller_id::CallerId;
-use crate::outcome::CallDirection;
+use crate::caller_id::{CallerId, Presentation};
+use crate::outcome::{CallDirection, DirectionSource};
 use crate::rfc3339;
 
-/// The other party of a call, as it is shown.
+/// The other party of a call, as it is shown. In JSON it also says `anonymous` (withheld,
+/// as before presentations had three values) and `unknown`, for readers that look for one
+/// word (see [`PartyJson`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "PartyJson", from = "PartyJson")]
 pub struct Party {
-    /// The other party's number; `None` when withheld.
+    /// The other party's number; `None` when withheld or unknown.
     pub number: Option<String>,
     /// The name the network signalled.
     pub name: Option<String>,
     /// The name to show: the one the user gave the number in the phonebook, where the view
     /// has looked it up (the call log and announcements fall back to `name`).
     pub display: Option<String>,
-    /// Whether the caller withheld their identity.
-    pub anonymous: bool,
+    /// Whether the number was given, withheld or unknown.
+    pub presentation: Presentation,
+}
+
+impl Party {
+    /// Whether the caller hid the number (the JSON's `anonymous`, the `anonymous` filter).
+    #[must_use]
+    pub fn is_withheld(&self) -> bool {
+        self.presentation == Presentation::Withheld
+    }
+}
+
+/// [`Party`] as its JSON writes it: `anonymous` and `unknown` beside `presentation`. Read
+/// back, `presentation` wins; JSON from before it existed (an older agent's announcement)
+/// says `anonymous` only.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PartyJson {
+    number: Option<String>,
+    name: Option<String>,
+    display: Option<String>,
+    #[serde(default)]
+    anonymous: bool,
+    #[serde(default)]
+    unknown: bool,
+    #[serde(default)]
+    presentation: Option<Presentation>,
+}
+
+impl From<Party> for PartyJson {
+    fn from(party: Party) -> PartyJson {
+        PartyJson {
+            anonymous: party.presentation == Presentation::Withheld,
+            unknown: party.presentation == Presentation::Unknown,
+            presentation: Some(party.presentation),
+            number: party.number,
+            name: party.name,
+            display: party.display,
+        }
+    }
+}
+
+impl From<PartyJson> for Party {
+    fn from(json: PartyJson) -> Party {
+        let presentation = json.presentation.unwrap_or(if json.anonymous {
+            Presentation::Withheld
+        } else if json.unknown {
+            Presentation::Unknown
+        } else {
+            Presentation::Number
+        });
+        Party {
+            number: json.number,
+            name: json.name,
+            display: json.display,
+            presentation,
+        }
+    }
 }
 
 impl From<&CallerId> for Party {
@@ -32,7 +90,7 @@ impl From<&CallerId> for Party {
             number: id.number.clone(),
             name: id.name.clone(),
             display: None,
-            anonymous: id.anonymous,
+            presentation: id.presentation,
         }
     }
 }
@@ -45,6 +103,8 @@ pub struct CallView {
     pub call_id: String,
     /// Which way the call goes.
     pub direction: CallDirection,
+    /// Which clue decided the direction; `None` for calls logged before Ringside kept it.
+    pub direction_source: Option<DirectionSource>,
     /// Who is on the other end.
     #[serde(flatten)]
     pub party: Party,
@@ -63,9 +123,46 @@ impl CallView {
         CallView {
             call_id: info.call_id.clone(),
             direction: info.direction,
+            direction_source: Some(info.direction_source),
             party: Party::from(&info.party),
             started_at: rfc3339::utc(info.started_at),
             answered_at: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn party(presentation: Presentation) -> Party {
+        Party {
+            presentation,
+            ..Party::default()
+        }
+    }
+
+    #[test]
+    fn json_keeps_anonymous_for_withheld_only_and_adds_unknown() {
+        let cases = [
+            (Presentation::Number, false, false),
+            (Presentation::Withheld, true, false),
+            (Presentation::Unknown, false, true),
+        ];
+        for (presentation, anonymous, unknown) in cases {
+            let json = serde_json::to_value(party(presentation)).expect("serializes");
+            assert_eq!(json["anonymous"], anonymous, "{json}");
+            assert_eq!(json["unknown"], unknown, "{json}");
+            assert_eq!(json["presentation"], presentation.as_str(), "{json}");
+            let back: Party = serde_json::from_value(json).expect("reads back");
+            assert_eq!(back.presentation, presentation);
+        }
+    }
+
+    #[test]
+    fn json_from_before_presentation_reads_anonymous_as_withheld() {
+        let old = r#"{"number":null,"name":null,"display":null,"anonymous":true}"#;
+        let party: Party = serde_json::from_str(old).expect("reads");
+        assert!(party.is_withheld());
     }
 }

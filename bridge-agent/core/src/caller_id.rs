@@ -1,8 +1,11 @@
 //! Caller-ID: who is calling, and which header said so (DESIGN rule 2).
 //!
 //! Identity comes from P-Asserted-Identity, then Remote-Party-ID (`party=calling`, or no
-//! `party`), then From. `Privacy: id` (or `header`/`user`), `privacy=full` on Remote-Party-ID,
-//! an anonymous-looking user part or an empty number make the call anonymous.
+//! `party`), then From. How the number was presented is one of three ([`Presentation`]):
+//! `Privacy: id` (or `header`/`user`), `privacy=full` on Remote-Party-ID, an
+//! `anonymous.invalid` host or a user part that says so (`anonymous`, `restricted` ...) mean
+//! the caller *withheld* it; no user part, an empty one, or `unknown`/`unavailable` with no
+//! privacy asked for mean the network did not say: *unknown*, not withheld.
 
 use serde::{Deserialize, Serialize};
 use strum::{Display, EnumString, IntoStaticStr, VariantNames};
@@ -41,32 +44,79 @@ fn unknown_source(word: &str) -> UnknownWord {
     UnknownWord::new::<CallerIdSource>("caller-ID source", word)
 }
 
+/// How the other party's number was presented (the call log's `presentation`: the same
+/// lowercase word in text, JSON and SQL).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[derive(Display, EnumString, IntoStaticStr, VariantNames)]
+#[strum(serialize_all = "lowercase")]
+#[strum(parse_err_ty = UnknownWord, parse_err_fn = unknown_presentation)]
+pub enum Presentation {
+    /// A number (or a SIP user name) was given.
+    #[default]
+    Number,
+    /// The caller hid it (privacy asked for, an anonymous identity): NCID's `PRIVATE`.
+    Withheld,
+    /// The network did not say, and nobody asked for privacy: NCID's `OUT-OF-AREA`.
+    Unknown,
+}
+
+impl Presentation {
+    /// The word the call log uses.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+fn unknown_presentation(word: &str) -> UnknownWord {
+    UnknownWord::new::<Presentation>("presentation", word)
+}
+
 /// The caller's identity as signalled in an INVITE.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallerId {
     /// Digits, with a leading `+` kept; a SIP user name that is not a number is kept as
-    /// written. `None` when anonymous.
+    /// written. `None` unless `presentation` is [`Presentation::Number`].
     pub number: Option<String>,
     /// The display name, unquoted and percent-decoded; `None` when the network gave none.
     pub name: Option<String>,
-    /// Whether the caller withheld their identity.
-    pub anonymous: bool,
+    /// Whether the number was given, withheld or unknown.
+    pub presentation: Presentation,
     /// Which header won.
     pub source: CallerIdSource,
     /// That header's value, as it was on the wire (kept in the call log).
     pub raw: String,
 }
 
-/// User parts that mean "no number" (providers spell withheld caller-ID in many ways).
-const ANONYMOUS_USERS: [&str; 7] = [
-    "anonymous",
-    "restricted",
-    "private",
-    "unavailable",
-    "unknown",
-    "withheld",
-    "blocked",
-];
+impl CallerId {
+    /// A caller as a user types one to try the filters on: `anonymous` is a withheld
+    /// number, `unknown` one the network did not give, anything else the number itself.
+    #[must_use]
+    pub fn typed(number: &str, name: Option<String>) -> CallerId {
+        let number = number.trim();
+        let presentation = if number.eq_ignore_ascii_case("anonymous") {
+            Presentation::Withheld
+        } else if number.eq_ignore_ascii_case("unknown") {
+            Presentation::Unknown
+        } else {
+            Presentation::Number
+        };
+        CallerId {
+            number: (presentation == Presentation::Number).then(|| number.to_owned()),
+            name,
+            presentation,
+            source: CallerIdSource::From,
+            raw: String::new(),
+        }
+    }
+}
+
+/// User parts that mean "the caller hid the number" (providers spell it in many ways).
+const WITHHELD_USERS: [&str; 5] = ["anonymous", "restricted", "private", "withheld", "blocked"];
+
+/// User parts that mean "the network does not know the number" (out of area).
+const UNKNOWN_USERS: [&str; 2] = ["unknown", "unavailable"];
 
 /// The party an outbound call goes to, from the To header of the phone's INVITE.
 #[must_use]
@@ -75,7 +125,11 @@ pub fn called_party(message: &Message) -> Option<CallerId> {
     let to = message.to()?;
     let number = to.uri.user.as_deref().and_then(normalize_number);
     Some(CallerId {
-        anonymous: number.is_none(),
+        presentation: if number.is_some() {
+            Presentation::Number
+        } else {
+            Presentation::Unknown
+        },
         number,
         name: to.display.map(|name| percent_decode(&name)),
         source: CallerIdSource::To,
@@ -106,14 +160,19 @@ pub fn caller_id(message: &Message) -> Option<CallerId> {
             || p.eq_ignore_ascii_case("name-number")
             || p.eq_ignore_ascii_case("uri")
     });
-    let anonymous = privacy_header
+    let withheld = privacy_header
         || privacy_param
-        || number.is_none()
-        || identity.uri.host.eq_ignore_ascii_case("anonymous.invalid");
+        || identity.uri.host.eq_ignore_ascii_case("anonymous.invalid")
+        || identity.uri.user.as_deref().is_some_and(is_withheld_user);
+    let presentation = match number {
+        _ if withheld => Presentation::Withheld,
+        None => Presentation::Unknown,
+        Some(_) => Presentation::Number,
+    };
     Some(CallerId {
-        number: if anonymous { None } else { number },
+        number: number.filter(|_| presentation == Presentation::Number),
         name,
-        anonymous,
+        presentation,
         source,
         raw,
     })
@@ -151,13 +210,21 @@ fn identity_header(message: &Message) -> Option<(NameAddr, CallerIdSource, Strin
     Some((message.from()?, CallerIdSource::From, raw.to_owned()))
 }
 
+/// Whether a URI user part is one of the words for a hidden number.
+fn is_withheld_user(user: &str) -> bool {
+    let user = user.split(';').next().unwrap_or_default().trim();
+    WITHHELD_USERS.iter().any(|w| user.eq_ignore_ascii_case(w))
+}
+
 /// Turns a URI user part into a number: visual separators (`-`, `.`, ` `, `(`, `)`) dropped,
 /// a leading `+` kept, `;`-parameters cut (`+15551234567;npdi`). A user part that is not a
-/// phone number is kept as written unless it means "anonymous"; an empty one gives `None`.
+/// phone number is kept as written unless it means "withheld" or "unknown"; an empty one
+/// gives `None`.
 #[must_use]
 pub fn normalize_number(user: &str) -> Option<String> {
     let user = user.split(';').next().unwrap_or_default().trim();
-    if user.is_empty() || ANONYMOUS_USERS.iter().any(|a| user.eq_ignore_ascii_case(a)) {
+    let no_number = WITHHELD_USERS.iter().chain(&UNKNOWN_USERS);
+    if user.is_empty() || no_number.clone().any(|a| user.eq_ignore_ascii_case(a)) {
         return None;
     }
     let is_visual = |c: char| matches!(c, '-' | '.' | ' ' | '(' | ')');
@@ -201,7 +268,7 @@ mod tests {
         assert_eq!(id.number.as_deref(), Some("14075555191"));
         assert_eq!(id.name.as_deref(), Some("Hard Core"));
         assert_eq!(id.source, CallerIdSource::From);
-        assert!(!id.anonymous);
+        assert_eq!(id.presentation, Presentation::Number);
     }
 
     #[test]
@@ -241,13 +308,49 @@ mod tests {
                 "Remote-Party-ID: <sip:15551234567@x>;party=calling;privacy=full\r\n",
                 "<sip:x@y>",
             ),
-            invite("", "<sip:unavailable@gw.example>"),
+            invite("", "<sip:Restricted@gw.example>"),
+            invite("Privacy: id\r\n", "<sip:gw.example>"),
         ];
         for message in &cases {
             let id = caller_id(message).expect("id");
-            assert!(id.anonymous, "{message:?}");
+            assert_eq!(id.presentation, Presentation::Withheld, "{message:?}");
             assert_eq!(id.number, None);
         }
+    }
+
+    /// The bug: a From with no user part (`sip:1.2.3.4`) was called "anonymous" (withheld),
+    /// though nobody asked for privacy: the network just did not say who it was.
+    #[test]
+    fn a_from_without_a_user_part_is_unknown_not_withheld() {
+        let cases = [
+            invite("", "<sip:192.168.1.2>"),
+            invite("", "<sip:@gw.example>"),
+            invite("", r#""unknown" <sip:unknown@gw.example>"#),
+            invite("", "<sip:unavailable@gw.example>"),
+            invite("Privacy: none\r\n", "sip:10.0.0.9"),
+        ];
+        for message in &cases {
+            let id = caller_id(message).expect("id");
+            assert_eq!(id.presentation, Presentation::Unknown, "{message:?}");
+            assert_eq!(id.number, None);
+        }
+    }
+
+    #[test]
+    fn presentation_is_one_word_in_text_and_json() {
+        for (presentation, word) in [
+            (Presentation::Number, "number"),
+            (Presentation::Withheld, "withheld"),
+            (Presentation::Unknown, "unknown"),
+        ] {
+            assert_eq!(presentation.as_str(), word);
+            assert_eq!(word.parse::<Presentation>(), Ok(presentation));
+            assert_eq!(
+                serde_json::to_string(&presentation).ok(),
+                Some(format!("\"{word}\""))
+            );
+        }
+        assert!("Withheld".parse::<Presentation>().is_err());
     }
 
     #[test]

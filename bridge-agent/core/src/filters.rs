@@ -1,7 +1,8 @@
 //! Caller-ID filters (DESIGN rule 4): an ordered list of patterns with actions, and the
 //! decision they make for one caller.
 //!
-//! A filter matches the number (exact, `prefix*`, `*`), `anonymous`, exactly one number with
+//! A filter matches the number (exact, `prefix*`, `*`), `anonymous` (withheld numbers),
+//! `unknown` (numbers the network did not give), exactly one number with
 //! wildcards taken literally (`number-exact`: what blocking "this caller" makes, so that a
 //! caller numbered `*` blocks only `*`), or the caller's name (a case-insensitive glob with
 //! `*` and `?`). Patterns, names and numbers are bounded ([`pattern`]). The first matching
@@ -26,7 +27,7 @@ use pattern::{Caller, Pattern};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumString, strum::IntoStaticStr)]
 #[strum(serialize_all = "kebab-case")]
 pub enum Field {
-    /// The number (or `anonymous`): digits, a `prefix*` or `*`.
+    /// The number (or `anonymous`, `unknown`): digits, a `prefix*` or `*`.
     Number,
     /// Exactly this number, wildcards and all taken as written (see [`pattern::number_key`]).
     #[strum(serialize = "number-exact")]
@@ -90,7 +91,7 @@ pub enum FilterError {
     Empty,
     /// A number pattern holds something other than digits, separators and one trailing `*`.
     #[error(
-        "`{}` is not a number pattern: use digits (`15550100001`), a prefix (`1555*`), `*` or `anonymous` (or an exact number)",
+        "`{}` is not a number pattern: use digits (`15550100001`), a prefix (`1555*`), `*`, `anonymous` or `unknown` (or an exact number)",
         Escaped(.0)
     )]
     BadNumber(String),
@@ -209,7 +210,7 @@ impl FilterList {
     #[must_use]
     pub fn decide(&self, party: &CallerId, record_by_default: bool) -> Decision {
         let caller = Caller::new(
-            party.anonymous,
+            party.presentation,
             party.number.as_deref(),
             party.name.as_deref(),
         );
@@ -244,7 +245,7 @@ impl FilterList {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::caller_id::CallerIdSource;
+    use crate::caller_id::{CallerIdSource, Presentation};
 
     fn list(filters: &[(&str, Field, Action)]) -> FilterList {
         FilterList::new(
@@ -266,7 +267,11 @@ mod tests {
         CallerId {
             number: number.map(str::to_owned),
             name: name.map(str::to_owned),
-            anonymous: number.is_none(),
+            presentation: if number.is_some() {
+                Presentation::Number
+            } else {
+                Presentation::Withheld
+            },
             source: CallerIdSource::From,
             raw: String::new(),
         }
@@ -318,6 +323,21 @@ mod tests {
         assert!(blocked(&filters, Some("12125550100"), Some("SPAM")));
         assert!(!blocked(&filters, Some("12125550100"), Some("Spammer")));
         assert!(!blocked(&filters, Some("12125550100"), None));
+    }
+
+    #[test]
+    fn anonymous_matches_withheld_callers_only_and_unknown_the_unknown_ones() {
+        let anonymous = list(&[("anonymous", Field::Number, Action::Block)]);
+        let unknown = list(&[("UNKNOWN", Field::Number, Action::Block)]);
+        let withheld = CallerId::typed("anonymous", None);
+        let not_given = CallerId::typed("unknown", None);
+        assert!(anonymous.decide(&withheld, true).block.applies);
+        assert!(!anonymous.decide(&not_given, true).block.applies);
+        assert!(unknown.decide(&not_given, true).block.applies);
+        assert!(!unknown.decide(&withheld, true).block.applies);
+        let numbered = CallerId::typed("15550100001", Some("unknown".into()));
+        assert!(!unknown.decide(&numbered, true).block.applies);
+        assert!(!anonymous.decide(&numbered, true).block.applies);
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Which way a call went, how it ended and what showed it was answered: the enums every
-//! layer names a call by, from
+//! Which way a call went (and how Ringside knew), how it ended and what showed it was
+//! answered: the enums every layer names a call by, from
 //! the engine through the call log (`SQLite`, see [`crate::sql`]) to the JSON of the console,
 //! `ringside calls --json` and the LAN announcements.
 //!
@@ -28,6 +28,58 @@ impl CallDirection {
     #[must_use]
     pub fn as_str(self) -> &'static str {
         self.into()
+    }
+}
+
+/// How a call's direction was decided, most trusted first (the call log's
+/// `direction_source`). The live agent knows the bridge port a packet came in on; a replay
+/// only has the addresses and the INVITE itself to go by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[derive(Display, EnumString, IntoStaticStr, VariantNames)]
+#[strum(serialize_all = "kebab-case")]
+#[strum(parse_err_ty = UnknownWord, parse_err_fn = UnknownWord::direction_source)]
+pub enum DirectionSource {
+    /// The bridge port the INVITE came in on (live): the phone's side or the internet's.
+    BridgePort,
+    /// One end is an address configured as the phone's (`phone_addresses`).
+    Configured,
+    /// One end is an address that sent a REGISTER: the phone registers, the provider not.
+    Register,
+    /// The INVITE passed more than one hop (several `Via`s or a `Record-Route`): a proxy
+    /// forwarded it, so it came from the provider toward the phone.
+    ViaCount,
+    /// The INVITE has one `Via` and a Request-URI naming a domain, not the address it was
+    /// sent to: a user agent calling through its proxy, so the phone called out. (An
+    /// IP-address Request-URI that is the receiver's own address is a provider calling a
+    /// registered contact: inbound.)
+    RequestUri,
+    /// One end is the phone's signalling address as an earlier call in the same capture
+    /// showed it (by its INVITE's shape).
+    EarlierCall,
+    /// No clue at all: taken as inbound, what a phone line mostly receives.
+    Assumed,
+}
+
+impl DirectionSource {
+    /// The word the call log uses.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// Whether the direction was read from the INVITE itself (or from earlier INVITEs):
+    /// whoever sent it chose those headers, so a caller could shape a call to look like the
+    /// phone's own.
+    #[must_use]
+    pub fn is_from_the_invite(self) -> bool {
+        matches!(
+            self,
+            DirectionSource::ViaCount
+                | DirectionSource::RequestUri
+                | DirectionSource::EarlierCall
+                | DirectionSource::Assumed
+        )
     }
 }
 
@@ -150,6 +202,10 @@ impl UnknownWord {
 
     fn direction(word: &str) -> UnknownWord {
         UnknownWord::new::<CallDirection>("call direction", word)
+    }
+
+    fn direction_source(word: &str) -> UnknownWord {
+        UnknownWord::new::<DirectionSource>("direction source", word)
     }
 
     fn disposition(word: &str) -> UnknownWord {

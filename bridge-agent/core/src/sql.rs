@@ -1,6 +1,6 @@
 //! `ToSql`/`FromSql` for the words a call is logged by ([`CallDirection`], [`Disposition`],
-//! [`AnswerEvidence`],
-//! [`CallerIdSource`]), so the store binds and reads them typed. Only with the `sql` feature,
+//! [`AnswerEvidence`], [`CallerIdSource`], [`DirectionSource`], [`Presentation`]), so the store
+//! binds and reads them typed. Only with the `sql` feature,
 //! which the store turns on: the sans-IO core and its fuzz builds do not link `SQLite`.
 //!
 //! Each is stored as its word (`TEXT`), as before these types existed: no migration. A value
@@ -12,8 +12,8 @@ use std::str::FromStr;
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 
-use crate::caller_id::CallerIdSource;
-use crate::outcome::{AnswerEvidence, CallDirection, Disposition, UnknownWord};
+use crate::caller_id::{CallerIdSource, Presentation};
+use crate::outcome::{AnswerEvidence, CallDirection, DirectionSource, Disposition, UnknownWord};
 
 /// Reads a word column as `T`.
 fn word<T: FromStr<Err = UnknownWord>>(value: ValueRef<'_>) -> FromSqlResult<T> {
@@ -40,7 +40,14 @@ macro_rules! sql_word {
     )*};
 }
 
-sql_word!(CallDirection, Disposition, CallerIdSource, AnswerEvidence);
+sql_word!(
+    CallDirection,
+    Disposition,
+    CallerIdSource,
+    AnswerEvidence,
+    DirectionSource,
+    Presentation
+);
 
 #[cfg(test)]
 mod tests {
@@ -61,6 +68,10 @@ mod tests {
         assert_eq!(direction, ("outbound".to_owned(), CallDirection::Outbound));
         let disposition = stored(&Disposition::Rejected).expect("round trip");
         assert_eq!(disposition, ("rejected".to_owned(), Disposition::Rejected));
+        let how = stored(&DirectionSource::ViaCount).expect("round trip");
+        assert_eq!(how, ("via-count".to_owned(), DirectionSource::ViaCount));
+        let shown = stored(&Presentation::Unknown).expect("round trip");
+        assert_eq!(shown, ("unknown".to_owned(), Presentation::Unknown));
         let source = stored(&CallerIdSource::PAssertedIdentity).expect("round trip");
         assert_eq!(
             source,

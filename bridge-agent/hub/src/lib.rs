@@ -202,6 +202,7 @@ mod tests {
             call: CallView {
                 call_id: format!("c{key}@example"),
                 direction: CallDirection::Outbound,
+                direction_source: None,
                 party: Party::default(),
                 started_at: rfc3339::parse("2026-11-22T10:00:00Z").expect("time"),
                 answered_at: None,

@@ -120,6 +120,7 @@ mod tests {
             call: CallView {
                 call_id: "c7@example".into(),
                 direction: CallDirection::Inbound,
+                direction_source: None,
                 party: Party::default(),
                 started_at: rfc3339::parse("2026-11-22T10:00:00Z").expect("time"),
                 answered_at: None,

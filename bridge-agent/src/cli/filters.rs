@@ -2,7 +2,7 @@
 
 use anyhow::bail;
 use clap::Subcommand;
-use ringside_core::caller_id::{CallerId, CallerIdSource};
+use ringside_core::caller_id::CallerId;
 use ringside_core::filters::{Action, Field, Filter};
 use ringside_core::text::Escaped;
 
@@ -14,7 +14,8 @@ use crate::timefmt::now_rfc3339;
 pub enum FilterAction {
     /// Add a filter (at the end, or at --position).
     Add {
-        /// A number (`15550100001`), a prefix (`1555*`), `*`, `anonymous`, or with
+        /// A number (`15550100001`), a prefix (`1555*`), `*`, `anonymous` (withheld numbers),
+        /// `unknown` (numbers the network did not give), or with
         /// `--field name` a name glob (`*warranty*`). At most 64 bytes (names: 256).
         #[arg(long = "match")]
         pattern: String,
@@ -51,7 +52,7 @@ pub enum FilterAction {
     },
     /// Show what the filters decide for a caller, and why.
     Test {
-        /// The number, or `anonymous`.
+        /// The number, or `anonymous` (withheld), or `unknown` (not given).
         number: String,
         /// The name the network would give.
         name: Option<String>,
@@ -151,14 +152,7 @@ fn rule(filter: &Filter) -> String {
 }
 
 fn test(store: &Store, number: &str, name: Option<String>) -> anyhow::Result<()> {
-    let anonymous = number.trim().eq_ignore_ascii_case("anonymous");
-    let caller = CallerId {
-        number: (!anonymous).then(|| number.trim().to_owned()),
-        name,
-        anonymous,
-        source: CallerIdSource::From,
-        raw: String::new(),
-    };
+    let caller = CallerId::typed(number, name);
     let policy = store.policy()?;
     let decision = policy.filters.decide(&caller, policy.record_by_default);
     if decision.block.applies {

@@ -29,9 +29,10 @@ pub struct CallQuery {
 
 const COLUMNS: &str =
     "SELECT c.id, c.call_id, c.direction, c.number, c.name, COALESCE(p.user_name, c.name),
-        c.anonymous, c.caller_id_source, c.caller_id_header, c.started_at, c.answered_at,
+        c.presentation, c.caller_id_source, c.caller_id_header, c.started_at, c.answered_at,
         c.ended_at, c.disposition, c.recording, c.raw_rtp, c.codec, c.quality,
-        c.blocked_by_filter, c.blocked_by, c.gaps_skipped, c.recording_stopped, c.answered_by
+        c.blocked_by_filter, c.blocked_by, c.gaps_skipped, c.recording_stopped, c.answered_by,
+        c.direction_source
      FROM calls c LEFT JOIN phonebook p ON p.number = c.number";
 
 impl Store {
@@ -107,11 +108,12 @@ fn call_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CallRecord> {
         call: CallView {
             call_id: row.get(1)?,
             direction: row.get(2)?,
+            direction_source: row.get(22)?,
             party: Party {
                 number: row.get(3)?,
                 name: row.get(4)?,
                 display: row.get(5)?,
-                anonymous: row.get(6)?,
+                presentation: row.get(6)?,
             },
             started_at: timefmt::column(row, 9)?,
             answered_at: timefmt::optional_column(row, 10)?,

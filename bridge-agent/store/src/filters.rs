@@ -209,7 +209,7 @@ mod tests {
         let caller = |number: &str| ringside_core::caller_id::CallerId {
             number: Some(number.to_owned()),
             name: None,
-            anonymous: false,
+            presentation: ringside_core::caller_id::Presentation::Number,
             source: ringside_core::caller_id::CallerIdSource::From,
             raw: String::new(),
         };

@@ -5,9 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use ringside_core::call::{AnswerEvidence, CallDirection, Disposition};
+use ringside_core::call::{AnswerEvidence, CallDirection, DirectionSource, Disposition};
 use ringside_core::call_view::CallView;
-use ringside_core::caller_id::CallerIdSource;
+use ringside_core::caller_id::{CallerIdSource, Presentation};
 use ringside_core::rfc3339;
 use rusqlite::{params, Connection, ErrorCode};
 use serde::Serialize;
@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/004_recording_notes.sql"),
     include_str!("../migrations/005_filter_exact_number.sql"),
     include_str!("../migrations/006_answered_by.sql"),
+    include_str!("../migrations/007_direction_presentation.sql"),
 ];
 
 /// The database file's name inside the data directory.
@@ -96,12 +97,14 @@ pub struct NewCall<'a> {
     pub call_id: &'a str,
     /// Which way the call goes.
     pub direction: CallDirection,
-    /// The other party's number (`None` when anonymous).
+    /// Which clue decided `direction`.
+    pub direction_source: DirectionSource,
+    /// The other party's number (`None` when withheld or unknown).
     pub number: Option<&'a str>,
     /// The name the network gave.
     pub name: Option<&'a str>,
-    /// Whether the caller withheld their identity.
-    pub anonymous: bool,
+    /// Whether the number was given, withheld or unknown.
+    pub presentation: Presentation,
     /// Which header the identity came from.
     pub caller_id_source: CallerIdSource,
     /// That header's raw value.
@@ -264,21 +267,23 @@ impl Store {
         tx.execute(
             "INSERT INTO calls (call_id, direction, number, name, anonymous, caller_id_source,
                                 caller_id_header, started_at, phone_address, remote_address,
-                                blocked_by_filter, blocked_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                                blocked_by_filter, blocked_by, direction_source, presentation)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             params![
                 call.call_id,
                 call.direction,
                 call.number,
                 call.name,
-                call.anonymous,
+                call.presentation == Presentation::Withheld,
                 call.caller_id_source,
                 call.caller_id_header,
                 rfc3339::format(call.started_at),
                 call.phone_address,
                 call.remote_address,
                 call.blocked_by.map(|(id, _)| id),
-                call.blocked_by.map(|(_, text)| text)
+                call.blocked_by.map(|(_, text)| text),
+                call.direction_source,
+                call.presentation
             ],
         )?;
         let id = tx.last_insert_rowid();
@@ -397,7 +402,11 @@ mod tests {
         NewCall {
             call_id: "c1",
             number,
-            anonymous: number.is_none(),
+            presentation: if number.is_some() {
+                Presentation::Number
+            } else {
+                Presentation::Withheld
+            },
             caller_id_header: "<sip:x@y>",
             ..crate::test_support::inbound_call("", name, at)
         }

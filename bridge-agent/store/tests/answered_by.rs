@@ -4,8 +4,8 @@
 
 #![allow(clippy::expect_used)]
 
-use ringside_core::call::{AnswerEvidence, CallDirection, Disposition};
-use ringside_core::caller_id::CallerIdSource;
+use ringside_core::call::{AnswerEvidence, CallDirection, DirectionSource, Disposition};
+use ringside_core::caller_id::{CallerIdSource, Presentation};
 use ringside_core::rfc3339;
 use ringside_store::{CallEnd, NewCall, Store};
 
@@ -13,9 +13,10 @@ fn new_call(call_id: &str) -> NewCall<'_> {
     NewCall {
         call_id,
         direction: CallDirection::Inbound,
+        direction_source: DirectionSource::Register,
         number: Some("15550100001"),
         name: None,
-        anonymous: false,
+        presentation: Presentation::Number,
         caller_id_source: CallerIdSource::From,
         caller_id_header: "<sip:15550100001@example>",
         started_at: rfc3339::parse("2026-11-22T10:00:00Z").expect("time"),
@@ -78,7 +79,9 @@ fn rows_logged_before_migration_006_read_null() {
     let raw = rusqlite::Connection::open(dir.path().join(ringside_store::DB_FILE)).expect("open");
     raw.execute_batch(
         "UPDATE calls SET answered_at = '2026-11-22T10:00:04.000000Z', disposition = 'answered';
-         ALTER TABLE calls DROP COLUMN answered_by; PRAGMA user_version = 5;",
+         ALTER TABLE calls DROP COLUMN answered_by;
+         ALTER TABLE calls DROP COLUMN direction_source;
+         ALTER TABLE calls DROP COLUMN presentation; PRAGMA user_version = 5;",
     )
     .expect("the database as version 5 left it");
     drop(raw);

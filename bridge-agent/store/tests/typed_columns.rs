@@ -4,8 +4,8 @@
 
 #![allow(clippy::expect_used)]
 
-use ringside_core::call::{AnswerEvidence, CallDirection, Disposition};
-use ringside_core::caller_id::CallerIdSource;
+use ringside_core::call::{AnswerEvidence, CallDirection, DirectionSource, Disposition};
+use ringside_core::caller_id::{CallerIdSource, Presentation};
 use ringside_core::rfc3339;
 use ringside_store::{CallEnd, NewCall, Store};
 
@@ -17,9 +17,10 @@ fn one_call() -> (tempfile::TempDir, i64) {
         .insert_call(&NewCall {
             call_id: "c1@example",
             direction: CallDirection::Outbound,
+            direction_source: DirectionSource::RequestUri,
             number: Some("15550100001"),
             name: None,
-            anonymous: false,
+            presentation: Presentation::Number,
             caller_id_source: CallerIdSource::PAssertedIdentity,
             caller_id_header: "<sip:15550100001@example>",
             started_at: rfc3339::parse("2026-11-22T10:00:00.250000Z").expect("time"),
@@ -165,9 +166,10 @@ fn interrupted_calls_are_settled_by_their_state() {
             .insert_call(&NewCall {
                 call_id,
                 direction,
+                direction_source: DirectionSource::Register,
                 number: None,
                 name: None,
-                anonymous: true,
+                presentation: Presentation::Withheld,
                 caller_id_source: CallerIdSource::From,
                 caller_id_header: "",
                 started_at: at,

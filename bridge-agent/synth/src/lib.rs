@@ -26,5 +26,5 @@ mod sip;
 pub use call::{Endpoints, Hold, Impairments, Outcome, SynthCall, SynthPacket, Unseen};
 pub use extras::{MediaExtras, COMFORT_NOISE_EVERY, KEY_PRESS};
 pub use pcap::{ethernet_frame, tcp_frame, write_frames, write_pcap};
-pub use script::packets;
+pub use script::{packets, unregistered_packets};
 pub use sip::voicemail_notify;

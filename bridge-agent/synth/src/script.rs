@@ -35,6 +35,18 @@ pub fn packets(calls: &[SynthCall], seed: u64) -> Vec<SynthPacket> {
             );
         }
     }
+    calls_after(out, calls, seed)
+}
+
+/// All packets of the calls, in time order, with no REGISTER: a capture started after the
+/// phone registered, where only the INVITEs themselves tell which side is the phone.
+#[must_use]
+pub fn unregistered_packets(calls: &[SynthCall], seed: u64) -> Vec<SynthPacket> {
+    calls_after(Vec::new(), calls, seed)
+}
+
+/// `out`, then every packet of the calls, sorted by time.
+fn calls_after(mut out: Vec<SynthPacket>, calls: &[SynthCall], seed: u64) -> Vec<SynthPacket> {
     for (index, call) in calls.iter().enumerate() {
         let mut rng = Rng(seed ^ (index as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
         signalling_and_media(call, &mut rng, &mut out);

@@ -93,6 +93,10 @@ impl Sip<'_> {
         let call = self.call;
         let uri = if self.forwarded {
             FORWARD_TARGET.to_owned()
+        } else if call.direction == CallDirection::Outbound && from == call.endpoints.phone_sip {
+            // The phone calling out sends to the callee's address of record, through its proxy
+            // (RFC 3261 §8.1.1.1); the provider reaches the phone at the contact it registered.
+            format!("sip:{}@provider.example", call.number)
         } else {
             format!("sip:15550109999@{}", call.endpoints.phone_sip)
         };

@@ -86,13 +86,15 @@ fn a_generated_capture_stays_byte_identical_for_the_same_seed() {
     tcp_frame(&packets[1], segment, Some(77), &mut frame).expect("a TCP frame");
     hasher.update(&frame);
     let digest = format!("{:x}", hasher.finalize());
-    // Changed once on purpose: the IPv6 call's SDP says `IN IP6` (it said `IN IP4`); every
-    // IPv4 packet stayed the same.
+    // Changed on purpose: the IPv6 call's SDP says `IN IP6` (it said `IN IP4`); every IPv4
+    // packet stayed the same. Then the requests the phone sends on its outbound call (its
+    // INVITE and ACK) go to the callee's address of record, `sip:15550100003@provider.example`
+    // (they named the phone's own address); no other packet changed.
     assert_eq!(
         (packets.len(), digest.as_str()),
         (
             83,
-            "69386adedc03eb93738489fdd6fb3b3dae3fcd40b1175ad76af44eae3bb7b1a0"
+            "304dca27740616b5c1fdd4694653227bcca16bdbf056f68706c6bf06d25d076b"
         )
     );
 }

@@ -1,5 +1,5 @@
 // The call log: search, paging, players, and naming or blocking a caller from their row.
-import { $, api, ask, badge, el, guarded, minutes, when, who } from "./common.js";
+import { $, api, ask, badge, el, guarded, minutes, numberOrWhy, when, who } from "./common.js";
 import { blockNumber, nameNumber } from "./callers.js";
 
 const PAGE_SIZE = 25;
@@ -62,8 +62,9 @@ function row(call) {
   return el("tr", { dataset: { id: call.id } },
     el("td", { textContent: when(call.started_at) }),
     el("td", {}, el("div", { className: "who", textContent: `${call.direction === "outbound" ? "→ " : ""}${who(call)}` }),
-      el("div", { className: "meta", textContent: `caller-ID: ${call.caller_id_source}`, title: call.caller_id_header })),
-    el("td", { textContent: call.number || "withheld" }),
+      el("div", { className: "meta", textContent: `caller-ID: ${call.caller_id_source}`, title: call.caller_id_header }),
+      el("div", { className: "meta", textContent: `direction: ${call.direction_source || "not recorded"}`, title: "How Ringside knew which way the call went" })),
+    el("td", { textContent: numberOrWhy(call) }),
     outcome,
     el("td", {}, length(call), el("div", { className: "meta", textContent: quality(call) })),
     el("td", {}, player(call), el("div", { className: "meta", textContent: [call.recording_stopped, call.gaps_skipped > 0 ? `${call.gaps_skipped} long silences skipped` : ""].filter(Boolean).join(" · ") })),

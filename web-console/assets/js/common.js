@@ -84,10 +84,16 @@ export function minutes(seconds) {
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
 }
 
-// The caller to show: the phonebook's name, else the network's, else the number (escaped).
+// The caller to show: the phonebook's name, else the network's, else the number (escaped);
+// with no number, whether the caller hid it ("Withheld") or the network did not say.
 export function who(call) {
-  if (call.anonymous) return "Anonymous";
-  return visible(call.display || call.name || call.number || "Unknown");
+  if (call.anonymous) return "Withheld";
+  return visible(call.display || call.name || call.number || "Unknown caller");
+}
+
+// The number column: the number, or why there is none.
+export function numberOrWhy(call) {
+  return call.number || (call.unknown ? "unknown" : "withheld");
 }
 
 export function badge(disposition) {

@@ -18,7 +18,7 @@ async function editFilter(filter) {
     fields: [
       { name: "action", label: "Action", value: filter.action, options: ["block", "allow", "record", "no-record"] },
       { name: "field", label: "Matches the caller's", value: filter.field, options: ["number", "number-exact", "name"] },
-      { name: "pattern", label: "Pattern (a number, a prefix with *, *, anonymous)", value: filter.pattern },
+      { name: "pattern", label: "Pattern (a number, a prefix with *, *, anonymous for withheld, unknown for none given)", value: filter.pattern },
     ],
   });
   if (answer) await change(() => api("PUT", `/filters/${filter.id}`, answer));

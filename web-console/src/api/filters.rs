@@ -3,7 +3,7 @@
 use axum::extract::{Path as UrlPath, State};
 use axum::http::StatusCode;
 use axum::Json;
-use ringside_core::caller_id::{CallerId, CallerIdSource};
+use ringside_core::caller_id::CallerId;
 use ringside_core::filters::{Action, Field, Filter};
 use serde::{Deserialize, Serialize};
 
@@ -143,14 +143,7 @@ pub(super) async fn test_filter(
     Json(body): Json<TestBody>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     with_store(&state, move |store| {
-        let anonymous = body.number.trim().eq_ignore_ascii_case("anonymous");
-        let caller = CallerId {
-            number: (!anonymous).then(|| body.number.trim().to_owned()),
-            name: body.name,
-            anonymous,
-            source: CallerIdSource::From,
-            raw: String::new(),
-        };
+        let caller = CallerId::typed(&body.number, body.name);
         let policy = store.policy()?;
         let decision = policy.filters.decide(&caller, policy.record_by_default);
         Ok(serde_json::json!({

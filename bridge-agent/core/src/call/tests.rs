@@ -286,6 +286,7 @@ fn call(direction: CallDirection) -> Call {
         key: CallKey(1),
         call_id: "c1".to_owned(),
         direction,
+        direction_source: DirectionSource::Configured,
         party: caller_id(&invite).expect("a caller"),
         started_at: at(0),
         phone: addr(PHONE),

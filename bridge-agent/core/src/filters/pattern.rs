@@ -20,6 +20,7 @@
 use regex::{Regex, RegexBuilder};
 
 use super::{Field, FilterError};
+use crate::caller_id::Presentation;
 
 /// The longest number pattern or exact number, in bytes (E.164 numbers have 15 digits; this
 /// leaves room for separators and SIP user parts).
@@ -34,10 +35,12 @@ const GLOB_SIZE_LIMIT: usize = 1 << 20;
 /// A pattern, read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Pattern {
-    /// Every caller, anonymous ones included.
+    /// Every caller, withheld and unknown ones included.
     Any,
-    /// Callers who withheld their identity.
+    /// Callers who withheld their number (`anonymous`).
     Anonymous,
+    /// Callers whose number the network did not give, nobody having hidden it (`unknown`).
+    Unknown,
     /// These digits exactly.
     Exact(String),
     /// Numbers starting with these digits.
@@ -50,7 +53,8 @@ pub(super) enum Pattern {
 
 /// A caller as filters see them.
 pub(super) struct Caller<'a> {
-    pub(super) anonymous: bool,
+    /// Whether there is a number at all, or why not.
+    pub(super) presentation: Presentation,
     /// The number's first [`MAX_NUMBER_LEN`] bytes.
     pub(super) number: &'a str,
     /// Whether the number was longer (no exact-number filter can then be this number).
@@ -62,16 +66,26 @@ pub(super) struct Caller<'a> {
 }
 
 impl<'a> Caller<'a> {
-    pub(super) fn new(anonymous: bool, number: Option<&'a str>, name: Option<&'a str>) -> Self {
+    pub(super) fn new(
+        presentation: Presentation,
+        number: Option<&'a str>,
+        name: Option<&'a str>,
+    ) -> Self {
         let whole = number.unwrap_or_default();
         let number = head(whole, MAX_NUMBER_LEN);
         Caller {
-            anonymous,
+            presentation,
             number,
             number_cut: number.len() < whole.len(),
             digits: digits(number),
             name: name.map(|n| head(n, MAX_MATCHED_NAME)),
         }
+    }
+}
+
+impl Caller<'_> {
+    fn has_number(&self) -> bool {
+        self.presentation == Presentation::Number
     }
 }
 
@@ -102,24 +116,28 @@ impl Pattern {
     pub(super) fn matches(&self, caller: &Caller<'_>) -> bool {
         match self {
             Pattern::Any => true,
-            Pattern::Anonymous => caller.anonymous,
-            Pattern::Exact(digits) => !caller.anonymous && caller.digits == *digits,
-            Pattern::Prefix(digits) => !caller.anonymous && caller.digits.starts_with(digits),
+            Pattern::Anonymous => caller.presentation == Presentation::Withheld,
+            Pattern::Unknown => caller.presentation == Presentation::Unknown,
+            Pattern::Exact(digits) => caller.has_number() && caller.digits == *digits,
+            Pattern::Prefix(digits) => caller.has_number() && caller.digits.starts_with(digits),
             Pattern::Literal(key) => {
-                !caller.anonymous && !caller.number_cut && number_key(caller.number) == *key
+                caller.has_number() && !caller.number_cut && number_key(caller.number) == *key
             }
             Pattern::Name(glob) => caller.name.is_some_and(|name| glob.matches(name)),
         }
     }
 }
 
-/// A number pattern: `*`, `anonymous`, digits, or digits and a trailing `*`.
+/// A number pattern: `*`, `anonymous`, `unknown`, digits, or digits and a trailing `*`.
 fn number_pattern(pattern: &str) -> Result<Pattern, FilterError> {
     if pattern == "*" {
         return Ok(Pattern::Any);
     }
     if pattern.eq_ignore_ascii_case("anonymous") {
         return Ok(Pattern::Anonymous);
+    }
+    if pattern.eq_ignore_ascii_case("unknown") {
+        return Ok(Pattern::Unknown);
     }
     let (body, prefix) = match pattern.strip_suffix('*') {
         Some(body) => (body, true),
@@ -242,15 +260,19 @@ mod tests {
         assert_eq!(number_key("1555*"), "1555*");
         assert_eq!(number_key("alice"), "alice");
         let star = Pattern::parse("*", Field::ExactNumber).expect("valid");
-        assert!(star.matches(&Caller::new(false, Some("*"), None)));
-        assert!(!star.matches(&Caller::new(false, Some("15550100001"), None)));
-        assert!(!star.matches(&Caller::new(true, None, None)));
+        assert!(star.matches(&Caller::new(Presentation::Number, Some("*"), None)));
+        assert!(!star.matches(&Caller::new(
+            Presentation::Number,
+            Some("15550100001"),
+            None
+        )));
+        assert!(!star.matches(&Caller::new(Presentation::Withheld, None, None)));
         let longest = format!("{}*", "9".repeat(MAX_NUMBER_LEN - 1));
         let exact = Pattern::parse(&longest, Field::ExactNumber).expect("valid");
-        assert!(exact.matches(&Caller::new(false, Some(&longest), None)));
+        assert!(exact.matches(&Caller::new(Presentation::Number, Some(&longest), None)));
         let longer = format!("{longest}1");
         assert!(
-            !exact.matches(&Caller::new(false, Some(&longer), None)),
+            !exact.matches(&Caller::new(Presentation::Number, Some(&longer), None)),
             "a longer number is another number"
         );
     }
@@ -281,7 +303,7 @@ mod tests {
     fn numbers_and_names_are_matched_on_a_bounded_head() {
         let name = "é".repeat(MAX_MATCHED_NAME);
         let number = "1".repeat(10_000);
-        let caller = Caller::new(false, Some(&number), Some(&name));
+        let caller = Caller::new(Presentation::Number, Some(&number), Some(&name));
         assert_eq!(caller.name.map(str::len), Some(MAX_MATCHED_NAME));
         assert_eq!(caller.digits.len(), MAX_NUMBER_LEN);
         assert!(Pattern::parse("é*", Field::Name)
@@ -294,7 +316,7 @@ mod tests {
     #[test]
     fn a_name_padded_past_the_glob_limit_is_still_matched_whole() {
         let padded = format!("{} CAR WARRANTY", ".".repeat(250));
-        let caller = Caller::new(false, Some("15550100009"), Some(&padded));
+        let caller = Caller::new(Presentation::Number, Some("15550100009"), Some(&padded));
         assert!(Pattern::parse("*warranty*", Field::Name)
             .expect("valid")
             .matches(&caller));
@@ -321,7 +343,7 @@ mod tests {
         for glob in &worst {
             let pattern = Pattern::parse(glob, Field::Name).expect("within the limit");
             for _ in 0..10 {
-                assert!(!pattern.matches(&Caller::new(false, None, Some(&name))));
+                assert!(!pattern.matches(&Caller::new(Presentation::Number, None, Some(&name))));
             }
         }
         assert!(

@@ -1,7 +1,8 @@
 //! SIP dialogs: a message finds its call by Call-ID and is handed to it, a new INVITE
-//! starts a call (so does the INVITE a redirection asked for under the same Call-ID) (the filters decide on it first, see [`super::blocking`]), a REGISTER
-//! teaches which side is the phone, and a `message-summary` NOTIFY says what voicemail
-//! waits. What a message does to its call is the call's to decide ([`crate::call`]).
+//! starts a call (so does the INVITE a redirection asked for under the same Call-ID; the
+//! filters decide on it first, see [`super::blocking`]; its direction [`super::direction`]),
+//! a REGISTER teaches which side is the phone, and a `message-summary` NOTIFY says what
+//! voicemail waits. What a message does to its call is the call's to decide ([`crate::call`]).
 
 use std::net::SocketAddr;
 
@@ -11,9 +12,6 @@ use crate::caller_id::{called_party, caller_id};
 use crate::sip::{HeaderName, Message, Method};
 use crate::time::Timestamp;
 use crate::voicemail::parse_message_summary;
-
-/// At most this many phone addresses are learned from REGISTER.
-const MAX_LEARNED_PHONES: usize = 16;
 
 impl Tracker {
     /// Takes a SIP message sent from `src` to `dst`. `from_phone` says which side sent it
@@ -27,11 +25,8 @@ impl Tracker {
         dst: SocketAddr,
         from_phone: Option<bool>,
     ) -> Verdict {
-        if message.method() == Some(&Method::Register)
-            && from_phone != Some(false)
-            && self.phone_ips.len() < MAX_LEARNED_PHONES
-        {
-            self.phone_ips.insert(src.ip());
+        if message.method() == Some(&Method::Register) && from_phone != Some(false) {
+            self.phones.registered_from(src.ip());
         }
         if message.method() == Some(&Method::Notify) && from_phone != Some(true) {
             self.take_voicemail(now, message, dst);
@@ -90,13 +85,17 @@ impl Tracker {
         dst: SocketAddr,
         from_phone: Option<bool>,
     ) -> Verdict {
-        let outbound = from_phone.unwrap_or_else(|| {
-            self.phone_ips.contains(&src.ip()) && !self.phone_ips.contains(&dst.ip())
-        });
-        let (direction, party, phone, remote) = if outbound {
-            (CallDirection::Outbound, called_party(invite), src, dst)
-        } else {
-            (CallDirection::Inbound, caller_id(invite), dst, src)
+        let policy = &self.policy;
+        let blocks_caller = || {
+            caller_id(invite)
+                .is_some_and(|caller| policy.filters.decide(&caller, false).block.applies)
+        };
+        let (direction, direction_source) =
+            self.phones
+                .decide(invite, (src, dst), from_phone, blocks_caller);
+        let (party, phone, remote) = match direction {
+            CallDirection::Outbound => (called_party(invite), src, dst),
+            CallDirection::Inbound => (caller_id(invite), dst, src),
         };
         let Some(party) = party else {
             return Verdict::Accept;
@@ -111,6 +110,7 @@ impl Tracker {
             key,
             call_id: invite.call_id().to_owned(),
             direction,
+            direction_source,
             party,
             started_at: now,
             phone,

@@ -7,12 +7,14 @@
 //!
 //! This file holds the table, the event queue and the timers; the jobs around them have a
 //! file each: [`dialogs`] (SIP: starting calls, handing messages to them, voicemail),
+//! [`direction`] (which way a new call goes, and which side is the phone),
 //! [`flows`] (media addresses → calls, the RTP hand-off) and [`blocking`] (the policy:
 //! blocking and turning callers away). How a call moves from state to state is
 //! [`crate::call`]'s alone: the tracker only tells a call what came and reports the result.
 
 mod blocking;
 mod dialogs;
+mod direction;
 mod flows;
 #[cfg(test)]
 mod tests;
@@ -20,7 +22,7 @@ mod tests;
 use std::collections::VecDeque;
 
 // foldhash: a fast hasher, seeded per process, for tables keyed by what the network sends.
-use foldhash::{HashMap, HashSet};
+use foldhash::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -181,7 +183,8 @@ pub struct Tracker {
     flows_from: HashMap<SocketAddr, flows::Flow>,
     /// The media addresses each call registered, to unregister them when it is forgotten.
     flow_addresses: HashMap<CallKey, Vec<SocketAddr>>,
-    phone_ips: HashSet<IpAddr>,
+    /// Addresses known to be the phone's, by how they became known (see [`direction`]).
+    phones: direction::KnownPhones,
     next_key: u64,
     next_tick: Option<Timestamp>,
     events: VecDeque<Event>,
@@ -202,7 +205,7 @@ impl Tracker {
     #[must_use]
     pub fn new(config: TrackerConfig) -> Tracker {
         Tracker {
-            phone_ips: config.phone_addresses.iter().copied().collect(),
+            phones: direction::KnownPhones::configured(&config.phone_addresses),
             config,
             ..Tracker::default()
         }

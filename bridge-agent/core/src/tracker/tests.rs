@@ -1,7 +1,7 @@
 //! The call table's tests: calls started, matched, blocked, timed out and forgotten.
 
 use super::*;
-use crate::call::CallDirection;
+use crate::call::{CallDirection, DirectionSource};
 use crate::filters::{Action, Field, Filter, FilterList};
 use crate::policy::BlockResponse;
 use crate::sip::parse_datagram;
@@ -351,5 +351,40 @@ fn the_invite_a_302_asked_for_under_the_same_call_id_is_a_call_of_its_own() {
         tracker.call_of("c1"),
         Some(second),
         "forgetting the first call leaves the Call-ID to the second"
+    );
+}
+
+/// An INVITE from the internet shaped like a phone's own call (one Via, a domain
+/// Request-URI) must not slip past a filter that blocks its caller: with no trusted clue
+/// (bridge port, configured phone, REGISTER) it is taken as the inbound call it may be.
+#[test]
+fn a_caller_cannot_dodge_a_block_by_shaping_the_invite_like_an_outgoing_call() {
+    let (p, ph) = (addr(PROVIDER), addr(PHONE));
+    let shaped = message("INVITE sip:100@p SIP/2.0", "dressed", "1 INVITE", false);
+    let mut tracker = Tracker::new(TrackerConfig::default());
+    tracker.set_policy(policy(&[("1555*", Action::Block)], BlockResponse::Busy));
+    assert_eq!(
+        tracker.handle_sip(secs(0), &shaped, p, ph, None),
+        Verdict::Drop
+    );
+    let Some(Event::CallStarted(info)) = events(&mut tracker).into_iter().next() else {
+        panic!("the call is logged")
+    };
+    assert_eq!(
+        (info.direction, info.direction_source),
+        (CallDirection::Inbound, DirectionSource::Assumed)
+    );
+    // With nothing to block, the same shape is the phone calling out.
+    let mut tracker = Tracker::new(TrackerConfig::default());
+    assert_eq!(
+        tracker.handle_sip(secs(0), &shaped, ph, p, None),
+        Verdict::Accept
+    );
+    let Some(Event::CallStarted(info)) = events(&mut tracker).into_iter().next() else {
+        panic!("the call is logged")
+    };
+    assert_eq!(
+        (info.direction, info.direction_source),
+        (CallDirection::Outbound, DirectionSource::RequestUri)
     );
 }
