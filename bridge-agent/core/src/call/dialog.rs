@@ -120,7 +120,7 @@ pub enum Signal {
     },
     /// A CANCEL: the caller gives up.
     Cancel,
-    /// A BYE: a hang-up.
+    /// A BYE, or a response to one (the capture missed the request): a hang-up.
     Bye,
     /// A response to an INVITE (of this call: the first, a retry or a re-INVITE).
     InviteResponse {
@@ -207,6 +207,9 @@ impl Signal {
             (Some(Method::Invite), _) => Signal::Invite { cseq: cseq.number },
             (Some(Method::Cancel), _) => Signal::Cancel,
             (Some(Method::Bye), _) => Signal::Bye,
+            // A response to a BYE (even a challenge) proves the BYE was sent, when the capture
+            // missed the request itself.
+            (None, Some(_)) if cseq.method == Method::Bye => Signal::Bye,
             (Some(Method::Ack), _) if message.to().is_some_and(|to| to.param("tag").is_some()) => {
                 Signal::Ack {
                     cseq: cseq.number,

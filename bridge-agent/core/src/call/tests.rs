@@ -309,7 +309,12 @@ fn messages_are_read_as_the_signals_they_are() {
         ("ACK sip:100@p SIP/2.0", "1 ACK", Signal::Other),
         ("SIP/2.0 180 Ringing", "1 INVITE", response(180, 1)),
         ("SIP/2.0 486 Busy", "3 INVITE", response(486, 3)),
-        ("SIP/2.0 200 OK", "2 BYE", Signal::Other),
+        ("SIP/2.0 200 OK", "2 BYE", Signal::Bye),
+        (
+            "SIP/2.0 407 Proxy Authentication Required",
+            "2 BYE",
+            Signal::Bye,
+        ),
         ("SIP/2.0 200 OK", "4 INFO", Signal::Other),
     ];
     for (start, cseq, signal) in cases {
