@@ -81,7 +81,7 @@ def ringside_calls(ringside, path):
 def caller(call):
     if call["number"]:
         return call["number"]
-    return "withheld" if call["anonymous"] else "unknown"
+    return "withheld" if call["presentation"] == "withheld" else "unknown"
 
 
 def legs(call):
