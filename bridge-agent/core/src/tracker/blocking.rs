@@ -19,14 +19,20 @@ impl Tracker {
     /// every message after it with it), so the caller cannot be turned away and the call is
     /// tracked, logged and announced as it really goes. Returns what `handle` returned and
     /// the filter that would have blocked the call it started, so that the caller can say so.
+    /// A panic in `handle` still ends the exception before it goes on: the agent survives
+    /// engine panics and keeps this tracker, whose filters must block the next UDP call.
     pub fn without_blocking<T>(
         &mut self,
         handle: impl FnOnce(&mut Tracker) -> T,
     ) -> (T, Option<Filter>) {
         self.over_tcp = true;
-        let result = handle(self);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle(self)));
         self.over_tcp = false;
-        (result, self.unblocked.take())
+        let unblocked = self.unblocked.take();
+        match result {
+            Ok(result) => (result, unblocked),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     }
 
     /// What the filters in force say about a new call with `party`: the filter that blocks

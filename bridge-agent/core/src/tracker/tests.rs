@@ -388,3 +388,22 @@ fn a_caller_cannot_dodge_a_block_by_shaping_the_invite_like_an_outgoing_call() {
         (CallDirection::Outbound, DirectionSource::RequestUri)
     );
 }
+
+/// Regression: a panic while a TCP message was handled left the TCP exception on, so every
+/// later UDP caller a filter blocks rang through (the agent survives engine panics and keeps
+/// the same tracker).
+#[test]
+fn a_panic_over_tcp_does_not_leave_blocking_off() {
+    let mut tracker = Tracker::new(TrackerConfig::default());
+    tracker.set_policy(policy(&[("1555*", Action::Block)], BlockResponse::Busy));
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tracker.without_blocking(|_| panic!("a bug while a TCP message is handled"))
+    }));
+    assert!(caught.is_err(), "the panic goes on to the agent");
+    let (p, ph) = (addr(PROVIDER), addr(PHONE));
+    assert_eq!(
+        tracker.handle_sip(secs(0), &invite("spam", 1), p, ph, None),
+        Verdict::Drop,
+        "the filter blocks the next call over UDP"
+    );
+}
