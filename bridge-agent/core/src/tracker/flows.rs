@@ -23,7 +23,7 @@
 use std::net::SocketAddr;
 
 use super::{push_audio, Event, HashMap, Tracker};
-use crate::call::{CallKey, Heard};
+use crate::call::{CallKey, Heard, Progress};
 use crate::mixer::Channel;
 use crate::rtp::RtpPacket;
 use crate::time::Timestamp;
@@ -116,9 +116,16 @@ impl Tracker {
         };
         let beeps = can_rewrite && self.policy.courtesy_beeps;
         let (progress, heard) = call.handle_rtp(now, channel, &packet, beeps);
-        self.report(now, key, progress);
-        let Some(call) = self.calls.get_mut(&key) else {
-            return RtpOutcome::Taken;
+        // Almost every packet changes nothing in the dialog: the call is looked up again only
+        // after one that did (reporting it needs the whole tracker).
+        let call = if progress == Progress::Nothing {
+            call
+        } else {
+            self.report(now, key, progress);
+            let Some(call) = self.calls.get_mut(&key) else {
+                return RtpOutcome::Taken;
+            };
+            call
         };
         match heard {
             Heard::Nothing => {}
