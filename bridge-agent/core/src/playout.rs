@@ -24,7 +24,7 @@ pub enum Placement {
 }
 
 /// Counters of one direction, for the call log and quality reports.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct LegStats {
     /// RTP packets received (duplicates included).
     pub packets: u64,
@@ -38,7 +38,8 @@ pub struct LegStats {
     pub resyncs: u64,
     /// SSRC changes followed.
     pub ssrc_changes: u64,
-    /// Talkspurts started (packets with the marker bit).
+    /// Talkspurts started (packets with the marker bit); not in the call log.
+    #[serde(skip)]
     pub talkspurts: u64,
     /// RFC 4733 telephone-event packets (key presses): counted in `packets`, never as loss.
     pub events: u64,

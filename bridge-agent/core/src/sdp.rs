@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 /// A codec Ringside can tell apart, parsed from its `rtpmap` encoding name in any case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumString)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumString, strum::IntoStaticStr)]
 #[strum(ascii_case_insensitive)]
 pub enum Codec {
     /// G.711 µ-law (PCMU), decoded.
@@ -19,12 +19,19 @@ pub enum Codec {
     /// RFC 3389 comfort noise: recorded as silence.
     #[strum(serialize = "CN")]
     ComfortNoise,
-    /// Anything else: kept as raw RTP.
-    #[strum(disabled)]
+    /// Anything else: kept as raw RTP (`other` in the call log).
+    #[strum(serialize = "other")]
     Other,
 }
 
 impl Codec {
+    /// The name the call log gives the codec (`PCMU`, `PCMA`, `telephone-event`, `CN`,
+    /// `other`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
     /// The codec of a static payload type (RFC 3551), for SDP without `rtpmap`.
     #[must_use]
     pub fn from_static(pt: u8) -> Option<Codec> {

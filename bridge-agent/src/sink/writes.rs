@@ -13,7 +13,7 @@ use ringside_core::voicemail::MessageSummary;
 use ringside_core::Timestamp;
 use ringside_hub::Stored;
 
-use super::{codec_name, leg_json, EventSink};
+use super::{leg_json, EventSink};
 use crate::store::{CallEnd, NewCall, StoreError};
 use crate::timefmt::utc;
 
@@ -200,7 +200,7 @@ impl EventSink {
             &CallEnd {
                 ended_at: utc(at),
                 disposition,
-                codec: summary.codec.map(codec_name),
+                codec: summary.codec.map(ringside_core::sdp::Codec::as_str),
                 quality: any_rtp.then(|| quality.to_string()).as_deref(),
                 gaps_skipped: summary.gaps_skipped,
                 answer: summary
