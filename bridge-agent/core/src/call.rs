@@ -421,14 +421,21 @@ impl Call {
 
     /// The next chunk of mixed audio for the recording and where it starts, once one is
     /// ready and the call is recorded (20 ms chunks while someone is `listening`, 500 ms
-    /// otherwise).
+    /// otherwise). A call not being recorded drops its audio as it gets ready, so that it
+    /// holds no more than a chunk whatever its length; recording turned on again goes on
+    /// after a pause.
     pub fn poll_audio(&mut self, listening: bool) -> Option<(u64, Vec<Frame>)> {
         let chunk = if listening {
             LIVE_CHUNK_FRAMES
         } else {
             RECORDING_CHUNK_FRAMES
         };
-        self.record.then(|| self.media.poll_chunk(chunk)).flatten()
+        if self.record {
+            self.media.poll_chunk(chunk)
+        } else {
+            self.media.drop_chunk(chunk);
+            None
+        }
     }
 
     /// At its end: the rest of the call's audio (when recorded and there is some) and how

@@ -2,7 +2,7 @@
 //! chunks of mixed audio handed to the recorder.
 
 use crate::g711;
-use crate::mixer::{Channel, Frame, StereoMixer, LATENCY};
+use crate::mixer::{Channel, Frame, StereoMixer, LATENCY, SKIPPED_GAP_PAUSE};
 use crate::playout::{LegStats, NotAudio, Placement, Playout};
 use crate::rtp::RtpPacket;
 use crate::sdp::Codec;
@@ -24,9 +24,11 @@ pub struct CallMedia {
     epoch: Option<Timestamp>,
     legs: [Playout; 2],
     mixer: StereoMixer,
-    pending: Vec<Frame>,
-    /// Frames handed out so far: the timeline position of the next chunk.
+    /// Where the next chunk starts in the recording: the frames handed out so far, and a
+    /// pause for each stretch dropped in between.
     handed_out: u64,
+    /// Audio was dropped since the last chunk handed out (the call was not being recorded).
+    dropped: bool,
 }
 
 impl CallMedia {
@@ -57,26 +59,18 @@ impl CallMedia {
         };
         let payload = packet.payload();
         let late = match codec {
-            Codec::Pcmu => self.mixer.write(
-                channel,
-                position,
-                payload,
-                g711::decode_ulaw,
-                &mut self.pending,
-            ),
-            Codec::Pcma => self.mixer.write(
-                channel,
-                position,
-                payload,
-                g711::decode_alaw,
-                &mut self.pending,
-            ),
+            Codec::Pcmu => self
+                .mixer
+                .write(channel, position, payload, g711::decode_ulaw),
+            Codec::Pcma => self
+                .mixer
+                .write(channel, position, payload, g711::decode_alaw),
             Codec::TelephoneEvent | Codec::ComfortNoise | Codec::Other => 0,
         };
         if late > 0 {
             leg.count_late();
         }
-        self.mixer.drain_to(arrival - LATENCY, &mut self.pending);
+        self.mixer.drain_to(arrival - LATENCY);
     }
 
     /// Hands out audio older than [`LATENCY`] at `now`, for calls whose packets paused.
@@ -84,28 +78,38 @@ impl CallMedia {
         if let Some(epoch) = self.epoch {
             let arrival = (now.since(epoch).as_micros() as i64) * 8 / 1000;
             let until = (arrival - LATENCY).min(self.mixer.written_to() + self.mixer.held() as i64);
-            self.mixer.drain_to(until, &mut self.pending);
+            self.mixer.drain_to(until);
         }
     }
 
-    /// A chunk of mixed audio and the timeline frame it starts at, once at least
-    /// `min_frames` are ready ([`RECORDING_CHUNK_FRAMES`] or [`LIVE_CHUNK_FRAMES`]).
+    /// A chunk of mixed audio and the frame of the recording it starts at, once at least
+    /// `min_frames` are ready ([`RECORDING_CHUNK_FRAMES`] or [`LIVE_CHUNK_FRAMES`]). After a
+    /// stretch that was dropped, the chunk starts a [`SKIPPED_GAP_PAUSE`] later, so that the
+    /// cut is heard as a pause (none before the first chunk).
     pub fn poll_chunk(&mut self, min_frames: usize) -> Option<(u64, Vec<Frame>)> {
-        (self.pending.len() >= min_frames)
-            .then(|| self.take_pending(Vec::with_capacity(min_frames + min_frames / 4)))
-    }
-
-    /// Everything left and where it starts, at the end of the call.
-    pub fn finish(&mut self) -> (u64, Vec<Frame>) {
-        self.mixer.drain_all(&mut self.pending);
-        self.take_pending(Vec::new())
-    }
-
-    fn take_pending(&mut self, replacement: Vec<Frame>) -> (u64, Vec<Frame>) {
+        let frames = self.mixer.take_ready(min_frames)?;
+        if std::mem::take(&mut self.dropped) && self.handed_out > 0 {
+            self.handed_out += SKIPPED_GAP_PAUSE as u64;
+        }
         let offset = self.handed_out;
-        let frames = std::mem::replace(&mut self.pending, replacement);
         self.handed_out += frames.len() as u64;
-        (offset, frames)
+        Some((offset, frames))
+    }
+
+    /// Drops the audio ready to hand out once there are at least `min_frames` of it: the
+    /// call is not being recorded, and nothing waits for its audio.
+    pub fn drop_chunk(&mut self, min_frames: usize) {
+        if self.mixer.ready() >= min_frames.max(1) {
+            self.mixer.discard_ready();
+            self.dropped = true;
+        }
+    }
+
+    /// Everything left and where it starts, at the end of the call (no frames when there are
+    /// none).
+    pub fn finish(&mut self) -> (u64, Vec<Frame>) {
+        self.mixer.drain_all();
+        self.poll_chunk(0).unwrap_or((self.handed_out, Vec::new()))
     }
 
     /// Takes a packet of `channel`'s stream that is not the call's audio (a payload type no
@@ -199,6 +203,63 @@ mod tests {
         assert_eq!(
             (remote.lost, remote.comfort_noise, remote.packets),
             (0, 150, 250)
+        );
+    }
+
+    /// Regression: a call not being recorded kept all of its mixed audio until it ended
+    /// (32 KB a second: an hour-long call under a `no-record` filter held 115 MB).
+    #[test]
+    fn an_unrecorded_call_holds_no_more_than_a_chunk_of_audio() {
+        let mut media = CallMedia::default();
+        for i in 0..3000 {
+            take(&mut media, i * 20, 0, i as u16, Codec::Pcmu);
+            media.drop_chunk(RECORDING_CHUNK_FRAMES);
+            let held = media.mixer.ready() + media.mixer.held();
+            assert!(
+                held <= RECORDING_CHUNK_FRAMES + LATENCY as usize + 160,
+                "{i}: {held}"
+            );
+        }
+        assert!(
+            media.mixer.ready() < RECORDING_CHUNK_FRAMES,
+            "less than a chunk kept"
+        );
+    }
+
+    #[test]
+    fn recording_turned_off_and_on_again_goes_on_after_a_pause() {
+        let mut media = CallMedia::default();
+        let mut chunks = Vec::new();
+        for i in 0..1500u64 {
+            take(&mut media, i * 20, 0, i as u16, Codec::Pcmu);
+            // Recorded for 10 s, not for the next 10, then recorded again.
+            if (500..1000).contains(&i) {
+                media.drop_chunk(RECORDING_CHUNK_FRAMES);
+            } else {
+                chunks.extend(media.poll_chunk(RECORDING_CHUNK_FRAMES));
+            }
+        }
+        chunks.push(media.finish());
+        let mut end = 0;
+        let mut pauses = Vec::new();
+        for (offset, frames) in &chunks {
+            if *offset != end {
+                pauses.push(offset - end);
+            }
+            end = offset + frames.len() as u64;
+        }
+        assert_eq!(
+            pauses,
+            vec![SKIPPED_GAP_PAUSE as u64],
+            "one pause where it was cut"
+        );
+        let recorded: usize = chunks.iter().map(|(_, frames)| frames.len()).sum();
+        // 20 s of the 30, give or take the chunk being dropped when recording stopped and
+        // the one being filled when it started again.
+        let recorded = recorded as i64;
+        assert!(
+            (recorded - 20 * 8000).abs() <= 2 * RECORDING_CHUNK_FRAMES as i64,
+            "{recorded}"
         );
     }
 }

@@ -2,13 +2,19 @@
 //! local phone right.
 //!
 //! Audio is written at the frame its [`crate::playout::Playout`] placed it; frames are held
-//! for [`LATENCY`] so that late and reordered packets still find their slot, then handed out
-//! in order. Gaps stay silent up to [`MAX_GAP`]; a longer one (a long hold, or a capture whose
-//! clock leaps ahead) is skipped, leaving a [`SKIPPED_GAP_PAUSE`], and counted: a recording
-//! is bounded by the audio received, never by how far apart two packets claim to be. The
-//! window never exceeds [`MAX_WINDOW`] frames (32 KiB), which bounds a call's memory.
-
-use std::collections::VecDeque;
+//! for [`LATENCY`] so that late and reordered packets still find their slot, then become
+//! ready to hand out, in order. Gaps stay silent up to [`MAX_GAP`]; a longer one (a long
+//! hold, or a capture whose clock leaps ahead) is skipped, leaving a [`SKIPPED_GAP_PAUSE`],
+//! and counted: a recording is bounded by the audio received, never by how far apart two
+//! packets claim to be. The window still open to late packets never exceeds [`MAX_WINDOW`]
+//! frames (32 KiB), and the ready frames before it are handed out or discarded in chunks
+//! ([`StereoMixer::take_ready`], [`StereoMixer::discard_ready`]), which bounds a call's
+//! memory.
+//!
+//! Ready frames stay where they were mixed, in one buffer with the window: closing the
+//! window moves no audio, and a chunk as long as the window behind it is handed out as the
+//! buffer itself (only the window is copied into a new one). Copying every frame out of the
+//! window into a chunk was the largest single cost of recording 1,000 calls.
 
 /// Which side of the stereo picture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +30,7 @@ pub type Frame = [i16; 2];
 
 /// How long audio waits for late packets before it is written out: 250 ms at 8 kHz.
 pub const LATENCY: i64 = 2000;
-/// The most frames held at once: one second at 8 kHz.
+/// The most frames held open at once: one second at 8 kHz.
 pub const MAX_WINDOW: i64 = 8000;
 /// The longest silence written into a recording: 5 s. Real pauses (a short hold, silence
 /// suppression) are kept as they were; anything longer is skipped.
@@ -32,102 +38,137 @@ pub const MAX_GAP: i64 = 5 * 8000;
 /// What is left of a skipped gap: one second of silence, so the cut is heard as a pause.
 pub const SKIPPED_GAP_PAUSE: i64 = 8000;
 
-/// The mixing window of one call.
-#[derive(Debug, Clone)]
+/// The mixing buffer of one call.
+///
+/// `frames` runs from timeline frame `base` on: `frames[..taken]` were handed out already,
+/// `frames[taken..ready]` are ready to hand out, and `frames[ready..]` are the window, still
+/// open to late packets.
+#[derive(Debug, Clone, Default)]
 pub struct StereoMixer {
-    /// Timeline frame of `window[0]`: everything before it has been handed out.
-    start: i64,
-    window: VecDeque<Frame>,
+    /// Timeline frame of `frames[0]`.
+    base: i64,
+    frames: Vec<Frame>,
+    taken: usize,
+    ready: usize,
     /// Silences longer than [`MAX_GAP`] cut down to [`SKIPPED_GAP_PAUSE`].
     gaps_skipped: u64,
-}
-
-impl Default for StereoMixer {
-    fn default() -> Self {
-        Self {
-            start: 0,
-            window: VecDeque::with_capacity(MAX_WINDOW as usize / 2),
-            gaps_skipped: 0,
-        }
-    }
 }
 
 impl StereoMixer {
     /// Writes one channel's audio starting at `position`: each byte of `encoded` is one
     /// sample, made linear by `decode` (a G.711 table lookup). Samples before the window are
-    /// too late and dropped; the window first hands frames to `out` if it would grow past
-    /// [`MAX_WINDOW`], and everything it holds if `position` lies more than [`MAX_GAP`]
-    /// beyond it (the gap is skipped). Returns how many samples were too late.
+    /// too late and dropped; the window first closes on its oldest frames if it would grow
+    /// past [`MAX_WINDOW`], and on everything it holds if `position` lies more than
+    /// [`MAX_GAP`] beyond it (the gap is skipped). Returns how many samples were too late.
     pub fn write(
         &mut self,
         channel: Channel,
         position: i64,
         encoded: &[u8],
         decode: impl Fn(u8) -> i16,
-        out: &mut Vec<Frame>,
     ) -> usize {
         let end = position + encoded.len() as i64;
         if position - self.written_end() > MAX_GAP {
-            self.drain_to(position, out);
+            self.drain_to(position);
         }
-        if end - self.start > MAX_WINDOW {
-            self.drain_to(end - MAX_WINDOW, out);
+        if end - self.written_to() > MAX_WINDOW {
+            self.drain_to(end - MAX_WINDOW);
         }
-        let late = (self.start - position).clamp(0, encoded.len() as i64) as usize;
+        let late = (self.written_to() - position).clamp(0, encoded.len() as i64) as usize;
         if late == encoded.len() {
             return late;
         }
-        let first = (position + late as i64 - self.start) as usize;
-        let needed = (end - self.start) as usize;
-        if self.window.len() < needed {
-            self.window.resize(needed, [0, 0]);
+        let first = (position + late as i64 - self.base) as usize;
+        let needed = (end - self.base) as usize;
+        if self.frames.len() < needed {
+            self.frames.resize(needed, [0, 0]);
         }
-        // The window's two halves as plain slices, zipped with plain bytes: a loop the
-        // compiler keeps tight (iterating `range_mut` or a skipping iterator cost twice the
-        // instructions per sample, the most of any step of a replay).
-        let (front, back) = self.window.as_mut_slices();
-        let split = front.len();
-        let in_front = &mut front[first.min(split)..needed.min(split)];
-        let in_back = &mut back[first.saturating_sub(split)..needed.saturating_sub(split)];
-        let (bytes_front, bytes_back) = encoded[late..].split_at(in_front.len());
-        for (part, bytes) in [(in_front, bytes_front), (in_back, bytes_back)] {
-            for (frame, &byte) in part.iter_mut().zip(bytes) {
-                frame[channel as usize] = decode(byte);
-            }
+        // Plain slices zipped with plain bytes: a loop the compiler keeps tight.
+        for (frame, &byte) in self.frames[first..needed].iter_mut().zip(&encoded[late..]) {
+            frame[channel as usize] = decode(byte);
         }
         late
     }
 
-    /// Hands out every frame before `until`: silence where nothing was written, but only a
-    /// [`SKIPPED_GAP_PAUSE`] for a silence beyond what is held longer than [`MAX_GAP`].
-    pub fn drain_to(&mut self, until: i64, out: &mut Vec<Frame>) {
-        let count = until - self.start;
+    /// Closes the window on every frame before `until`, which become ready: silence where
+    /// nothing was written, but only a [`SKIPPED_GAP_PAUSE`] for a silence beyond what is
+    /// held longer than [`MAX_GAP`].
+    pub fn drain_to(&mut self, until: i64) {
+        let count = until - self.written_to();
         if count <= 0 {
             return;
         }
-        let held = (count as usize).min(self.window.len());
-        let (front, back) = self.window.as_slices();
-        let from_front = held.min(front.len());
-        out.extend_from_slice(&front[..from_front]);
-        out.extend_from_slice(&back[..held - from_front]);
-        self.window.drain(..held);
+        let held = (count as usize).min(self.held());
+        self.ready += held;
         let mut silence = count - held as i64;
+        if silence == 0 {
+            return;
+        }
         if silence > MAX_GAP {
             self.gaps_skipped += 1;
             silence = SKIPPED_GAP_PAUSE;
         }
-        out.resize(out.len() + silence as usize, [0, 0]);
-        self.start = until;
+        // The window is empty: the silence is ready at once, and the timeline goes on at
+        // `until` whether or not the gap was cut.
+        self.frames
+            .resize(self.frames.len() + silence as usize, [0, 0]);
+        self.ready = self.frames.len();
+        self.base = until - self.ready as i64;
+    }
+
+    /// Closes the window on everything written so far (end of call).
+    pub fn drain_all(&mut self) {
+        self.drain_to(self.written_end());
+    }
+
+    /// Frames ready to be handed out.
+    #[must_use]
+    pub fn ready(&self) -> usize {
+        self.ready - self.taken
+    }
+
+    /// The ready frames, once there are at least `min_frames` of them. When they are at least
+    /// as many as the window behind them, the buffer itself is handed out and the window
+    /// copied into a new one; otherwise the ready frames are copied out.
+    pub fn take_ready(&mut self, min_frames: usize) -> Option<Vec<Frame>> {
+        let count = self.ready();
+        if count == 0 || count < min_frames {
+            return None;
+        }
+        if self.taken == 0 && self.ready >= self.held() {
+            let mut window = Vec::with_capacity(self.frames.capacity());
+            window.extend_from_slice(&self.frames[self.ready..]);
+            self.frames.truncate(self.ready);
+            let chunk = std::mem::replace(&mut self.frames, window);
+            self.forget_ready();
+            return Some(chunk);
+        }
+        let chunk = self.frames[self.taken..self.ready].to_vec();
+        self.discard_ready();
+        Some(chunk)
+    }
+
+    /// Drops the ready frames (a call not being recorded).
+    pub fn discard_ready(&mut self) {
+        self.taken = self.ready;
+        // Moving the window to the front costs what it holds: done once the frames behind it
+        // are at least as many, so each frame moves at most once on average.
+        if self.taken >= self.held() {
+            self.frames.drain(..self.taken);
+            self.forget_ready();
+        }
+    }
+
+    /// The ready frames are gone from the front of `frames`: the window starts it.
+    fn forget_ready(&mut self) {
+        self.base += self.ready as i64;
+        self.ready = 0;
+        self.taken = 0;
     }
 
     /// The timeline frame just after the last one written.
     fn written_end(&self) -> i64 {
-        self.start + self.window.len() as i64
-    }
-
-    /// Hands out everything written so far (end of call).
-    pub fn drain_all(&mut self, out: &mut Vec<Frame>) {
-        self.drain_to(self.written_end(), out);
+        self.base + self.frames.len() as i64
     }
 
     /// Silences skipped so far because they were longer than [`MAX_GAP`].
@@ -136,16 +177,17 @@ impl StereoMixer {
         self.gaps_skipped
     }
 
-    /// The timeline frame up to which audio has been handed out.
+    /// The timeline frame where the window starts: everything before it is ready or handed
+    /// out.
     #[must_use]
     pub fn written_to(&self) -> i64 {
-        self.start
+        self.base + self.ready as i64
     }
 
-    /// Frames held, written but not yet handed out.
+    /// Frames held in the window, written but not yet ready.
     #[must_use]
     pub fn held(&self) -> usize {
-        self.window.len()
+        self.frames.len() - self.ready
     }
 }
 
@@ -153,13 +195,19 @@ impl StereoMixer {
 mod tests {
     use super::*;
 
+    /// Everything ready, handed out (what the tests look at).
+    fn take_all(mixer: &mut StereoMixer, out: &mut Vec<Frame>) {
+        out.extend(mixer.take_ready(0).unwrap_or_default());
+    }
+
     #[test]
     fn mixes_both_channels_in_timeline_order() {
         let mut mixer = StereoMixer::default();
         let mut out = Vec::new();
-        mixer.write(Channel::Phone, 4, &[7, 7], i16::from, &mut out);
-        mixer.write(Channel::Remote, 0, &[1, 2, 3], i16::from, &mut out);
-        mixer.drain_all(&mut out);
+        mixer.write(Channel::Phone, 4, &[7, 7], i16::from);
+        mixer.write(Channel::Remote, 0, &[1, 2, 3], i16::from);
+        mixer.drain_all();
+        take_all(&mut mixer, &mut out);
         assert_eq!(out, vec![[1, 0], [2, 0], [3, 0], [0, 0], [0, 7], [0, 7]]);
     }
 
@@ -167,13 +215,11 @@ mod tests {
     fn late_samples_are_dropped_and_counted() {
         let mut mixer = StereoMixer::default();
         let mut out = Vec::new();
-        mixer.write(Channel::Remote, 0, &[1; 10], i16::from, &mut out);
-        mixer.drain_to(5, &mut out);
-        assert_eq!(
-            mixer.write(Channel::Phone, 3, &[9; 4], i16::from, &mut out),
-            2
-        );
-        mixer.drain_all(&mut out);
+        mixer.write(Channel::Remote, 0, &[1; 10], i16::from);
+        mixer.drain_to(5);
+        assert_eq!(mixer.write(Channel::Phone, 3, &[9; 4], i16::from), 2);
+        mixer.drain_all();
+        take_all(&mut mixer, &mut out);
         assert_eq!(out[5], [1, 9]);
         assert_eq!(out[4], [1, 0]);
     }
@@ -183,25 +229,24 @@ mod tests {
         let mut mixer = StereoMixer::default();
         let mut out = Vec::new();
         for i in 0..100 {
-            mixer.write(Channel::Remote, i * 160, &[1; 160], i16::from, &mut out);
+            mixer.write(Channel::Remote, i * 160, &[1; 160], i16::from);
             assert!(mixer.held() as i64 <= MAX_WINDOW);
+            out.extend(mixer.take_ready(4000).unwrap_or_default());
         }
-        assert_eq!(out.len() as i64 + mixer.held() as i64, 100 * 160);
+        assert_eq!(
+            out.len() as i64 + mixer.ready() as i64 + mixer.held() as i64,
+            100 * 160
+        );
     }
 
     #[test]
     fn a_gap_up_to_max_gap_stays_silent_in_place() {
         let mut mixer = StereoMixer::default();
         let mut out = Vec::new();
-        mixer.write(Channel::Remote, 0, &[1; 160], i16::from, &mut out);
-        mixer.write(
-            Channel::Remote,
-            160 + MAX_GAP,
-            &[2; 160],
-            i16::from,
-            &mut out,
-        );
-        mixer.drain_all(&mut out);
+        mixer.write(Channel::Remote, 0, &[1; 160], i16::from);
+        mixer.write(Channel::Remote, 160 + MAX_GAP, &[2; 160], i16::from);
+        mixer.drain_all();
+        take_all(&mut mixer, &mut out);
         assert_eq!(out.len() as i64, 320 + MAX_GAP);
         assert_eq!(out[160 + MAX_GAP as usize], [2, 0]);
         assert_eq!(mixer.gaps_skipped(), 0);
@@ -211,25 +256,32 @@ mod tests {
     fn a_gap_beyond_max_gap_is_skipped_leaving_a_pause() {
         let mut mixer = StereoMixer::default();
         let mut out = Vec::new();
-        mixer.write(Channel::Remote, 0, &[1; 160], i16::from, &mut out);
+        mixer.write(Channel::Remote, 0, &[1; 160], i16::from);
         // A packet claiming to come three days later.
         let far = 3 * 86_400 * 8000;
-        mixer.write(Channel::Phone, far, &[2; 160], i16::from, &mut out);
-        mixer.drain_to(far + 4000, &mut out);
+        mixer.write(Channel::Phone, far, &[2; 160], i16::from);
+        mixer.drain_to(far + 4000);
+        take_all(&mut mixer, &mut out);
         assert_eq!(out.len() as i64, 160 + SKIPPED_GAP_PAUSE + 160 + 3840);
         assert_eq!(out[(160 + SKIPPED_GAP_PAUSE) as usize], [0, 2]);
         assert_eq!(mixer.gaps_skipped(), 1);
+        assert_eq!(mixer.written_to(), far + 4000);
         // Draining far ahead with nothing written skips that gap too.
-        mixer.drain_to(2 * far, &mut out);
+        mixer.drain_to(2 * far);
+        take_all(&mut mixer, &mut out);
         assert_eq!(mixer.gaps_skipped(), 2);
         assert!(out.len() < 4 * 8000, "{} frames", out.len());
+        // And the timeline goes on where the drain left it.
+        mixer.write(Channel::Remote, 2 * far, &[3; 160], i16::from);
+        mixer.drain_all();
+        let last = mixer.take_ready(0).expect("the packet after the gap");
+        assert_eq!(last, vec![[3, 0]; 160]);
     }
 
-    #[test]
-    fn audio_written_across_the_windows_wrap_lands_in_place() {
-        // Packets of both channels, each sample its own value, drained as the engine does:
-        // the window's ring buffer wraps many times over, and every sample must come out
-        // at its frame of the timeline.
+    /// Packets of both channels, each sample its own value, handed out as `take` says:
+    /// every sample must come out at its frame of the timeline, whichever way the chunks
+    /// leave (the buffer itself or a copy) and however often the window moves.
+    fn every_sample_in_place(take: impl Fn(&mut StereoMixer, i64) -> Option<Vec<Frame>>) {
         let mut mixer = StereoMixer::default();
         let mut out = Vec::new();
         let value = |frame: i64, channel: i64| ((frame * 2 + channel) % 251) as u8;
@@ -237,16 +289,64 @@ mod tests {
             let at = packet * 160;
             let remote: Vec<u8> = (at..at + 160).map(|f| value(f, 0)).collect();
             let phone: Vec<u8> = (at..at + 160).map(|f| value(f, 1)).collect();
-            mixer.write(Channel::Remote, at, &remote, i16::from, &mut out);
-            mixer.write(Channel::Phone, at, &phone, i16::from, &mut out);
-            mixer.drain_to(at + 160 - LATENCY, &mut out);
+            mixer.write(Channel::Remote, at, &remote, i16::from);
+            mixer.write(Channel::Phone, at, &phone, i16::from);
+            mixer.drain_to(at + 160 - LATENCY);
+            out.extend(take(&mut mixer, packet).unwrap_or_default());
         }
-        mixer.drain_all(&mut out);
+        mixer.drain_all();
+        take_all(&mut mixer, &mut out);
         assert_eq!(out.len(), 400 * 160);
         for (frame, got) in out.iter().enumerate() {
             let frame = frame as i64;
             let want = [i16::from(value(frame, 0)), i16::from(value(frame, 1))];
             assert_eq!(*got, want, "frame {frame}");
         }
+    }
+
+    #[test]
+    fn recording_chunks_hand_out_every_sample_in_place() {
+        every_sample_in_place(|mixer, _| mixer.take_ready(4000));
+    }
+
+    #[test]
+    fn live_chunks_hand_out_every_sample_in_place() {
+        every_sample_in_place(|mixer, _| mixer.take_ready(160));
+    }
+
+    #[test]
+    fn chunks_of_changing_sizes_hand_out_every_sample_in_place() {
+        // Someone starts and stops listening: 20 ms and 500 ms chunks alternate.
+        every_sample_in_place(|mixer, packet| {
+            mixer.take_ready(if (packet / 30) % 2 == 0 { 160 } else { 4000 })
+        });
+    }
+
+    #[test]
+    fn discarded_frames_leave_the_buffer_bounded() {
+        let mut mixer = StereoMixer::default();
+        for i in 0..10_000 {
+            mixer.write(Channel::Remote, i * 160, &[1; 160], i16::from);
+            mixer.drain_to(i * 160 + 160 - LATENCY);
+            mixer.discard_ready();
+            assert!(mixer.frames.len() <= 2 * (LATENCY as usize + 160), "{i}");
+        }
+        assert_eq!(mixer.ready(), 0);
+        assert_eq!(mixer.written_to(), 10_000 * 160 - LATENCY);
+    }
+
+    #[test]
+    fn a_large_chunk_is_the_buffer_itself() {
+        let mut mixer = StereoMixer::default();
+        for i in 0..50 {
+            mixer.write(Channel::Remote, i * 160, &[1; 160], i16::from);
+        }
+        mixer.drain_to(50 * 160 - LATENCY);
+        let address = mixer.frames.as_ptr();
+        let chunk = mixer.take_ready(4000).expect("6,000 frames are ready");
+        assert_eq!(chunk.len(), 6000);
+        assert_eq!(chunk.as_ptr(), address, "handed out without a copy");
+        assert_eq!(mixer.held(), LATENCY as usize);
+        assert_eq!(mixer.written_to(), 6000);
     }
 }
