@@ -51,8 +51,8 @@ use injector::Injector;
 use priority::QueuePriority;
 use privileges::drop_privileges;
 
-/// Events waiting for the disk at most; beyond, copies are dropped and counted, packets never
-/// wait.
+/// Batches of events (those of one packet, mostly one) waiting for the disk at most; beyond,
+/// they are dropped and counted, packets never wait.
 const SINK_CAPACITY: usize = 16_384;
 /// Packets the kernel holds for the agent before `--queue-bypass`/fail-open let them pass.
 const QUEUE_MAX_LEN: u32 = 4096;
@@ -132,6 +132,7 @@ impl Agent {
         while let Some(transmit) = self.engine.poll_transmit() {
             self.injector.send(&transmit);
         }
+        let mut stored = Vec::new();
         while let Some(event) = self.engine.poll_event() {
             match event {
                 Event::CallStarted(_) => self.calls_in_progress += 1,
@@ -149,7 +150,10 @@ impl Agent {
                     self.hub.audio(call.0, frames.clone());
                 }
             }
-            self.sink.try_send(event);
+            stored.push(event);
+        }
+        if !stored.is_empty() {
+            self.sink.try_send(stored);
         }
     }
 

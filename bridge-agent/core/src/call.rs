@@ -16,7 +16,7 @@ use tracing::debug;
 use crate::beeps::Beeper;
 use crate::caller_id::CallerId;
 use crate::filters::Filter;
-use crate::media::{CallMedia, LIVE_CHUNK_FRAMES, RECORDING_CHUNK_FRAMES};
+use crate::media::CallMedia;
 use crate::mixer::{Channel, Frame};
 pub use crate::outcome::{AnswerEvidence, CallDirection, DirectionSource, Disposition};
 use crate::playout::LegStats;
@@ -148,6 +148,9 @@ pub(crate) struct Call {
     last_media: Option<Timestamp>,
     /// The audio description each side sent, indexed by the [`Channel`] of that side's voice.
     sdp: [Option<Media>; 2],
+    /// The last payload type heard each way and its codec, indexed by [`Channel`]: looked
+    /// up in the SDP once, not for every packet; forgotten when an SDP comes.
+    codec_heard: [Option<(u8, Codec)>; 2],
     /// The audio: jitter buffers and mixer.
     media: CallMedia,
     /// Whether to record this call.
@@ -176,6 +179,7 @@ impl Call {
             last_activity: info.started_at,
             last_media: None,
             sdp: [None, None],
+            codec_heard: [None, None],
             media: CallMedia::default(),
             record,
             codec: None,
@@ -419,21 +423,15 @@ impl Call {
         Some(rewritten)
     }
 
-    /// The next chunk of mixed audio for the recording and where it starts, once one is
-    /// ready and the call is recorded (20 ms chunks while someone is `listening`, 500 ms
-    /// otherwise). A call not being recorded drops its audio as it gets ready, so that it
-    /// holds no more than a chunk whatever its length; recording turned on again goes on
-    /// after a pause.
-    pub fn poll_audio(&mut self, listening: bool) -> Option<(u64, Vec<Frame>)> {
-        let chunk = if listening {
-            LIVE_CHUNK_FRAMES
-        } else {
-            RECORDING_CHUNK_FRAMES
-        };
+    /// The next chunk of mixed audio for the recording and where it starts, once at least
+    /// `chunk_frames` are ready and the call is recorded. A call not being recorded drops
+    /// its audio as it gets ready, so that it holds no more than a chunk whatever its length;
+    /// recording turned on again goes on after a pause.
+    pub fn poll_audio(&mut self, chunk_frames: usize) -> Option<(u64, Vec<Frame>)> {
         if self.record {
-            self.media.poll_chunk(chunk)
+            self.media.poll_chunk(chunk_frames)
         } else {
-            self.media.drop_chunk(chunk);
+            self.media.drop_chunk(chunk_frames);
             None
         }
     }
@@ -472,6 +470,7 @@ impl Call {
             self.offered |= 1u128 << pt;
         }
         self.sdp[channel as usize] = Some(audio);
+        self.codec_heard = [None, None];
     }
 
     /// Counts a packet on the call's media addresses that its SDP does not vouch for.
@@ -507,12 +506,19 @@ impl Call {
 
     /// The codec a payload type means on audio spoken by `channel`: the receiving side's SDP
     /// names the payload types it accepts, the sender's is a fallback.
-    fn codec_for(&self, channel: Channel, payload_type: u8) -> Codec {
+    fn codec_for(&mut self, channel: Channel, payload_type: u8) -> Codec {
+        if let Some((heard, codec)) = self.codec_heard[channel as usize] {
+            if heard == payload_type {
+                return codec;
+            }
+        }
         let receiver = 1 - channel as usize;
         let described = |i: usize| self.sdp[i].as_ref().and_then(|m| m.codec(payload_type));
-        described(receiver)
+        let codec = described(receiver)
             .or_else(|| described(channel as usize))
             .or_else(|| Codec::from_static(payload_type))
-            .unwrap_or(Codec::Other)
+            .unwrap_or(Codec::Other);
+        self.codec_heard[channel as usize] = Some((payload_type, codec));
+        codec
     }
 }

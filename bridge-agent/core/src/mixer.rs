@@ -79,14 +79,23 @@ impl StereoMixer {
             return late;
         }
         let first = (position + late as i64 - self.base) as usize;
-        let needed = (end - self.base) as usize;
-        if self.frames.len() < needed {
-            self.frames.resize(needed, [0, 0]);
+        if self.frames.len() < first {
+            self.frames.resize(first, [0, 0]);
         }
-        // Plain slices zipped with plain bytes: a loop the compiler keeps tight.
-        for (frame, &byte) in self.frames[first..needed].iter_mut().zip(&encoded[late..]) {
-            frame[channel as usize] = decode(byte);
+        // Samples over frames already in the buffer fill in their channel; the rest become
+        // new frames, silent on the other channel (written once, not zeroed first). Plain
+        // slices zipped with plain bytes: loops the compiler keeps tight.
+        let (over, beyond) =
+            encoded[late..].split_at((self.frames.len() - first).min(encoded.len() - late));
+        let side = channel as usize;
+        for (frame, &byte) in self.frames[first..].iter_mut().zip(over) {
+            frame[side] = decode(byte);
         }
+        self.frames.extend(beyond.iter().map(|&byte| {
+            let mut frame = [0, 0];
+            frame[side] = decode(byte);
+            frame
+        }));
         late
     }
 
@@ -136,7 +145,9 @@ impl StereoMixer {
             return None;
         }
         if self.taken == 0 && self.ready >= self.held() {
-            let mut window = Vec::with_capacity(self.frames.capacity());
+            // Room for the next chunk as long as this one, with some to spare for jitter.
+            let room = min_frames + min_frames / 8 + self.held();
+            let mut window = Vec::with_capacity(room);
             window.extend_from_slice(&self.frames[self.ready..]);
             self.frames.truncate(self.ready);
             let chunk = std::mem::replace(&mut self.frames, window);

@@ -7,7 +7,7 @@
 //! date, seeks to each size and back (five system calls). At 1,000 calls recorded that was
 //! a tenth of a replay's CPU. Here the frames' bytes are written as they lie in memory
 //! (`[i16; 2]` little-endian is the WAV layout; a big-endian build swaps them first) and the
-//! sizes with two positioned writes. A write error leaves the file as valid as its last
+//! header with its sizes in one positioned write. A write error leaves the file as valid as its last
 //! header update; [`super::repair_recordings`] mends what a crash leaves after that.
 
 use std::fs::File;
@@ -28,8 +28,8 @@ static SILENCE: [Frame; SAMPLE_RATE as usize] = [[0, 0]; SAMPLE_RATE as usize];
 /// An open recording.
 pub struct WavFile {
     file: File,
-    /// Bytes of the header, up to the first audio byte.
-    header_len: u64,
+    /// The header, up to the first audio byte, as hound wrote it for no audio.
+    header: Vec<u8>,
     /// Audio bytes written after the header.
     data_len: u64,
 }
@@ -52,7 +52,7 @@ impl WavFile {
         file.write_all(&header)?;
         Ok(WavFile {
             file,
-            header_len: header.len() as u64,
+            header,
             data_len: 0,
         })
     }
@@ -66,7 +66,7 @@ impl WavFile {
     /// Appends frames. Refused (an error) past the 4 GiB a WAV's sizes can say: 37 hours.
     pub fn append(&mut self, frames: &[Frame]) -> io::Result<()> {
         let bytes = frames.len() as u64 * FRAME_BYTES;
-        if self.header_len + self.data_len + bytes > u64::from(u32::MAX) {
+        if self.header.len() as u64 + self.data_len + bytes > u64::from(u32::MAX) {
             return Err(io::Error::other(
                 "the recording reached the 4 GiB a WAV can hold",
             ));
@@ -86,18 +86,19 @@ impl WavFile {
         Ok(())
     }
 
-    /// Writes the sizes of the audio so far into the header (the RIFF size at byte 4, the
-    /// data size in the last four bytes of the header). No `fsync`: the page cache keeps the
-    /// file whole if the agent crashes; only the box losing power can lose more.
-    pub fn update_header(&self) -> io::Result<()> {
-        let riff = (self.header_len - 8 + self.data_len) as u32;
-        self.file.write_all_at(&riff.to_le_bytes(), 4)?;
-        self.file
-            .write_all_at(&(self.data_len as u32).to_le_bytes(), self.header_len - 4)
+    /// Writes the header again with the sizes of the audio so far (the RIFF size at byte 4,
+    /// the data size in its last four bytes), in one system call. No `fsync`: the page cache
+    /// keeps the file whole if the agent crashes; only the box losing power can lose more.
+    pub fn update_header(&mut self) -> io::Result<()> {
+        let len = self.header.len();
+        let riff = (len as u64 - 8 + self.data_len) as u32;
+        self.header[4..8].copy_from_slice(&riff.to_le_bytes());
+        self.header[len - 4..].copy_from_slice(&(self.data_len as u32).to_le_bytes());
+        self.file.write_all_at(&self.header, 0)
     }
 
     /// Brings the header up to date and closes the file.
-    pub fn finalize(self) -> io::Result<()> {
+    pub fn finalize(mut self) -> io::Result<()> {
         self.update_header()
     }
 }

@@ -130,9 +130,9 @@ impl Tracker {
         match heard {
             Heard::Nothing => {}
             Heard::Stray => return RtpOutcome::Stray,
-            Heard::Audio => push_audio(&mut self.events, key, call, self.listening),
+            Heard::Audio => push_audio(&mut self.events, key, call, self.chunk_frames),
             Heard::Beeped(rewritten) => {
-                push_audio(&mut self.events, key, call, self.listening);
+                push_audio(&mut self.events, key, call, self.chunk_frames);
                 return RtpOutcome::Rewritten(rewritten);
             }
             Heard::Raw => self.events.push_back(Event::RawRtp {

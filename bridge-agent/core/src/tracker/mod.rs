@@ -31,6 +31,7 @@ use crate::call::{
     Timeouts,
 };
 use crate::filters::Filter;
+use crate::media::{LIVE_CHUNK_FRAMES, RECORDING_CHUNK_FRAMES};
 use crate::mixer::Frame;
 use crate::policy::Policy;
 use crate::time::Timestamp;
@@ -51,6 +52,9 @@ pub struct TrackerConfig {
     pub session_timeout: Duration,
     /// At most this many calls are tracked; the oldest unanswered one makes room.
     pub max_calls: usize,
+    /// Mixed audio goes to the recorder in chunks of at least this many frames (while no one
+    /// listens live): [`RECORDING_CHUNK_FRAMES`], 500 ms, unless a replay asks for more.
+    pub recording_chunk_frames: usize,
 }
 
 impl Default for TrackerConfig {
@@ -61,6 +65,7 @@ impl Default for TrackerConfig {
             media_timeout: Duration::from_mins(1),
             session_timeout: Duration::from_hours(4),
             max_calls: 10_000,
+            recording_chunk_frames: RECORDING_CHUNK_FRAMES,
         }
     }
 }
@@ -191,8 +196,9 @@ pub struct Tracker {
     transmits: VecDeque<Transmit>,
     /// The last voicemail summary reported.
     voicemail: Option<MessageSummary>,
-    /// Someone listens live: audio is handed out every 20 ms instead of every 500 ms.
-    listening: bool,
+    /// How much mixed audio a call hands out at once: [`LIVE_CHUNK_FRAMES`] while someone
+    /// listens live, else the configured recording chunk.
+    chunk_frames: usize,
     /// A message that came over TCP is being handled: no filter can block its call (see
     /// [`Tracker::without_blocking`]).
     over_tcp: bool,
@@ -206,6 +212,7 @@ impl Tracker {
     pub fn new(config: TrackerConfig) -> Tracker {
         Tracker {
             phones: direction::KnownPhones::configured(&config.phone_addresses),
+            chunk_frames: config.recording_chunk_frames,
             config,
             ..Tracker::default()
         }
@@ -222,7 +229,7 @@ impl Tracker {
         let mut to_forget = Vec::new();
         for (&key, call) in &mut self.calls {
             match call.handle_timeout(now, timeouts) {
-                Tick::Going => push_audio(&mut self.events, key, call, self.listening),
+                Tick::Going => push_audio(&mut self.events, key, call, self.chunk_frames),
                 Tick::Lingering => {}
                 Tick::Expired => to_end.push(key),
                 Tick::Forgotten => to_forget.push(key),
@@ -266,10 +273,14 @@ impl Tracker {
         }
     }
 
-    /// Hands out mixed audio every 20 ms while `on` (someone listens live), else in 500 ms
-    /// chunks for the recorder.
+    /// Hands out mixed audio every 20 ms while `on` (someone listens live), else in the
+    /// configured chunks for the recorder.
     pub fn set_listening(&mut self, on: bool) {
-        self.listening = on;
+        self.chunk_frames = if on {
+            LIVE_CHUNK_FRAMES
+        } else {
+            self.config.recording_chunk_frames
+        };
     }
 
     /// Turns recording of one call on or off (filters, the console, touch-tone codes).
@@ -399,10 +410,10 @@ impl Tracker {
     }
 }
 
-/// Reports the call's next chunk of mixed audio, if one is ready and the call is recorded
-/// (20 ms chunks while someone is `listening`, 500 ms otherwise).
-fn push_audio(events: &mut VecDeque<Event>, key: CallKey, call: &mut Call, listening: bool) {
-    if let Some((offset, frames)) = call.poll_audio(listening) {
+/// Reports the call's next chunk of mixed audio, if at least `chunk_frames` are ready and
+/// the call is recorded.
+fn push_audio(events: &mut VecDeque<Event>, key: CallKey, call: &mut Call, chunk_frames: usize) {
+    if let Some((offset, frames)) = call.poll_audio(chunk_frames) {
         events.push_back(Event::Audio {
             call: key,
             offset,
