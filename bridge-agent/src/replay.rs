@@ -135,10 +135,11 @@ const REPLAY_CHUNK_FRAMES: usize = 8000;
 const BATCH_EVENTS: usize = 64;
 
 /// Batches waiting for the disk at most; a replay waits rather than drop them. Most events
-/// are one-second chunks of a call's audio (32 KB): 8 batches of 64 bound what the sink lags
-/// behind by to 16 MB whatever the number of calls (4,096 events let a replay of 1,000 calls
-/// peak at 143 MiB).
-const CHANNEL_CAPACITY: usize = 8;
+/// are one-second chunks of a call's audio (32 KB): two batches of 64 (4 MB) keep the sink
+/// busy as well as more did, and bound what it lags behind by whatever the number of calls
+/// (4,096 single events let a replay of 1,000 calls peak at 143 MiB; 8 batches, 100 MiB;
+/// 2, 85 MiB).
+const CHANNEL_CAPACITY: usize = 2;
 
 /// Replays `capture` into `data_dir` (created if needed).
 pub fn replay(

@@ -12,6 +12,12 @@
 //! - `tcpdump -n -r CAPTURE > /dev/null` (decodes every packet and prints a line for it);
 //! - `tshark -n -q -z rtp,streams -r CAPTURE` (decodes every packet, reports the streams).
 //!
+//! Before each round the disk is settled ([`settle_the_disk`]): the previous round's data
+//! directory is deleted, its writes synced, and the bench waits `SETTLE` seconds (default
+//! 35). On the VMs this was measured on, what the kernel spends writing the same 640 MB of
+//! WAV swung from 0.4 to 2.5 s of system time with the state the earlier rounds left (see
+//! BENCHMARKS.md); settled, every round starts from the same state.
+//!
 //! Each process runs under `/usr/bin/time`, which reports its user and system CPU seconds
 //! and peak resident memory; the table gives the median of `ROUNDS` (default 5) rounds,
 //! packets per CPU-second (the RTP packets ringside counted, over user + system) and each
@@ -20,7 +26,7 @@
 //! Needs a release build of `ringside`, tcpdump and tshark:
 //! `cargo build --release && cargo bench -p ringside-e2e --bench replay`
 //! (`RINGSIDE_BENCH_CALLS`, `RINGSIDE_BENCH_SECONDS` and `RINGSIDE_BENCH_ROUNDS` change the
-//! workload; `RINGSIDE_BENCH_KEEP=DIR` writes the capture there and keeps it).
+//! workload, `RINGSIDE_BENCH_SETTLE` the wait; `RINGSIDE_BENCH_KEEP=DIR` writes the capture there and keeps it).
 
 #![allow(
     clippy::expect_used,
@@ -66,6 +72,7 @@ fn main() {
     let calls = setting("RINGSIDE_BENCH_CALLS", 1000);
     let seconds = setting("RINGSIDE_BENCH_SECONDS", 20);
     let rounds = setting("RINGSIDE_BENCH_ROUNDS", 5);
+    let settle = Duration::from_secs(setting("RINGSIDE_BENCH_SETTLE", 35).into());
     let scratch = tempfile::tempdir().expect("scratch directory");
     let keep = std::env::var_os("RINGSIDE_BENCH_KEEP").map(PathBuf::from);
     let capture = keep
@@ -124,7 +131,11 @@ fn main() {
                 false,
             ),
         ];
-        settle_the_disk();
+        let previous = round.checked_sub(1);
+        settle_the_disk(
+            previous.map(|r| scratch.path().join(format!("data-{r}"))),
+            settle,
+        );
         for (tool, (argv, keep_stdout)) in commands.iter().enumerate() {
             let (cost, stdout) = run_timed(argv, *keep_stdout, scratch.path());
             if tool == 0 {
@@ -180,15 +191,25 @@ fn write_capture(path: &Path, calls: u16, seconds: u16) {
     }
 }
 
-/// Writes the earlier rounds' recordings out (`sync`), so that no round pays for the
-/// kernel writing back another's. The data directories themselves are deleted only at the
-/// end: ext4 without a journal (this machine's disk) scans the inodes it deleted in the
-/// last 30 seconds or so every time it creates a file, and deleting a round's 1,000 WAVs
-/// just before the next round cost that round up to 0.6 s of system time in
-/// `recently_deleted`.
-fn settle_the_disk() {
+/// Deletes the previous round's data directory (if any), writes what is left in the page cache out
+/// (`sync`) and waits `settle`, so that each round's replay starts from the same state of
+/// the disk and of memory:
+///
+/// - deleting 1,000 files just before a replay made it pay for them: ext4 without a journal
+///   (this machine's disk) looks through the inodes deleted in the last 30 s or so for
+///   every file it creates (up to 0.6 s of system time in `recently_deleted`);
+/// - keeping every round's files instead left the page cache to grow into memory the VM had
+///   not touched yet, and copying into such pages was up to five times slower (a plain
+///   Python loop writing the same bytes: 0.35 s of system time, then 1.3 to 1.7 s);
+/// - a round that starts while an earlier one's writes are still going out pays for part
+///   of them.
+fn settle_the_disk(previous: Option<PathBuf>, settle: Duration) {
+    if let Some(previous) = previous {
+        std::fs::remove_dir_all(previous).expect("remove the previous data directory");
+    }
     let synced = Command::new("sync").status().expect("cannot run sync");
     assert!(synced.success(), "sync failed");
+    std::thread::sleep(settle);
 }
 
 /// Runs `argv` under `/usr/bin/time`; returns its cost and, if kept, its output.
