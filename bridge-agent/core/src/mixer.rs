@@ -166,6 +166,11 @@ impl StereoMixer {
         // are at least as many, so each frame moves at most once on average.
         if self.taken >= self.held() {
             self.frames.drain(..self.taken);
+            // A long silence made ready at once grew the buffer far past what a window and a
+            // chunk need: give that back rather than keep it for the rest of the call.
+            if self.frames.capacity() > 4 * MAX_WINDOW as usize {
+                self.frames.shrink_to(MAX_WINDOW as usize);
+            }
             self.forget_ready();
         }
     }
@@ -348,6 +353,31 @@ mod tests {
         assert_eq!(mixer.written_to(), 10_000 * 160 - LATENCY);
     }
 
+    /// Regression: a pause of both sides just short of [`MAX_GAP`] is made ready as one long
+    /// silence; a call not being recorded discarded it but kept the buffer it had grown to
+    /// (70,000 frames, 280 KB, seven times its usual size) for the rest of the call.
+    #[test]
+    fn a_discarded_long_silence_kept_its_buffer_for_the_rest_of_the_call() {
+        let mut mixer = StereoMixer::default();
+        for i in 0..2000 {
+            // Nothing from either side from 20 s to 24.9 s.
+            if (1000..1245).contains(&i) {
+                continue;
+            }
+            mixer.write(Channel::Remote, i * 160, &[1; 160], i16::from);
+            mixer.drain_to(i * 160 + 160 - LATENCY);
+            if mixer.ready() >= 4000 {
+                mixer.discard_ready();
+            }
+            let (capacity, len) = (mixer.frames.capacity(), mixer.frames.len());
+            assert!(
+                capacity <= 4 * MAX_WINDOW as usize,
+                "{i}: {capacity} for {len}"
+            );
+        }
+        assert_eq!(mixer.gaps_skipped(), 0);
+    }
+
     #[test]
     fn a_large_chunk_is_the_buffer_itself() {
         let mut mixer = StereoMixer::default();
@@ -512,6 +542,10 @@ mod tests {
                         mixer.discard_ready();
                         gone = model.ready.len();
                         prop_assert!(mixer.frames.len() as i64 <= 2 * MAX_WINDOW);
+                        if mixer.taken == 0 {
+                            // Moved to the front: no room kept from a long silence either.
+                            prop_assert!(mixer.frames.capacity() as i64 <= 4 * MAX_WINDOW);
+                        }
                     }
                 }
                 prop_assert_eq!(mixer.written_to(), model.window_start);
