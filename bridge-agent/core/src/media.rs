@@ -17,6 +17,13 @@ pub const RECORDING_CHUNK_FRAMES: usize = 4000;
 /// While someone listens live, chunks of 20 ms: the audio leaves as soon as it is mixed.
 pub const LIVE_CHUNK_FRAMES: usize = 160;
 
+/// The 8 kHz frames from `epoch` to `now` (none if `now` is earlier). Reckoned in `u128`:
+/// any capture time, up to `u64::MAX` µs later, is at most 1.5e17 frames, far from where
+/// the timeline's `i64` arithmetic would overflow.
+fn frames_between(epoch: Timestamp, now: Timestamp) -> i64 {
+    (now.since(epoch).as_micros() * 8 / 1000) as i64
+}
+
 /// The audio state of one call.
 #[derive(Debug, Default)]
 pub struct CallMedia {
@@ -52,7 +59,7 @@ impl CallMedia {
             return;
         }
         let epoch = *self.epoch.get_or_insert(now);
-        let arrival = (now.since(epoch).as_micros() as i64) * 8 / 1000;
+        let arrival = frames_between(epoch, now);
         let leg = &mut self.legs[channel as usize];
         let Placement::At(position) = leg.place(arrival, packet) else {
             return;
@@ -76,7 +83,7 @@ impl CallMedia {
     /// Hands out audio older than [`LATENCY`] at `now`, for calls whose packets paused.
     pub fn handle_timeout(&mut self, now: Timestamp) {
         if let Some(epoch) = self.epoch {
-            let arrival = (now.since(epoch).as_micros() as i64) * 8 / 1000;
+            let arrival = frames_between(epoch, now);
             let until = (arrival - LATENCY).min(self.mixer.written_to() + self.mixer.held() as i64);
             self.mixer.drain_to(until);
         }
@@ -224,6 +231,28 @@ mod tests {
             media.mixer.ready() < RECORDING_CHUNK_FRAMES,
             "less than a chunk kept"
         );
+    }
+
+    /// Regression: a packet's arrival frame was reckoned in `i64` from the microseconds since
+    /// the call's first packet, so a capture time tens of thousands of years later (`NetMon`
+    /// keeps a far-future frame at `u64::MAX` µs, pcapng takes any 64-bit time) overflowed:
+    /// a panic with debug assertions; past `i64::MAX` µs it wrapped negative and the
+    /// packet's audio was dropped as late. Such a leap is a gap like any other.
+    #[test]
+    fn arrival_overflow_at_a_far_future_capture_time() {
+        let mut media = CallMedia::default();
+        for (seq, at) in [(0u16, 1_000_000), (1, u64::MAX / 4), (2, u64::MAX)] {
+            let bytes = packet(0, seq, u32::from(seq) * 160);
+            let rtp = RtpPacket::new_checked(&bytes).expect("RTP");
+            media.handle_rtp(Timestamp(at), Channel::Remote, Codec::Pcmu, &rtp);
+        }
+        media.handle_timeout(Timestamp(u64::MAX));
+        let (_, frames) = media.finish();
+        let heard = frames.iter().filter(|f| f[0] != 0).count();
+        assert_eq!(heard, 3 * 160, "all three packets");
+        assert_eq!(frames.len() as i64, 3 * 160 + 2 * SKIPPED_GAP_PAUSE);
+        assert_eq!(media.gaps_skipped(), 2);
+        assert_eq!(media.stats()[Channel::Remote as usize].late, 0);
     }
 
     #[test]

@@ -166,6 +166,11 @@ impl StereoMixer {
         // are at least as many, so each frame moves at most once on average.
         if self.taken >= self.held() {
             self.frames.drain(..self.taken);
+            // A long silence made ready at once grew the buffer far past what a window and a
+            // chunk need: give that back rather than keep it for the rest of the call.
+            if self.frames.capacity() > 4 * MAX_WINDOW as usize {
+                self.frames.shrink_to(MAX_WINDOW as usize);
+            }
             self.forget_ready();
         }
     }
@@ -205,6 +210,8 @@ impl StereoMixer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
 
     /// Everything ready, handed out (what the tests look at).
     fn take_all(mixer: &mut StereoMixer, out: &mut Vec<Frame>) {
@@ -346,6 +353,31 @@ mod tests {
         assert_eq!(mixer.written_to(), 10_000 * 160 - LATENCY);
     }
 
+    /// Regression: a pause of both sides just short of [`MAX_GAP`] is made ready as one long
+    /// silence; a call not being recorded discarded it but kept the buffer it had grown to
+    /// (70,000 frames, 280 KB, seven times its usual size) for the rest of the call.
+    #[test]
+    fn a_discarded_long_silence_kept_its_buffer_for_the_rest_of_the_call() {
+        let mut mixer = StereoMixer::default();
+        for i in 0..2000 {
+            // Nothing from either side from 20 s to 24.9 s.
+            if (1000..1245).contains(&i) {
+                continue;
+            }
+            mixer.write(Channel::Remote, i * 160, &[1; 160], i16::from);
+            mixer.drain_to(i * 160 + 160 - LATENCY);
+            if mixer.ready() >= 4000 {
+                mixer.discard_ready();
+            }
+            let (capacity, len) = (mixer.frames.capacity(), mixer.frames.len());
+            assert!(
+                capacity <= 4 * MAX_WINDOW as usize,
+                "{i}: {capacity} for {len}"
+            );
+        }
+        assert_eq!(mixer.gaps_skipped(), 0);
+    }
+
     #[test]
     fn a_large_chunk_is_the_buffer_itself() {
         let mut mixer = StereoMixer::default();
@@ -359,5 +391,180 @@ mod tests {
         assert_eq!(chunk.as_ptr(), address, "handed out without a copy");
         assert_eq!(mixer.held(), LATENCY as usize);
         assert_eq!(mixer.written_to(), 6000);
+    }
+
+    /// What the mixer promises, kept the plain way: the window as a map from timeline frame
+    /// to frame, and every frame that ever became ready, in order.
+    #[derive(Default)]
+    struct Model {
+        /// Where the window starts ([`StereoMixer::written_to`]).
+        window_start: i64,
+        /// Just after the last frame written, or `window_start` if later.
+        window_end: i64,
+        window: BTreeMap<i64, Frame>,
+        /// Every frame made ready so far, handed out or not.
+        ready: Vec<Frame>,
+        gaps_skipped: u64,
+    }
+
+    impl Model {
+        /// As documented: closes the window on the frames before `until`, then silence, a
+        /// silence longer than [`MAX_GAP`] cut to [`SKIPPED_GAP_PAUSE`].
+        fn drain_to(&mut self, until: i64) {
+            if until <= self.window_start {
+                return;
+            }
+            for frame in self.window_start..until.min(self.window_end) {
+                let value = self.window.remove(&frame).unwrap_or_default();
+                self.ready.push(value);
+            }
+            let mut silence = until - self.window_end;
+            if silence > 0 {
+                if silence > MAX_GAP {
+                    self.gaps_skipped += 1;
+                    silence = SKIPPED_GAP_PAUSE;
+                }
+                self.ready
+                    .resize(self.ready.len() + silence as usize, [0, 0]);
+                self.window_end = until;
+            }
+            self.window_start = until;
+        }
+
+        /// As documented: a gap beyond [`MAX_GAP`] closes the window, which then moves on so as
+        /// to hold no more than [`MAX_WINDOW`]; samples before it are late. Returns them.
+        fn write(&mut self, channel: Channel, position: i64, samples: &[i16]) -> usize {
+            let end = position + samples.len() as i64;
+            if position - self.window_end > MAX_GAP {
+                self.drain_to(position);
+            }
+            if end - self.window_start > MAX_WINDOW {
+                self.drain_to(end - MAX_WINDOW);
+            }
+            let mut late = 0;
+            for (at, &sample) in (position..).zip(samples) {
+                if at < self.window_start {
+                    late += 1;
+                } else {
+                    self.window.entry(at).or_default()[channel as usize] = sample;
+                    self.window_end = self.window_end.max(at + 1);
+                }
+            }
+            late
+        }
+    }
+
+    /// One step of a caller. Positions are relative to the window, so that they stay near
+    /// it: `Write`'s to where it starts, `Leap`'s to where it ends.
+    #[derive(Debug, Clone)]
+    enum Step {
+        Write(Channel, i64, usize, u8),
+        Leap(Channel, i64, usize, u8),
+        DrainBy(i64),
+        Take(usize),
+        Discard,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        let channel = prop_oneof![Just(Channel::Remote), Just(Channel::Phone)];
+        let far = prop_oneof![
+            MAX_GAP - 20..=MAX_GAP + 20,
+            Just(3 * 86_400 * 8000_i64),
+            Just(-1_000_000_000_000_i64),
+        ];
+        prop_oneof![
+            12 => (channel.clone(), -500..=MAX_WINDOW + 500, 0..=400_usize, any::<u8>())
+                .prop_map(|(c, at, len, seed)| Step::Write(c, at, len, seed)),
+            1 => (channel, far.clone(), 0..=400_usize, any::<u8>())
+                .prop_map(|(c, at, len, seed)| Step::Leap(c, at, len, seed)),
+            3 => prop_oneof![4 => -100..=3000_i64, 1 => far].prop_map(Step::DrainBy),
+            3 => prop_oneof![
+                Just(0_usize), Just(1), Just(160), Just(4000), Just(8000), 0..20_000_usize
+            ].prop_map(Step::Take),
+            1 => Just(Step::Discard),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Whatever the caller writes (late, reordered, overlapping, past the window, across
+        /// gaps short and long), drains, takes and discards: the frames handed out, with those
+        /// discarded, are the model's timeline in order, each in its place, long gaps cut to a
+        /// pause as documented; `write` counts exactly the samples before the window; the
+        /// window never holds more than [`MAX_WINDOW`], and the buffer no more than two windows
+        /// beyond the frames ready to take.
+        #[test]
+        fn take_and_discard_hand_out_the_models_timeline_with_bounded_buffers(
+            steps in proptest::collection::vec(step(), 1..150)
+        ) {
+            let mut mixer = StereoMixer::default();
+            let mut model = Model::default();
+            // Frames of `model.ready` handed out or discarded so far.
+            let mut gone = 0;
+            let decode = |byte: u8| i16::from(byte) + 1;
+            for step in &steps {
+                match *step {
+                    Step::Write(channel, at, len, seed) | Step::Leap(channel, at, len, seed) => {
+                        let position = if matches!(step, Step::Write(..)) {
+                            model.window_start + at
+                        } else {
+                            model.window_end + at
+                        };
+                        let encoded: Vec<u8> =
+                            (0..len).map(|i| seed.wrapping_add((i * 7) as u8)).collect();
+                        let samples: Vec<i16> = encoded.iter().map(|&b| decode(b)).collect();
+                        let want = model.write(channel, position, &samples);
+                        let late = mixer.write(channel, position, &encoded, decode);
+                        prop_assert_eq!(late, want, "late samples at {}", position);
+                        prop_assert!(mixer.held() as i64 <= MAX_WINDOW);
+                        let before = (mixer.written_to() - position).clamp(0, len as i64);
+                        prop_assert_eq!(late as i64, before, "the samples before the window");
+                    }
+                    Step::DrainBy(by) => {
+                        let until = model.window_start + by;
+                        model.drain_to(until);
+                        mixer.drain_to(until);
+                    }
+                    Step::Take(min_frames) => {
+                        let ready = model.ready.len() - gone;
+                        let chunk = mixer.take_ready(min_frames);
+                        if ready == 0 || ready < min_frames {
+                            prop_assert!(chunk.is_none());
+                        } else {
+                            let chunk = chunk.expect("enough frames are ready");
+                            prop_assert!(chunk == model.ready[gone..], "chunk after {}", gone);
+                            gone = model.ready.len();
+                        }
+                    }
+                    Step::Discard => {
+                        prop_assert_eq!(mixer.ready(), model.ready.len() - gone);
+                        mixer.discard_ready();
+                        gone = model.ready.len();
+                        prop_assert!(mixer.frames.len() as i64 <= 2 * MAX_WINDOW);
+                        if mixer.taken == 0 {
+                            // Moved to the front: no room kept from a long silence either.
+                            prop_assert!(mixer.frames.capacity() as i64 <= 4 * MAX_WINDOW);
+                        }
+                    }
+                }
+                prop_assert_eq!(mixer.written_to(), model.window_start);
+                prop_assert_eq!(mixer.held() as i64, model.window_end - model.window_start);
+                prop_assert_eq!(mixer.ready(), model.ready.len() - gone);
+                prop_assert_eq!(mixer.gaps_skipped(), model.gaps_skipped);
+                // What was handed out but not yet dropped from the front is less than a
+                // window (it is dropped once as long as the window behind it), so the buffer
+                // holds at most two windows besides the frames ready: a caller taking or
+                // discarding after each packet holds a bounded amount.
+                prop_assert!(mixer.taken as i64 <= MAX_WINDOW);
+                prop_assert!(mixer.frames.len() - mixer.ready() <= 2 * MAX_WINDOW as usize);
+            }
+            model.drain_to(model.window_end);
+            mixer.drain_all();
+            let rest = mixer.take_ready(0).unwrap_or_default();
+            prop_assert!(rest == model.ready[gone..], "the rest after {}", gone);
+            prop_assert_eq!((mixer.ready(), mixer.held()), (0, 0));
+            prop_assert_eq!(mixer.written_to(), model.window_start);
+        }
     }
 }
