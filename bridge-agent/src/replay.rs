@@ -162,8 +162,9 @@ pub fn replay(
     // The filters and settings of the data directory apply, as they would live.
     engine.set_policy(store.policy().context("cannot read the filters")?);
     let mut out = Outputs::start(data_dir, store, options)?;
-    let reading = read_into(&mut engine, &mut out, capture, options.progress)?;
+    let reading = read_into(&mut engine, &mut out, capture, options.progress);
     out.flush();
+    let reading = reading?;
     if let Some(announcer) = out.announcer {
         let failures = announcer.finish();
         if failures > 0 {
