@@ -243,8 +243,8 @@ impl Engine {
         self.tracker.set_recording(call, on);
     }
 
-    /// Hands out mixed audio every 20 ms while `on` (someone listens live), else in 500 ms
-    /// chunks for the recorder.
+    /// Hands out mixed audio every 20 ms while `on` (someone listens live), else in the
+    /// configured recording chunks (500 ms by default).
     pub fn set_listening(&mut self, on: bool) {
         self.tracker.set_listening(on);
     }
