@@ -7,14 +7,18 @@
 //! 2 M RTP packets at 1,000 calls). Each round runs, in turn:
 //!
 //! - `ringside replay CAPTURE --data-dir FRESH_DIR` (the release build beside this bench);
+//! - the same number of bytes as the replay's recordings written alone, by this bench itself
+//!   (`--write-wav-bytes`): 1,000 files, one 32,000-byte write per file per second of audio,
+//!   as the recorder writes them in a replay. What the kernel charges for the recordings,
+//!   whoever writes them, at that moment;
 //! - `tcpdump -n -r CAPTURE -w /dev/null` (reads and writes every packet, decodes none: the
 //!   reference of the ratio);
 //! - `tcpdump -n -r CAPTURE > /dev/null` (decodes every packet and prints a line for it);
 //! - `tshark -n -q -z rtp,streams -r CAPTURE` (decodes every packet, reports the streams).
 //!
-//! Before each round the disk is settled ([`settle_the_disk`]): the previous round's data
-//! directory is deleted, its writes synced, and the bench waits `SETTLE` seconds (default
-//! 35). On the VMs this was measured on, what the kernel spends writing the same 640 MB of
+//! Before each round, and again between the replay and the plain writes, the disk is
+//! settled ([`settle_the_disk`]): the files written before are deleted, synced, and the bench
+//! waits `SETTLE` seconds (default 35). On the VMs this was measured on, what the kernel spends writing the same 640 MB of
 //! WAV swung from 0.4 to 2.5 s of system time with the state the earlier rounds left (see
 //! BENCHMARKS.md); settled, every round starts from the same state.
 //!
@@ -33,9 +37,9 @@
     reason = "a benchmark harness stops on a broken set-up"
 )]
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -58,16 +62,29 @@ impl Cost {
     }
 }
 
-const TOOLS: [&str; 4] = [
+const TOOLS: [&str; 5] = [
     "ringside replay",
+    "the WAVs' bytes written alone",
     "tcpdump -n -r -w /dev/null",
     "tcpdump -n -r > /dev/null",
     "tshark -q -z rtp,streams",
 ];
 
+/// The bytes the recorder writes per call for every second of audio (8 kHz stereo 16-bit),
+/// in one write each in a replay.
+const WAV_BYTES_PER_SECOND: usize = 32_000;
+
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--list") {
         return;
+    }
+    if let [_, flag, dir, files, seconds] = args.as_slice() {
+        if flag == "--write-wav-bytes" {
+            let number = |text: &str| text.parse().expect("a number");
+            write_wav_bytes(Path::new(dir), number(files), number(seconds));
+            return;
+        }
     }
     let calls = setting("RINGSIDE_BENCH_CALLS", 1000);
     let seconds = setting("RINGSIDE_BENCH_SECONDS", 20);
@@ -88,55 +105,20 @@ fn main() {
     );
     let mut costs: Vec<Vec<Cost>> = vec![Vec::new(); TOOLS.len()];
     let mut rtp_packets = 0;
-    let file = capture.as_os_str();
     for round in 0..rounds {
         let data_dir = scratch.path().join(format!("data-{round}"));
-        let ringside = ringside_binary();
-        let commands: [(&[&OsStr], bool); 4] = [
-            (
-                &[
-                    ringside.as_os_str(),
-                    "replay".as_ref(),
-                    file,
-                    "--data-dir".as_ref(),
-                    data_dir.as_os_str(),
-                ],
-                true,
-            ),
-            (
-                &[
-                    "tcpdump".as_ref(),
-                    "-n".as_ref(),
-                    "-r".as_ref(),
-                    file,
-                    "-w".as_ref(),
-                    "/dev/null".as_ref(),
-                ],
-                false,
-            ),
-            (
-                &["tcpdump".as_ref(), "-n".as_ref(), "-r".as_ref(), file],
-                false,
-            ),
-            (
-                &[
-                    "tshark".as_ref(),
-                    "-n".as_ref(),
-                    "-q".as_ref(),
-                    "-z".as_ref(),
-                    "rtp,streams".as_ref(),
-                    "-r".as_ref(),
-                    file,
-                ],
-                false,
-            ),
-        ];
+        let plain_dir = scratch.path().join(format!("plain-{round}"));
+        let commands = round_commands(&capture, &data_dir, &plain_dir, calls, seconds);
         let previous = round.checked_sub(1);
         settle_the_disk(
-            previous.map(|r| scratch.path().join(format!("data-{r}"))),
+            previous.map(|r| scratch.path().join(format!("plain-{r}"))),
             settle,
         );
         for (tool, (argv, keep_stdout)) in commands.iter().enumerate() {
+            if tool == 1 {
+                // The same bytes written alone, from the same state of the disk.
+                settle_the_disk(Some(data_dir.clone()), settle);
+            }
             let (cost, stdout) = run_timed(argv, *keep_stdout, scratch.path());
             if tool == 0 {
                 rtp_packets = rtp_count(&stdout);
@@ -152,6 +134,70 @@ fn main() {
         );
     }
     report(&costs, rtp_packets);
+}
+
+/// The processes of one round, in the order of [`TOOLS`], and whether each one's output is
+/// kept (ringside's summary counts the RTP packets).
+fn round_commands(
+    capture: &Path,
+    data_dir: &Path,
+    plain_dir: &Path,
+    calls: u16,
+    seconds: u16,
+) -> [(Vec<OsString>, bool); 5] {
+    let argv = |words: &[&OsStr]| words.iter().map(|&w| w.to_owned()).collect::<Vec<_>>();
+    let file = capture.as_os_str();
+    let bench = std::env::current_exe().expect("the bench's own path");
+    let (calls, seconds) = (calls.to_string(), seconds.to_string());
+    [
+        (
+            argv(&[
+                ringside_binary().as_os_str(),
+                "replay".as_ref(),
+                file,
+                "--data-dir".as_ref(),
+                data_dir.as_os_str(),
+            ]),
+            true,
+        ),
+        (
+            argv(&[
+                bench.as_os_str(),
+                "--write-wav-bytes".as_ref(),
+                plain_dir.as_os_str(),
+                calls.as_ref(),
+                seconds.as_ref(),
+            ]),
+            false,
+        ),
+        (
+            argv(&[
+                "tcpdump".as_ref(),
+                "-n".as_ref(),
+                "-r".as_ref(),
+                file,
+                "-w".as_ref(),
+                "/dev/null".as_ref(),
+            ]),
+            false,
+        ),
+        (
+            argv(&["tcpdump".as_ref(), "-n".as_ref(), "-r".as_ref(), file]),
+            false,
+        ),
+        (
+            argv(&[
+                "tshark".as_ref(),
+                "-n".as_ref(),
+                "-q".as_ref(),
+                "-z".as_ref(),
+                "rtp,streams".as_ref(),
+                "-r".as_ref(),
+                file,
+            ]),
+            false,
+        ),
+    ]
 }
 
 fn setting(name: &str, default: u16) -> u16 {
@@ -212,8 +258,29 @@ fn settle_the_disk(previous: Option<PathBuf>, settle: Duration) {
     std::thread::sleep(settle);
 }
 
+/// `--write-wav-bytes DIR FILES SECONDS`: what the recorder of a replay writes, without
+/// Ringside: FILES new files in DIR, each a 44-byte header and then SECONDS pieces of
+/// [`WAV_BYTES_PER_SECOND`], the files taken in turn. The reference for what the kernel
+/// alone costs at that moment (see [`settle_the_disk`]).
+fn write_wav_bytes(dir: &Path, files: u16, seconds: u16) {
+    std::fs::create_dir_all(dir).expect("the directory");
+    let mut open: Vec<File> = (0..files)
+        .map(|i| {
+            let mut file = File::create(dir.join(format!("{i}.wav"))).expect("a file");
+            file.write_all(&[0; 44]).expect("a header");
+            file
+        })
+        .collect();
+    let piece = vec![0x55u8; WAV_BYTES_PER_SECOND];
+    for _ in 0..seconds {
+        for file in &mut open {
+            file.write_all(&piece).expect("a write");
+        }
+    }
+}
+
 /// Runs `argv` under `/usr/bin/time`; returns its cost and, if kept, its output.
-fn run_timed(argv: &[&OsStr], keep_stdout: bool, scratch: &Path) -> (Cost, String) {
+fn run_timed(argv: &[OsString], keep_stdout: bool, scratch: &Path) -> (Cost, String) {
     let report = scratch.join("time.txt");
     let output = Command::new("/usr/bin/time")
         .args(["-f", "%U %S %M", "-o"])
@@ -264,7 +331,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 fn report(costs: &[Vec<Cost>], rtp_packets: u64) {
-    let tcpdump = median(costs[1].iter().map(|c| c.cpu()).collect());
+    let tcpdump = median(costs[2].iter().map(|c| c.cpu()).collect());
     println!(
         "RTP packets (ringside's count): {rtp_packets}; {} rounds",
         costs[0].len()
