@@ -525,7 +525,7 @@ fn housekeeping_loop(
         while let Ok(command) = commands.try_recv() {
             agent.obey(command);
         }
-        // Someone listening live gets the audio every 20 ms rather than every 500 ms.
+        // Someone listening live gets the audio every 20 ms rather than every 512 ms.
         let listening = agent.hub.listening();
         agent.engine.set_listening(listening);
         agent.tick(now());

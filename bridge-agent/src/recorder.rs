@@ -1,9 +1,11 @@
 //! Recordings on disk: one stereo WAV per call (8 kHz, 16-bit, remote left, phone right),
 //! and a pcap of the raw RTP for codecs Ringside does not decode.
 //!
-//! WAV headers are brought up to date at least once a second, so a crash loses at most a
-//! second; [`repair_recordings`] mends the headers a crash left stale. A write error (a full
-//! disk) closes that recording and is reported; it never stops the caller of this module.
+//! WAV headers are brought up to date at least once a second, and [`repair_recordings`] mends
+//! the headers a crash left stale: a crash loses only the audio not written yet (the part of
+//! a page a WAV holds back, under 128 ms, and what the engine had not handed out). A write
+//! error (a full disk) closes that recording and is reported; it never stops the caller of
+//! this module.
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};

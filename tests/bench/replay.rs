@@ -8,9 +8,10 @@
 //!
 //! - `ringside replay CAPTURE --data-dir FRESH_DIR` (the release build beside this bench);
 //! - the same number of bytes as the replay's recordings written alone, by this bench itself
-//!   (`--write-wav-bytes`): 1,000 files, one 32,000-byte write per file per second of audio,
-//!   as the recorder writes them in a replay. What the kernel charges for the recordings,
-//!   whoever writes them, at that moment;
+//!   (`--write-wav-bytes`): 1,000 files, each a 44-byte header and then one write per file
+//!   per 32 KiB of audio, ending on 32 KiB boundaries of the file, as the recorder writes
+//!   them in a replay. What the kernel charges for the recordings, whoever writes them, at
+//!   that moment;
 //! - `tcpdump -n -r CAPTURE -w /dev/null` (reads and writes every packet, decodes none: the
 //!   reference of the ratio);
 //! - `tcpdump -n -r CAPTURE > /dev/null` (decodes every packet and prints a line for it);
@@ -70,9 +71,11 @@ const TOOLS: [&str; 5] = [
     "tshark -q -z rtp,streams",
 ];
 
-/// The bytes the recorder writes per call for every second of audio (8 kHz stereo 16-bit),
-/// in one write each in a replay.
+/// The bytes of a second of audio (8 kHz stereo 16-bit).
 const WAV_BYTES_PER_SECOND: usize = 32_000;
+/// The bytes of a replay's chunk of audio (8,192 frames), which the recorder writes at once,
+/// each write ending on a multiple of it in the file.
+const WAV_BYTES_PER_WRITE: usize = 32_768;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -259,23 +262,29 @@ fn settle_the_disk(previous: Option<PathBuf>, settle: Duration) {
 }
 
 /// `--write-wav-bytes DIR FILES SECONDS`: what the recorder of a replay writes, without
-/// Ringside: FILES new files in DIR, each a 44-byte header and then SECONDS pieces of
-/// [`WAV_BYTES_PER_SECOND`], the files taken in turn. The reference for what the kernel
-/// alone costs at that moment (see [`settle_the_disk`]).
+/// Ringside: FILES new files in DIR, each a 44-byte header and then SECONDS of audio in
+/// writes up to the next multiple of [`WAV_BYTES_PER_WRITE`] in the file (the last one the
+/// rest), the files taken in turn. The reference for what the kernel alone costs at that
+/// moment (see [`settle_the_disk`]).
 fn write_wav_bytes(dir: &Path, files: u16, seconds: u16) {
+    const HEADER: usize = 44;
     std::fs::create_dir_all(dir).expect("the directory");
     let mut open: Vec<File> = (0..files)
         .map(|i| {
             let mut file = File::create(dir.join(format!("{i}.wav"))).expect("a file");
-            file.write_all(&[0; 44]).expect("a header");
+            file.write_all(&[0; HEADER]).expect("a header");
             file
         })
         .collect();
-    let piece = vec![0x55u8; WAV_BYTES_PER_SECOND];
-    for _ in 0..seconds {
+    let end = HEADER + usize::from(seconds) * WAV_BYTES_PER_SECOND;
+    let piece = vec![0x55u8; WAV_BYTES_PER_WRITE];
+    let mut at = HEADER;
+    while at < end {
+        let next = ((at / WAV_BYTES_PER_WRITE + 1) * WAV_BYTES_PER_WRITE).min(end);
         for file in &mut open {
-            file.write_all(&piece).expect("a write");
+            file.write_all(&piece[..next - at]).expect("a write");
         }
+        at = next;
     }
 }
 

@@ -423,8 +423,8 @@ impl Call {
         Some(rewritten)
     }
 
-    /// The next chunk of mixed audio for the recording and where it starts, once at least
-    /// `chunk_frames` are ready and the call is recorded. A call not being recorded drops
+    /// The call's mixed audio for the recording in whole chunks of `chunk_frames`, and where
+    /// it starts, once there is one and the call is recorded. A call not being recorded drops
     /// its audio as it gets ready, so that it holds no more than a chunk whatever its length;
     /// recording turned on again goes on after a pause.
     pub fn poll_audio(&mut self, chunk_frames: usize) -> Option<(u64, Vec<Frame>)> {

@@ -244,7 +244,7 @@ impl Engine {
     }
 
     /// Hands out mixed audio every 20 ms while `on` (someone listens live), else in the
-    /// configured recording chunks (500 ms by default).
+    /// configured recording chunks (512 ms by default).
     pub fn set_listening(&mut self, on: bool) {
         self.tracker.set_listening(on);
     }

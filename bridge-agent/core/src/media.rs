@@ -8,12 +8,13 @@ use crate::rtp::RtpPacket;
 use crate::sdp::Codec;
 use crate::time::Timestamp;
 
-/// Mixed audio is handed out in chunks of at least this many frames (500 ms) for the
-/// recorder, so that recording costs one allocation and one write per chunk, not per packet.
-/// Writing a file in 16 KB pieces costs the kernel two thirds of what 6.4 KB pieces (200 ms)
-/// did; longer chunks would save more but hold more audio in memory, where a crash loses it
-/// (250 ms of jitter window plus a chunk: under a second).
-pub const RECORDING_CHUNK_FRAMES: usize = 4000;
+/// Mixed audio is handed out in whole chunks of this many frames (512 ms) for the recorder,
+/// so that recording costs one allocation and one write per chunk, not per packet. A chunk
+/// is 16 KiB of WAV, four whole pages, so that the recorder's writes fall on page boundaries
+/// (see the recorder's `WavFile`). Writing a file in 16 KB pieces costs the kernel two thirds
+/// of what 6.4 KB pieces (200 ms) did; longer chunks would save more but hold more audio in
+/// memory, where a crash loses it (250 ms of jitter window plus a chunk: under a second).
+pub const RECORDING_CHUNK_FRAMES: usize = 4096;
 /// While someone listens live, chunks of 20 ms: the audio leaves as soon as it is mixed.
 pub const LIVE_CHUNK_FRAMES: usize = 160;
 
@@ -89,12 +90,13 @@ impl CallMedia {
         }
     }
 
-    /// A chunk of mixed audio and the frame of the recording it starts at, once at least
-    /// `min_frames` are ready ([`RECORDING_CHUNK_FRAMES`] or [`LIVE_CHUNK_FRAMES`]). After a
+    /// Whole chunks of `chunk_frames` of mixed audio ([`RECORDING_CHUNK_FRAMES`] or
+    /// [`LIVE_CHUNK_FRAMES`]; all that is ready for 0) and the frame of the recording they
+    /// start at, once there is at least one. After a
     /// stretch that was dropped, the chunk starts a [`SKIPPED_GAP_PAUSE`] later, so that the
     /// cut is heard as a pause (none before the first chunk).
-    pub fn poll_chunk(&mut self, min_frames: usize) -> Option<(u64, Vec<Frame>)> {
-        let frames = self.mixer.take_ready(min_frames)?;
+    pub fn poll_chunk(&mut self, chunk_frames: usize) -> Option<(u64, Vec<Frame>)> {
+        let frames = self.mixer.take_ready(chunk_frames)?;
         if std::mem::take(&mut self.dropped) && self.handed_out > 0 {
             self.handed_out += SKIPPED_GAP_PAUSE as u64;
         }

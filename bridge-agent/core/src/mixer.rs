@@ -136,49 +136,62 @@ impl StereoMixer {
         self.ready - self.taken
     }
 
-    /// The ready frames, once there are at least `min_frames` of them. When they are at least
-    /// as many as the window behind them, the buffer itself is handed out and the window
-    /// copied into a new one; otherwise the ready frames are copied out.
-    pub fn take_ready(&mut self, min_frames: usize) -> Option<Vec<Frame>> {
-        let count = self.ready();
-        if count == 0 || count < min_frames {
+    /// The ready frames in whole chunks of `chunk_frames` (all of them when `chunk_frames` is
+    /// 0), once there is at least one; the rest stay ready. Whole chunks keep a recording's
+    /// writes the same size, so that they fall on the same boundaries of its file. When the
+    /// chunks are at least as many frames as those behind them, the buffer itself is handed
+    /// out and those copied into a new one; otherwise the chunks are copied out.
+    pub fn take_ready(&mut self, chunk_frames: usize) -> Option<Vec<Frame>> {
+        let ready = self.ready();
+        let count = match chunk_frames {
+            0 => ready,
+            _ => ready - ready % chunk_frames,
+        };
+        if count == 0 {
             return None;
         }
-        if self.taken == 0 && self.ready >= self.held() {
+        let rest = self.frames.len() - count;
+        if self.taken == 0 && count >= rest {
             // Room for the next chunk as long as this one, with some to spare for jitter.
-            let room = min_frames + min_frames / 8 + self.held();
-            let mut window = Vec::with_capacity(room);
-            window.extend_from_slice(&self.frames[self.ready..]);
-            self.frames.truncate(self.ready);
-            let chunk = std::mem::replace(&mut self.frames, window);
-            self.forget_ready();
+            let room = chunk_frames + chunk_frames / 8 + rest;
+            let mut behind = Vec::with_capacity(room);
+            behind.extend_from_slice(&self.frames[count..]);
+            self.frames.truncate(count);
+            let chunk = std::mem::replace(&mut self.frames, behind);
+            self.forget_front(count);
             return Some(chunk);
         }
-        let chunk = self.frames[self.taken..self.ready].to_vec();
-        self.discard_ready();
+        let chunk = self.frames[self.taken..self.taken + count].to_vec();
+        self.consume(count);
         Some(chunk)
     }
 
     /// Drops the ready frames (a call not being recorded).
     pub fn discard_ready(&mut self) {
-        self.taken = self.ready;
-        // Moving the window to the front costs what it holds: done once the frames behind it
-        // are at least as many, so each frame moves at most once on average.
+        self.consume(self.ready());
+    }
+
+    /// Marks `count` more ready frames as gone. Moving the frames after them to the front
+    /// costs what the window holds: done once the frames gone are at least as many, so each
+    /// frame moves at most once on average.
+    fn consume(&mut self, count: usize) {
+        self.taken += count;
         if self.taken >= self.held() {
-            self.frames.drain(..self.taken);
+            let gone = self.taken;
+            self.frames.drain(..gone);
             // A long silence made ready at once grew the buffer far past what a window and a
             // chunk need: give that back rather than keep it for the rest of the call.
             if self.frames.capacity() > 4 * MAX_WINDOW as usize {
                 self.frames.shrink_to(MAX_WINDOW as usize);
             }
-            self.forget_ready();
+            self.forget_front(gone);
         }
     }
 
-    /// The ready frames are gone from the front of `frames`: the window starts it.
-    fn forget_ready(&mut self) {
-        self.base += self.ready as i64;
-        self.ready = 0;
+    /// The first `count` frames, all handed out or dropped, are gone from `frames`.
+    fn forget_front(&mut self, count: usize) {
+        self.base += count as i64;
+        self.ready -= count;
         self.taken = 0;
     }
 
@@ -249,7 +262,7 @@ mod tests {
         for i in 0..100 {
             mixer.write(Channel::Remote, i * 160, &[1; 160], i16::from);
             assert!(mixer.held() as i64 <= MAX_WINDOW);
-            out.extend(mixer.take_ready(4000).unwrap_or_default());
+            out.extend(mixer.take_ready(4096).unwrap_or_default());
         }
         assert_eq!(
             out.len() as i64 + mixer.ready() as i64 + mixer.held() as i64,
@@ -324,7 +337,7 @@ mod tests {
 
     #[test]
     fn recording_chunks_hand_out_every_sample_in_place() {
-        every_sample_in_place(|mixer, _| mixer.take_ready(4000));
+        every_sample_in_place(|mixer, _| mixer.take_ready(4096));
     }
 
     #[test]
@@ -334,9 +347,9 @@ mod tests {
 
     #[test]
     fn chunks_of_changing_sizes_hand_out_every_sample_in_place() {
-        // Someone starts and stops listening: 20 ms and 500 ms chunks alternate.
+        // Someone starts and stops listening: 20 ms and 512 ms chunks alternate.
         every_sample_in_place(|mixer, packet| {
-            mixer.take_ready(if (packet / 30) % 2 == 0 { 160 } else { 4000 })
+            mixer.take_ready(if (packet / 30) % 2 == 0 { 160 } else { 4096 })
         });
     }
 
@@ -386,11 +399,33 @@ mod tests {
         }
         mixer.drain_to(50 * 160 - LATENCY);
         let address = mixer.frames.as_ptr();
-        let chunk = mixer.take_ready(4000).expect("6,000 frames are ready");
-        assert_eq!(chunk.len(), 6000);
+        let chunk = mixer.take_ready(2000).expect("6,000 frames are ready");
+        assert_eq!(chunk.len(), 6000, "three whole chunks");
         assert_eq!(chunk.as_ptr(), address, "handed out without a copy");
         assert_eq!(mixer.held(), LATENCY as usize);
         assert_eq!(mixer.written_to(), 6000);
+    }
+
+    #[test]
+    fn chunks_are_whole_and_the_rest_stays_ready() {
+        let mut mixer = StereoMixer::default();
+        let mut out = Vec::new();
+        for i in 0..60 {
+            mixer.write(Channel::Remote, i * 160, &[i as u8; 160], i16::from);
+        }
+        mixer.drain_to(60 * 160 - LATENCY);
+        assert!(
+            mixer.take_ready(8192).is_none(),
+            "7,600 frames: no whole chunk"
+        );
+        mixer.drain_to(60 * 160);
+        let chunk = mixer.take_ready(4096).expect("9,600 frames are ready");
+        assert_eq!(chunk.len(), 8192, "two whole chunks");
+        assert_eq!(mixer.ready(), 9600 - 8192, "the rest stays ready");
+        out.extend(chunk);
+        take_all(&mut mixer, &mut out);
+        let want: Vec<Frame> = (0..60).flat_map(|i| [[i, 0]; 160]).collect();
+        assert_eq!(out, want, "every frame once, in order");
     }
 
     /// What the mixer promises, kept the plain way: the window as a map from timeline frame
@@ -479,7 +514,7 @@ mod tests {
                 .prop_map(|(c, at, len, seed)| Step::Leap(c, at, len, seed)),
             3 => prop_oneof![4 => -100..=3000_i64, 1 => far].prop_map(Step::DrainBy),
             3 => prop_oneof![
-                Just(0_usize), Just(1), Just(160), Just(4000), Just(8000), 0..20_000_usize
+                Just(0_usize), Just(1), Just(160), Just(4096), Just(8192), 0..20_000_usize
             ].prop_map(Step::Take),
             1 => Just(Step::Discard),
         ]
@@ -526,15 +561,23 @@ mod tests {
                         model.drain_to(until);
                         mixer.drain_to(until);
                     }
-                    Step::Take(min_frames) => {
+                    Step::Take(chunk_frames) => {
                         let ready = model.ready.len() - gone;
-                        let chunk = mixer.take_ready(min_frames);
-                        if ready == 0 || ready < min_frames {
+                        let whole = match chunk_frames {
+                            0 => ready,
+                            _ => ready / chunk_frames * chunk_frames,
+                        };
+                        let chunk = mixer.take_ready(chunk_frames);
+                        if whole == 0 {
                             prop_assert!(chunk.is_none());
                         } else {
                             let chunk = chunk.expect("enough frames are ready");
-                            prop_assert!(chunk == model.ready[gone..], "chunk after {}", gone);
-                            gone = model.ready.len();
+                            prop_assert!(
+                                chunk == model.ready[gone..gone + whole],
+                                "chunk after {}",
+                                gone
+                            );
+                            gone += whole;
                         }
                     }
                     Step::Discard => {

@@ -35,7 +35,7 @@ pub use model::{AudioChunk, Command, Faults, LiveCall, LiveEvent, Stored};
 /// Events a slow page may fall behind by before it skips some (the list endpoint has the
 /// truth).
 const EVENT_BACKLOG: usize = 256;
-/// Audio chunks a slow listener may fall behind by (at one chunk per 20-500 ms).
+/// Audio chunks a slow listener may fall behind by (at one chunk per 20-512 ms).
 const AUDIO_BACKLOG: usize = 64;
 
 /// The live state the agent shares with the console; clones share it.

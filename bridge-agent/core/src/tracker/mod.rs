@@ -52,8 +52,8 @@ pub struct TrackerConfig {
     pub session_timeout: Duration,
     /// At most this many calls are tracked; the oldest unanswered one makes room.
     pub max_calls: usize,
-    /// Mixed audio goes to the recorder in chunks of at least this many frames (while no one
-    /// listens live): [`RECORDING_CHUNK_FRAMES`], 500 ms, unless a replay asks for more.
+    /// Mixed audio goes to the recorder in whole chunks of this many frames (while no one
+    /// listens live): [`RECORDING_CHUNK_FRAMES`], 512 ms, unless a replay asks for more.
     pub recording_chunk_frames: usize,
 }
 
@@ -410,7 +410,7 @@ impl Tracker {
     }
 }
 
-/// Reports the call's next chunk of mixed audio, if at least `chunk_frames` are ready and
+/// Reports the call's mixed audio in whole chunks of `chunk_frames`, once there is one and
 /// the call is recorded.
 fn push_audio(events: &mut VecDeque<Event>, key: CallKey, call: &mut Call, chunk_frames: usize) {
     if let Some((offset, frames)) = call.poll_audio(chunk_frames) {
