@@ -18,10 +18,12 @@
 //! - `tshark -n -q -z rtp,streams -r CAPTURE` (decodes every packet, reports the streams).
 //!
 //! Before each round, and again between the replay and the plain writes, the disk is
-//! settled ([`settle_the_disk`]): the files written before are deleted, synced, and the bench
-//! waits `SETTLE` seconds (default 35). On the VMs this was measured on, what the kernel spends writing the same 640 MB of
-//! WAV swung from 0.4 to 2.5 s of system time with the state the earlier rounds left (see
-//! BENCHMARKS.md); settled, every round starts from the same state.
+//! settled ([`settle_the_disk`]): the files written before are deleted, synced, and the
+//! bench waits `SETTLE` seconds (default 35). On the VMs this was measured on, what the
+//! kernel spends writing the same 640 MB of WAV swung from 0.4 to 2.5 s of system time with
+//! the state the earlier rounds left (see BENCHMARKS.md); settled, every round starts from
+//! the same state. Right before each process, the capture is read once ([`warm`]), so that
+//! every process finds it in the page cache.
 //!
 //! Each process runs under `/usr/bin/time`, which reports its user and system CPU seconds
 //! and peak resident memory; the table gives the median of `ROUNDS` (default 5) rounds,
@@ -122,6 +124,7 @@ fn main() {
                 // The same bytes written alone, from the same state of the disk.
                 settle_the_disk(Some(data_dir.clone()), settle);
             }
+            warm(&capture);
             let (cost, stdout) = run_timed(argv, *keep_stdout, scratch.path());
             if tool == 0 {
                 rtp_packets = rtp_count(&stdout);
@@ -259,6 +262,15 @@ fn settle_the_disk(previous: Option<PathBuf>, settle: Duration) {
     let synced = Command::new("sync").status().expect("cannot run sync");
     assert!(synced.success(), "sync failed");
     std::thread::sleep(settle);
+}
+
+/// Reads the capture once, so that every process finds it in the page cache: after the
+/// settling wait, part of it may have been dropped from memory, and the first reader paid for
+/// reading it from the disk again (in a profile, 3 % of a replay's CPU in the kernel's
+/// read-ahead).
+fn warm(capture: &Path) {
+    let mut file = File::open(capture).expect("the capture");
+    std::io::copy(&mut file, &mut std::io::sink()).expect("read the capture");
 }
 
 /// `--write-wav-bytes DIR FILES SECONDS`: what the recorder of a replay writes, without

@@ -87,15 +87,24 @@ impl StereoMixer {
         // slices zipped with plain bytes: loops the compiler keeps tight.
         let (over, beyond) =
             encoded[late..].split_at((self.frames.len() - first).min(encoded.len() - late));
-        let side = channel as usize;
-        for (frame, &byte) in self.frames[first..].iter_mut().zip(over) {
-            frame[side] = decode(byte);
+        // One loop per channel, so that the channel is not chosen again for every sample.
+        let frames = &mut self.frames[first..];
+        match channel {
+            Channel::Remote => {
+                for (frame, &byte) in frames.iter_mut().zip(over) {
+                    frame[0] = decode(byte);
+                }
+                self.frames
+                    .extend(beyond.iter().map(|&byte| [decode(byte), 0]));
+            }
+            Channel::Phone => {
+                for (frame, &byte) in frames.iter_mut().zip(over) {
+                    frame[1] = decode(byte);
+                }
+                self.frames
+                    .extend(beyond.iter().map(|&byte| [0, decode(byte)]));
+            }
         }
-        self.frames.extend(beyond.iter().map(|&byte| {
-            let mut frame = [0, 0];
-            frame[side] = decode(byte);
-            frame
-        }));
         late
     }
 
