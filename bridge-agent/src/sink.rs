@@ -16,7 +16,7 @@ use crate::store::{Setting, Store};
 
 mod writes;
 
-use writes::{Backlog, Write};
+use writes::{Backlog, Batch, Write};
 
 /// What the sink did, for the summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -45,6 +45,8 @@ pub struct EventSink {
     report: SinkReport,
     /// Call log writes waiting for the database.
     backlog: Backlog,
+    /// The batch of events being handled, whose writes are committed together.
+    batch: Option<Batch>,
     /// Run retention (the live agent; replays do not).
     maintain: bool,
     /// Told when an ended call or a voicemail report is stored (the live agent's console).
@@ -65,6 +67,7 @@ impl EventSink {
             rows: HashMap::new(),
             report: SinkReport::default(),
             backlog: Backlog::default(),
+            batch: None,
             maintain: false,
             hub: None,
         };
@@ -165,11 +168,16 @@ impl EventSink {
         }
     }
 
-    /// Applies a batch of events in order.
+    /// Applies a batch of events in order, their call log writes committed together (see
+    /// [`writes`]).
     pub fn handle_all(&mut self, events: Vec<Event>) {
+        if events.len() > 1 {
+            self.batch = Some(Batch::default());
+        }
         for event in events {
             self.handle(event);
         }
+        self.commit_batch();
     }
 
     /// Writes a chunk of a call's audio; the call log learns where its WAV is, and why it

@@ -3,6 +3,12 @@
 //! trouble once in plain words, counts it, keeps the writes in memory — at most
 //! [`MAX_BACKLOG`] of them, beyond that they are dropped and counted — and tries again
 //! every [`RETRY_EVERY`]; once one goes through, the rest follow in order.
+//!
+//! The writes of one batch of events ([`EventSink::handle_all`]) are committed together: a
+//! replay's 1,000 calls make 4,000 writes, and a commit each was 7 % of its CPU. Until the
+//! commit, the sink keeps each write it applied and what it changed in its map of rows; if
+//! the commit fails (a full disk shows there), those are undone and the writes held back, in
+//! order, ahead of any others: a batch loses nothing that a write alone would not.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -41,6 +47,27 @@ pub enum Write {
     Finish(CallKey, Timestamp, Disposition, Box<CallSummary>),
 }
 
+/// The call log writes of one batch of events, committed together.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// The transaction is open: the batch's first write began it.
+    begun: bool,
+    /// The writes applied in it, each with what it changed in the sink's rows.
+    applied: Vec<(Write, RowChange)>,
+    /// What the console is told once the batch is committed.
+    stored: Vec<Stored>,
+}
+
+/// What a write changed in the sink's map from calls to rows, to undo it.
+#[derive(Debug, Clone, Copy)]
+enum RowChange {
+    None,
+    /// An insert gave the call its row.
+    Added(CallKey),
+    /// The call ended: its row is no longer needed.
+    Removed(CallKey, i64),
+}
+
 /// Writes the database could not take yet, oldest first.
 #[derive(Debug, Default)]
 pub struct Backlog {
@@ -66,11 +93,17 @@ impl Backlog {
 }
 
 impl EventSink {
-    /// Applies `write` now, or holds it back behind earlier writes that are waiting.
+    /// Applies `write` now (in the batch's transaction, if a batch is open), or holds it
+    /// back behind earlier writes that are waiting.
     pub(super) fn submit(&mut self, write: Write) {
         if self.backlog.is_empty() {
-            match self.apply_write(&write) {
-                Ok(()) => return,
+            match self.begin_batch().and_then(|()| self.apply_write(&write)) {
+                Ok(change) => {
+                    if let Some(batch) = self.batch.as_mut().filter(|b| b.begun) {
+                        batch.applied.push((write, change));
+                    }
+                    return;
+                }
                 Err(error) => self.failed(&error),
             }
         }
@@ -86,13 +119,64 @@ impl EventSink {
         self.backlog.writes.push_back(write);
     }
 
-    /// Tries the held-back writes again if [`RETRY_EVERY`] has passed (or `now_anyway`).
+    /// Opens the transaction of the batch being handled, if there is one and it is not open
+    /// yet: at its first write, so that a database that cannot take writes makes that write
+    /// wait and fail, as it would alone.
+    fn begin_batch(&mut self) -> Result<(), StoreError> {
+        if let Some(batch) = self.batch.as_mut().filter(|b| !b.begun) {
+            self.store.begin_batch()?;
+            batch.begun = true;
+        }
+        Ok(())
+    }
+
+    /// Commits the batch being handled. If the commit fails, the batch's writes are undone
+    /// and held back, in order, ahead of the writes already waiting.
+    pub(super) fn commit_batch(&mut self) {
+        let Some(batch) = self.batch.take().filter(|b| b.begun) else {
+            return;
+        };
+        match self.store.commit_batch() {
+            Ok(()) => {
+                for what in batch.stored {
+                    self.tell(what);
+                }
+            }
+            Err(error) => {
+                self.failed(&error);
+                for (write, change) in batch.applied.into_iter().rev() {
+                    match change {
+                        RowChange::None => {}
+                        RowChange::Added(key) => {
+                            self.rows.remove(&key);
+                        }
+                        RowChange::Removed(key, id) => {
+                            self.rows.insert(key, id);
+                        }
+                    }
+                    self.backlog.writes.push_front(write);
+                }
+            }
+        }
+    }
+
+    /// Tells the console what was stored: at once, or once the open batch is committed.
+    fn stored(&mut self, what: Stored) {
+        match self.batch.as_mut().filter(|b| b.begun) {
+            Some(batch) => batch.stored.push(what),
+            None => self.tell(what),
+        }
+    }
+
+    /// Tries the held-back writes again if [`RETRY_EVERY`] has passed (or `now_anyway`);
+    /// not inside an open batch, whose commit may still fail.
     pub fn retry(&mut self, now_anyway: bool) {
         let due = self
             .backlog
             .failed_at
             .is_none_or(|at| at.elapsed() >= RETRY_EVERY);
-        if self.backlog.is_empty() || !(due || now_anyway) {
+        let in_batch = self.batch.as_ref().is_some_and(|b| b.begun);
+        if self.backlog.is_empty() || !(due || now_anyway) || in_batch {
             return;
         }
         let waiting = self.backlog.writes.len();
@@ -120,14 +204,17 @@ impl EventSink {
         self.backlog.failed_at = Some(Instant::now());
     }
 
-    fn apply_write(&mut self, write: &Write) -> Result<(), StoreError> {
+    fn apply_write(&mut self, write: &Write) -> Result<RowChange, StoreError> {
         let key = match write {
-            Write::Insert(info) => return self.insert(info),
+            Write::Insert(info) => {
+                self.insert(info)?;
+                return Ok(RowChange::Added(info.key));
+            }
             Write::Voicemail(at, summary) => {
                 let (waiting, new, old) = (summary.waiting, summary.new, summary.old);
                 self.store.record_voicemail(utc(*at), waiting, new, old)?;
-                self.tell(Stored::Voicemail);
-                return Ok(());
+                self.stored(Stored::Voicemail);
+                return Ok(RowChange::None);
             }
             Write::Answered(key, ..)
             | Write::Recording(key, _)
@@ -137,7 +224,7 @@ impl EventSink {
         };
         // A call whose row was dropped with a full backlog has nothing to update.
         let Some(&id) = self.rows.get(&key) else {
-            return Ok(());
+            return Ok(RowChange::None);
         };
         match write {
             Write::Answered(_, at, by) => self.store.set_answered(id, utc(*at), *by)?,
@@ -147,11 +234,12 @@ impl EventSink {
             Write::Finish(_, at, disposition, summary) => {
                 self.finish_row(id, *at, *disposition, summary)?;
                 self.rows.remove(&key);
-                self.tell(Stored::CallLogged);
+                self.stored(Stored::CallLogged);
+                return Ok(RowChange::Removed(key, id));
             }
             Write::Insert(_) | Write::Voicemail(..) => {}
         }
-        Ok(())
+        Ok(RowChange::None)
     }
 
     fn insert(&mut self, info: &CallInfo) -> Result<(), StoreError> {
@@ -288,5 +376,122 @@ mod tests {
         assert_eq!(calls.len(), 1);
         assert_eq!(calls[0].disposition, Some(Disposition::Answered));
         assert!(calls[0].call.answered_at.is_some());
+    }
+
+    /// A call's four writes: its row, its answer, its recording, its end.
+    fn whole_call(key: u64) -> Vec<Event> {
+        let at = Timestamp(1_795_521_601_000_000);
+        vec![
+            started(key),
+            Event::CallAnswered {
+                call: CallKey(key),
+                at,
+                by: AnswerEvidence::Ok200,
+            },
+            Event::CallEnded {
+                call: CallKey(key),
+                at,
+                disposition: Disposition::Answered,
+                summary: CallSummary::default(),
+            },
+        ]
+    }
+
+    /// The call log in `dir` holds `count` calls, each answered and ended.
+    fn assert_whole_calls_logged(dir: &std::path::Path, count: usize) {
+        let calls = Store::open(dir)
+            .expect("store")
+            .calls(50, 0)
+            .expect("calls");
+        assert_eq!(calls.len(), count, "every call logged");
+        for call in calls {
+            assert_eq!(call.disposition, Some(Disposition::Answered));
+            assert!(call.call.answered_at.is_some(), "{call:?}");
+        }
+    }
+
+    /// The size of the data directory's WAL.
+    fn wal_bytes(dir: &std::path::Path) -> u64 {
+        std::fs::metadata(dir.join("ringside.db-wal")).map_or(0, |m| m.len())
+    }
+
+    #[test]
+    fn a_batch_of_events_is_committed_once() {
+        let [one_by_one, batched] = [false, true].map(|batch| {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let store = Store::open(dir.path()).expect("store");
+            let mut sink = EventSink::new(store, Recorder::new(dir.path()));
+            let before = wal_bytes(dir.path());
+            let events: Vec<Event> = (1..=20).flat_map(whole_call).collect();
+            if batch {
+                sink.handle_all(events);
+            } else {
+                for event in events {
+                    sink.handle(event);
+                }
+            }
+            let grown = wal_bytes(dir.path()) - before;
+            let report = sink.finish();
+            assert_eq!((report.store_errors, report.unwritten), (0, 0));
+            assert_whole_calls_logged(dir.path(), 20);
+            grown
+        });
+        // Each commit writes the pages it changed to the WAL again: 60 commits of the same
+        // few pages, or one.
+        assert!(
+            batched * 10 < one_by_one,
+            "WAL grew by {batched} bytes batched, {one_by_one} one by one"
+        );
+    }
+
+    /// A tmpfs mounted over a folder, unmounted on drop.
+    struct Tmpfs(std::path::PathBuf);
+
+    impl Drop for Tmpfs {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&self.0)
+                .status();
+        }
+    }
+
+    /// A full disk shows when the batch's pages are written, at its commit: the whole batch
+    /// was lost if the sink had not kept its writes to write again.
+    #[test]
+    fn a_full_disk_at_a_batch_commit_holds_the_batch_back_and_loses_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).expect("mount point");
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
+            .arg(&data)
+            .status()
+            .expect("run mount");
+        assert!(
+            mounted.success(),
+            "cannot mount a tmpfs (this test needs root)"
+        );
+        let _disk = Tmpfs(data.clone());
+        let store = Store::open(&data).expect("store");
+        let mut sink = EventSink::new(store, Recorder::new(&data));
+        sink.handle_all(whole_call(1));
+        assert!(sink.backlog.is_empty());
+
+        let filler = data.join("filler");
+        let free = crate::store::recording_path::free_bytes(&data);
+        std::fs::write(&filler, vec![0u8; free as usize]).expect("fill the disk");
+        sink.handle_all((2..=6).flat_map(whole_call).collect());
+        assert_eq!(sink.report.store_errors, 1, "the commit failed");
+        assert_eq!(sink.backlog.len(), 15, "the batch's writes are held back");
+        assert!(
+            (2..=6).all(|key| !sink.rows.contains_key(&CallKey(key))),
+            "no row kept from the rolled-back batch"
+        );
+
+        std::fs::remove_file(&filler).expect("make room");
+        let report = sink.finish();
+        assert_eq!(report.unwritten, 0, "nothing lost");
+        assert_whole_calls_logged(&data, 6);
     }
 }

@@ -261,9 +261,31 @@ impl Store {
         Ok(())
     }
 
-    /// Logs a new call and counts it in the phonebook; returns its row id.
+    /// Begins a batch of writes, committed together by [`Store::commit_batch`]: one commit
+    /// for many writes (each commit writes its pages to the WAL again). Takes the write lock
+    /// at once, waiting for it as any write does.
+    pub fn begin_batch(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(())
+    }
+
+    /// Commits the batch [`Store::begin_batch`] began. If that fails (a full disk shows
+    /// here, when the pages are written), the batch is rolled back: none of its writes
+    /// stays, and the caller still has them to write again.
+    pub fn commit_batch(&self) -> Result<(), StoreError> {
+        let committed = self.conn.execute_batch("COMMIT");
+        if committed.is_err() && !self.conn.is_autocommit() {
+            // Some failures leave the transaction open; others (a full disk, an I/O error)
+            // roll it back already.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        Ok(committed?)
+    }
+
+    /// Logs a new call and counts it in the phonebook; returns its row id. Both or neither,
+    /// in a batch ([`Store::begin_batch`]) as alone.
     pub fn insert_call(&mut self, call: &NewCall<'_>) -> Result<i64, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         tx.execute(
             "INSERT INTO calls (call_id, direction, number, name, anonymous, caller_id_source,
                                 caller_id_header, started_at, phone_address, remote_address,
