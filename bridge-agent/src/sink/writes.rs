@@ -131,7 +131,8 @@ impl EventSink {
     }
 
     /// Commits the batch being handled. If the commit fails, the batch's writes are undone
-    /// and held back, in order, ahead of the writes already waiting.
+    /// and held back, in order, ahead of the writes already waiting (past [`MAX_BACKLOG`] by
+    /// at most one batch's writes: they were taken, so they are not dropped).
     pub(super) fn commit_batch(&mut self) {
         let Some(batch) = self.batch.take().filter(|b| b.begun) else {
             return;
