@@ -6,14 +6,20 @@ use ringside_core::caller_id::Presentation;
 use ringside_core::rfc3339;
 use ringside_core::text::Escaped;
 
+use crate::output::say;
 use crate::store::CallRecord;
 
 /// Prints the call log as a table; text from callers (and anything else read from the
 /// database) is escaped, so a name cannot act on the terminal or forge a line.
 pub fn print_calls(calls: &[CallRecord]) {
-    println!(
+    say!(
         "{:<4} {:<20} {:<9} {:<16} {:<20} {:<9} recording",
-        "id", "started (UTC)", "direction", "number", "caller", "outcome"
+        "id",
+        "started (UTC)",
+        "direction",
+        "number",
+        "caller",
+        "outcome"
     );
     for c in calls {
         let party = &c.call.party;
@@ -24,7 +30,7 @@ pub fn print_calls(calls: &[CallRecord]) {
         };
         // To the second, with a space: `2026-11-08 09:00:00`.
         let started = rfc3339::format(c.call.started_at);
-        println!(
+        say!(
             "{:<4} {:<20} {:<9} {:<16} {:<20} {:<9} {}",
             c.id,
             started.get(..19).unwrap_or(&started).replace('T', " "),

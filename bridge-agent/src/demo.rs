@@ -11,6 +11,7 @@ use ringside_core::call::CallDirection;
 use ringside_core::filters::{Action, Field};
 use ringside_core::sdp::Codec;
 
+use crate::output::say;
 use crate::replay::{replay, ReplayOptions};
 use crate::store::{Store, DB_FILE};
 use ringside_synth::{
@@ -92,16 +93,16 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
     let summary = replay(&capture, data_dir, &ReplayOptions::default())?;
     let store = Store::open(data_dir)?;
     store.set_phonebook_name("15550100001", "Mom", crate::timefmt::now_utc())?;
-    print!("{summary}");
-    println!();
+    crate::output::write(format_args!("{summary}"));
+    say!();
     crate::calls_table::print_calls(&store.calls(100, 0)?);
-    println!();
-    println!("The capture:     {}", capture.display());
-    println!(
+    say!();
+    say!("The capture:     {}", capture.display());
+    say!(
         "Recordings:      {}/recordings/ (stereo WAV: caller left, your phone right)",
         data_dir.display()
     );
-    println!(
+    say!(
         "Call log (JSON): ringside calls --data-dir {} --json",
         data_dir.display()
     );

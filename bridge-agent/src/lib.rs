@@ -29,6 +29,7 @@
 //!   with the console).
 //! - [`doctor`]: checks of the bridge, the rules, the queue, the data directory and the
 //!   console's exposure.
+//! - [`output`]: the commands' standard output, ended quietly when its reader goes away.
 
 pub mod announcer;
 pub mod calls_table;
@@ -40,6 +41,7 @@ pub mod doctor;
 pub mod fragments;
 pub mod live;
 pub mod netmon;
+pub mod output;
 pub mod quarantine;
 pub mod recorder;
 pub mod recovery;

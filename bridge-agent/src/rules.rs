@@ -27,6 +27,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::output::say;
 use anyhow::{bail, Context};
 
 /// The chain Ringside owns (in the `filter` table, and in the `raw` table).
@@ -222,15 +223,15 @@ fn args(list: &[&str]) -> Vec<String> {
 /// Prints what `install` would run.
 pub fn show(options: &RuleOptions) {
     for sysctl in TAGGED_SYSCTLS {
-        println!("echo 1 > {sysctl}");
+        say!("echo 1 > {sysctl}");
     }
     for family in FAMILIES {
-        println!("echo 1 > {}", family.sysctl);
+        say!("echo 1 > {}", family.sysctl);
         for command in install_commands(options, "N")
             .into_iter()
             .chain(defrag_install_commands(options))
         {
-            println!("{} {}", family.tool(options.backend), quote(&command));
+            say!("{} {}", family.tool(options.backend), quote(&command));
         }
     }
 }

@@ -26,6 +26,7 @@
 //! - `media_generated`: generated calls with key presses, comfort noise and stray RTP.
 //! - `tcp_sip`: SIP over TCP cut across segments (a real capture, generated ones).
 //! - `lab_tcp`: SIP over TCP through the live lab; a filter cannot block it, and says so.
+//! - `closed_pipe`: commands whose reader goes away end quietly.
 
 // A test binary: its helpers panic on broken expectations like the tests themselves.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -34,6 +35,7 @@ mod answered_by;
 mod browser;
 mod caller_text;
 mod capture_table;
+mod closed_pipe;
 mod desktop;
 mod framing;
 mod generated;

@@ -6,6 +6,7 @@ use ringside_core::caller_id::CallerId;
 use ringside_core::filters::{Action, Field, Filter};
 use ringside_core::text::Escaped;
 
+use crate::output::say;
 use crate::store::{Setting, Store};
 use crate::timefmt::now_rfc3339;
 
@@ -81,14 +82,14 @@ pub fn run(store: &mut Store, action: FilterAction) -> anyhow::Result<()> {
                 position,
                 &now_rfc3339(),
             )?;
-            println!("filter #{}: {}", filter.id, rule(&filter));
+            say!("filter #{}: {}", filter.id, rule(&filter));
         }
         FilterAction::List { json } => list(store, json)?,
         FilterAction::Remove { id } => {
             if !store.remove_filter(id)? {
                 bail!("there is no filter #{id}");
             }
-            println!("removed filter #{id}");
+            say!("removed filter #{id}");
         }
         FilterAction::Move { id, position } => {
             if position == 0 {
@@ -118,17 +119,17 @@ fn list(store: &Store, json: bool) -> anyhow::Result<()> {
             })
             .collect();
         // Valid JSON with the caller's text intact, and no raw control for the terminal.
-        println!(
+        say!(
             "{}",
             ringside_core::text::terminal_safe_json(&serde_json::to_string_pretty(&rows)?)
         );
         return Ok(());
     }
     if filters.is_empty() {
-        println!("no filters: every call rings; recording follows the record_by_default setting");
+        say!("no filters: every call rings; recording follows the record_by_default setting");
     }
     for (i, f) in filters.iter().enumerate() {
-        println!(
+        say!(
             "{:>3}. #{:<4} {:<9} {:<12} {}",
             i + 1,
             f.id,
@@ -156,19 +157,19 @@ fn test(store: &Store, number: &str, name: Option<String>) -> anyhow::Result<()>
     let policy = store.policy()?;
     let decision = policy.filters.decide(&caller, policy.record_by_default);
     if decision.block.applies {
-        println!(
+        say!(
             "blocked ({}): {}",
             store.setting(Setting::BlockResponse)?,
             decision.block
         );
     } else {
-        println!("rings: {}", decision.block);
+        say!("rings: {}", decision.block);
     }
     let recorded = if decision.record.applies {
         "recorded"
     } else {
         "not recorded"
     };
-    println!("{recorded}: {}", decision.record);
+    say!("{recorded}: {}", decision.record);
     Ok(())
 }

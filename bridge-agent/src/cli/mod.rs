@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use crate::calls_table::print_calls;
 use crate::config::Config;
 use crate::live::RunOptions;
+use crate::output::say;
 use crate::replay::{replay, ReplayOptions};
 use crate::rules::{self, Backend, RuleOptions};
 use crate::store::Store;
@@ -247,7 +248,7 @@ fn replay_command(
     };
     let summary = replay(capture, data_dir, &options)?;
     if !quiet {
-        print!("{summary}");
+        crate::output::write(format_args!("{summary}"));
     }
     Ok(())
 }
@@ -274,7 +275,7 @@ fn calls_command(data_dir: &std::path::Path, json: bool, limit: i64) -> anyhow::
     let calls = open_existing(data_dir)?.calls(limit, 0)?;
     if json {
         // Valid JSON with the caller's text intact, and no raw control for the terminal.
-        println!(
+        say!(
             "{}",
             ringside_core::text::terminal_safe_json(&serde_json::to_string_pretty(&calls)?)
         );
@@ -299,14 +300,14 @@ fn console_password(store: &Store, action: PasswordAction) -> anyhow::Result<()>
             let hash = web_console::auth::hash_password(password)
                 .map_err(|e| anyhow::anyhow!("{}", e.message))?;
             store.set_console_password_hash(Some(&hash))?;
-            println!(
+            say!(
                 "console password set: every page, API call and recording now needs a login \
                  (sessions opened before have ended)"
             );
         }
         PasswordAction::Remove => {
             store.set_console_password_hash(None)?;
-            println!(
+            say!(
                 "console password removed: the console answers only on this machine \
                  (127.0.0.1, localhost), a running one too; every session has ended"
             );
@@ -320,7 +321,7 @@ fn serve_console(data_dir: PathBuf, http: std::net::SocketAddr) -> anyhow::Resul
     let listener = web_console::bind(http, password_set)?;
     // The bound address: with port 0 (the tests), the one the kernel picked.
     let http = listener.local_addr().unwrap_or(http);
-    println!(
+    say!(
         "console on http://{http}/ ({}; Ctrl-C to stop)",
         web_console::access_note(password_set)
     );
@@ -353,14 +354,15 @@ fn rules_command(action: RulesAction, options: &RuleOptions) -> anyhow::Result<(
     match action {
         RulesAction::Install => {
             rules::install(options)?;
-            println!(
+            say!(
                 "rules installed: bridged traffic of {} goes to queue {}",
-                options.bridge, options.queue
+                options.bridge,
+                options.queue
             );
         }
         RulesAction::Remove => {
             rules::remove(options)?;
-            println!("rules removed");
+            say!("rules removed");
         }
         RulesAction::Show => rules::show(options),
     }

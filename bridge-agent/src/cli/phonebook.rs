@@ -5,6 +5,7 @@ use clap::Subcommand;
 
 use ringside_core::text::Escaped;
 
+use crate::output::say;
 use crate::store::Store;
 use crate::timefmt::now_utc;
 
@@ -38,7 +39,7 @@ pub fn run(store: &Store, action: PhonebookAction) -> anyhow::Result<()> {
             let entries = store.phonebook()?;
             if json {
                 // Valid JSON with the caller's text intact, and no raw control for the terminal.
-                println!(
+                say!(
                     "{}",
                     ringside_core::text::terminal_safe_json(&serde_json::to_string_pretty(
                         &entries
@@ -46,13 +47,16 @@ pub fn run(store: &Store, action: PhonebookAction) -> anyhow::Result<()> {
                 );
                 return Ok(());
             }
-            println!(
+            say!(
                 "{:<18} {:<24} {:<24} {:>5}  last seen",
-                "number", "your name", "network name", "calls"
+                "number",
+                "your name",
+                "network name",
+                "calls"
             );
             for e in entries {
                 // Names and numbers are caller text: escaped, never obeyed by the terminal.
-                println!(
+                say!(
                     "{:<18} {:<24} {:<24} {:>5}  {}",
                     Escaped(&e.number),
                     Escaped(e.user_name.as_deref().unwrap_or_default()),
@@ -68,13 +72,13 @@ pub fn run(store: &Store, action: PhonebookAction) -> anyhow::Result<()> {
                 bail!("both a number and a name are needed");
             }
             store.set_phonebook_name(number.trim(), name, now_utc())?;
-            println!("{} is now \"{}\"", Escaped(number.trim()), Escaped(name));
+            say!("{} is now \"{}\"", Escaped(number.trim()), Escaped(name));
         }
         PhonebookAction::Remove { number } => {
             if !store.remove_phonebook_entry(&number)? {
                 bail!("{} is not in the phonebook", Escaped(&number));
             }
-            println!("removed {}", Escaped(&number));
+            say!("removed {}", Escaped(&number));
         }
     }
     Ok(())

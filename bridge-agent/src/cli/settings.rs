@@ -2,6 +2,7 @@
 
 use clap::Subcommand;
 
+use crate::output::say;
 use crate::store::{Setting, Store};
 
 /// Settings actions.
@@ -28,13 +29,13 @@ pub fn run(store: &Store, action: SettingsAction) -> anyhow::Result<()> {
                     Setting::AnnounceSecret if !value.is_empty() => "(set)".to_owned(),
                     _ => value,
                 };
-                println!("{:<18} {shown}", setting.key());
+                say!("{:<18} {shown}", setting.key());
             }
         }
         SettingsAction::Set { key, value } => {
             let setting = Setting::parse(&key)?;
             store.set_setting(setting, &value)?;
-            println!("{key} set");
+            say!("{key} set");
         }
     }
     Ok(())

@@ -19,6 +19,7 @@ use anyhow::bail;
 use ringside_core::text::Escaped;
 
 use crate::config::Config;
+use crate::output::say;
 use crate::rules::{self, Backend};
 
 mod files;
@@ -146,7 +147,7 @@ pub fn run(options: &DoctorOptions) -> Level {
     findings.extend(files::data_directory(options));
     let mut worst = Level::Ok;
     for finding in &findings {
-        println!("{finding}");
+        say!("{finding}");
         worst = worst.max(finding.level);
     }
     worst
