@@ -92,9 +92,9 @@ impl CallMedia {
 
     /// Whole chunks of `chunk_frames` of mixed audio ([`RECORDING_CHUNK_FRAMES`] or
     /// [`LIVE_CHUNK_FRAMES`]; all that is ready for 0) and the frame of the recording they
-    /// start at, once there is at least one. After a
-    /// stretch that was dropped, the chunk starts a [`SKIPPED_GAP_PAUSE`] later, so that the
-    /// cut is heard as a pause (none before the first chunk).
+    /// start at, once there is at least one. After a stretch that was dropped, the chunk
+    /// starts a [`SKIPPED_GAP_PAUSE`] later, so that the cut is heard as a pause (none before
+    /// the first chunk).
     pub fn poll_chunk(&mut self, chunk_frames: usize) -> Option<(u64, Vec<Frame>)> {
         let frames = self.mixer.take_ready(chunk_frames)?;
         if std::mem::take(&mut self.dropped) && self.handed_out > 0 {

@@ -87,25 +87,31 @@ impl StereoMixer {
         // slices zipped with plain bytes: loops the compiler keeps tight.
         let (over, beyond) =
             encoded[late..].split_at((self.frames.len() - first).min(encoded.len() - late));
-        // One loop per channel, so that the channel is not chosen again for every sample.
-        let frames = &mut self.frames[first..];
         match channel {
-            Channel::Remote => {
-                for (frame, &byte) in frames.iter_mut().zip(over) {
-                    frame[0] = decode(byte);
-                }
-                self.frames
-                    .extend(beyond.iter().map(|&byte| [decode(byte), 0]));
-            }
-            Channel::Phone => {
-                for (frame, &byte) in frames.iter_mut().zip(over) {
-                    frame[1] = decode(byte);
-                }
-                self.frames
-                    .extend(beyond.iter().map(|&byte| [0, decode(byte)]));
-            }
+            Channel::Remote => self.write_side::<0>(first, over, beyond, decode),
+            Channel::Phone => self.write_side::<1>(first, over, beyond, decode),
         }
         late
+    }
+
+    /// Writes one channel (`SIDE` of each frame): `over` into the frames from `first` on,
+    /// `beyond` as new frames. The side is a constant, so that it is not chosen again for
+    /// every sample.
+    fn write_side<const SIDE: usize>(
+        &mut self,
+        first: usize,
+        over: &[u8],
+        beyond: &[u8],
+        decode: impl Fn(u8) -> i16,
+    ) {
+        for (frame, &byte) in self.frames[first..].iter_mut().zip(over) {
+            frame[SIDE] = decode(byte);
+        }
+        self.frames.extend(beyond.iter().map(|&byte| {
+            let mut frame = [0, 0];
+            frame[SIDE] = decode(byte);
+            frame
+        }));
     }
 
     /// Closes the window on every frame before `until`, which become ready: silence where

@@ -146,7 +146,6 @@ impl WavFile {
 /// `write_all` for several buffers in one system call (the standard library's
 /// `write_all_vectored` is not stable): a short write goes on where it stopped.
 fn write_all_vectored(file: &mut File, mut buffers: &mut [IoSlice<'_>]) -> io::Result<()> {
-    IoSlice::advance_slices(&mut buffers, 0);
     while !buffers.is_empty() {
         match file.write_vectored(buffers) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),

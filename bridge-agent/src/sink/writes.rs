@@ -99,7 +99,7 @@ impl EventSink {
         if self.backlog.is_empty() {
             match self.begin_batch().and_then(|()| self.apply_write(&write)) {
                 Ok(change) => {
-                    if let Some(batch) = self.batch.as_mut().filter(|b| b.begun) {
+                    if let Some(batch) = self.open_batch() {
                         batch.applied.push((write, change));
                     }
                     return;
@@ -161,9 +161,14 @@ impl EventSink {
         }
     }
 
+    /// The batch being handled, once its transaction is open.
+    fn open_batch(&mut self) -> Option<&mut Batch> {
+        self.batch.as_mut().filter(|b| b.begun)
+    }
+
     /// Tells the console what was stored: at once, or once the open batch is committed.
     fn stored(&mut self, what: Stored) {
-        match self.batch.as_mut().filter(|b| b.begun) {
+        match self.open_batch() {
             Some(batch) => batch.stored.push(what),
             None => self.tell(what),
         }
@@ -176,8 +181,7 @@ impl EventSink {
             .backlog
             .failed_at
             .is_none_or(|at| at.elapsed() >= RETRY_EVERY);
-        let in_batch = self.batch.as_ref().is_some_and(|b| b.begun);
-        if self.backlog.is_empty() || !(due || now_anyway) || in_batch {
+        if self.backlog.is_empty() || !(due || now_anyway) || self.open_batch().is_some() {
             return;
         }
         let waiting = self.backlog.writes.len();
